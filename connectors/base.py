@@ -1,0 +1,112 @@
+"""The one small interface every warehouse implements, and the registry by URL scheme.
+
+A connector runs SQL that ``semantic`` compiled for its dialect and hands back
+rows; it never builds SQL of its own beyond bulk loading. Subclasses register
+themselves by defining ``schemes`` (as sqlglot dialects register by name), so
+adding a warehouse is one new module and no central if/elif.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+import pyarrow as pa
+
+from finlens.errors import WarehouseError
+
+_REGISTRY: dict[str, type[Warehouse]] = {}
+
+
+@dataclass(frozen=True)
+class Rows:
+    """A query's result: column names and plain Python rows."""
+
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+
+    def records(self) -> list[dict[str, Any]]:
+        """Rows as dicts keyed by column name."""
+        return [dict(zip(self.columns, row)) for row in self.rows]
+
+
+class Warehouse(ABC):
+    """A connection to one warehouse, opened from a URL.
+
+    Args:
+        url: the warehouse URL; its scheme picked this class.
+        read_only: open for queries only (the default); loaders pass False.
+    """
+
+    schemes: ClassVar[tuple[str, ...]] = ()
+    dialect: ClassVar[str]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for scheme in cls.schemes:
+            _REGISTRY[scheme] = cls
+
+    def __init__(self, url: str, *, read_only: bool = True):
+        self.url = url
+        self.read_only = read_only
+
+    @abstractmethod
+    def query(self, sql: str) -> Rows:
+        """Run one statement and return all of its rows."""
+
+    @abstractmethod
+    def query_arrow(self, sql: str) -> pa.Table:
+        """Run one statement and return its rows as an Arrow table."""
+
+    @abstractmethod
+    def execute(self, sql: str) -> None:
+        """Run a statement that returns nothing (DDL for loaders)."""
+
+    @abstractmethod
+    def append(self, table: str, data: pa.Table) -> None:
+        """Bulk-append an Arrow table to an existing table (columns by name)."""
+
+    @abstractmethod
+    def has_table(self, table: str) -> bool:
+        """Whether ``table`` exists."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release the connection."""
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({redact(self.url)!r})"
+
+
+def redact(url: str) -> str:
+    """The URL with any password replaced, for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return parts._replace(netloc=netloc).geturl()
+    return url
+
+
+def warehouse_class(url: str) -> type[Warehouse]:
+    """The registered class for ``url``'s scheme, or a WarehouseError naming the known ones."""
+    scheme = urlsplit(url).scheme.lower()
+    if not scheme:
+        raise WarehouseError(f"warehouse URL {url!r} has no scheme; expected one of: {', '.join(sorted(_REGISTRY))}")
+    try:
+        return _REGISTRY[scheme]
+    except KeyError:
+        raise WarehouseError(
+            f"unknown warehouse scheme {scheme!r} in {redact(url)!r}; expected one of: {', '.join(sorted(_REGISTRY))}"
+        ) from None
+
+
+def connect(url: str, *, read_only: bool = True) -> Warehouse:
+    """Open the warehouse at ``url``."""
+    return warehouse_class(url)(url, read_only=read_only)

@@ -1,0 +1,122 @@
+"""Embedded DuckDB: ``duckdb:///relative/file.duckdb``, ``duckdb:////absolute/file.duckdb``, ``duckdb:///:memory:``.
+
+URLs follow SQLAlchemy's convention: three slashes then a relative path, four
+for an absolute one. Opened read-only, several processes (the app, the CLI)
+can query one file at once; a writer (``finlens demo``) takes the file alone.
+"""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import duckdb
+import pyarrow as pa
+from sqlglot import exp
+
+from connectors.base import Rows, Warehouse
+from finlens.errors import WarehouseError
+
+
+def duckdb_path(url: str) -> str:
+    """The database path a ``duckdb://`` URL names (``:memory:`` for in-memory)."""
+    parts = urlsplit(url)
+    path = (parts.netloc + parts.path) if parts.netloc else parts.path
+    path = path[1:] if path.startswith("/") else path
+    if not path:
+        raise WarehouseError(f"warehouse URL {url!r} names no file; use duckdb:///path/file.duckdb or duckdb:///:memory:")
+    return path
+
+
+class DuckDBWarehouse(Warehouse):
+    """A DuckDB database file (or memory), one cursor per thread."""
+
+    schemes = ("duckdb",)
+    dialect = "duckdb"
+
+    def __init__(self, url: str, *, read_only: bool = True):
+        super().__init__(url, read_only=read_only)
+        self.path = duckdb_path(url)
+        in_memory = self.path == ":memory:"
+        if not in_memory and read_only and not Path(self.path).exists():
+            raise WarehouseError(
+                f"DuckDB warehouse file {self.path!r} does not exist; run `finlens demo --warehouse {url}` "
+                "to create it, or check --warehouse / FINLENS_WAREHOUSE"
+            )
+        if not in_memory and not read_only:
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._conn = duckdb.connect(self.path, read_only=read_only and not in_memory)
+        except duckdb.Error as err:
+            raise WarehouseError(_explain_open_error(self.path, err)) from None
+        self._local = threading.local()
+
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        """A cursor for the calling thread: a DuckDB connection object is not thread-safe."""
+        cursor = getattr(self._local, "cursor", None)
+        if cursor is None:
+            cursor = self._local.cursor = self._conn.cursor()
+        return cursor
+
+    def query(self, sql: str) -> Rows:
+        try:
+            result = self._cursor().execute(sql)
+            columns = [d[0] for d in result.description or []]
+            return Rows(columns, result.fetchall())
+        except duckdb.Error as err:
+            raise WarehouseError(f"DuckDB warehouse {self.path!r}: {_first_line(err)}") from None
+
+    def query_arrow(self, sql: str) -> pa.Table:
+        try:
+            return self._cursor().sql(sql).to_arrow_table()
+        except duckdb.Error as err:
+            raise WarehouseError(f"DuckDB warehouse {self.path!r}: {_first_line(err)}") from None
+
+    def execute(self, sql: str) -> None:
+        try:
+            self._cursor().execute(sql).fetchall()
+        except duckdb.Error as err:
+            raise WarehouseError(f"DuckDB warehouse {self.path!r}: {_first_line(err)}") from None
+
+    def append(self, table: str, data: pa.Table) -> None:
+        cursor = self._cursor()
+        view = f"finlens_append_{id(data)}"
+        cursor.register(view, data)
+        try:
+            cursor.execute(insert_select_sql(table, view, data.column_names)).fetchall()
+        except duckdb.Error as err:
+            raise WarehouseError(f"DuckDB warehouse {self.path!r}: loading {table}: {_first_line(err)}") from None
+        finally:
+            cursor.unregister(view)
+
+    def has_table(self, table: str) -> bool:
+        sql = (
+            exp.select(exp.Count(this=exp.Star()))
+            .from_(exp.table_("tables", db="information_schema"))
+            .where(exp.column("table_name").eq(exp.convert(table)))
+        )
+        return bool(self.query(sql.sql(dialect="duckdb")).rows[0][0])
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+def insert_select_sql(table: str, source: str, columns: list[str]) -> str:
+    """``INSERT INTO table (cols) SELECT cols FROM source``, identifiers quoted by sqlglot."""
+    names = [exp.to_identifier(name, quoted=True) for name in columns]
+    select = exp.select(*[exp.column(n.copy()) for n in names]).from_(exp.to_table(source, quoted=True))
+    target = exp.Schema(this=exp.to_table(table, quoted=True), expressions=names)
+    return exp.insert(select, target).sql(dialect="duckdb")
+
+
+def _first_line(err: Exception) -> str:
+    return str(err).strip().splitlines()[0]
+
+
+def _explain_open_error(path: str, err: duckdb.Error) -> str:
+    text = _first_line(err)
+    if "lock" in text.lower():
+        return f"DuckDB warehouse file {path!r} is locked by another process (a running `finlens demo`?): {text}"
+    if "not a valid DuckDB database" in text:
+        return f"DuckDB warehouse file {path!r} is not a valid DuckDB database (corrupt or another format); delete it or point --warehouse elsewhere"
+    return f"cannot open DuckDB warehouse file {path!r}: {text}"

@@ -1,0 +1,167 @@
+"""The ``finlens`` command line: demo data, validate, list, compile, query.
+
+Every user mistake ends as one line on stderr and a non-zero exit status
+(1 catalog, 2 query or usage, 3 warehouse, 4 ingest); never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from datetime import date
+
+from finlens.errors import FinlensError, QueryError
+from finlens.output import render_rows
+from finlens.progress import ProgressBar
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise QueryError(f"bad date {text!r}: use YYYY-MM-DD, e.g. 2026-03-10") from None
+
+
+def _query_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("metrics", nargs="+", metavar="METRIC", help="metric names (a funnel or retention alone)")
+    parser.add_argument("--by", action="append", default=[], metavar="DIM", help="group by a dimension (repeatable)")
+    parser.add_argument("--grain", help="time bucket: hour, day, week, month, quarter, year")
+    parser.add_argument("--from", dest="start", metavar="DATE", help="first day, inclusive (YYYY-MM-DD)")
+    parser.add_argument("--to", dest="end", metavar="DATE", help="last day, inclusive (YYYY-MM-DD)")
+    parser.add_argument("--where", help="boolean SQL over dimension names, e.g. \"platform = 'iOS'\"")
+    parser.add_argument("--order-by", action="append", default=[], metavar="COL", help="order by an output column; -COL descending")
+    parser.add_argument("--limit", type=int, help="at most this many rows")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="finlens", description="Metrics-as-code behaviour analytics for financial apps.")
+    parser.add_argument("--metrics-dir", help="catalog folder (default: FINLENS_METRICS or the project's metrics/)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = commands.add_parser("demo", help="generate the demo warehouse")
+    demo.add_argument("--users", type=int, help="number of users")
+    demo.add_argument("--days", type=int, help="number of days, ending on --end")
+    demo.add_argument("--seed", type=int, help="random seed (same seed, same data)")
+    demo.add_argument("--end", help="last day of the data (YYYY-MM-DD)")
+    demo.add_argument("--warehouse", help="warehouse URL (default: FINLENS_WAREHOUSE or data/finlens.duckdb)")
+
+    validate = commands.add_parser("validate", help="check the YAML catalog")
+    validate.add_argument("path", nargs="?", help="catalog folder (default: metrics/)")
+
+    listing = commands.add_parser("list", help="list metrics or dimensions")
+    listing.add_argument("what", choices=["metrics", "dimensions"])
+    listing.add_argument("--format", choices=["table", "json", "csv"], default="table")
+
+    compile_ = commands.add_parser("compile", help="print the SQL for a query")
+    _query_options(compile_)
+    compile_.add_argument("--dialect", required=True, help="duckdb, postgres, clickhouse, snowflake, bigquery, trino or spark")
+
+    query = commands.add_parser("query", help="run a query on the warehouse")
+    _query_options(query)
+    query.add_argument("--warehouse", help="warehouse URL (default: FINLENS_WAREHOUSE or data/finlens.duckdb)")
+    query.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except FinlensError as err:
+        print(f"finlens: error: {err}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print("finlens: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def _catalog(args: argparse.Namespace, path: str | None = None):
+    from semantic import load_catalog
+
+    return load_catalog(path or args.metrics_dir)
+
+
+def _query(args: argparse.Namespace):
+    from semantic import Query
+
+    return Query(
+        metrics=tuple(args.metrics), dimensions=tuple(args.by), grain=args.grain,
+        start=_date(args.start) if args.start else None, end=_date(args.end) if args.end else None,
+        where=args.where, order_by=tuple(args.order_by), limit=args.limit,
+    )
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from connectors import connect, redact
+    from finlens.workspace import resolve_warehouse_url
+    from ingest import demo
+
+    options = {}
+    for name in ("users", "days", "seed"):
+        if getattr(args, name) is not None:
+            options[name] = getattr(args, name)
+    if args.end:
+        options["end"] = _date(args.end)
+    url = resolve_warehouse_url(args.warehouse)
+    bar = ProgressBar("generating demo data", unit="users")
+    with connect(url, read_only=False) as warehouse:
+        summary = demo.generate_demo(warehouse, progress=bar.update, **options)
+    bar.close()
+    print(f"demo: {summary.users:,} users, {summary.events:,} events, {summary.start} to {summary.end}, "
+          f"{summary.seconds:.1f} s -> {redact(url)}")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    catalog = _catalog(args, args.path)
+    print(f"ok: {len(catalog.models)} models, {len(catalog.dimensions)} dimensions, {len(catalog.metrics)} metrics")
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    catalog = _catalog(args)
+    if args.what == "metrics":
+        rows = [
+            {"name": m.name, "type": m.type if m.type != "aggregate" else m.aggregation, "model": m.model,
+             "business_line": m.business_line, "format": m.format, "label_zh": m.label.zh, "label_en": m.label.en}
+            for m in catalog.metrics.values()
+        ]
+    else:
+        rows = [
+            {"name": d.name, "model": d.model, "type": d.type, "label_zh": d.label.zh, "label_en": d.label.en}
+            for d in catalog.dimensions.values()
+        ]
+    columns = list(rows[0]) if rows else ["name"]
+    sys.stdout.write(render_rows(columns, rows, args.format))
+    return 0
+
+
+def cmd_compile(args: argparse.Namespace) -> int:
+    from semantic import compile_query
+
+    print(compile_query(_catalog(args), _query(args), args.dialect).sql)
+    return 0
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    from finlens.workspace import open_warehouse
+    from semantic import run_query
+
+    catalog = _catalog(args)
+    query = _query(args)
+    bar = ProgressBar("first start: generating demo data", unit="users")
+    with open_warehouse(args.warehouse, progress=bar.update) as warehouse:
+        bar.close()
+        result = run_query(catalog, query, warehouse)
+    sys.stdout.write(render_rows(result.columns, result.rows, args.format))
+    return 0
+
+
+COMMANDS = {
+    "demo": cmd_demo, "validate": cmd_validate, "list": cmd_list, "compile": cmd_compile, "query": cmd_query,
+}
+
+if __name__ == "__main__":
+    raise SystemExit(main())

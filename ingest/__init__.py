@@ -1,0 +1,1 @@
+"""Getting data into a warehouse: the canonical schema, the demo generator, importers."""

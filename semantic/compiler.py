@@ -1,0 +1,57 @@
+"""Compile a :class:`~semantic.query.Query` into one SQL statement for a dialect.
+
+Typed specs → resolved query (names checked) → sqlglot AST built by the
+builder for the query's kind → SQL text for the dialect. Values from users
+(dates, filter literals) only ever enter the AST as sqlglot literals.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+from semantic import dialects
+from semantic.query import Query, ResolvedQuery, output_columns, resolve
+from semantic.specs import Catalog
+from semantic.sql_aggregate import build_aggregate
+from semantic.sql_context import SqlContext
+from semantic.sql_funnel import build_funnel
+from semantic.sql_retention import build_retention
+
+BUILDERS: dict[str, Callable[[SqlContext], exp.Select]] = {
+    "aggregate": build_aggregate,
+    "funnel": build_funnel,
+    "retention": build_retention,
+}
+
+
+@dataclass(frozen=True)
+class CompiledQuery:
+    """One SQL statement and what its rows mean."""
+
+    sql: str
+    dialect: str
+    kind: str
+    columns: list[str]
+    resolved: ResolvedQuery
+    ast: exp.Expression
+
+
+def build_ast(catalog: Catalog, resolved: ResolvedQuery, dialect: str) -> exp.Expression:
+    """The sqlglot AST answering ``resolved`` on ``dialect``."""
+    ast = BUILDERS[resolved.kind](SqlContext(catalog, resolved, dialect))
+    return dialects.quote_reserved(ast)
+
+
+def compile_query(catalog: Catalog, query: Query, dialect: str = "duckdb", *, pretty: bool = True) -> CompiledQuery:
+    """Compile ``query`` for ``dialect``.
+
+    Raises:
+        QueryError: an unknown name, an impossible combination, a bad filter or dialect.
+    """
+    dialect = dialects.check_dialect(dialect)
+    resolved = resolve(catalog, query)
+    ast = build_ast(catalog, resolved, dialect)
+    sql = ast.sql(dialect=dialect, pretty=pretty)
+    return CompiledQuery(sql=sql, dialect=dialect, kind=resolved.kind, columns=output_columns(resolved), resolved=resolved, ast=ast)

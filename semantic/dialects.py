@@ -1,0 +1,119 @@
+"""What differs between target dialects, and nothing else.
+
+The compiler builds one sqlglot AST and calls these helpers where engines
+disagree (week starts, second differences, medians). Each quirk is a small
+table entry, the way sqlglot's own dialect files only declare differences.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+from finlens.errors import QueryError
+from semantic.expressions import did_you_mean
+
+DIALECTS = ("duckdb", "postgres", "clickhouse", "snowflake", "bigquery", "trino", "spark")
+
+# Words that must be quoted as identifiers in at least one target dialect.
+RESERVED = frozenset(
+    """all and any as asc between both by case cast check column constraint create cross current date day
+    default desc distinct drop else end except false fetch first from full grant group having hour in inner
+    interval intersect into is join key last left level like limit minute month natural not null offset on or
+    order outer over partition period position primary quarter range references right rows second select some
+    table then time timestamp to true union unique user using values week when where window with year""".split()
+)
+
+SecondsBetween = Callable[[exp.Expression, exp.Expression], exp.Expression]
+
+
+def _seconds_by_datediff(start: exp.Expression, end: exp.Expression) -> exp.Expression:
+    return exp.DateDiff(this=end, expression=start, unit=exp.var("SECOND"))
+
+
+def _seconds_by_epoch(start: exp.Expression, end: exp.Expression) -> exp.Expression:
+    """Exact (fractional) seconds: epoch(end) - epoch(start)."""
+    return exp.Sub(this=exp.TimeToUnix(this=end), expression=exp.TimeToUnix(this=start))
+
+
+def _seconds_by_extract(start: exp.Expression, end: exp.Expression) -> exp.Expression:
+    """PostgreSQL: EXTRACT(EPOCH FROM end - start), exact to the microsecond."""
+    return exp.Extract(this=exp.var("EPOCH"), expression=exp.paren(exp.Sub(this=end, expression=start)))
+
+
+@dataclass(frozen=True)
+class Quirks:
+    """Per-dialect differences the compiler must respect."""
+
+    week_unit: str = "WEEK"
+    seconds_between: SecondsBetween = _seconds_by_datediff
+
+
+QUIRKS: dict[str, Quirks] = {
+    "duckdb": Quirks(seconds_between=_seconds_by_epoch),
+    "postgres": Quirks(seconds_between=_seconds_by_extract),
+    # TIMESTAMP_TRUNC(x, WEEK) starts weeks on Sunday in BigQuery; ISOWEEK starts them on Monday.
+    "bigquery": Quirks(week_unit="ISOWEEK"),
+}
+
+
+def check_dialect(dialect: str) -> str:
+    """The dialect name, or a QueryError listing the supported ones."""
+    name = dialect.lower()
+    if name not in DIALECTS:
+        raise QueryError(f"unknown dialect {dialect!r}{did_you_mean(name, DIALECTS)}; supported: {', '.join(DIALECTS)}")
+    return name
+
+
+def quirks(dialect: str) -> Quirks:
+    return QUIRKS.get(dialect, Quirks())
+
+
+def time_bucket(column: exp.Expression, grain: str, dialect: str) -> exp.Expression:
+    """The start of ``column``'s ``grain`` bucket: a timestamp for hours, a date otherwise.
+
+    Weeks are ISO weeks starting on Monday on every dialect.
+    """
+    unit = quirks(dialect).week_unit if grain == "week" else grain.upper()
+    truncated = exp.TimestampTrunc(this=column, unit=exp.var(unit))
+    return truncated if grain == "hour" else exp.cast(truncated, "date")
+
+
+def add_seconds(column: exp.Expression, seconds: int) -> exp.Expression:
+    """``column + INTERVAL 'n' SECOND``, which every target dialect accepts for timestamps."""
+    return exp.Add(this=column, expression=exp.Interval(this=exp.Literal.string(str(seconds)), unit=exp.var("SECOND")))
+
+
+def add_periods(date: exp.Expression, count: exp.Expression, period: str) -> exp.Expression:
+    """``date`` plus ``count`` days, weeks or months (weeks as 7 days, which every dialect adds alike)."""
+    if period == "week":
+        count, period = exp.Mul(this=exp.paren(count) if isinstance(count, exp.Binary) else count, expression=exp.Literal.number(7)), "day"
+    return exp.DateAdd(this=date, expression=count, unit=exp.var(period.upper()))
+
+
+def timestamp_literal(value: str) -> exp.Expression:
+    """A ``CAST('YYYY-MM-DD HH:MM:SS' AS TIMESTAMP)`` literal built by sqlglot."""
+    return exp.cast(exp.convert(value), "timestamp")
+
+
+def as_double(expression: exp.Expression) -> exp.Expression:
+    return exp.cast(expression, "double")
+
+
+def safe_divide(numerator: exp.Expression, denominator: exp.Expression) -> exp.Expression:
+    """numerator / denominator as a float, NULL when the denominator is 0 or NULL."""
+    return exp.Div(this=as_double(numerator), expression=exp.Nullif(this=denominator, expression=exp.Literal.number(0)))
+
+
+def median(expression: exp.Expression) -> exp.Expression:
+    """The continuous median (PERCENTILE_CONT(0.5) semantics: halfway between the middle two)."""
+    return exp.Median(this=expression)
+
+
+def quote_reserved(expression: exp.Expression) -> exp.Expression:
+    """Quote identifiers that are reserved words in some target dialect (``day``, ``order``...)."""
+    for identifier in expression.find_all(exp.Identifier):
+        if not identifier.quoted and identifier.name.lower() in RESERVED:
+            identifier.set("quoted", True)
+    return expression

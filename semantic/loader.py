@@ -1,0 +1,211 @@
+"""Read ``metrics/models/*.yml`` and ``metrics/catalog/*.yml`` into a validated :class:`Catalog`.
+
+Every problem in every file is collected and raised together as one
+:class:`~finlens.errors.CatalogError` whose lines read ``file:line: message``.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import yaml
+
+from finlens.errors import CatalogError
+from semantic.expressions import SnippetError, check_columns, check_row_level
+from semantic.fields import Fields, Problems
+from semantic.metric_parsers import parse_metric
+from semantic.specs import DIMENSION_TYPES, Catalog, Dimension, Join, Model, SessionSettings, Source
+from semantic.validate import validate_catalog
+from semantic.yaml_lines import LineList, LineMap, load_yaml
+
+DEFAULT_ROOT = Path(__file__).resolve().parent.parent / "metrics"
+MODEL_KEYS = ("model", "table", "label", "description", "entity", "primary_key", "time_column", "event_column", "columns", "joins", "sessions", "dimensions")
+DIMENSION_KEYS = ("name", "expr", "type", "label", "description", "values")
+
+
+def default_root() -> Path:
+    """The catalog folder: ``FINLENS_METRICS`` if set, else the project's ``metrics/``."""
+    return Path(os.environ.get("FINLENS_METRICS") or DEFAULT_ROOT)
+
+
+def load_catalog(root: str | Path | None = None) -> Catalog:
+    """Load and validate the catalog under ``root`` (default: :func:`default_root`).
+
+    Raises:
+        CatalogError: listing every problem found, each as ``file:line: message``.
+    """
+    root = Path(root) if root is not None else default_root()
+    problems = Problems()
+    if not root.is_dir():
+        problems.add(str(root), 0, "catalog folder not found (expected models/ and catalog/ inside)")
+        raise CatalogError(problems.items)
+    model_docs = _read_folder(root / "models", root, problems)
+    metric_docs = _read_folder(root / "catalog", root, problems)
+    if not model_docs and not any(p.file.startswith("models") for p in problems.items):
+        problems.add(str(root / "models"), 0, "no model files found")
+
+    models: dict[str, Model] = {}
+    dimensions: dict[str, Dimension] = {}
+    for file, doc in model_docs:
+        _parse_model_file(file, doc, problems, models, dimensions)
+    metrics = {}
+    seen_at: dict[str, str] = {}
+    for file, doc in metric_docs:
+        fields = Fields(doc, file, problems, "metrics file", ("metrics",))
+        items = fields.list_at("metrics")
+        for item, line in zip(items or [], (items.item_lines if items else [])):
+            if not isinstance(item, LineMap):
+                problems.add(file, line, "each entry under 'metrics' must be a mapping")
+                continue
+            metric = parse_metric(item, file, problems, models)
+            if metric is None:
+                continue
+            if metric.name in metrics or metric.name in seen_at:
+                problems.add(file, item.line, f"duplicate metric name {metric.name!r} (first defined at {seen_at.get(metric.name)})")
+                continue
+            seen_at[metric.name] = str(metric.source)
+            metrics[metric.name] = metric
+    validate_catalog(models, dimensions, metrics, problems)
+    if problems.items:
+        raise CatalogError(problems.items)
+    return Catalog(models=models, dimensions=dimensions, metrics=metrics, root=str(root))
+
+
+def _display(path: Path, root: Path) -> str:
+    """The path as shown in messages: relative to the working directory when it can be."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _read_folder(folder: Path, root: Path, problems: Problems) -> list[tuple[str, LineMap]]:
+    docs: list[tuple[str, LineMap]] = []
+    if not folder.is_dir():
+        return docs
+    for path in sorted([*folder.glob("*.yml"), *folder.glob("*.yaml")]):
+        file = _display(path, root)
+        try:
+            doc = load_yaml(path.read_text(encoding="utf-8"))
+        except yaml.MarkedYAMLError as err:
+            mark = err.problem_mark or err.context_mark
+            problems.add(file, (mark.line + 1) if mark else 1, f"YAML syntax error: {err.problem or err.context}")
+            continue
+        except (yaml.YAMLError, UnicodeDecodeError) as err:
+            problems.add(file, 1, f"cannot read YAML: {str(err).splitlines()[0]}")
+            continue
+        if not isinstance(doc, LineMap):
+            problems.add(file, 1, "the file must hold a YAML mapping at the top level")
+            continue
+        docs.append((file, doc))
+    return docs
+
+
+def _parse_model_file(file: str, doc: LineMap, problems: Problems, models: dict[str, Model], dimensions: dict[str, Dimension]) -> None:
+    fields = Fields(doc, file, problems, "model", MODEL_KEYS)
+    name = fields.name("model")
+    if name is None:
+        return
+    what = f"model {name!r}"
+    fields.what = what
+    if name in models:
+        fields.error("model", f"duplicate model name {name!r} (first defined at {models[name].source})")
+        return
+    columns_map = fields.mapping_at("columns")
+    columns = {str(k): str(v) for k, v in (columns_map or {}).items()}
+    entity = fields.string("entity")
+    primary_key = fields.string("primary_key", required=False, default=entity)
+    time_column = fields.string("time_column", required=False)
+    event_column = fields.string("event_column", required=False, default="event" if "event" in columns else None)
+    for key, value in (("entity", entity), ("primary_key", primary_key), ("time_column", time_column), ("event_column", event_column)):
+        if value is not None and columns and value not in columns:
+            fields.error(key, f"{what}: {key} {value!r} is not among the model's columns")
+    joins = _parse_joins(fields, file, problems, what, columns)
+    sessions = _parse_sessions(fields, file, problems, what, columns)
+    model = Model(
+        name=name, table=fields.string("table") or name, entity=entity or "", primary_key=primary_key or "",
+        time_column=time_column, event_column=event_column, columns=columns, joins=joins, sessions=sessions,
+        label=fields.label(), source=Source(file, doc.line),
+    )
+    models[name] = model
+    items = fields.list_at("dimensions", required=False) or LineList()
+    for item, line in zip(items, getattr(items, "item_lines", [])):
+        if not isinstance(item, LineMap):
+            problems.add(file, line, f"{what}: each dimension must be a mapping")
+            continue
+        dimension = _parse_dimension(item, file, problems, model)
+        if dimension is None:
+            continue
+        if dimension.name in dimensions:
+            problems.add(file, item.line, f"duplicate dimension name {dimension.name!r} (first defined at {dimensions[dimension.name].source})")
+            continue
+        dimensions[dimension.name] = dimension
+
+
+def _parse_joins(fields: Fields, file: str, problems: Problems, what: str, columns: dict[str, str]) -> tuple[Join, ...]:
+    joins = []
+    items = fields.list_at("joins", required=False) or LineList()
+    for item, line in zip(items, getattr(items, "item_lines", [])):
+        if not isinstance(item, LineMap):
+            problems.add(file, line, f"{what}: each join must be a mapping")
+            continue
+        join_fields = Fields(item, file, problems, f"{what} join", ("model", "foreign_key", "primary_key", "relationship"))
+        target = join_fields.string("model")
+        foreign_key = join_fields.string("foreign_key")
+        relationship = join_fields.choice("relationship", ("many_to_one",), default="many_to_one")
+        if foreign_key and columns and foreign_key not in columns:
+            join_fields.error("foreign_key", f"{what} join: foreign_key {foreign_key!r} is not among the model's columns")
+        if target and foreign_key and relationship:
+            joins.append(Join(model=target, foreign_key=foreign_key, primary_key=join_fields.string("primary_key", required=False) or ""))
+    return tuple(joins)
+
+
+def _parse_sessions(fields: Fields, file: str, problems: Problems, what: str, columns: dict[str, str]) -> SessionSettings | None:
+    mapping = fields.mapping_at("sessions", required=False)
+    if mapping is None:
+        return None
+    session_fields = Fields(mapping, file, problems, f"{what} sessions", ("gap", "page_view", "click"))
+    gap = session_fields.duration("gap", default="30m")
+    page_view = session_fields.snippet("page_view", required=True)
+    click = session_fields.snippet("click", required=True)
+    for key, snippet in (("page_view", page_view), ("click", click)):
+        if snippet is not None:
+            _check_snippet(session_fields, key, snippet, columns)
+    if gap is None or page_view is None or click is None:
+        return None
+    return SessionSettings(gap_seconds=gap, page_view=page_view, click=click)
+
+
+def _check_snippet(fields: Fields, key: str, snippet, columns: dict[str, str]) -> bool:
+    try:
+        check_row_level(snippet, f"{fields.what}: {key}")
+        check_columns(snippet, columns, f"{fields.what}: {key}")
+    except SnippetError as err:
+        fields.error(key, str(err))
+        return False
+    return True
+
+
+def _parse_dimension(item: LineMap, file: str, problems: Problems, model: Model) -> Dimension | None:
+    fields = Fields(item, file, problems, "dimension", DIMENSION_KEYS)
+    name = fields.name()
+    if name is None:
+        return None
+    fields.what = f"dimension {name!r}"
+    expr = fields.snippet("expr", required=True)
+    if expr is not None and not _check_snippet(fields, "expr", expr, model.columns):
+        expr = None
+    dim_type = fields.choice("type", DIMENSION_TYPES, default="string")
+    values = fields.raw("values")
+    if values is not None and not isinstance(values, LineList):
+        fields.error("values", f"dimension {name!r}: 'values' must be a list")
+        values = None
+    label = fields.label()
+    if expr is None:
+        return None
+    return Dimension(
+        name=name, model=model.name, expr=expr, type=dim_type or "string", label=label,
+        description=fields.string("description", required=False, default="") or "",
+        values=tuple(str(v) for v in values) if values is not None else None,
+        source=Source(file, item.line),
+    )

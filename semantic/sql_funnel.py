@@ -1,0 +1,161 @@
+"""SQL for funnels, with ClickHouse ``windowFunnel`` semantics in portable SQL.
+
+A user reaches step k when events matching steps 1..k occur in that order
+with non-decreasing times, the last at most ``window`` after the step-1
+event; one event fulfils at most one step. For a fixed step-1 event the
+earliest possible next step is always the best choice, so each start's path
+is found greedily: every event knows the sequence number of the next event
+matching each step (a window MIN over the following rows), and a path is a
+chain of equi-joins on (user, sequence number). Events at the same instant
+are ordered by the first step they match, so such ties never break a path.
+Counts are distinct users; a user's deepest path (earliest start on ties)
+gives the times to convert, and their earliest in-range step-1 event gives
+the breakdown values.
+"""
+from __future__ import annotations
+
+from sqlglot import exp
+
+from semantic import dialects
+from semantic.specs import FunnelMetric
+from semantic.sql_aggregate import finish
+from semantic.sql_context import SqlContext, conjunction, disjunction, flag, ident, matches_events, when
+from semantic.sql_sessions import range_positions
+
+ONE = exp.Literal.number(1)
+
+
+def _col(table: str, name: str) -> exp.Column:
+    return exp.column(name, table=table)
+
+
+def _ordered_window(function: exp.Expression, order: list[str], *, following: bool = False, desc: tuple[str, ...] = ()) -> exp.Window:
+    spec = exp.WindowSpec(kind="ROWS", start="1", start_side="FOLLOWING", end="UNBOUNDED", end_side="FOLLOWING") if following else None
+    return exp.Window(
+        this=function,
+        partition_by=[ident("user_id")],
+        order=exp.Order(expressions=[exp.Ordered(this=ident(o), desc=o in desc, nulls_first=False) for o in order]),
+        spec=spec,
+    )
+
+
+def build_funnel(ctx: SqlContext) -> exp.Select:
+    funnel = ctx.resolved.metrics[0]
+    assert isinstance(funnel, FunnelMetric)
+    steps = range(1, len(funnel.steps) + 1)
+    dims = [d.name for d in ctx.resolved.dimensions]
+    event_column = ctx.column(ctx.model.event_column or "event")
+    matches = [matches_events(event_column, step.events, ctx.snippet(step.filter)) for step in funnel.steps]
+
+    first_step = exp.Case(ifs=[exp.If(this=m, true=exp.Literal.number(k)) for k, m in zip(steps, matches)])
+    events = ctx.source(exp.select(
+        exp.alias_(ctx.entity, "user_id"),
+        exp.alias_(ctx.time_column, "event_time"),
+        exp.alias_(ctx.event_id, "event_id"),
+        *(exp.alias_(ctx.dimension(d), d.name) for d in ctx.resolved.dimensions),
+        *(exp.alias_(flag(m), f"is_step_{k}") for k, m in zip(steps, matches)),
+        exp.alias_(first_step, "first_step"),
+    )).where(conjunction([
+        ctx.entity.is_(exp.null()).not_(),
+        *ctx.range_conditions(end_extra_seconds=funnel.window_seconds),
+        ctx.user_filter(),
+        exp.paren(disjunction([exp.paren(m) for m in matches])),
+    ]))
+    sequence = exp.select(
+        exp.Star(), exp.alias_(_ordered_window(exp.RowNumber(), ["event_time", "first_step", "event_id"]), "seq")
+    ).from_("funnel_events")
+    next_steps = exp.select(exp.Star(), *(
+        exp.alias_(_ordered_window(exp.Min(this=when(ident(f"is_step_{k}").eq(ONE), ident("seq"))), ["seq"], following=True), f"next_step_{k}_seq")
+        for k in steps if k > 1
+    )).from_("funnel_sequence")
+
+    paths = _paths(ctx, funnel, dims)
+    ranked = exp.select(
+        exp.Star(),
+        exp.alias_(_ordered_window(exp.RowNumber(), ["depth", "start_seq"], desc=("depth",)), "path_rank"),
+        exp.alias_(_ordered_window(exp.RowNumber(), ["start_seq"]), "start_rank"),
+    ).from_("funnel_paths")
+    per_user = _per_user(funnel, dims)
+    counts = _counts(ctx, funnel, dims)
+    steps_union = _step_rows(funnel, dims)
+    final = finish(ctx, exp.select(exp.Star()).from_("funnel_steps"), [*dims, "step"])
+    for name, cte in (
+        ("funnel_events", events), ("funnel_sequence", sequence), ("funnel_next", next_steps), ("funnel_paths", paths),
+        ("funnel_ranked_paths", ranked), ("funnel_users", per_user), ("funnel_counts", counts), ("funnel_steps", steps_union),
+    ):
+        final = final.with_(name, as_=cte)
+    return final
+
+
+def _paths(ctx: SqlContext, funnel: FunnelMetric, dims: list[str]) -> exp.Select:
+    """Each in-range step-1 event and the greedy path from it: one LEFT JOIN per later step."""
+    count = len(funnel.steps)
+    depth = exp.Case(
+        ifs=[exp.If(this=_col(f"step_{k}", "event_time").is_(exp.null()).not_(), true=exp.Literal.number(k)) for k in range(count, 1, -1)],
+        default=ONE,
+    )
+    select = exp.select(
+        exp.alias_(_col("step_1", "user_id"), "user_id"),
+        exp.alias_(_col("step_1", "seq"), "start_seq"),
+        *(exp.alias_(_col("step_1", d), d) for d in dims),
+        *(exp.alias_(_col(f"step_{k}", "event_time"), f"step_{k}_time") for k in range(1, count + 1)),
+        exp.alias_(depth, "depth"),
+    ).from_(exp.alias_(exp.to_table("funnel_next"), "step_1", table=True))
+    deadline = dialects.add_seconds(_col("step_1", "event_time"), funnel.window_seconds)
+    for k in range(2, count + 1):
+        on = exp.and_(
+            _col(f"step_{k}", "user_id").eq(_col("step_1", "user_id")),
+            _col(f"step_{k}", "seq").eq(_col(f"step_{k - 1}", f"next_step_{k}_seq")),
+            _col(f"step_{k}", "event_time") <= deadline.copy(),
+        )
+        select = select.join(exp.alias_(exp.to_table("funnel_next"), f"step_{k}", table=True), on=on, join_type="left")
+    in_range = ctx.range_conditions(_col("step_1", "event_time"), start=False)
+    return select.where(conjunction([_col("step_1", "is_step_1").eq(ONE), *in_range]))
+
+
+def _per_user(funnel: FunnelMetric, dims: list[str]) -> exp.Select:
+    """One row per user: their deepest path, with the dimensions of their earliest start."""
+    times = [exp.alias_(_col("best", f"step_{k}_time"), f"step_{k}_time") for k in range(1, len(funnel.steps) + 1)]
+    best = exp.alias_(exp.to_table("funnel_ranked_paths"), "best", table=True)
+    select = exp.select(
+        exp.alias_(_col("best", "user_id"), "user_id"),
+        *(exp.alias_(_col("earliest", d), d) for d in dims),
+        *times,
+    ).from_(best)
+    if dims:
+        earliest = exp.alias_(exp.to_table("funnel_ranked_paths"), "earliest", table=True)
+        on = exp.and_(_col("earliest", "user_id").eq(_col("best", "user_id")), _col("earliest", "start_rank").eq(ONE))
+        select = select.join(earliest, on=on)
+    return select.where(_col("best", "path_rank").eq(ONE))
+
+
+def _counts(ctx: SqlContext, funnel: FunnelMetric, dims: list[str]) -> exp.Select:
+    seconds = dialects.quirks(ctx.dialect).seconds_between
+    columns: list[exp.Expression] = [exp.alias_(exp.Count(this=exp.Star()), "step_1_users")]
+    for k in range(2, len(funnel.steps) + 1):
+        columns.append(exp.alias_(exp.Count(this=ident(f"step_{k}_time")), f"step_{k}_users"))
+        gap = seconds(ident(f"step_{k - 1}_time"), ident(f"step_{k}_time"))
+        columns.append(exp.alias_(dialects.median(gap), f"step_{k}_median_seconds"))
+    select = exp.select(*(ident(d) for d in dims), *columns).from_("funnel_users")
+    return select.group_by(*range_positions(len(dims))) if dims else select
+
+
+def _step_rows(funnel: FunnelMetric, dims: list[str]) -> exp.Query:
+    """Unpivot the per-step columns into one row per step."""
+    union: exp.Query | None = None
+    for k, step in enumerate(funnel.steps, start=1):
+        users = ident(f"step_{k}_users")
+        previous = ident(f"step_{max(k - 1, 1)}_users")
+        median_seconds = ident(f"step_{k}_median_seconds") if k > 1 else exp.cast(exp.null(), "double")
+        select = exp.select(
+            *(ident(d) for d in dims),
+            exp.alias_(exp.Literal.number(k), "step"),
+            exp.alias_(exp.convert(step.name), "step_name"),
+            exp.alias_(users, "users"),
+            exp.alias_(dialects.safe_divide(users.copy(), previous), "conversion_from_previous"),
+            exp.alias_(dialects.safe_divide(users.copy(), ident("step_1_users")), "conversion_from_first"),
+            exp.alias_(exp.cast(median_seconds, "double"), "median_seconds_to_convert"),
+        ).from_("funnel_counts")
+        union = select if union is None else exp.union(union, select, distinct=False)
+    assert union is not None
+    return union

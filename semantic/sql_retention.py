@@ -1,0 +1,95 @@
+"""SQL for retention: cohorts by first-ever cohort event, returns by calendar period.
+
+The cohort is every user whose first-ever event matching the cohort step
+(and the query's filter) falls in the range, grouped by that event's day,
+week or month and its dimension values. A user is retained in period N
+(N >= 1) when they did the return event in the N-th calendar period after
+their cohort's. A period that has not fully elapsed by the data's last event
+is NULL (not yet known), never 0.
+"""
+from __future__ import annotations
+
+from sqlglot import exp
+
+from semantic import dialects
+from semantic.specs import RetentionMetric
+from semantic.sql_aggregate import finish
+from semantic.sql_context import SqlContext, conjunction, ident, matches_events, when
+from semantic.sql_sessions import _window, range_positions
+
+ONE = exp.Literal.number(1)
+
+
+def build_retention(ctx: SqlContext) -> exp.Select:
+    metric = ctx.resolved.metrics[0]
+    assert isinstance(metric, RetentionMetric)
+    dims = [d.name for d in ctx.resolved.dimensions]
+    event_column = ctx.column(ctx.model.event_column or "event")
+    user_filter = ctx.user_filter()
+    not_null_user = ctx.entity.is_(exp.null()).not_()
+
+    def period_start(time: exp.Expression) -> exp.Expression:
+        return dialects.time_bucket(time, metric.period, ctx.dialect)
+
+    ranked = ctx.source(exp.select(
+        exp.alias_(ctx.entity, "user_id"),
+        exp.alias_(ctx.time_column, "event_time"),
+        *(exp.alias_(ctx.dimension(d), d.name) for d in ctx.resolved.dimensions),
+        exp.alias_(_window(exp.RowNumber(), ctx.entity, [ctx.time_column, ctx.event_id]), "event_rank"),
+    )).where(conjunction([not_null_user, matches_events(event_column, metric.cohort.events, ctx.snippet(metric.cohort.filter)), user_filter]))
+
+    cohort_users = exp.select(
+        ident("user_id"),
+        exp.alias_(period_start(ident("event_time")), "cohort"),
+        *(ident(d) for d in dims),
+    ).from_("cohort_events").where(conjunction([ident("event_rank").eq(ONE), *ctx.range_conditions(ident("event_time"))]))
+
+    returns = ctx.source(exp.select(
+        exp.alias_(ctx.entity, "user_id"),
+        exp.alias_(period_start(ctx.time_column), "return_period"),
+    ).distinct()).where(conjunction([
+        not_null_user.copy(),
+        matches_events(event_column.copy(), metric.returning.events, ctx.snippet(metric.returning.filter)),
+        user_filter.copy() if user_filter is not None else None,
+        *ctx.range_conditions(end=False),
+    ]))
+
+    offsets = exp.select("period").from_(
+        exp.values([(n,) for n in range(1, metric.periods + 1)], alias="offsets", columns=["period"])
+    )
+
+    data_end = exp.select(exp.alias_(exp.Max(this=ctx.time_column), "last_event_time")).from_(ctx._table(ctx.model))
+
+    target = dialects.add_periods(_c("cohort_users", "cohort"), _c("retention_periods", "period"), metric.period)
+    counts = exp.select(
+        exp.alias_(_c("cohort_users", "cohort"), "cohort"),
+        *(exp.alias_(_c("cohort_users", d), d) for d in dims),
+        exp.alias_(_c("retention_periods", "period"), "period"),
+        exp.alias_(exp.Count(this=exp.Star()), "cohort_size"),
+        exp.alias_(exp.Count(this=_c("returns", "user_id")), "retained"),
+    ).from_("cohort_users").join("retention_periods", join_type="cross").join(
+        exp.alias_(exp.to_table("return_periods"), "returns", table=True),
+        on=exp.and_(_c("returns", "user_id").eq(_c("cohort_users", "user_id")), _c("returns", "return_period").eq(target)),
+        join_type="left",
+    ).group_by(*range_positions(2 + len(dims)))
+
+    period_end = exp.cast(
+        dialects.add_periods(ident("cohort"), exp.paren(exp.Add(this=ident("period"), expression=ONE)), metric.period), "timestamp"
+    )
+    known = period_end <= _c("data_end", "last_event_time")
+    final = exp.select(
+        ident("cohort"), *(ident(d) for d in dims), ident("period"), ident("cohort_size"),
+        exp.alias_(when(known, ident("retained")), "retained"),
+        exp.alias_(when(known.copy(), dialects.safe_divide(ident("retained"), ident("cohort_size"))), "rate"),
+    ).from_("retention_counts").join("data_end", join_type="cross")
+    final = finish(ctx, final, ["cohort", *dims, "period"])
+    for name, cte in (
+        ("cohort_events", ranked), ("cohort_users", cohort_users), ("return_periods", returns),
+        ("retention_periods", offsets), ("data_end", data_end), ("retention_counts", counts),
+    ):
+        final = final.with_(name, as_=cte)
+    return final
+
+
+def _c(table: str, name: str) -> exp.Column:
+    return exp.column(name, table=table)
