@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
 
 from finlens.errors import QueryError
 from semantic.expressions import did_you_mean
@@ -117,3 +118,40 @@ def quote_reserved(expression: exp.Expression) -> exp.Expression:
         if not identifier.quoted and identifier.name.lower() in RESERVED:
             identifier.set("quoted", True)
     return expression
+
+
+FRAMES = {
+    "running": exp.WindowSpec(kind="ROWS", start="UNBOUNDED", start_side="PRECEDING", end="CURRENT ROW"),
+    "following": exp.WindowSpec(kind="ROWS", start="1", start_side="FOLLOWING", end="UNBOUNDED", end_side="FOLLOWING"),
+}
+
+
+def window(
+    function: exp.Expression,
+    partition_by: exp.Expression,
+    order_by: list[exp.Expression],
+    dialect: str,
+    *,
+    descending: tuple[str, ...] = (),
+    frame: str | None = None,
+) -> exp.Window:
+    """``function OVER (PARTITION BY .. ORDER BY .. [frame])`` over non-NULL order keys.
+
+    The keys are never NULL, so each is left at the dialect's own NULL order:
+    BigQuery and Spark reject an explicit NULLS clause in framed windows.
+
+    Args:
+        descending: names of order keys to sort descending.
+        frame: ``"running"`` (start to current row) or ``"following"`` (next row to the end).
+    """
+    small = Dialect.get_or_raise(dialect).NULL_ORDERING == "nulls_are_small"
+    ordered = []
+    for key in order_by:
+        desc = key.name in descending
+        ordered.append(exp.Ordered(this=key, desc=desc, nulls_first=small != desc))
+    return exp.Window(
+        this=function,
+        partition_by=[partition_by],
+        order=exp.Order(expressions=ordered),
+        spec=FRAMES[frame].copy() if frame else None,
+    )

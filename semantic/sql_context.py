@@ -72,17 +72,21 @@ class SqlContext:
 
     def source(self, select: exp.Select) -> exp.Select:
         """``select`` reading the model's table, LEFT JOINed (many-to-one) to the joined models it needs."""
-        select = select.from_(self._table(self.model))
+        select = select.from_(self.table(self.model))
         for join in self.model.joins:
             if join.model not in self.resolved.joined_models:
                 continue
             target = self.catalog.models[join.model]
             condition = self.column(join.foreign_key).eq(exp.column(join.primary_key, table=target.name))
-            select = select.join(self._table(target), on=condition, join_type="left")
+            select = select.join(self.table(target), on=condition, join_type="left")
         return select
 
+    def window(self, function: exp.Expression, partition_by: exp.Expression, order_by: list[exp.Expression], **options) -> exp.Window:
+        """A window in this query's dialect (see :func:`semantic.dialects.window`)."""
+        return dialects.window(function, partition_by, order_by, self.dialect, **options)
+
     @staticmethod
-    def _table(model: Model) -> exp.Table:
+    def table(model: Model) -> exp.Table:
         table = exp.to_table(model.table, dialect=SOURCE_DIALECT)
         return exp.alias_(table, model.name, table=True) if table.name != model.name or table.db else table
 

@@ -29,14 +29,9 @@ def _col(table: str, name: str) -> exp.Column:
     return exp.column(name, table=table)
 
 
-def _ordered_window(function: exp.Expression, order: list[str], *, following: bool = False, desc: tuple[str, ...] = ()) -> exp.Window:
-    spec = exp.WindowSpec(kind="ROWS", start="1", start_side="FOLLOWING", end="UNBOUNDED", end_side="FOLLOWING") if following else None
-    return exp.Window(
-        this=function,
-        partition_by=[ident("user_id")],
-        order=exp.Order(expressions=[exp.Ordered(this=ident(o), desc=o in desc, nulls_first=False) for o in order]),
-        spec=spec,
-    )
+def _by_user(ctx: SqlContext, function: exp.Expression, order: list[str], **options) -> exp.Window:
+    """A window over one user's funnel rows, ordered by CTE columns."""
+    return ctx.window(function, ident("user_id"), [ident(o) for o in order], **options)
 
 
 def build_funnel(ctx: SqlContext) -> exp.Select:
@@ -62,18 +57,18 @@ def build_funnel(ctx: SqlContext) -> exp.Select:
         exp.paren(disjunction([exp.paren(m) for m in matches])),
     ]))
     sequence = exp.select(
-        exp.Star(), exp.alias_(_ordered_window(exp.RowNumber(), ["event_time", "first_step", "event_id"]), "seq")
+        exp.Star(), exp.alias_(_by_user(ctx, exp.RowNumber(), ["event_time", "first_step", "event_id"]), "seq")
     ).from_("funnel_events")
     next_steps = exp.select(exp.Star(), *(
-        exp.alias_(_ordered_window(exp.Min(this=when(ident(f"is_step_{k}").eq(ONE), ident("seq"))), ["seq"], following=True), f"next_step_{k}_seq")
+        exp.alias_(_by_user(ctx, exp.Min(this=when(ident(f"is_step_{k}").eq(ONE), ident("seq"))), ["seq"], frame="following"), f"next_step_{k}_seq")
         for k in steps if k > 1
     )).from_("funnel_sequence")
 
     paths = _paths(ctx, funnel, dims)
     ranked = exp.select(
         exp.Star(),
-        exp.alias_(_ordered_window(exp.RowNumber(), ["depth", "start_seq"], desc=("depth",)), "path_rank"),
-        exp.alias_(_ordered_window(exp.RowNumber(), ["start_seq"]), "start_rank"),
+        exp.alias_(_by_user(ctx, exp.RowNumber(), ["depth", "start_seq"], descending=("depth",)), "path_rank"),
+        exp.alias_(_by_user(ctx, exp.RowNumber(), ["start_seq"]), "start_rank"),
     ).from_("funnel_paths")
     per_user = _per_user(funnel, dims)
     counts = _counts(ctx, funnel, dims)

@@ -15,7 +15,7 @@ from semantic import dialects
 from semantic.specs import RetentionMetric
 from semantic.sql_aggregate import finish
 from semantic.sql_context import SqlContext, conjunction, ident, matches_events, when
-from semantic.sql_sessions import _window, range_positions
+from semantic.sql_sessions import range_positions
 
 ONE = exp.Literal.number(1)
 
@@ -35,7 +35,7 @@ def build_retention(ctx: SqlContext) -> exp.Select:
         exp.alias_(ctx.entity, "user_id"),
         exp.alias_(ctx.time_column, "event_time"),
         *(exp.alias_(ctx.dimension(d), d.name) for d in ctx.resolved.dimensions),
-        exp.alias_(_window(exp.RowNumber(), ctx.entity, [ctx.time_column, ctx.event_id]), "event_rank"),
+        exp.alias_(ctx.window(exp.RowNumber(), ctx.entity, [ctx.time_column, ctx.event_id]), "event_rank"),
     )).where(conjunction([not_null_user, matches_events(event_column, metric.cohort.events, ctx.snippet(metric.cohort.filter)), user_filter]))
 
     cohort_users = exp.select(
@@ -58,7 +58,7 @@ def build_retention(ctx: SqlContext) -> exp.Select:
         exp.values([(n,) for n in range(1, metric.periods + 1)], alias="offsets", columns=["period"])
     )
 
-    data_end = exp.select(exp.alias_(exp.Max(this=ctx.time_column), "last_event_time")).from_(ctx._table(ctx.model))
+    data_end = exp.select(exp.alias_(exp.Max(this=ctx.time_column), "last_event_time")).from_(ctx.table(ctx.model))
 
     target = dialects.add_periods(_c("cohort_users", "cohort"), _c("retention_periods", "period"), metric.period)
     counts = exp.select(

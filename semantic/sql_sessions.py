@@ -16,16 +16,6 @@ from semantic.sql_context import SqlContext, conjunction, flag, ident, when
 ZERO, ONE = exp.Literal.number(0), exp.Literal.number(1)
 
 
-def _window(function: exp.Expression, partition: exp.Expression, order: list[exp.Expression], *, running: bool = False) -> exp.Window:
-    spec = exp.WindowSpec(kind="ROWS", start="UNBOUNDED", start_side="PRECEDING", end="CURRENT ROW") if running else None
-    return exp.Window(
-        this=function,
-        partition_by=[partition],
-        order=exp.Order(expressions=[exp.Ordered(this=o, nulls_first=False) for o in order]),
-        spec=spec,
-    )
-
-
 def session_ctes(ctx: SqlContext, metrics: list[SessionMetric]) -> tuple[list[tuple[str, exp.Select]], str]:
     """CTEs computing the requested session measures per bucket and dimensions; returns (ctes, last name)."""
     settings = ctx.model.sessions
@@ -40,7 +30,7 @@ def session_ctes(ctx: SqlContext, metrics: list[SessionMetric]) -> tuple[list[tu
         *(exp.alias_(ctx.dimension(d), d.name) for d in dims),
         exp.alias_(flag(ctx.snippet(settings.page_view)), "is_page_view"),
         exp.alias_(flag(ctx.snippet(settings.click)), "is_click"),
-        exp.alias_(_window(exp.Lag(this=ctx.time_column), ctx.entity, [ctx.time_column, ctx.event_id]), "previous_event_time"),
+        exp.alias_(ctx.window(exp.Lag(this=ctx.time_column), ctx.entity, [ctx.time_column, ctx.event_id]), "previous_event_time"),
     )
     selected = ctx.source(selected).where(
         conjunction([ctx.entity.is_(exp.null()).not_(), *ctx.range_conditions(), ctx.user_filter()])
@@ -51,7 +41,7 @@ def session_ctes(ctx: SqlContext, metrics: list[SessionMetric]) -> tuple[list[tu
     starts = exp.select(exp.Star(), exp.alias_(flag(new_session), "is_session_start")).from_("session_events")
     numbered = exp.select(
         exp.Star(),
-        exp.alias_(_window(exp.Sum(this=ident("is_session_start")), user, [time, event_id], running=True), "session_number"),
+        exp.alias_(ctx.window(exp.Sum(this=ident("is_session_start")), user, [time, event_id], frame="running"), "session_number"),
     ).from_("session_starts")
 
     is_start = ident("is_session_start").eq(ONE)
@@ -95,7 +85,7 @@ def first_seen_ctes(ctx: SqlContext, metrics: list[FirstSeenMetric]) -> tuple[li
         exp.alias_(ctx.time_column, "event_time"),
         *(exp.alias_(ctx.dimension(d), d.name) for d in dims),
         *([exp.alias_(flag(user_filter), "matches_filter")] if user_filter is not None else []),
-        exp.alias_(_window(exp.RowNumber(), ctx.entity, [ctx.time_column, ctx.event_id]), "event_rank"),
+        exp.alias_(ctx.window(exp.RowNumber(), ctx.entity, [ctx.time_column, ctx.event_id]), "event_rank"),
     )
     ranked = ctx.source(ranked).where(ctx.entity.is_(exp.null()).not_())
     time = ident("event_time")

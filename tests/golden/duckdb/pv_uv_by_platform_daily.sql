@@ -1,0 +1,23 @@
+WITH event_metrics AS (
+  SELECT
+    CAST(DATE_TRUNC('DAY', events.event_time) AS DATE) AS "day",
+    events.platform AS platform,
+    COUNT(CASE WHEN events.event IN ('$AppViewScreen', '$pageview') THEN 1 END) AS pv,
+    COUNT(DISTINCT events.user_id) AS uv
+  FROM events
+  WHERE
+    events.event_time >= CAST('2026-03-01 00:00:00' AS TIMESTAMP)
+    AND events.event_time < CAST('2026-04-01 00:00:00' AS TIMESTAMP)
+  GROUP BY
+    1,
+    2
+)
+SELECT
+  "day",
+  platform,
+  pv,
+  uv
+FROM event_metrics
+ORDER BY
+  "day" ASC,
+  platform ASC

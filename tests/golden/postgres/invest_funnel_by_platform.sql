@@ -1,0 +1,274 @@
+WITH funnel_events AS (
+  SELECT
+    events.user_id AS user_id,
+    events.event_time AS event_time,
+    events.event_id AS event_id,
+    events.platform AS platform,
+    CASE
+      WHEN events.event IN ('$AppViewScreen', '$pageview')
+      AND (
+        events.page = 'product_list'
+      )
+      THEN 1
+      ELSE 0
+    END AS is_step_1,
+    CASE
+      WHEN events.event IN ('$AppViewScreen', '$pageview')
+      AND (
+        events.page = 'product_detail'
+      )
+      THEN 1
+      ELSE 0
+    END AS is_step_2,
+    CASE
+      WHEN events.event IN ('$AppClick', '$WebClick')
+      AND (
+        events.element = 'invest_button'
+      )
+      THEN 1
+      ELSE 0
+    END AS is_step_3,
+    CASE WHEN events.event = 'P2P_order_submit' THEN 1 ELSE 0 END AS is_step_4,
+    CASE WHEN events.event = 'P2P_invest' AND (
+      events.is_success
+    ) THEN 1 ELSE 0 END AS is_step_5,
+    CASE
+      WHEN events.event IN ('$AppViewScreen', '$pageview')
+      AND (
+        events.page = 'product_list'
+      )
+      THEN 1
+      WHEN events.event IN ('$AppViewScreen', '$pageview')
+      AND (
+        events.page = 'product_detail'
+      )
+      THEN 2
+      WHEN events.event IN ('$AppClick', '$WebClick')
+      AND (
+        events.element = 'invest_button'
+      )
+      THEN 3
+      WHEN events.event = 'P2P_order_submit'
+      THEN 4
+      WHEN events.event = 'P2P_invest' AND (
+        events.is_success
+      )
+      THEN 5
+    END AS first_step
+  FROM events
+  WHERE
+    NOT events.user_id IS NULL
+    AND events.event_time >= CAST('2026-03-01 00:00:00' AS TIMESTAMP)
+    AND events.event_time < (
+      CAST('2026-04-01 00:00:00' AS TIMESTAMP) + INTERVAL '86400 SECOND'
+    )
+    AND (
+      (
+        events.event IN ('$AppViewScreen', '$pageview')
+        AND (
+          events.page = 'product_list'
+        )
+      )
+      OR (
+        events.event IN ('$AppViewScreen', '$pageview')
+        AND (
+          events.page = 'product_detail'
+        )
+      )
+      OR (
+        events.event IN ('$AppClick', '$WebClick')
+        AND (
+          events.element = 'invest_button'
+        )
+      )
+      OR (
+        events.event = 'P2P_order_submit'
+      )
+      OR (
+        events.event = 'P2P_invest' AND (
+          events.is_success
+        )
+      )
+    )
+), funnel_sequence AS (
+  SELECT
+    *,
+    ROW_NUMBER() OVER (PARTITION BY user_id ORDER BY event_time ASC, first_step ASC, event_id ASC) AS seq
+  FROM funnel_events
+), funnel_next AS (
+  SELECT
+    *,
+    MIN(CASE WHEN is_step_2 = 1 THEN seq END) OVER (
+      PARTITION BY user_id
+      ORDER BY seq ASC
+      ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING
+    ) AS next_step_2_seq,
+    MIN(CASE WHEN is_step_3 = 1 THEN seq END) OVER (
+      PARTITION BY user_id
+      ORDER BY seq ASC
+      ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING
+    ) AS next_step_3_seq,
+    MIN(CASE WHEN is_step_4 = 1 THEN seq END) OVER (
+      PARTITION BY user_id
+      ORDER BY seq ASC
+      ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING
+    ) AS next_step_4_seq,
+    MIN(CASE WHEN is_step_5 = 1 THEN seq END) OVER (
+      PARTITION BY user_id
+      ORDER BY seq ASC
+      ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING
+    ) AS next_step_5_seq
+  FROM funnel_sequence
+), funnel_paths AS (
+  SELECT
+    step_1.user_id AS user_id,
+    step_1.seq AS start_seq,
+    step_1.platform AS platform,
+    step_1.event_time AS step_1_time,
+    step_2.event_time AS step_2_time,
+    step_3.event_time AS step_3_time,
+    step_4.event_time AS step_4_time,
+    step_5.event_time AS step_5_time,
+    CASE
+      WHEN NOT step_5.event_time IS NULL
+      THEN 5
+      WHEN NOT step_4.event_time IS NULL
+      THEN 4
+      WHEN NOT step_3.event_time IS NULL
+      THEN 3
+      WHEN NOT step_2.event_time IS NULL
+      THEN 2
+      ELSE 1
+    END AS depth
+  FROM funnel_next AS step_1
+  LEFT JOIN funnel_next AS step_2
+    ON step_2.user_id = step_1.user_id
+    AND step_2.seq = step_1.next_step_2_seq
+    AND step_2.event_time <= (
+      step_1.event_time + INTERVAL '86400 SECOND'
+    )
+  LEFT JOIN funnel_next AS step_3
+    ON step_3.user_id = step_1.user_id
+    AND step_3.seq = step_2.next_step_3_seq
+    AND step_3.event_time <= (
+      step_1.event_time + INTERVAL '86400 SECOND'
+    )
+  LEFT JOIN funnel_next AS step_4
+    ON step_4.user_id = step_1.user_id
+    AND step_4.seq = step_3.next_step_4_seq
+    AND step_4.event_time <= (
+      step_1.event_time + INTERVAL '86400 SECOND'
+    )
+  LEFT JOIN funnel_next AS step_5
+    ON step_5.user_id = step_1.user_id
+    AND step_5.seq = step_4.next_step_5_seq
+    AND step_5.event_time <= (
+      step_1.event_time + INTERVAL '86400 SECOND'
+    )
+  WHERE
+    step_1.is_step_1 = 1
+    AND step_1.event_time < CAST('2026-04-01 00:00:00' AS TIMESTAMP)
+), funnel_ranked_paths AS (
+  SELECT
+    *,
+    ROW_NUMBER() OVER (PARTITION BY user_id ORDER BY depth DESC, start_seq ASC) AS path_rank,
+    ROW_NUMBER() OVER (PARTITION BY user_id ORDER BY start_seq ASC) AS start_rank
+  FROM funnel_paths
+), funnel_users AS (
+  SELECT
+    best.user_id AS user_id,
+    earliest.platform AS platform,
+    best.step_1_time AS step_1_time,
+    best.step_2_time AS step_2_time,
+    best.step_3_time AS step_3_time,
+    best.step_4_time AS step_4_time,
+    best.step_5_time AS step_5_time
+  FROM funnel_ranked_paths AS best
+  JOIN funnel_ranked_paths AS earliest
+    ON earliest.user_id = best.user_id AND earliest.start_rank = 1
+  WHERE
+    best.path_rank = 1
+), funnel_counts AS (
+  SELECT
+    platform,
+    COUNT(*) AS step_1_users,
+    COUNT(step_2_time) AS step_2_users,
+    PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY
+      EXTRACT(EPOCH FROM (
+        step_2_time - step_1_time
+      ))) AS step_2_median_seconds,
+    COUNT(step_3_time) AS step_3_users,
+    PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY
+      EXTRACT(EPOCH FROM (
+        step_3_time - step_2_time
+      ))) AS step_3_median_seconds,
+    COUNT(step_4_time) AS step_4_users,
+    PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY
+      EXTRACT(EPOCH FROM (
+        step_4_time - step_3_time
+      ))) AS step_4_median_seconds,
+    COUNT(step_5_time) AS step_5_users,
+    PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY
+      EXTRACT(EPOCH FROM (
+        step_5_time - step_4_time
+      ))) AS step_5_median_seconds
+  FROM funnel_users
+  GROUP BY
+    1
+), funnel_steps AS (
+  SELECT
+    platform,
+    1 AS step,
+    'product_list' AS step_name,
+    step_1_users AS users,
+    CAST(step_1_users AS DOUBLE PRECISION) / NULLIF(step_1_users, 0) AS conversion_from_previous,
+    CAST(step_1_users AS DOUBLE PRECISION) / NULLIF(step_1_users, 0) AS conversion_from_first,
+    CAST(NULL AS DOUBLE PRECISION) AS median_seconds_to_convert
+  FROM funnel_counts
+  UNION ALL
+  SELECT
+    platform,
+    2 AS step,
+    'product_detail' AS step_name,
+    step_2_users AS users,
+    CAST(step_2_users AS DOUBLE PRECISION) / NULLIF(step_1_users, 0) AS conversion_from_previous,
+    CAST(step_2_users AS DOUBLE PRECISION) / NULLIF(step_1_users, 0) AS conversion_from_first,
+    CAST(step_2_median_seconds AS DOUBLE PRECISION) AS median_seconds_to_convert
+  FROM funnel_counts
+  UNION ALL
+  SELECT
+    platform,
+    3 AS step,
+    'invest_click' AS step_name,
+    step_3_users AS users,
+    CAST(step_3_users AS DOUBLE PRECISION) / NULLIF(step_2_users, 0) AS conversion_from_previous,
+    CAST(step_3_users AS DOUBLE PRECISION) / NULLIF(step_1_users, 0) AS conversion_from_first,
+    CAST(step_3_median_seconds AS DOUBLE PRECISION) AS median_seconds_to_convert
+  FROM funnel_counts
+  UNION ALL
+  SELECT
+    platform,
+    4 AS step,
+    'order_submit' AS step_name,
+    step_4_users AS users,
+    CAST(step_4_users AS DOUBLE PRECISION) / NULLIF(step_3_users, 0) AS conversion_from_previous,
+    CAST(step_4_users AS DOUBLE PRECISION) / NULLIF(step_1_users, 0) AS conversion_from_first,
+    CAST(step_4_median_seconds AS DOUBLE PRECISION) AS median_seconds_to_convert
+  FROM funnel_counts
+  UNION ALL
+  SELECT
+    platform,
+    5 AS step,
+    'invest_success' AS step_name,
+    step_5_users AS users,
+    CAST(step_5_users AS DOUBLE PRECISION) / NULLIF(step_4_users, 0) AS conversion_from_previous,
+    CAST(step_5_users AS DOUBLE PRECISION) / NULLIF(step_1_users, 0) AS conversion_from_first,
+    CAST(step_5_median_seconds AS DOUBLE PRECISION) AS median_seconds_to_convert
+  FROM funnel_counts
+)
+SELECT
+  *
+FROM funnel_steps
+ORDER BY
+  platform ASC,
+  step ASC

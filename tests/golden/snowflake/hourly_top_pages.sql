@@ -1,0 +1,22 @@
+WITH event_metrics AS (
+  SELECT
+    DATE_TRUNC('HOUR', events.event_time) AS "hour",
+    events.page AS page,
+    COUNT(*) AS pv
+  FROM events
+  WHERE
+    events.event_time >= CAST('2026-03-01 00:00:00' AS TIMESTAMP)
+    AND events.event_time < CAST('2026-04-01 00:00:00' AS TIMESTAMP)
+    AND events.event IN ('$AppViewScreen', '$pageview')
+  GROUP BY
+    1,
+    2
+)
+SELECT
+  "hour",
+  page,
+  pv
+FROM event_metrics
+ORDER BY
+  pv DESC NULLS LAST
+LIMIT 10
