@@ -22,6 +22,14 @@ def _date(text: str) -> date:
         raise QueryError(f"bad date {text!r}: use YYYY-MM-DD, e.g. 2026-03-10") from None
 
 
+def _order_item(text: str) -> str:
+    """``"pv desc"`` → ``"-pv"``; ``"pv asc"`` and ``"pv"`` → ``"pv"``."""
+    words = text.split()
+    if len(words) == 2 and words[1].lower() in ("asc", "desc"):
+        return ("-" if words[1].lower() == "desc" else "") + words[0]
+    return text.strip()
+
+
 def _query_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("metrics", nargs="+", metavar="METRIC", help="metric names (a funnel or retention alone)")
     parser.add_argument("--by", action="append", default=[], metavar="DIM", help="group by a dimension (repeatable)")
@@ -29,7 +37,10 @@ def _query_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--from", dest="start", metavar="DATE", help="first day, inclusive (YYYY-MM-DD)")
     parser.add_argument("--to", dest="end", metavar="DATE", help="last day, inclusive (YYYY-MM-DD)")
     parser.add_argument("--where", help="boolean SQL over dimension names, e.g. \"platform = 'iOS'\"")
-    parser.add_argument("--order-by", action="append", default=[], metavar="COL", help="order by an output column; -COL descending")
+    parser.add_argument(
+        "--order-by", action="append", default=[], metavar="COL",
+        help="order by an output column (repeatable); 'COL desc' or --order-by=-COL for descending",
+    )
     parser.add_argument("--limit", type=int, help="at most this many rows")
 
 
@@ -89,7 +100,7 @@ def _query(args: argparse.Namespace):
     return Query(
         metrics=tuple(args.metrics), dimensions=tuple(args.by), grain=args.grain,
         start=_date(args.start) if args.start else None, end=_date(args.end) if args.end else None,
-        where=args.where, order_by=tuple(args.order_by), limit=args.limit,
+        where=args.where, order_by=tuple(_order_item(item) for item in args.order_by), limit=args.limit,
     )
 
 
