@@ -31,18 +31,14 @@ def build_retention(ctx: SqlContext) -> exp.Select:
     def period_start(time: exp.Expression) -> exp.Expression:
         return dialects.time_bucket(time, metric.period, ctx.dialect)
 
-    ranked = ctx.source(exp.select(
-        exp.alias_(ctx.entity, "user_id"),
-        exp.alias_(ctx.time_column, "event_time"),
-        *(exp.alias_(ctx.dimension(d), d.name) for d in ctx.resolved.dimensions),
-        exp.alias_(ctx.window(exp.RowNumber(), ctx.entity, [ctx.time_column, ctx.event_id]), "event_rank"),
-    )).where(conjunction([not_null_user, matches_events(event_column, metric.cohort.events, ctx.snippet(metric.cohort.filter)), user_filter]))
+    cohort_match = matches_events(event_column, metric.cohort.events, ctx.snippet(metric.cohort.filter))
+    firsts, first_only = ctx.first_events(conjunction([cohort_match, user_filter]))
 
     cohort_users = exp.select(
         ident("user_id"),
         exp.alias_(period_start(ident("event_time")), "cohort"),
         *(ident(d) for d in dims),
-    ).from_("cohort_events").where(conjunction([ident("event_rank").eq(ONE), *ctx.range_conditions(ident("event_time"))]))
+    ).from_("cohort_events").where(conjunction([first_only, *ctx.range_conditions(ident("event_time"))]))
 
     returns = ctx.source(exp.select(
         exp.alias_(ctx.entity, "user_id"),
@@ -84,7 +80,7 @@ def build_retention(ctx: SqlContext) -> exp.Select:
     ).from_("retention_counts").join("data_end", join_type="cross")
     final = finish(ctx, final, ["cohort", *dims, "period"])
     for name, cte in (
-        ("cohort_events", ranked), ("cohort_users", cohort_users), ("return_periods", returns),
+        ("cohort_events", firsts), ("cohort_users", cohort_users), ("return_periods", returns),
         ("retention_periods", offsets), ("data_end", data_end), ("retention_counts", counts),
     ):
         final = final.with_(name, as_=cte)

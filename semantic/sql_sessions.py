@@ -78,18 +78,10 @@ def session_ctes(ctx: SqlContext, metrics: list[SessionMetric]) -> tuple[list[tu
 
 def first_seen_ctes(ctx: SqlContext, metrics: list[FirstSeenMetric]) -> tuple[list[tuple[str, exp.Select]], str]:
     """CTEs counting entities whose first event ever falls in the range and passes the filter."""
-    dims = ctx.resolved.dimensions
     user_filter = ctx.user_filter()
-    ranked = exp.select(
-        exp.alias_(ctx.entity, "user_id"),
-        exp.alias_(ctx.time_column, "event_time"),
-        *(exp.alias_(ctx.dimension(d), d.name) for d in dims),
-        *([exp.alias_(flag(user_filter), "matches_filter")] if user_filter is not None else []),
-        exp.alias_(ctx.window(exp.RowNumber(), ctx.entity, [ctx.time_column, ctx.event_id]), "event_rank"),
-    )
-    ranked = ctx.source(ranked).where(ctx.entity.is_(exp.null()).not_())
+    firsts, first_only = ctx.first_events(None, flag_filter=user_filter)
     time = ident("event_time")
-    conditions = [ident("event_rank").eq(ONE), *ctx.range_conditions(time)]
+    conditions = [first_only, *ctx.range_conditions(time)]
     if user_filter is not None:
         conditions.append(ident("matches_filter").eq(ONE))
     groups = _group_expressions(ctx, time)
@@ -97,7 +89,7 @@ def first_seen_ctes(ctx: SqlContext, metrics: list[FirstSeenMetric]) -> tuple[li
     summary = summary.from_("user_first_events").where(conjunction(conditions))
     if groups:
         summary = summary.group_by(*range_positions(len(groups)))
-    return [("user_first_events", ranked), ("first_seen_metrics", summary)], "first_seen_metrics"
+    return [("user_first_events", firsts), ("first_seen_metrics", summary)], "first_seen_metrics"
 
 
 def _group_expressions(ctx: SqlContext, time: exp.Expression) -> list[exp.Expression]:

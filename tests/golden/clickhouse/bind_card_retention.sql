@@ -1,8 +1,7 @@
 WITH cohort_events AS (
   SELECT
     events.user_id AS user_id,
-    events.event_time AS event_time,
-    ROW_NUMBER() OVER (PARTITION BY events.user_id ORDER BY events.event_time ASC, events.event_id ASC) AS event_rank
+    MIN(events.event_time) AS event_time
   FROM events
   WHERE
     NOT (
@@ -13,14 +12,15 @@ WITH cohort_events AS (
         events.is_success
       )
     )
+  GROUP BY
+    events.user_id
 ), cohort_users AS (
   SELECT
     user_id,
     CAST(dateTrunc('DAY', event_time) AS Nullable(DATE)) AS cohort
   FROM cohort_events
   WHERE
-    event_rank = 1
-    AND event_time >= CAST('2026-03-01 00:00:00' AS Nullable(DateTime))
+    event_time >= CAST('2026-03-01 00:00:00' AS Nullable(DateTime))
     AND event_time < CAST('2026-04-01 00:00:00' AS Nullable(DateTime))
 ), return_periods AS (
   SELECT DISTINCT

@@ -1,8 +1,7 @@
 WITH cohort_events AS (
   SELECT
     events.user_id AS user_id,
-    events.event_time AS event_time,
-    ROW_NUMBER() OVER (PARTITION BY events.user_id ORDER BY events.event_time ASC, events.event_id ASC) AS event_rank
+    MIN(events.event_time) AS event_time
   FROM events
   WHERE
     NOT events.user_id IS NULL
@@ -11,14 +10,15 @@ WITH cohort_events AS (
         events.is_success
       )
     )
+  GROUP BY
+    events.user_id
 ), cohort_users AS (
   SELECT
     user_id,
     CAST(DATE_TRUNC('DAY', event_time) AS DATE) AS cohort
   FROM cohort_events
   WHERE
-    event_rank = 1
-    AND event_time >= CAST('2026-03-01 00:00:00' AS TIMESTAMP)
+    event_time >= CAST('2026-03-01 00:00:00' AS TIMESTAMP)
     AND event_time < CAST('2026-04-01 00:00:00' AS TIMESTAMP)
 ), return_periods AS (
   SELECT DISTINCT

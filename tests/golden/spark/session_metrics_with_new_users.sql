@@ -64,18 +64,17 @@ WITH event_metrics AS (
 ), user_first_events AS (
   SELECT
     events.user_id AS user_id,
-    events.event_time AS event_time,
-    ROW_NUMBER() OVER (PARTITION BY events.user_id ORDER BY events.event_time ASC, events.event_id ASC) AS event_rank
+    MIN(events.event_time) AS event_time
   FROM events
   WHERE
     NOT events.user_id IS NULL
+  GROUP BY
+    events.user_id
 ), first_seen_metrics AS (
   SELECT
     CAST(DATE_TRUNC('MONTH', event_time) AS DATE) AS `month`,
     COUNT(*) AS new_users
   FROM user_first_events
-  WHERE
-    event_rank = 1
   GROUP BY
     1
 ), stacked_metrics AS (
