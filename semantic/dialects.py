@@ -59,6 +59,19 @@ QUIRKS: dict[str, Quirks] = {
 }
 
 
+_TYPES: dict[str, exp.DataType] = {}
+
+
+def cast(expression: exp.Expression, type_name: str) -> exp.Cast:
+    """``CAST(expression AS type)`` with the type parsed once, not on every call (compile speed)."""
+    data_type = _TYPES.get(type_name)
+    if data_type is None:
+        data_type = _TYPES[type_name] = exp.DataType.build(type_name)
+    if isinstance(expression, exp.Cast) and expression.to == data_type:
+        return expression
+    return exp.Cast(this=expression, to=data_type.copy())
+
+
 def check_dialect(dialect: str) -> str:
     """The dialect name, or a QueryError listing the supported ones."""
     name = dialect.lower()
@@ -78,7 +91,7 @@ def time_bucket(column: exp.Expression, grain: str, dialect: str) -> exp.Express
     """
     unit = quirks(dialect).week_unit if grain == "week" else grain.upper()
     truncated = exp.TimestampTrunc(this=column, unit=exp.var(unit))
-    return truncated if grain == "hour" else exp.cast(truncated, "date")
+    return truncated if grain == "hour" else cast(truncated, "date")
 
 
 def add_seconds(column: exp.Expression, seconds: int) -> exp.Expression:
@@ -95,11 +108,11 @@ def add_periods(date: exp.Expression, count: exp.Expression, period: str) -> exp
 
 def timestamp_literal(value: str) -> exp.Expression:
     """A ``CAST('YYYY-MM-DD HH:MM:SS' AS TIMESTAMP)`` literal built by sqlglot."""
-    return exp.cast(exp.convert(value), "timestamp")
+    return cast(exp.convert(value), "timestamp")
 
 
 def as_double(expression: exp.Expression) -> exp.Expression:
-    return exp.cast(expression, "double")
+    return cast(expression, "double")
 
 
 def safe_divide(numerator: exp.Expression, denominator: exp.Expression) -> exp.Expression:

@@ -14,7 +14,7 @@ def time_span(catalog: Catalog, warehouse: Warehouse, model: str = "events") -> 
     """First and last day with rows in ``model``'s table, or None when it is empty."""
     spec = catalog.models[model]
     column = exp.column(spec.time_column or "", table=spec.name)
-    sql = exp.select(exp.Min(this=column), exp.Max(this=column.copy())).from_(SqlContext.table(spec))
+    sql = exp.select(exp.Min(this=column), exp.Max(this=column.copy())).from_(SqlContext.table(spec), copy=False)
     first, last = warehouse.query(sql.sql(dialect=warehouse.dialect)).rows[0]
     if first is None or last is None:
         return None

@@ -12,7 +12,7 @@ from sqlglot import exp
 
 from semantic import dialects
 from semantic.specs import AggregateMetric, DerivedMetric, FirstSeenMetric, Metric, RatioMetric, SessionMetric
-from semantic.sql_context import SqlContext, conjunction, disjunction, ident, when
+from semantic.sql_context import SqlContext, conjunction, disjunction, ident, when, cte
 from semantic.sql_sessions import first_seen_ctes, range_positions, session_ctes
 
 ZERO_WHEN_EMPTY = ("count", "count_distinct", "sum")
@@ -41,9 +41,9 @@ def build_aggregate(ctx: SqlContext) -> exp.Select:
         values = "metric_values"
     leaf_names = {m.name for _, leaves in sources for m in leaves}
     final = exp.select(*(ident(g) for g in groups), *(_named(_value(ctx, m, leaf_names), m.name) for m in ctx.resolved.metrics))
-    final = finish(ctx, final.from_(values), groups)
-    for name, cte in ctes:
-        final = final.with_(name, as_=cte)
+    final = finish(ctx, final.from_(values, copy=False), groups)
+    for name, body in ctes:
+        final = final.with_(name, as_=body, copy=False)
     return final
 
 
@@ -60,15 +60,15 @@ def _event_metrics(ctx: SqlContext, metrics: list[AggregateMetric]) -> exp.Selec
     selections = []
     for metric, filter_ in zip(metrics, filters):
         condition = None if shared is not None else filter_
-        selections.append(exp.alias_(_aggregate(metric, ctx.snippet(metric.expr), condition), metric.name))
-    bucket = [exp.alias_(ctx.bucket(ctx.time_column), ctx.resolved.grain)] if ctx.resolved.grain else []
-    dims = [exp.alias_(ctx.dimension(d), d.name) for d in ctx.resolved.dimensions]
+        selections.append(exp.alias_(_aggregate(metric, ctx.snippet(metric.expr), condition), metric.name, copy=False))
+    bucket = [exp.alias_(ctx.bucket(ctx.time_column), ctx.resolved.grain, copy=False)] if ctx.resolved.grain else []
+    dims = [exp.alias_(ctx.dimension(d), d.name, copy=False) for d in ctx.resolved.dimensions]
     select = ctx.source(exp.select(*bucket, *dims, *selections))
     where = conjunction([*ctx.range_conditions(), ctx.user_filter(), pushdown])
     if where is not None:
-        select = select.where(where)
+        select = select.where(where, copy=False)
     if bucket or dims:
-        select = select.group_by(*range_positions(len(bucket) + len(dims)))
+        select = select.group_by(*range_positions(len(bucket) + len(dims)), copy=False)
     return select
 
 
@@ -98,25 +98,25 @@ def _merge(groups: list[str], sources: list[tuple[str, list[Metric]]]) -> list[t
             if leaf.name in own_names:
                 columns.append(ident(leaf.name))
             else:
-                columns.append(exp.alias_(exp.cast(exp.null(), "bigint" if _zero_when_empty(leaf) else "double"), leaf.name))
-        select = exp.select(*columns).from_(name)
-        stacked = select if stacked is None else exp.union(stacked, select, distinct=False)
+                columns.append(exp.alias_(dialects.cast(exp.null(), "bigint" if _zero_when_empty(leaf) else "double"), leaf.name, copy=False))
+        select = exp.select(*columns).from_(name, copy=False)
+        stacked = select if stacked is None else exp.union(stacked, select, distinct=False, copy=False)
     merged = []
     for leaf in leaves:
         value: exp.Expression = exp.Max(this=ident(leaf.name))
         if _zero_when_empty(leaf):
             value = exp.Coalesce(this=value, expressions=[exp.Literal.number(0)])
-        merged.append(exp.alias_(value, leaf.name))
-    regrouped = exp.select(*(ident(g) for g in groups), *merged).from_("stacked_metrics")
+        merged.append(exp.alias_(value, leaf.name, copy=False))
+    regrouped = exp.select(*(ident(g) for g in groups), *merged).from_(cte("stacked_metrics"), copy=False)
     if groups:
-        regrouped = regrouped.group_by(*range_positions(len(groups)))
+        regrouped = regrouped.group_by(*range_positions(len(groups)), copy=False)
     assert stacked is not None
     return [("stacked_metrics", stacked), ("metric_values", regrouped)]
 
 
 def _named(value: exp.Expression, name: str) -> exp.Expression:
     """``value AS name``, or just the column when it already has that name."""
-    return value if isinstance(value, exp.Column) and value.name == name else exp.alias_(value, name)
+    return value if isinstance(value, exp.Column) and value.name == name else exp.alias_(value, name, copy=False)
 
 
 def _zero_when_empty(leaf: Metric) -> bool:
@@ -159,7 +159,7 @@ def finish(ctx: SqlContext, select: exp.Select, default_order: list[str]) -> exp
     query = ctx.resolved.query
     order = [(item.lstrip("-"), item.startswith("-")) for item in query.order_by] or [(g, False) for g in default_order]
     if order:
-        select = select.order_by(*(exp.Ordered(this=ident(name), desc=desc, nulls_first=False) for name, desc in order))
+        select = select.order_by(*(exp.Ordered(this=ident(name), desc=desc, nulls_first=False) for name, desc in order), copy=False)
     if query.limit is not None:
-        select = select.limit(query.limit)
+        select = select.limit(query.limit, copy=False)
     return select

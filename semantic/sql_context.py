@@ -72,13 +72,13 @@ class SqlContext:
 
     def source(self, select: exp.Select) -> exp.Select:
         """``select`` reading the model's table, LEFT JOINed (many-to-one) to the joined models it needs."""
-        select = select.from_(self.table(self.model))
+        select = select.from_(self.table(self.model), copy=False)
         for join in self.model.joins:
             if join.model not in self.resolved.joined_models:
                 continue
             target = self.catalog.models[join.model]
             condition = self.column(join.foreign_key).eq(exp.column(join.primary_key, table=target.name))
-            select = select.join(self.table(target), on=condition, join_type="left")
+            select = select.join(self.table(target), on=condition, join_type="left", copy=False)
         return select
 
     def window(self, function: exp.Expression, partition_by: exp.Expression, order_by: list[exp.Expression], **options) -> exp.Window:
@@ -88,7 +88,7 @@ class SqlContext:
     @staticmethod
     def table(model: Model) -> exp.Table:
         table = exp.to_table(model.table, dialect=SOURCE_DIALECT)
-        return exp.alias_(table, model.name, table=True) if table.name != model.name or table.db else table
+        return exp.alias_(table, model.name, table=True, copy=False) if table.name != model.name or table.db else table
 
     def range_conditions(
         self, column: exp.Expression | None = None, *, start: bool = True, end: bool = True, end_extra_seconds: int = 0
@@ -123,16 +123,16 @@ class SqlContext:
         where = conjunction([not_null, condition])
         if not self.resolved.dimensions and flag_filter is None:
             select = self.source(exp.select(
-                exp.alias_(self.entity, "user_id"), exp.alias_(exp.Min(this=self.time_column), "event_time"),
-            )).where(where).group_by(self.entity.copy())
+                exp.alias_(self.entity, "user_id", copy=False), exp.alias_(exp.Min(this=self.time_column), "event_time", copy=False),
+            )).where(where, copy=False).group_by(self.entity.copy(), copy=False)
             return select, None
         select = self.source(exp.select(
-            exp.alias_(self.entity, "user_id"),
-            exp.alias_(self.time_column, "event_time"),
-            *(exp.alias_(self.dimension(d), d.name) for d in self.resolved.dimensions),
-            *([exp.alias_(flag(flag_filter), "matches_filter")] if flag_filter is not None else []),
-            exp.alias_(self.window(exp.RowNumber(), self.entity, [self.time_column, self.event_id]), "event_rank"),
-        )).where(where)
+            exp.alias_(self.entity, "user_id", copy=False),
+            exp.alias_(self.time_column, "event_time", copy=False),
+            *(exp.alias_(self.dimension(d), d.name, copy=False) for d in self.resolved.dimensions),
+            *([exp.alias_(flag(flag_filter), "matches_filter", copy=False)] if flag_filter is not None else []),
+            exp.alias_(self.window(exp.RowNumber(), self.entity, [self.time_column, self.event_id]), "event_rank", copy=False),
+        )).where(where, copy=False)
         return select, exp.column("event_rank").eq(exp.Literal.number(1))
 
     def bucket(self, column: exp.Expression) -> exp.Expression:
@@ -147,11 +147,11 @@ class SqlContext:
 def conjunction(conditions: list[exp.Expression | None]) -> exp.Expression | None:
     """AND of the non-empty conditions, each parenthesised where needed."""
     parts = [c for c in conditions if c is not None]
-    return exp.and_(*parts) if parts else None
+    return exp.and_(*parts, copy=False) if parts else None
 
 
 def disjunction(conditions: list[exp.Expression]) -> exp.Expression:
-    return exp.or_(*conditions) if len(conditions) > 1 else conditions[0]
+    return exp.or_(*conditions, copy=False) if len(conditions) > 1 else conditions[0]
 
 
 def matches_events(column: exp.Expression, events: tuple[str, ...], extra: exp.Expression | None) -> exp.Expression:
@@ -171,6 +171,14 @@ def when(condition: exp.Expression | None, value: exp.Expression) -> exp.Express
     if condition is None:
         return value
     return exp.Case(ifs=[exp.If(this=condition, true=value)])
+
+
+def cte(name: str, alias: str | None = None) -> exp.Table:
+    """A reference to a CTE by name (optionally aliased), built without parsing."""
+    table = exp.Table(this=exp.to_identifier(name))
+    if alias:
+        table.set("alias", exp.TableAlias(this=exp.to_identifier(alias)))
+    return table
 
 
 def ident(name: str) -> exp.Column:

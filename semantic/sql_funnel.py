@@ -19,7 +19,7 @@ from sqlglot import exp
 from semantic import dialects
 from semantic.specs import FunnelMetric
 from semantic.sql_aggregate import finish
-from semantic.sql_context import SqlContext, conjunction, disjunction, flag, ident, matches_events, when
+from semantic.sql_context import SqlContext, conjunction, disjunction, flag, ident, matches_events, when, cte
 from semantic.sql_sessions import range_positions
 
 ONE = exp.Literal.number(1)
@@ -44,41 +44,41 @@ def build_funnel(ctx: SqlContext) -> exp.Select:
 
     first_step = exp.Case(ifs=[exp.If(this=m, true=exp.Literal.number(k)) for k, m in zip(steps, matches)])
     events = ctx.source(exp.select(
-        exp.alias_(ctx.entity, "user_id"),
-        exp.alias_(ctx.time_column, "event_time"),
-        exp.alias_(ctx.event_id, "event_id"),
-        *(exp.alias_(ctx.dimension(d), d.name) for d in ctx.resolved.dimensions),
-        *(exp.alias_(flag(m), f"is_step_{k}") for k, m in zip(steps, matches)),
-        exp.alias_(first_step, "first_step"),
+        exp.alias_(ctx.entity, "user_id", copy=False),
+        exp.alias_(ctx.time_column, "event_time", copy=False),
+        exp.alias_(ctx.event_id, "event_id", copy=False),
+        *(exp.alias_(ctx.dimension(d), d.name, copy=False) for d in ctx.resolved.dimensions),
+        *(exp.alias_(flag(m), f"is_step_{k}", copy=False) for k, m in zip(steps, matches)),
+        exp.alias_(first_step, "first_step", copy=False),
     )).where(conjunction([
         ctx.entity.is_(exp.null()).not_(),
         *ctx.range_conditions(end_extra_seconds=funnel.window_seconds),
         ctx.user_filter(),
         exp.paren(disjunction([exp.paren(m) for m in matches])),
-    ]))
+    ]), copy=False)
     sequence = exp.select(
-        exp.Star(), exp.alias_(_by_user(ctx, exp.RowNumber(), ["event_time", "first_step", "event_id"]), "seq")
-    ).from_("funnel_events")
+        exp.Star(), exp.alias_(_by_user(ctx, exp.RowNumber(), ["event_time", "first_step", "event_id"]), "seq", copy=False)
+    ).from_(cte("funnel_events"), copy=False)
     next_steps = exp.select(exp.Star(), *(
-        exp.alias_(_by_user(ctx, exp.Min(this=when(ident(f"is_step_{k}").eq(ONE), ident("seq"))), ["seq"], frame="following"), f"next_step_{k}_seq")
+        exp.alias_(_by_user(ctx, exp.Min(this=when(ident(f"is_step_{k}").eq(ONE), ident("seq"))), ["seq"], frame="following"), f"next_step_{k}_seq", copy=False)
         for k in steps if k > 1
-    )).from_("funnel_sequence")
+    )).from_(cte("funnel_sequence"), copy=False)
 
     paths = _paths(ctx, funnel, dims)
     ranked = exp.select(
         exp.Star(),
-        exp.alias_(_by_user(ctx, exp.RowNumber(), ["depth", "start_seq"], descending=("depth",)), "path_rank"),
-        exp.alias_(_by_user(ctx, exp.RowNumber(), ["start_seq"]), "start_rank"),
-    ).from_("funnel_paths")
+        exp.alias_(_by_user(ctx, exp.RowNumber(), ["depth", "start_seq"], descending=("depth",)), "path_rank", copy=False),
+        exp.alias_(_by_user(ctx, exp.RowNumber(), ["start_seq"]), "start_rank", copy=False),
+    ).from_(cte("funnel_paths"), copy=False)
     per_user = _per_user(funnel, dims)
     counts = _counts(ctx, funnel, dims)
     steps_union = _step_rows(funnel, dims)
-    final = finish(ctx, exp.select(exp.Star()).from_("funnel_steps"), [*dims, "step"])
-    for name, cte in (
+    final = finish(ctx, exp.select(exp.Star()).from_(cte("funnel_steps"), copy=False), [*dims, "step"])
+    for name, body in (
         ("funnel_events", events), ("funnel_sequence", sequence), ("funnel_next", next_steps), ("funnel_paths", paths),
         ("funnel_ranked_paths", ranked), ("funnel_users", per_user), ("funnel_counts", counts), ("funnel_steps", steps_union),
     ):
-        final = final.with_(name, as_=cte)
+        final = final.with_(name, as_=body, copy=False)
     return final
 
 
@@ -90,49 +90,48 @@ def _paths(ctx: SqlContext, funnel: FunnelMetric, dims: list[str]) -> exp.Select
         default=ONE,
     )
     select = exp.select(
-        exp.alias_(_col("step_1", "user_id"), "user_id"),
-        exp.alias_(_col("step_1", "seq"), "start_seq"),
-        *(exp.alias_(_col("step_1", d), d) for d in dims),
-        *(exp.alias_(_col(f"step_{k}", "event_time"), f"step_{k}_time") for k in range(1, count + 1)),
-        exp.alias_(depth, "depth"),
-    ).from_(exp.alias_(exp.to_table("funnel_next"), "step_1", table=True))
+        exp.alias_(_col("step_1", "user_id"), "user_id", copy=False),
+        exp.alias_(_col("step_1", "seq"), "start_seq", copy=False),
+        *(exp.alias_(_col("step_1", d), d, copy=False) for d in dims),
+        *(exp.alias_(_col(f"step_{k}", "event_time"), f"step_{k}_time", copy=False) for k in range(1, count + 1)),
+        exp.alias_(depth, "depth", copy=False),
+    ).from_(cte("funnel_next", "step_1"), copy=False)
     deadline = dialects.add_seconds(_col("step_1", "event_time"), funnel.window_seconds)
     for k in range(2, count + 1):
         on = exp.and_(
             _col(f"step_{k}", "user_id").eq(_col("step_1", "user_id")),
             _col(f"step_{k}", "seq").eq(_col(f"step_{k - 1}", f"next_step_{k}_seq")),
-            _col(f"step_{k}", "event_time") <= deadline.copy(),
-        )
-        select = select.join(exp.alias_(exp.to_table("funnel_next"), f"step_{k}", table=True), on=on, join_type="left")
+            _col(f"step_{k}", "event_time") <= deadline.copy(), copy=False)
+        select = select.join(cte("funnel_next", f"step_{k}"), on=on, join_type="left", copy=False)
     in_range = ctx.range_conditions(_col("step_1", "event_time"), start=False)
-    return select.where(conjunction([_col("step_1", "is_step_1").eq(ONE), *in_range]))
+    return select.where(conjunction([_col("step_1", "is_step_1").eq(ONE), *in_range]), copy=False)
 
 
 def _per_user(funnel: FunnelMetric, dims: list[str]) -> exp.Select:
     """One row per user: their deepest path, with the dimensions of their earliest start."""
-    times = [exp.alias_(_col("best", f"step_{k}_time"), f"step_{k}_time") for k in range(1, len(funnel.steps) + 1)]
-    best = exp.alias_(exp.to_table("funnel_ranked_paths"), "best", table=True)
+    times = [exp.alias_(_col("best", f"step_{k}_time"), f"step_{k}_time", copy=False) for k in range(1, len(funnel.steps) + 1)]
+    best = cte("funnel_ranked_paths", "best")
     select = exp.select(
-        exp.alias_(_col("best", "user_id"), "user_id"),
-        *(exp.alias_(_col("earliest", d), d) for d in dims),
+        exp.alias_(_col("best", "user_id"), "user_id", copy=False),
+        *(exp.alias_(_col("earliest", d), d, copy=False) for d in dims),
         *times,
-    ).from_(best)
+    ).from_(best, copy=False)
     if dims:
-        earliest = exp.alias_(exp.to_table("funnel_ranked_paths"), "earliest", table=True)
-        on = exp.and_(_col("earliest", "user_id").eq(_col("best", "user_id")), _col("earliest", "start_rank").eq(ONE))
-        select = select.join(earliest, on=on)
-    return select.where(_col("best", "path_rank").eq(ONE))
+        earliest = cte("funnel_ranked_paths", "earliest")
+        on = exp.and_(_col("earliest", "user_id").eq(_col("best", "user_id")), _col("earliest", "start_rank").eq(ONE), copy=False)
+        select = select.join(earliest, on=on, copy=False)
+    return select.where(_col("best", "path_rank").eq(ONE), copy=False)
 
 
 def _counts(ctx: SqlContext, funnel: FunnelMetric, dims: list[str]) -> exp.Select:
     seconds = dialects.quirks(ctx.dialect).seconds_between
-    columns: list[exp.Expression] = [exp.alias_(exp.Count(this=exp.Star()), "step_1_users")]
+    columns: list[exp.Expression] = [exp.alias_(exp.Count(this=exp.Star()), "step_1_users", copy=False)]
     for k in range(2, len(funnel.steps) + 1):
-        columns.append(exp.alias_(exp.Count(this=ident(f"step_{k}_time")), f"step_{k}_users"))
+        columns.append(exp.alias_(exp.Count(this=ident(f"step_{k}_time")), f"step_{k}_users", copy=False))
         gap = seconds(ident(f"step_{k - 1}_time"), ident(f"step_{k}_time"))
-        columns.append(exp.alias_(dialects.median(gap), f"step_{k}_median_seconds"))
-    select = exp.select(*(ident(d) for d in dims), *columns).from_("funnel_users")
-    return select.group_by(*range_positions(len(dims))) if dims else select
+        columns.append(exp.alias_(dialects.median(gap), f"step_{k}_median_seconds", copy=False))
+    select = exp.select(*(ident(d) for d in dims), *columns).from_(cte("funnel_users"), copy=False)
+    return select.group_by(*range_positions(len(dims)), copy=False) if dims else select
 
 
 def _step_rows(funnel: FunnelMetric, dims: list[str]) -> exp.Query:
@@ -141,16 +140,16 @@ def _step_rows(funnel: FunnelMetric, dims: list[str]) -> exp.Query:
     for k, step in enumerate(funnel.steps, start=1):
         users = ident(f"step_{k}_users")
         previous = ident(f"step_{max(k - 1, 1)}_users")
-        median_seconds = ident(f"step_{k}_median_seconds") if k > 1 else exp.cast(exp.null(), "double")
+        median_seconds = ident(f"step_{k}_median_seconds") if k > 1 else dialects.cast(exp.null(), "double")
         select = exp.select(
             *(ident(d) for d in dims),
-            exp.alias_(exp.Literal.number(k), "step"),
-            exp.alias_(exp.convert(step.name), "step_name"),
-            exp.alias_(users, "users"),
-            exp.alias_(dialects.safe_divide(users.copy(), previous), "conversion_from_previous"),
-            exp.alias_(dialects.safe_divide(users.copy(), ident("step_1_users")), "conversion_from_first"),
-            exp.alias_(exp.cast(median_seconds, "double"), "median_seconds_to_convert"),
-        ).from_("funnel_counts")
-        union = select if union is None else exp.union(union, select, distinct=False)
+            exp.alias_(exp.Literal.number(k), "step", copy=False),
+            exp.alias_(exp.convert(step.name), "step_name", copy=False),
+            exp.alias_(users, "users", copy=False),
+            exp.alias_(dialects.safe_divide(users.copy(), previous), "conversion_from_previous", copy=False),
+            exp.alias_(dialects.safe_divide(users.copy(), ident("step_1_users")), "conversion_from_first", copy=False),
+            exp.alias_(dialects.cast(median_seconds, "double"), "median_seconds_to_convert", copy=False),
+        ).from_(cte("funnel_counts"), copy=False)
+        union = select if union is None else exp.union(union, select, distinct=False, copy=False)
     assert union is not None
     return union

@@ -14,7 +14,7 @@ from sqlglot import exp
 from semantic import dialects
 from semantic.specs import RetentionMetric
 from semantic.sql_aggregate import finish
-from semantic.sql_context import SqlContext, conjunction, ident, matches_events, when
+from semantic.sql_context import SqlContext, conjunction, ident, matches_events, when, cte
 from semantic.sql_sessions import range_positions
 
 ONE = exp.Literal.number(1)
@@ -36,54 +36,52 @@ def build_retention(ctx: SqlContext) -> exp.Select:
 
     cohort_users = exp.select(
         ident("user_id"),
-        exp.alias_(period_start(ident("event_time")), "cohort"),
+        exp.alias_(period_start(ident("event_time")), "cohort", copy=False),
         *(ident(d) for d in dims),
-    ).from_("cohort_events").where(conjunction([first_only, *ctx.range_conditions(ident("event_time"))]))
+    ).from_(cte("cohort_events"), copy=False).where(conjunction([first_only, *ctx.range_conditions(ident("event_time"))]), copy=False)
 
     returns = ctx.source(exp.select(
-        exp.alias_(ctx.entity, "user_id"),
-        exp.alias_(period_start(ctx.time_column), "return_period"),
-    ).distinct()).where(conjunction([
+        exp.alias_(ctx.entity, "user_id", copy=False),
+        exp.alias_(period_start(ctx.time_column), "return_period", copy=False),
+    ).distinct(copy=False)).where(conjunction([
         not_null_user.copy(),
         matches_events(event_column.copy(), metric.returning.events, ctx.snippet(metric.returning.filter)),
         user_filter.copy() if user_filter is not None else None,
         *ctx.range_conditions(end=False),
-    ]))
+    ]), copy=False)
 
     offsets = exp.select("period").from_(
-        exp.values([(n,) for n in range(1, metric.periods + 1)], alias="offsets", columns=["period"])
-    )
+        exp.values([(n,) for n in range(1, metric.periods + 1)], alias="offsets", columns=["period"]), copy=False)
 
-    data_end = exp.select(exp.alias_(exp.Max(this=ctx.time_column), "last_event_time")).from_(ctx.table(ctx.model))
+    data_end = exp.select(exp.alias_(exp.Max(this=ctx.time_column), "last_event_time", copy=False)).from_(ctx.table(ctx.model), copy=False)
 
     target = dialects.add_periods(_c("cohort_users", "cohort"), _c("retention_periods", "period"), metric.period)
     counts = exp.select(
-        exp.alias_(_c("cohort_users", "cohort"), "cohort"),
-        *(exp.alias_(_c("cohort_users", d), d) for d in dims),
-        exp.alias_(_c("retention_periods", "period"), "period"),
-        exp.alias_(exp.Count(this=exp.Star()), "cohort_size"),
-        exp.alias_(exp.Count(this=_c("returns", "user_id")), "retained"),
-    ).from_("cohort_users").join("retention_periods", join_type="cross").join(
-        exp.alias_(exp.to_table("return_periods"), "returns", table=True),
-        on=exp.and_(_c("returns", "user_id").eq(_c("cohort_users", "user_id")), _c("returns", "return_period").eq(target)),
-        join_type="left",
-    ).group_by(*range_positions(2 + len(dims)))
+        exp.alias_(_c("cohort_users", "cohort"), "cohort", copy=False),
+        *(exp.alias_(_c("cohort_users", d), d, copy=False) for d in dims),
+        exp.alias_(_c("retention_periods", "period"), "period", copy=False),
+        exp.alias_(exp.Count(this=exp.Star()), "cohort_size", copy=False),
+        exp.alias_(exp.Count(this=_c("returns", "user_id")), "retained", copy=False),
+    ).from_(cte("cohort_users"), copy=False).join(cte("retention_periods"), join_type="cross", copy=False).join(
+        cte("return_periods", "returns"),
+        on=exp.and_(_c("returns", "user_id").eq(_c("cohort_users", "user_id")), _c("returns", "return_period").eq(target), copy=False),
+        join_type="left", copy=False).group_by(*range_positions(2 + len(dims)), copy=False)
 
-    period_end = exp.cast(
+    period_end = dialects.cast(
         dialects.add_periods(ident("cohort"), exp.paren(exp.Add(this=ident("period"), expression=ONE)), metric.period), "timestamp"
     )
     known = period_end <= _c("data_end", "last_event_time")
     final = exp.select(
         ident("cohort"), *(ident(d) for d in dims), ident("period"), ident("cohort_size"),
-        exp.alias_(when(known, ident("retained")), "retained"),
-        exp.alias_(when(known.copy(), dialects.safe_divide(ident("retained"), ident("cohort_size"))), "rate"),
-    ).from_("retention_counts").join("data_end", join_type="cross")
+        exp.alias_(when(known, ident("retained")), "retained", copy=False),
+        exp.alias_(when(known.copy(), dialects.safe_divide(ident("retained"), ident("cohort_size"))), "rate", copy=False),
+    ).from_(cte("retention_counts"), copy=False).join(cte("data_end"), join_type="cross", copy=False)
     final = finish(ctx, final, ["cohort", *dims, "period"])
-    for name, cte in (
+    for name, body in (
         ("cohort_events", firsts), ("cohort_users", cohort_users), ("return_periods", returns),
         ("retention_periods", offsets), ("data_end", data_end), ("retention_counts", counts),
     ):
-        final = final.with_(name, as_=cte)
+        final = final.with_(name, as_=body, copy=False)
     return final
 
 

@@ -11,7 +11,7 @@ from sqlglot import exp
 
 from semantic import dialects
 from semantic.specs import FirstSeenMetric, SessionMetric
-from semantic.sql_context import SqlContext, conjunction, flag, ident, when
+from semantic.sql_context import SqlContext, conjunction, flag, ident, when, cte
 
 ZERO, ONE = exp.Literal.number(0), exp.Literal.number(1)
 
@@ -24,35 +24,34 @@ def session_ctes(ctx: SqlContext, metrics: list[SessionMetric]) -> tuple[list[tu
     user, time, event_id = ident("user_id"), ident("event_time"), ident("event_id")
 
     selected = exp.select(
-        exp.alias_(ctx.entity, "user_id"),
-        exp.alias_(ctx.time_column, "event_time"),
-        exp.alias_(ctx.event_id, "event_id"),
-        *(exp.alias_(ctx.dimension(d), d.name) for d in dims),
-        exp.alias_(flag(ctx.snippet(settings.page_view)), "is_page_view"),
-        exp.alias_(flag(ctx.snippet(settings.click)), "is_click"),
-        exp.alias_(ctx.window(exp.Lag(this=ctx.time_column), ctx.entity, [ctx.time_column, ctx.event_id]), "previous_event_time"),
+        exp.alias_(ctx.entity, "user_id", copy=False),
+        exp.alias_(ctx.time_column, "event_time", copy=False),
+        exp.alias_(ctx.event_id, "event_id", copy=False),
+        *(exp.alias_(ctx.dimension(d), d.name, copy=False) for d in dims),
+        exp.alias_(flag(ctx.snippet(settings.page_view)), "is_page_view", copy=False),
+        exp.alias_(flag(ctx.snippet(settings.click)), "is_click", copy=False),
+        exp.alias_(ctx.window(exp.Lag(this=ctx.time_column), ctx.entity, [ctx.time_column, ctx.event_id]), "previous_event_time", copy=False),
     )
     selected = ctx.source(selected).where(
-        conjunction([ctx.entity.is_(exp.null()).not_(), *ctx.range_conditions(), ctx.user_filter()])
-    )
+        conjunction([ctx.entity.is_(exp.null()).not_(), *ctx.range_conditions(), ctx.user_filter()]), copy=False)
 
     previous = ident("previous_event_time")
-    new_session = exp.or_(previous.is_(exp.null()), time > dialects.add_seconds(previous, settings.gap_seconds))
-    starts = exp.select(exp.Star(), exp.alias_(flag(new_session), "is_session_start")).from_("session_events")
+    new_session = exp.or_(previous.is_(exp.null()), time > dialects.add_seconds(previous, settings.gap_seconds), copy=False)
+    starts = exp.select(exp.Star(), exp.alias_(flag(new_session), "is_session_start", copy=False)).from_(cte("session_events"), copy=False)
     numbered = exp.select(
         exp.Star(),
-        exp.alias_(ctx.window(exp.Sum(this=ident("is_session_start")), user, [time, event_id], frame="running"), "session_number"),
-    ).from_("session_starts")
+        exp.alias_(ctx.window(exp.Sum(this=ident("is_session_start")), user, [time, event_id], frame="running"), "session_number", copy=False),
+    ).from_(cte("session_starts"), copy=False)
 
     is_start = ident("is_session_start").eq(ONE)
     per_session = exp.select(
         user, ident("session_number"),
-        exp.alias_(exp.Min(this=time), "started_at"),
-        exp.alias_(exp.Max(this=time), "ended_at"),
-        *(exp.alias_(exp.Max(this=when(is_start, ident(d.name))), d.name) for d in dims),
-        exp.alias_(exp.Sum(this=ident("is_page_view")), "page_views"),
-        exp.alias_(exp.Sum(this=ident("is_click")), "clicks"),
-    ).from_("session_numbers").group_by(user, ident("session_number"))
+        exp.alias_(exp.Min(this=time), "started_at", copy=False),
+        exp.alias_(exp.Max(this=time), "ended_at", copy=False),
+        *(exp.alias_(exp.Max(this=when(is_start, ident(d.name))), d.name, copy=False) for d in dims),
+        exp.alias_(exp.Sum(this=ident("is_page_view")), "page_views", copy=False),
+        exp.alias_(exp.Sum(this=ident("is_click")), "clicks", copy=False),
+    ).from_(cte("session_numbers"), copy=False).group_by(user, ident("session_number"), copy=False)
 
     viewed = ident("page_views") > ZERO
     sessions_with_views = exp.Count(this=when(viewed, ONE))
@@ -61,14 +60,14 @@ def session_ctes(ctx: SqlContext, metrics: list[SessionMetric]) -> tuple[list[tu
         "avg_duration": exp.Avg(this=dialects.quirks(ctx.dialect).seconds_between(ident("started_at"), ident("ended_at"))),
         "avg_depth": dialects.safe_divide(exp.Sum(this=ident("page_views")), sessions_with_views),
         "bounce_rate": dialects.safe_divide(
-            exp.Count(this=when(exp.and_(ident("page_views").eq(ONE), ident("clicks").eq(ZERO)), ONE)),
+            exp.Count(this=when(exp.and_(ident("page_views").eq(ONE), ident("clicks").eq(ZERO), copy=False), ONE)),
             sessions_with_views,
         ),
     }
     groups = _group_expressions(ctx, ident("started_at"))
-    summary = exp.select(*groups, *(exp.alias_(measures[m.measure], m.name) for m in metrics)).from_("sessions")
+    summary = exp.select(*groups, *(exp.alias_(measures[m.measure], m.name, copy=False) for m in metrics)).from_(cte("sessions"), copy=False)
     if groups:
-        summary = summary.group_by(*range_positions(len(groups)))
+        summary = summary.group_by(*range_positions(len(groups)), copy=False)
     ctes = [
         ("session_events", selected), ("session_starts", starts), ("session_numbers", numbered),
         ("sessions", per_session), ("session_metrics", summary),
@@ -85,16 +84,16 @@ def first_seen_ctes(ctx: SqlContext, metrics: list[FirstSeenMetric]) -> tuple[li
     if user_filter is not None:
         conditions.append(ident("matches_filter").eq(ONE))
     groups = _group_expressions(ctx, time)
-    summary = exp.select(*groups, *(exp.alias_(exp.Count(this=exp.Star()), m.name) for m in metrics))
-    summary = summary.from_("user_first_events").where(conjunction(conditions))
+    summary = exp.select(*groups, *(exp.alias_(exp.Count(this=exp.Star()), m.name, copy=False) for m in metrics))
+    summary = summary.from_(cte("user_first_events"), copy=False).where(conjunction(conditions), copy=False)
     if groups:
-        summary = summary.group_by(*range_positions(len(groups)))
+        summary = summary.group_by(*range_positions(len(groups)), copy=False)
     return [("user_first_events", firsts), ("first_seen_metrics", summary)], "first_seen_metrics"
 
 
 def _group_expressions(ctx: SqlContext, time: exp.Expression) -> list[exp.Expression]:
     """The bucket of ``time`` and the dimension columns (already named) of a per-user CTE."""
-    bucket = [exp.alias_(ctx.bucket(time), ctx.resolved.grain)] if ctx.resolved.grain else []
+    bucket = [exp.alias_(ctx.bucket(time), ctx.resolved.grain, copy=False)] if ctx.resolved.grain else []
     return [*bucket, *(ident(d.name) for d in ctx.resolved.dimensions)]
 
 
