@@ -12,7 +12,7 @@ from sqlglot import exp
 
 from semantic import dialects
 from semantic.specs import AggregateMetric, DerivedMetric, FirstSeenMetric, Metric, RatioMetric, SessionMetric
-from semantic.sql_context import SqlContext, conjunction, disjunction, ident, when, cte
+from semantic.sql_context import SqlContext, conjunction, cte, disjunction, ident, when, with_ctes
 from semantic.sql_sessions import first_seen_ctes, range_positions, session_ctes
 
 ZERO_WHEN_EMPTY = ("count", "count_distinct", "sum")
@@ -42,9 +42,7 @@ def build_aggregate(ctx: SqlContext) -> exp.Select:
     leaf_names = {m.name for _, leaves in sources for m in leaves}
     final = exp.select(*(ident(g) for g in groups), *(_named(_value(ctx, m, leaf_names), m.name) for m in ctx.resolved.metrics))
     final = finish(ctx, final.from_(values, copy=False), groups)
-    for name, body in ctes:
-        final = final.with_(name, as_=body, copy=False)
-    return final
+    return with_ctes(final, ctes)
 
 
 def _event_metrics(ctx: SqlContext, metrics: list[AggregateMetric]) -> exp.Select:
@@ -55,7 +53,7 @@ def _event_metrics(ctx: SqlContext, metrics: list[AggregateMetric]) -> exp.Selec
     if all(f is not None for f in filters):
         # Every leaf is filtered: rows matching none of them cannot count, so skip them early.
         distinct = list({f.sql(): f for f in filters if f is not None}.values())
-        pushdown = disjunction([exp.paren(f) for f in distinct]) if len(distinct) > 1 else distinct[0]
+        pushdown = disjunction([exp.paren(f, copy=False) for f in distinct]) if len(distinct) > 1 else distinct[0]
         shared = distinct[0] if len(distinct) == 1 else None
     selections = []
     for metric, filter_ in zip(metrics, filters):
@@ -151,7 +149,7 @@ def _value(ctx: SqlContext, metric: Metric, leaves: set[str]) -> exp.Expression:
 
 def _operand(ctx: SqlContext, metric: Metric, leaves: set[str]) -> exp.Expression:
     value = _value(ctx, metric, leaves)
-    return value if isinstance(value, exp.Column) else exp.paren(value)
+    return value if isinstance(value, exp.Column) else exp.paren(value, copy=False)
 
 
 def finish(ctx: SqlContext, select: exp.Select, default_order: list[str]) -> exp.Select:

@@ -66,19 +66,19 @@ class SqlContext:
         dims = self.catalog.dimensions
         def expand(col: exp.Column) -> exp.Expression:
             expression = self.dimension(dims[col.name])
-            return expression if isinstance(expression, exp.Column) else exp.paren(expression)
+            return expression if isinstance(expression, exp.Column) else exp.paren(expression, copy=False)
 
         return replace_columns(where, expand)
 
     def source(self, select: exp.Select) -> exp.Select:
         """``select`` reading the model's table, LEFT JOINed (many-to-one) to the joined models it needs."""
         select = select.from_(self.table(self.model), copy=False)
-        for join in self.model.joins:
-            if join.model not in self.resolved.joined_models:
+        for relation in self.model.joins:
+            if relation.model not in self.resolved.joined_models:
                 continue
-            target = self.catalog.models[join.model]
-            condition = self.column(join.foreign_key).eq(exp.column(join.primary_key, table=target.name))
-            select = select.join(self.table(target), on=condition, join_type="left", copy=False)
+            target = self.catalog.models[relation.model]
+            condition = self.column(relation.foreign_key).eq(exp.column(relation.primary_key, table=target.name))
+            select = join(select, self.table(target), condition, side="LEFT")
         return select
 
     def window(self, function: exp.Expression, partition_by: exp.Expression, order_by: list[exp.Expression], **options) -> exp.Window:
@@ -158,7 +158,7 @@ def matches_events(column: exp.Expression, events: tuple[str, ...], extra: exp.E
     """``event = 'x'`` (or ``IN``) and the optional filter: the test for a step or a cohort event."""
     literals = [exp.convert(e) for e in events]
     test = column.eq(literals[0]) if len(literals) == 1 else exp.In(this=column, expressions=literals)
-    return conjunction([test, exp.paren(extra) if extra is not None else None])  # type: ignore[return-value]
+    return conjunction([test, exp.paren(extra, copy=False) if extra is not None else None])  # type: ignore[return-value]
 
 
 def flag(condition: exp.Expression) -> exp.Expression:
@@ -179,6 +179,21 @@ def cte(name: str, alias: str | None = None) -> exp.Table:
     if alias:
         table.set("alias", exp.TableAlias(this=exp.to_identifier(alias)))
     return table
+
+
+def join(select: exp.Select, table: exp.Expression, on: exp.Expression | None = None, *, side: str | None = None) -> exp.Select:
+    """Append ``[LEFT] JOIN table ON on`` (a CROSS JOIN without ``on``), built without parsing."""
+    node = exp.Join(this=table, on=on, side=side) if on is not None else exp.Join(this=table, kind="CROSS")
+    select.append("joins", node)
+    return select
+
+
+def with_ctes(select: exp.Select, ctes: list[tuple[str, exp.Expression]]) -> exp.Select:
+    """``WITH name AS (body), ...`` in front of ``select``, in the given order."""
+    select.set("with_", exp.With(expressions=[
+        exp.CTE(this=body, alias=exp.TableAlias(this=exp.to_identifier(name))) for name, body in ctes
+    ]))
+    return select
 
 
 def ident(name: str) -> exp.Column:

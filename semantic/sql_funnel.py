@@ -19,7 +19,7 @@ from sqlglot import exp
 from semantic import dialects
 from semantic.specs import FunnelMetric
 from semantic.sql_aggregate import finish
-from semantic.sql_context import SqlContext, conjunction, disjunction, flag, ident, matches_events, when, cte
+from semantic.sql_context import SqlContext, conjunction, cte, disjunction, flag, ident, join, matches_events, when, with_ctes
 from semantic.sql_sessions import range_positions
 
 ONE = exp.Literal.number(1)
@@ -54,7 +54,7 @@ def build_funnel(ctx: SqlContext) -> exp.Select:
         ctx.entity.is_(exp.null()).not_(),
         *ctx.range_conditions(end_extra_seconds=funnel.window_seconds),
         ctx.user_filter(),
-        exp.paren(disjunction([exp.paren(m) for m in matches])),
+        exp.paren(disjunction([exp.paren(m, copy=False) for m in matches]), copy=False),
     ]), copy=False)
     sequence = exp.select(
         exp.Star(), exp.alias_(_by_user(ctx, exp.RowNumber(), ["event_time", "first_step", "event_id"]), "seq", copy=False)
@@ -74,12 +74,10 @@ def build_funnel(ctx: SqlContext) -> exp.Select:
     counts = _counts(ctx, funnel, dims)
     steps_union = _step_rows(funnel, dims)
     final = finish(ctx, exp.select(exp.Star()).from_(cte("funnel_steps"), copy=False), [*dims, "step"])
-    for name, body in (
+    return with_ctes(final, [
         ("funnel_events", events), ("funnel_sequence", sequence), ("funnel_next", next_steps), ("funnel_paths", paths),
         ("funnel_ranked_paths", ranked), ("funnel_users", per_user), ("funnel_counts", counts), ("funnel_steps", steps_union),
-    ):
-        final = final.with_(name, as_=body, copy=False)
-    return final
+    ])
 
 
 def _paths(ctx: SqlContext, funnel: FunnelMetric, dims: list[str]) -> exp.Select:
@@ -102,7 +100,7 @@ def _paths(ctx: SqlContext, funnel: FunnelMetric, dims: list[str]) -> exp.Select
             _col(f"step_{k}", "user_id").eq(_col("step_1", "user_id")),
             _col(f"step_{k}", "seq").eq(_col(f"step_{k - 1}", f"next_step_{k}_seq")),
             _col(f"step_{k}", "event_time") <= deadline.copy(), copy=False)
-        select = select.join(cte("funnel_next", f"step_{k}"), on=on, join_type="left", copy=False)
+        select = join(select, cte("funnel_next", f"step_{k}"), on, side="LEFT")
     in_range = ctx.range_conditions(_col("step_1", "event_time"), start=False)
     return select.where(conjunction([_col("step_1", "is_step_1").eq(ONE), *in_range]), copy=False)
 
@@ -119,7 +117,7 @@ def _per_user(funnel: FunnelMetric, dims: list[str]) -> exp.Select:
     if dims:
         earliest = cte("funnel_ranked_paths", "earliest")
         on = exp.and_(_col("earliest", "user_id").eq(_col("best", "user_id")), _col("earliest", "start_rank").eq(ONE), copy=False)
-        select = select.join(earliest, on=on, copy=False)
+        select = join(select, earliest, on)
     return select.where(_col("best", "path_rank").eq(ONE), copy=False)
 
 

@@ -14,7 +14,7 @@ from sqlglot import exp
 from semantic import dialects
 from semantic.specs import RetentionMetric
 from semantic.sql_aggregate import finish
-from semantic.sql_context import SqlContext, conjunction, ident, matches_events, when, cte
+from semantic.sql_context import SqlContext, conjunction, cte, ident, join, matches_events, when, with_ctes
 from semantic.sql_sessions import range_positions
 
 ONE = exp.Literal.number(1)
@@ -62,27 +62,25 @@ def build_retention(ctx: SqlContext) -> exp.Select:
         exp.alias_(_c("retention_periods", "period"), "period", copy=False),
         exp.alias_(exp.Count(this=exp.Star()), "cohort_size", copy=False),
         exp.alias_(exp.Count(this=_c("returns", "user_id")), "retained", copy=False),
-    ).from_(cte("cohort_users"), copy=False).join(cte("retention_periods"), join_type="cross", copy=False).join(
-        cte("return_periods", "returns"),
-        on=exp.and_(_c("returns", "user_id").eq(_c("cohort_users", "user_id")), _c("returns", "return_period").eq(target), copy=False),
-        join_type="left", copy=False).group_by(*range_positions(2 + len(dims)), copy=False)
+    ).from_(cte("cohort_users"), copy=False)
+    counts = join(counts, cte("retention_periods"))
+    returned = exp.and_(_c("returns", "user_id").eq(_c("cohort_users", "user_id")), _c("returns", "return_period").eq(target), copy=False)
+    counts = join(counts, cte("return_periods", "returns"), returned, side="LEFT").group_by(*range_positions(2 + len(dims)), copy=False)
 
     period_end = dialects.cast(
-        dialects.add_periods(ident("cohort"), exp.paren(exp.Add(this=ident("period"), expression=ONE)), metric.period), "timestamp"
+        dialects.add_periods(ident("cohort"), exp.paren(exp.Add(this=ident("period"), expression=ONE), copy=False), metric.period), "timestamp"
     )
     known = period_end <= _c("data_end", "last_event_time")
     final = exp.select(
         ident("cohort"), *(ident(d) for d in dims), ident("period"), ident("cohort_size"),
         exp.alias_(when(known, ident("retained")), "retained", copy=False),
         exp.alias_(when(known.copy(), dialects.safe_divide(ident("retained"), ident("cohort_size"))), "rate", copy=False),
-    ).from_(cte("retention_counts"), copy=False).join(cte("data_end"), join_type="cross", copy=False)
-    final = finish(ctx, final, ["cohort", *dims, "period"])
-    for name, body in (
+    ).from_(cte("retention_counts"), copy=False)
+    final = finish(ctx, join(final, cte("data_end")), ["cohort", *dims, "period"])
+    return with_ctes(final, [
         ("cohort_events", firsts), ("cohort_users", cohort_users), ("return_periods", returns),
         ("retention_periods", offsets), ("data_end", data_end), ("retention_counts", counts),
-    ):
-        final = final.with_(name, as_=body, copy=False)
-    return final
+    ])
 
 
 def _c(table: str, name: str) -> exp.Column:
