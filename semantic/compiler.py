@@ -53,5 +53,6 @@ def compile_query(catalog: Catalog, query: Query, dialect: str = "duckdb", *, pr
     dialect = dialects.check_dialect(dialect)
     resolved = resolve(catalog, query)
     ast = build_ast(catalog, resolved, dialect)
-    sql = ast.sql(dialect=dialect, pretty=pretty)
+    # The AST was built for this call alone, so the generator may transform it in place.
+    sql = ast.sql(dialect=dialect, pretty=pretty, copy=False)
     return CompiledQuery(sql=sql, dialect=dialect, kind=resolved.kind, columns=output_columns(resolved), resolved=resolved, ast=ast)
