@@ -42,14 +42,17 @@ def needs_demo(url: str) -> bool:
         return not (warehouse.has_table("events") and warehouse.has_table("users"))
 
 
-def ensure_demo(url: str, progress: Progress | None = None) -> bool:
-    """Generate the demo into the default warehouse if it is empty; returns whether it did."""
+def ensure_demo(url: str, progress: Progress | None = None, **options: object) -> bool:
+    """Generate the demo into the default warehouse if it is empty; returns whether it did.
+
+    ``options`` go to :func:`ingest.demo.generate_demo` (tests ask for a small demo).
+    """
     if not needs_demo(url):
         return False
     from ingest.demo import generate_demo
 
     with connect(url, read_only=False) as warehouse:
-        generate_demo(warehouse, progress=progress)
+        generate_demo(warehouse, progress=progress, **options)  # type: ignore[arg-type]
     return True
 
 
