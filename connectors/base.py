@@ -8,6 +8,8 @@ adding a warehouse is one new module and no central if/elif.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -66,6 +68,14 @@ class Warehouse(ABC):
     @abstractmethod
     def append(self, table: str, data: pa.Table) -> None:
         """Bulk-append an Arrow table to an existing table (columns by name)."""
+
+    @contextmanager
+    def bulk_load(self) -> Iterator[Callable[[], None]]:
+        """Wrap a large load of many :meth:`append` batches; yields what to call after each batch.
+
+        Engines that need it keep memory flat here; by default there is nothing to do.
+        """
+        yield lambda: None
 
     @abstractmethod
     def has_table(self, table: str) -> bool:

@@ -7,6 +7,8 @@ can query one file at once; a writer (``finlens demo``) takes the file alone.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -26,6 +28,9 @@ def duckdb_path(url: str) -> str:
     if not path:
         raise WarehouseError(f"warehouse URL {url!r} names no file; use duckdb:///path/file.duckdb or duckdb:///:memory:")
     return path
+
+
+LOAD_MEMORY_LIMIT = "256MB"
 
 
 class DuckDBWarehouse(Warehouse):
@@ -88,6 +93,29 @@ class DuckDBWarehouse(Warehouse):
             raise WarehouseError(f"DuckDB warehouse {self.path!r}: loading {table}: {_first_line(err)}") from None
         finally:
             cursor.unregister(view)
+
+    @contextmanager
+    def bulk_load(self) -> Iterator[Callable[[], None]]:
+        """Keep memory flat while loading a file: a memory cap, and a checkpoint after each batch.
+
+        DuckDB keeps every block it writes cached (up to 80% of RAM by default) and,
+        left alone, checkpoints the whole load at close, in memory; both grow with
+        the data set. The cap is put back afterwards, so later queries are unaffected.
+        An in-memory database cannot evict, so it is left alone.
+        """
+        if self.path == ":memory:":
+            yield lambda: None
+            return
+        setting = "SELECT current_setting('memory_limit')"
+        before = self.query(setting).rows[0][0]
+        self.execute("RESET memory_limit")
+        was_default = self.query(setting).rows[0][0] == before
+        self.execute(f"SET memory_limit = '{LOAD_MEMORY_LIMIT}'")
+        try:
+            yield lambda: self.execute("CHECKPOINT")
+        finally:
+            restore = exp.convert(before).sql(dialect="duckdb")
+            self.execute("RESET memory_limit" if was_default else f"SET memory_limit = {restore}")
 
     def has_table(self, table: str) -> bool:
         sql = (
