@@ -89,6 +89,8 @@ def time_bucket(column: exp.Expression, grain: str, dialect: str) -> exp.Express
 
     Weeks are ISO weeks starting on Monday on every dialect.
     """
+    if grain == "day":
+        return cast(column, "date")  # the same day as truncating, and cheaper
     unit = quirks(dialect).week_unit if grain == "week" else grain.upper()
     truncated = exp.TimestampTrunc(this=column, unit=exp.var(unit))
     return truncated if grain == "hour" else cast(truncated, "date")

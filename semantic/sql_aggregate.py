@@ -23,10 +23,9 @@ def build_aggregate(ctx: SqlContext) -> exp.Select:
     components = ctx.resolved.components
     ctes: list[tuple[str, exp.Select]] = []
     sources: list[tuple[str, list[Metric]]] = []
-    events = [m for m in components if isinstance(m, AggregateMetric)]
-    if events:
-        ctes.append(("event_metrics", _event_metrics(ctx, events)))
-        sources.append(("event_metrics", events))
+    for name, leaves in _event_scans([m for m in components if isinstance(m, AggregateMetric)]):
+        ctes.append((name, _event_metrics(ctx, leaves)))
+        sources.append((name, leaves))
     for metric_type, builder in ((SessionMetric, session_ctes), (FirstSeenMetric, first_seen_ctes)):
         leaves = [m for m in components if isinstance(m, metric_type)]
         if leaves:
@@ -43,6 +42,20 @@ def build_aggregate(ctx: SqlContext) -> exp.Select:
     final = exp.select(*(ident(g) for g in groups), *(_named(_value(ctx, m, leaf_names), m.name) for m in ctx.resolved.metrics))
     final = finish(ctx, final.from_(values, copy=False), groups)
     return with_ctes(final, ctes)
+
+
+def _event_scans(leaves: list[AggregateMetric]) -> list[tuple[str, list[AggregateMetric]]]:
+    """How to split the count/sum/... leaves into scans of the table.
+
+    One scan computes every leaf, except that a filtered distinct count next to other leaves
+    gets a scan of its own: hashing only its filtered rows beats one wide
+    ``COUNT(DISTINCT CASE ...)`` over the union of the filters.
+    """
+    if len(leaves) < 2:
+        return [("event_metrics", leaves)] if leaves else []
+    alone = [m for m in leaves if m.aggregation == "count_distinct" and m.filter is not None]
+    rest = [m for m in leaves if m not in alone]
+    return [*([("event_metrics", rest)] if rest else []), *((f"{m.name}_values", [m]) for m in alone)]
 
 
 def _event_metrics(ctx: SqlContext, metrics: list[AggregateMetric]) -> exp.Select:

@@ -110,31 +110,6 @@ class SqlContext:
             conditions.append(time.copy() < limit)
         return conditions
 
-    def first_events(self, condition: exp.Expression | None, *, flag_filter: exp.Expression | None = None) -> tuple[exp.Select, exp.Expression | None]:
-        """Each user's first event among those matching ``condition`` (ties broken by event id).
-
-        Returns a SELECT with ``user_id``, ``event_time``, the query's dimension columns and, when
-        ``flag_filter`` is given, ``matches_filter`` (1 if the first event passes it), plus the
-        condition that keeps only first rows (None when the SELECT already has one row per user).
-        Without dimensions or a filter to read from the first row, ``MIN(time) GROUP BY user``
-        suffices, which is much cheaper than ranking every event.
-        """
-        not_null = self.entity.is_(exp.null()).not_()
-        where = conjunction([not_null, condition])
-        if not self.resolved.dimensions and flag_filter is None:
-            select = self.source(exp.select(
-                exp.alias_(self.entity, "user_id", copy=False), exp.alias_(exp.Min(this=self.time_column), "event_time", copy=False),
-            )).where(where, copy=False).group_by(self.entity.copy(), copy=False)
-            return select, None
-        select = self.source(exp.select(
-            exp.alias_(self.entity, "user_id", copy=False),
-            exp.alias_(self.time_column, "event_time", copy=False),
-            *(exp.alias_(self.dimension(d), d.name, copy=False) for d in self.resolved.dimensions),
-            *([exp.alias_(flag(flag_filter), "matches_filter", copy=False)] if flag_filter is not None else []),
-            exp.alias_(self.window(exp.RowNumber(), self.entity, [self.time_column, self.event_id]), "event_rank", copy=False),
-        )).where(where, copy=False)
-        return select, exp.column("event_rank").eq(exp.Literal.number(1))
-
     def bucket(self, column: exp.Expression) -> exp.Expression:
         return dialects.time_bucket(column, self.resolved.grain or "day", self.dialect)
 

@@ -14,6 +14,7 @@ from sqlglot import exp
 from semantic import dialects
 from semantic.specs import RetentionMetric
 from semantic.sql_aggregate import finish
+from semantic.sql_first_events import first_event_ctes
 from semantic.sql_context import SqlContext, conjunction, cte, ident, join, matches_events, when, with_ctes
 from semantic.sql_sessions import range_positions
 
@@ -32,13 +33,15 @@ def build_retention(ctx: SqlContext) -> exp.Select:
         return dialects.time_bucket(time, metric.period, ctx.dialect)
 
     cohort_match = matches_events(event_column, metric.cohort.events, ctx.snippet(metric.cohort.filter))
-    firsts, first_only = ctx.first_events(conjunction([cohort_match, user_filter]))
+    firsts, first_only = first_event_ctes(ctx, "cohort_events", conjunction([cohort_match, user_filter]))
 
     cohort_users = exp.select(
         ident("user_id"),
         exp.alias_(period_start(ident("event_time")), "cohort", copy=False),
         *(ident(d) for d in dims),
-    ).from_(cte("cohort_events"), copy=False).where(conjunction([first_only, *ctx.range_conditions(ident("event_time"))]), copy=False)
+    ).from_(cte("cohort_events"), copy=False)
+    if first_only is not None:
+        cohort_users = cohort_users.where(first_only, copy=False)
 
     returns = ctx.source(exp.select(
         exp.alias_(ctx.entity, "user_id", copy=False),
@@ -78,7 +81,7 @@ def build_retention(ctx: SqlContext) -> exp.Select:
     ).from_(cte("retention_counts"), copy=False)
     final = finish(ctx, join(final, cte("data_end")), ["cohort", *dims, "period"])
     return with_ctes(final, [
-        ("cohort_events", firsts), ("cohort_users", cohort_users), ("return_periods", returns),
+        *firsts, ("cohort_users", cohort_users), ("return_periods", returns),
         ("retention_periods", offsets), ("data_end", data_end), ("retention_counts", counts),
     ])
 

@@ -11,6 +11,7 @@ from sqlglot import exp
 
 from semantic import dialects
 from semantic.specs import FirstSeenMetric, SessionMetric
+from semantic.sql_first_events import first_event_ctes
 from semantic.sql_context import SqlContext, conjunction, flag, ident, when, cte
 
 ZERO, ONE = exp.Literal.number(0), exp.Literal.number(1)
@@ -78,17 +79,17 @@ def session_ctes(ctx: SqlContext, metrics: list[SessionMetric]) -> tuple[list[tu
 def first_seen_ctes(ctx: SqlContext, metrics: list[FirstSeenMetric]) -> tuple[list[tuple[str, exp.Select]], str]:
     """CTEs counting entities whose first event ever falls in the range and passes the filter."""
     user_filter = ctx.user_filter()
-    firsts, first_only = ctx.first_events(None, flag_filter=user_filter)
-    time = ident("event_time")
-    conditions = [first_only, *ctx.range_conditions(time)]
-    if user_filter is not None:
-        conditions.append(ident("matches_filter").eq(ONE))
-    groups = _group_expressions(ctx, time)
+    firsts, first_only = first_event_ctes(ctx, "user_first_events", None, flag_filter=user_filter)
+    passes = ident("matches_filter").eq(ONE) if user_filter is not None else None
+    groups = _group_expressions(ctx, ident("event_time"))
     summary = exp.select(*groups, *(exp.alias_(exp.Count(this=exp.Star()), m.name, copy=False) for m in metrics))
-    summary = summary.from_(cte("user_first_events"), copy=False).where(conjunction(conditions), copy=False)
+    summary = summary.from_(cte("user_first_events"), copy=False)
+    condition = conjunction([first_only, passes])
+    if condition is not None:
+        summary = summary.where(condition, copy=False)
     if groups:
         summary = summary.group_by(*range_positions(len(groups)), copy=False)
-    return [("user_first_events", firsts), ("first_seen_metrics", summary)], "first_seen_metrics"
+    return [*firsts, ("first_seen_metrics", summary)], "first_seen_metrics"
 
 
 def _group_expressions(ctx: SqlContext, time: exp.Expression) -> list[exp.Expression]:

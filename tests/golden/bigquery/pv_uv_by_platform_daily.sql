@@ -1,6 +1,6 @@
 WITH event_metrics AS (
   SELECT
-    CAST(TIMESTAMP_TRUNC(events.event_time, DAY) AS DATE) AS `day`,
+    CAST(events.event_time AS DATE) AS `day`,
     events.platform AS platform,
     COUNT(CASE WHEN events.event IN ('$AppViewScreen', '$pageview') THEN 1 END) AS pv,
     COUNT(DISTINCT events.user_id) AS uv

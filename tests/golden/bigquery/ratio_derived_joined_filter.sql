@@ -11,10 +11,7 @@ WITH event_metrics AS (
     COALESCE(
       SUM(CASE WHEN events.event = 'withdraw' AND events.is_success THEN events.amount END),
       0
-    ) AS withdraw_amount,
-    COUNT(
-      DISTINCT CASE WHEN events.event = 'bind_card' AND events.is_success THEN events.user_id END
-    ) AS bind_card_users
+    ) AS withdraw_amount
   FROM events
   LEFT JOIN users
     ON events.user_id = users.user_id
@@ -37,10 +34,60 @@ WITH event_metrics AS (
       OR (
         events.event = 'withdraw' AND events.is_success
       )
-      OR (
-        events.event = 'bind_card' AND events.is_success
-      )
     )
+  GROUP BY
+    1,
+    2
+), bind_card_users_values AS (
+  SELECT
+    CAST(TIMESTAMP_TRUNC(events.event_time, ISOWEEK) AS DATE) AS `week`,
+    users.register_channel AS register_channel,
+    COUNT(DISTINCT events.user_id) AS bind_card_users
+  FROM events
+  LEFT JOIN users
+    ON events.user_id = users.user_id
+  WHERE
+    events.event_time >= CAST('2026-03-01 00:00:00' AS DATETIME)
+    AND events.event_time < CAST('2026-04-01 00:00:00' AS DATETIME)
+    AND (
+      events.platform IN ('iOS', 'Android') AND NOT users.gender = 'F'
+    )
+    AND (
+      events.event = 'bind_card' AND events.is_success
+    )
+  GROUP BY
+    1,
+    2
+), stacked_metrics AS (
+  SELECT
+    `week`,
+    register_channel,
+    app_errors,
+    pv,
+    deposit_amount,
+    withdraw_amount,
+    CAST(NULL AS INT64) AS bind_card_users
+  FROM event_metrics
+  UNION ALL
+  SELECT
+    `week`,
+    register_channel,
+    CAST(NULL AS INT64) AS app_errors,
+    CAST(NULL AS INT64) AS pv,
+    CAST(NULL AS INT64) AS deposit_amount,
+    CAST(NULL AS INT64) AS withdraw_amount,
+    bind_card_users
+  FROM bind_card_users_values
+), metric_values AS (
+  SELECT
+    `week`,
+    register_channel,
+    COALESCE(MAX(app_errors), 0) AS app_errors,
+    COALESCE(MAX(pv), 0) AS pv,
+    COALESCE(MAX(deposit_amount), 0) AS deposit_amount,
+    COALESCE(MAX(withdraw_amount), 0) AS withdraw_amount,
+    COALESCE(MAX(bind_card_users), 0) AS bind_card_users
+  FROM stacked_metrics
   GROUP BY
     1,
     2
@@ -51,7 +98,7 @@ SELECT
   CAST(app_errors AS FLOAT64) / NULLIF(pv, 0) AS error_rate,
   deposit_amount - withdraw_amount AS net_deposit,
   bind_card_users
-FROM event_metrics
+FROM metric_values
 ORDER BY
   `week` ASC NULLS LAST,
   register_channel ASC NULLS LAST

@@ -14,18 +14,18 @@ WITH cohort_events AS (
     )
   GROUP BY
     events.user_id
+  HAVING
+    MIN(events.event_time) >= CAST('2026-03-01 00:00:00' AS Nullable(DateTime))
+    AND MIN(events.event_time) < CAST('2026-04-01 00:00:00' AS Nullable(DateTime))
 ), cohort_users AS (
   SELECT
     user_id,
-    CAST(dateTrunc('DAY', event_time) AS Nullable(DATE)) AS cohort
+    CAST(event_time AS Nullable(DATE)) AS cohort
   FROM cohort_events
-  WHERE
-    event_time >= CAST('2026-03-01 00:00:00' AS Nullable(DateTime))
-    AND event_time < CAST('2026-04-01 00:00:00' AS Nullable(DateTime))
 ), return_periods AS (
   SELECT DISTINCT
     events.user_id AS user_id,
-    CAST(dateTrunc('DAY', events.event_time) AS Nullable(DATE)) AS return_period
+    CAST(events.event_time AS Nullable(DATE)) AS return_period
   FROM events
   WHERE
     NOT (

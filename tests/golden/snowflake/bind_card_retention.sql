@@ -12,18 +12,18 @@ WITH cohort_events AS (
     )
   GROUP BY
     events.user_id
+  HAVING
+    MIN(events.event_time) >= CAST('2026-03-01 00:00:00' AS TIMESTAMP)
+    AND MIN(events.event_time) < CAST('2026-04-01 00:00:00' AS TIMESTAMP)
 ), cohort_users AS (
   SELECT
     user_id,
-    CAST(DATE_TRUNC('DAY', event_time) AS DATE) AS cohort
+    CAST(event_time AS DATE) AS cohort
   FROM cohort_events
-  WHERE
-    event_time >= CAST('2026-03-01 00:00:00' AS TIMESTAMP)
-    AND event_time < CAST('2026-04-01 00:00:00' AS TIMESTAMP)
 ), return_periods AS (
   SELECT DISTINCT
     events.user_id AS user_id,
-    CAST(DATE_TRUNC('DAY', events.event_time) AS DATE) AS return_period
+    CAST(events.event_time AS DATE) AS return_period
   FROM events
   WHERE
     NOT events.user_id IS NULL
