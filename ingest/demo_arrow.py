@@ -133,7 +133,6 @@ def events_table(sim: Simulator, plan: Plan, window: Window, rng: np.random.Gene
 
 def people_columns(sim: Simulator, plan: Plan) -> dict:
     """Per-person values (the batch's people, then its crawlers) that every event of theirs carries."""
-    n = len(plan)
     k = CRAWLERS_PER_BATCH
     channels = w.CHANNELS
     reg_t = np.array([NEVER if r is None else r for r in sim.reg_t], dtype=np.int64)

@@ -137,7 +137,6 @@ def quote_reserved(expression: exp.Expression) -> exp.Expression:
 
 FRAMES = {
     "running": exp.WindowSpec(kind="ROWS", start="UNBOUNDED", start_side="PRECEDING", end="CURRENT ROW"),
-    "following": exp.WindowSpec(kind="ROWS", start="1", start_side="FOLLOWING", end="UNBOUNDED", end_side="FOLLOWING"),
 }
 
 
@@ -147,7 +146,6 @@ def window(
     order_by: list[exp.Expression],
     dialect: str,
     *,
-    descending: tuple[str, ...] = (),
     frame: str | None = None,
 ) -> exp.Window:
     """``function OVER (PARTITION BY .. ORDER BY .. [frame])`` over non-NULL order keys.
@@ -156,14 +154,12 @@ def window(
     BigQuery and Spark reject an explicit NULLS clause in framed windows.
 
     Args:
-        descending: names of order keys to sort descending.
-        frame: ``"running"`` (start to current row) or ``"following"`` (next row to the end).
+        frame: ``"running"`` (from the partition's start to the current row), or None.
     """
     small = Dialect.get_or_raise(dialect).NULL_ORDERING == "nulls_are_small"
     ordered = []
     for key in order_by:
-        desc = key.name in descending
-        ordered.append(exp.Ordered(this=key, desc=desc, nulls_first=small != desc))
+        ordered.append(exp.Ordered(this=key, nulls_first=small))
     return exp.Window(
         this=function,
         partition_by=[partition_by],

@@ -19,7 +19,7 @@ from sqlglot import exp
 from semantic import dialects
 from semantic.specs import FunnelMetric
 from semantic.sql_aggregate import finish
-from semantic.sql_context import SqlContext, conjunction, cte, disjunction, flag, ident, join, matches_events, when, with_ctes
+from semantic.sql_context import SqlContext, conjunction, cte, disjunction, flag, ident, join, matches_events, with_ctes
 from semantic.sql_sessions import range_positions
 
 ONE = exp.Literal.number(1)
@@ -56,32 +56,25 @@ def build_funnel(ctx: SqlContext) -> exp.Select:
         ctx.user_filter(),
         exp.paren(disjunction([exp.paren(m, copy=False) for m in matches]), copy=False),
     ]), copy=False)
-    sequence = exp.select(
-        exp.Star(), exp.alias_(_by_user(ctx, exp.RowNumber(), ["event_time", "first_step", "event_id"]), "seq", copy=False)
-    ).from_(cte("funnel_events"), copy=False)
-    next_steps = exp.select(exp.Star(), *(
-        exp.alias_(_by_user(ctx, exp.Min(this=when(ident(f"is_step_{k}").eq(ONE), ident("seq"))), ["seq"], frame="following"), f"next_step_{k}_seq", copy=False)
-        for k in steps if k > 1
-    )).from_(cte("funnel_sequence"), copy=False)
-
-    paths = _paths(ctx, funnel, dims)
-    ranked = exp.select(
-        exp.Star(),
-        exp.alias_(_by_user(ctx, exp.RowNumber(), ["depth", "start_seq"], descending=("depth",)), "path_rank", copy=False),
-        exp.alias_(_by_user(ctx, exp.RowNumber(), ["start_seq"]), "start_rank", copy=False),
-    ).from_(cte("funnel_paths"), copy=False)
-    per_user = _per_user(funnel, dims)
+    positions = exp.select(exp.Star(), *(
+        exp.alias_(_by_user(ctx, exp.Sum(this=ident(f"is_step_{k}")), ["event_time", "first_step", "event_id"], frame="running"), f"step_{k}_count", copy=False)
+        for k in steps
+    )).from_(cte("funnel_events"), copy=False)
     counts = _counts(ctx, funnel, dims)
     steps_union = _step_rows(funnel, dims)
     final = finish(ctx, exp.select(exp.Star()).from_(cte("funnel_steps"), copy=False), [*dims, "step"])
     return with_ctes(final, [
-        ("funnel_events", events), ("funnel_sequence", sequence), ("funnel_next", next_steps), ("funnel_paths", paths),
-        ("funnel_ranked_paths", ranked), ("funnel_users", per_user), ("funnel_counts", counts), ("funnel_steps", steps_union),
+        ("funnel_events", events), ("funnel_positions", positions), ("funnel_paths", _paths(ctx, funnel, dims)),
+        *_per_user(funnel, dims), ("funnel_counts", counts), ("funnel_steps", steps_union),
     ])
 
 
 def _paths(ctx: SqlContext, funnel: FunnelMetric, dims: list[str]) -> exp.Select:
-    """Each in-range step-1 event and the greedy path from it: one LEFT JOIN per later step."""
+    """Each in-range step-1 event and the greedy path from it: one LEFT JOIN per later step.
+
+    ``step_k_count`` is how many step-k events a user had up to and including a row, so the
+    first step-k event after row r is the step-k row whose count is r's count + 1: an equi-join.
+    """
     count = len(funnel.steps)
     depth = exp.Case(
         ifs=[exp.If(this=_col(f"step_{k}", "event_time").is_(exp.null()).not_(), true=exp.Literal.number(k)) for k in range(count, 1, -1)],
@@ -89,36 +82,51 @@ def _paths(ctx: SqlContext, funnel: FunnelMetric, dims: list[str]) -> exp.Select
     )
     select = exp.select(
         exp.alias_(_col("step_1", "user_id"), "user_id", copy=False),
-        exp.alias_(_col("step_1", "seq"), "start_seq", copy=False),
+        exp.alias_(_col("step_1", "step_1_count"), "start_position", copy=False),
         *(exp.alias_(_col("step_1", d), d, copy=False) for d in dims),
         *(exp.alias_(_col(f"step_{k}", "event_time"), f"step_{k}_time", copy=False) for k in range(1, count + 1)),
         exp.alias_(depth, "depth", copy=False),
-    ).from_(cte("funnel_next", "step_1"), copy=False)
+    ).from_(cte("funnel_positions", "step_1"), copy=False)
     deadline = dialects.add_seconds(_col("step_1", "event_time"), funnel.window_seconds)
     for k in range(2, count + 1):
+        following = exp.Add(this=_col(f"step_{k - 1}", f"step_{k}_count"), expression=ONE.copy())
         on = exp.and_(
             _col(f"step_{k}", "user_id").eq(_col("step_1", "user_id")),
-            _col(f"step_{k}", "seq").eq(_col(f"step_{k - 1}", f"next_step_{k}_seq")),
+            _col(f"step_{k}", f"is_step_{k}").eq(ONE.copy()),
+            _col(f"step_{k}", f"step_{k}_count").eq(following),
             _col(f"step_{k}", "event_time") <= deadline.copy(), copy=False)
-        select = join(select, cte("funnel_next", f"step_{k}"), on, side="LEFT")
+        select = join(select, cte("funnel_positions", f"step_{k}"), on, side="LEFT")
     in_range = ctx.range_conditions(_col("step_1", "event_time"), start=False)
     return select.where(conjunction([_col("step_1", "is_step_1").eq(ONE), *in_range]), copy=False)
 
 
-def _per_user(funnel: FunnelMetric, dims: list[str]) -> exp.Select:
-    """One row per user: their deepest path, with the dimensions of their earliest start."""
-    times = [exp.alias_(_col("best", f"step_{k}_time"), f"step_{k}_time", copy=False) for k in range(1, len(funnel.steps) + 1)]
-    best = cte("funnel_ranked_paths", "best")
-    select = exp.select(
+def _per_user(funnel: FunnelMetric, dims: list[str]) -> list[tuple[str, exp.Select]]:
+    """One row per user: their deepest path (earliest start among equals), with the dimensions
+    of their earliest start (position 1: the first step-1 event of the range).
+
+    Hash aggregates and joins rather than ranking windows: no sort of all paths.
+    """
+    depths = exp.select(ident("user_id"), exp.alias_(exp.Max(this=ident("depth")), "depth", copy=False)).from_(
+        cte("funnel_paths"), copy=False).group_by(ident("user_id"), copy=False)
+    deepest = exp.and_(_col("paths", "user_id").eq(_col("deepest", "user_id")), _col("paths", "depth").eq(_col("deepest", "depth")), copy=False)
+    best_starts = join(
+        exp.select(
+            exp.alias_(_col("paths", "user_id"), "user_id", copy=False),
+            exp.alias_(exp.Min(this=_col("paths", "start_position")), "start_position", copy=False),
+        ).from_(cte("funnel_paths", "paths"), copy=False),
+        cte("funnel_depths", "deepest"), deepest,
+    ).group_by(_col("paths", "user_id"), copy=False)
+
+    chosen = exp.and_(_col("best", "user_id").eq(_col("chosen", "user_id")), _col("best", "start_position").eq(_col("chosen", "start_position")), copy=False)
+    users = join(exp.select(
         exp.alias_(_col("best", "user_id"), "user_id", copy=False),
         *(exp.alias_(_col("earliest", d), d, copy=False) for d in dims),
-        *times,
-    ).from_(best, copy=False)
+        *(exp.alias_(_col("best", f"step_{k}_time"), f"step_{k}_time", copy=False) for k in range(1, len(funnel.steps) + 1)),
+    ).from_(cte("funnel_paths", "best"), copy=False), cte("funnel_best_starts", "chosen"), chosen)
     if dims:
-        earliest = cte("funnel_ranked_paths", "earliest")
-        on = exp.and_(_col("earliest", "user_id").eq(_col("best", "user_id")), _col("earliest", "start_rank").eq(ONE), copy=False)
-        select = join(select, earliest, on)
-    return select.where(_col("best", "path_rank").eq(ONE), copy=False)
+        first = exp.and_(_col("earliest", "user_id").eq(_col("best", "user_id")), _col("earliest", "start_position").eq(ONE.copy()), copy=False)
+        users = join(users, cte("funnel_paths", "earliest"), first)
+    return [("funnel_depths", depths), ("funnel_best_starts", best_starts), ("funnel_users", users)]
 
 
 def _counts(ctx: SqlContext, funnel: FunnelMetric, dims: list[str]) -> exp.Select:

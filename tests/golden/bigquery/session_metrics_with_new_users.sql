@@ -14,7 +14,7 @@ WITH event_metrics AS (
     events.event_id AS event_id,
     CASE WHEN events.event IN ('$AppViewScreen', '$pageview') THEN 1 ELSE 0 END AS is_page_view,
     CASE WHEN events.event IN ('$AppClick', '$WebClick') THEN 1 ELSE 0 END AS is_click,
-    LAG(events.event_time) OVER (PARTITION BY events.user_id ORDER BY events.event_time ASC, events.event_id ASC) AS previous_event_time
+    LAG(events.event_time) OVER (PARTITION BY events.user_id ORDER BY events.event_time, events.event_id) AS previous_event_time
   FROM events
   WHERE
     NOT events.user_id IS NULL
@@ -35,7 +35,7 @@ WITH event_metrics AS (
     *,
     SUM(is_session_start) OVER (
       PARTITION BY user_id
-      ORDER BY event_time ASC, event_id ASC
+      ORDER BY event_time, event_id
       ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
     ) AS session_number
   FROM session_starts

@@ -90,39 +90,39 @@ WITH funnel_events AS (
         )
       )
     )
-), funnel_sequence AS (
+), funnel_positions AS (
   SELECT
     *,
-    ROW_NUMBER() OVER (PARTITION BY user_id ORDER BY event_time ASC, first_step ASC, event_id ASC) AS seq
+    SUM(is_step_1) OVER (
+      PARTITION BY user_id
+      ORDER BY event_time, first_step, event_id
+      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+    ) AS step_1_count,
+    SUM(is_step_2) OVER (
+      PARTITION BY user_id
+      ORDER BY event_time, first_step, event_id
+      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+    ) AS step_2_count,
+    SUM(is_step_3) OVER (
+      PARTITION BY user_id
+      ORDER BY event_time, first_step, event_id
+      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+    ) AS step_3_count,
+    SUM(is_step_4) OVER (
+      PARTITION BY user_id
+      ORDER BY event_time, first_step, event_id
+      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+    ) AS step_4_count,
+    SUM(is_step_5) OVER (
+      PARTITION BY user_id
+      ORDER BY event_time, first_step, event_id
+      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+    ) AS step_5_count
   FROM funnel_events
-), funnel_next AS (
-  SELECT
-    *,
-    MIN(CASE WHEN is_step_2 = 1 THEN seq END) OVER (
-      PARTITION BY user_id
-      ORDER BY seq ASC
-      ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING
-    ) AS next_step_2_seq,
-    MIN(CASE WHEN is_step_3 = 1 THEN seq END) OVER (
-      PARTITION BY user_id
-      ORDER BY seq ASC
-      ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING
-    ) AS next_step_3_seq,
-    MIN(CASE WHEN is_step_4 = 1 THEN seq END) OVER (
-      PARTITION BY user_id
-      ORDER BY seq ASC
-      ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING
-    ) AS next_step_4_seq,
-    MIN(CASE WHEN is_step_5 = 1 THEN seq END) OVER (
-      PARTITION BY user_id
-      ORDER BY seq ASC
-      ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING
-    ) AS next_step_5_seq
-  FROM funnel_sequence
 ), funnel_paths AS (
   SELECT
     step_1.user_id AS user_id,
-    step_1.seq AS start_seq,
+    step_1.step_1_count AS start_position,
     step_1.platform AS platform,
     step_1.event_time AS step_1_time,
     step_2.event_time AS step_2_time,
@@ -140,40 +140,62 @@ WITH funnel_events AS (
       THEN 2
       ELSE 1
     END AS depth
-  FROM funnel_next AS step_1
-  LEFT JOIN funnel_next AS step_2
+  FROM funnel_positions AS step_1
+  LEFT JOIN funnel_positions AS step_2
     ON step_2.user_id = step_1.user_id
-    AND step_2.seq = step_1.next_step_2_seq
+    AND step_2.is_step_2 = 1
+    AND step_2.step_2_count = (
+      step_1.step_2_count + 1
+    )
     AND step_2.event_time <= (
       step_1.event_time + INTERVAL '86400 SECOND'
     )
-  LEFT JOIN funnel_next AS step_3
+  LEFT JOIN funnel_positions AS step_3
     ON step_3.user_id = step_1.user_id
-    AND step_3.seq = step_2.next_step_3_seq
+    AND step_3.is_step_3 = 1
+    AND step_3.step_3_count = (
+      step_2.step_3_count + 1
+    )
     AND step_3.event_time <= (
       step_1.event_time + INTERVAL '86400 SECOND'
     )
-  LEFT JOIN funnel_next AS step_4
+  LEFT JOIN funnel_positions AS step_4
     ON step_4.user_id = step_1.user_id
-    AND step_4.seq = step_3.next_step_4_seq
+    AND step_4.is_step_4 = 1
+    AND step_4.step_4_count = (
+      step_3.step_4_count + 1
+    )
     AND step_4.event_time <= (
       step_1.event_time + INTERVAL '86400 SECOND'
     )
-  LEFT JOIN funnel_next AS step_5
+  LEFT JOIN funnel_positions AS step_5
     ON step_5.user_id = step_1.user_id
-    AND step_5.seq = step_4.next_step_5_seq
+    AND step_5.is_step_5 = 1
+    AND step_5.step_5_count = (
+      step_4.step_5_count + 1
+    )
     AND step_5.event_time <= (
       step_1.event_time + INTERVAL '86400 SECOND'
     )
   WHERE
     step_1.is_step_1 = 1
     AND step_1.event_time < CAST('2026-04-01 00:00:00' AS TIMESTAMP)
-), funnel_ranked_paths AS (
+), funnel_depths AS (
   SELECT
-    *,
-    ROW_NUMBER() OVER (PARTITION BY user_id ORDER BY depth DESC, start_seq ASC) AS path_rank,
-    ROW_NUMBER() OVER (PARTITION BY user_id ORDER BY start_seq ASC) AS start_rank
+    user_id,
+    MAX(depth) AS depth
   FROM funnel_paths
+  GROUP BY
+    user_id
+), funnel_best_starts AS (
+  SELECT
+    paths.user_id AS user_id,
+    MIN(paths.start_position) AS start_position
+  FROM funnel_paths AS paths
+  JOIN funnel_depths AS deepest
+    ON paths.user_id = deepest.user_id AND paths.depth = deepest.depth
+  GROUP BY
+    paths.user_id
 ), funnel_users AS (
   SELECT
     best.user_id AS user_id,
@@ -183,11 +205,11 @@ WITH funnel_events AS (
     best.step_3_time AS step_3_time,
     best.step_4_time AS step_4_time,
     best.step_5_time AS step_5_time
-  FROM funnel_ranked_paths AS best
-  JOIN funnel_ranked_paths AS earliest
-    ON earliest.user_id = best.user_id AND earliest.start_rank = 1
-  WHERE
-    best.path_rank = 1
+  FROM funnel_paths AS best
+  JOIN funnel_best_starts AS chosen
+    ON best.user_id = chosen.user_id AND best.start_position = chosen.start_position
+  JOIN funnel_paths AS earliest
+    ON earliest.user_id = best.user_id AND earliest.start_position = 1
 ), funnel_counts AS (
   SELECT
     platform,
