@@ -4,10 +4,11 @@ A user reaches step k when events matching steps 1..k occur in that order
 with non-decreasing times, the last at most ``window`` after the step-1
 event; one event fulfils at most one step. For a fixed step-1 event the
 earliest possible next step is always the best choice, so each start's path
-is found greedily: every event knows the sequence number of the next event
-matching each step (a window MIN over the following rows), and a path is a
-chain of equi-joins on (user, sequence number). Events at the same instant
-are ordered by the first step they match, so such ties never break a path.
+is found greedily. One sort of a user's matching events gives every row a
+running count of the step-k events up to it, so "the first step-k event
+after this row" is the step-k row whose count is one more: a path is a chain
+of equi-joins on (user, count), one per step. Events at the same instant are
+ordered by the first step they match, so such ties never break a path.
 Counts are distinct users; a user's deepest path (earliest start on ties)
 gives the times to convert, and their earliest in-range step-1 event gives
 the breakdown values.
