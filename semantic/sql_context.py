@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-import sqlglot
 from sqlglot import exp
 
 from semantic import dialects
@@ -64,6 +63,7 @@ class SqlContext:
         if where is None:
             return None
         dims = self.catalog.dimensions
+
         def expand(col: exp.Column) -> exp.Expression:
             expression = self.dimension(dims[col.name])
             return expression if isinstance(expression, exp.Column) else exp.paren(expression, copy=False)
@@ -174,7 +174,3 @@ def with_ctes(select: exp.Select, ctes: list[tuple[str, exp.Expression]]) -> exp
 def ident(name: str) -> exp.Column:
     """An unqualified column of a CTE."""
     return exp.column(name)
-
-
-def parse_sql(sql: str) -> exp.Expression:
-    return sqlglot.parse_one(sql, read=SOURCE_DIALECT)
