@@ -81,6 +81,14 @@ class Warehouse(ABC):
     def has_table(self, table: str) -> bool:
         """Whether ``table`` exists."""
 
+    def query_df(self, sql: str):
+        """Run one statement and return a pandas DataFrame."""
+        return self.query_arrow(sql).to_pandas()
+
+    def cancel(self) -> None:
+        """Stop the query running on this connection (call it from another thread)."""
+        raise WarehouseError(f"{type(self).__name__} cannot cancel a running query")
+
     @abstractmethod
     def close(self) -> None:
         """Release the connection."""

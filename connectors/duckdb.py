@@ -55,12 +55,14 @@ class DuckDBWarehouse(Warehouse):
         except duckdb.Error as err:
             raise WarehouseError(_explain_open_error(self.path, err)) from None
         self._local = threading.local()
+        self._cursors: list[duckdb.DuckDBPyConnection] = []
 
     def _cursor(self) -> duckdb.DuckDBPyConnection:
         """A cursor for the calling thread: a DuckDB connection object is not thread-safe."""
         cursor = getattr(self._local, "cursor", None)
         if cursor is None:
             cursor = self._local.cursor = self._conn.cursor()
+            self._cursors.append(cursor)
         return cursor
 
     def query(self, sql: str) -> Rows:
@@ -124,6 +126,11 @@ class DuckDBWarehouse(Warehouse):
             .where(exp.column("table_name").eq(exp.convert(table)))
         )
         return bool(self.query(sql.sql(dialect="duckdb")).rows[0][0])
+
+    def cancel(self) -> None:
+        """Interrupt whatever runs on this warehouse's cursors (each thread has its own)."""
+        for cursor in list(self._cursors):
+            cursor.interrupt()
 
     def close(self) -> None:
         self._conn.close()

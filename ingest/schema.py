@@ -7,6 +7,7 @@ A deployment with other tables edits the model YAML, not this file.
 from __future__ import annotations
 
 import pyarrow as pa
+import sqlglot
 from sqlglot import exp
 
 EVENTS_TABLE = "events"
@@ -60,17 +61,77 @@ TABLES: dict[str, list[tuple[str, str, pa.DataType]]] = {
     USERS_TABLE: USERS_COLUMNS,
 }
 
+# Bookkeeping of the log importers (``ingest/sensors*.py``); created on first import, never by the demo.
+REJECTS_TABLE = "import_rejects"
+IMPORT_FILES_TABLE = "import_files"
+IDENTITY_TABLE = "identity_map"
+USER_PROPERTIES_TABLE = "user_properties"
+PROFILE_LOG_TABLE = "profile_log"
+IMPORT_TABLES: dict[str, list[tuple[str, str, pa.DataType]]] = {
+    # A line that could not be imported, and why; (file, line) is its address.
+    REJECTS_TABLE: [
+        ("file", "VARCHAR", pa.string()),
+        ("line", "BIGINT", pa.int64()),
+        ("raw", "VARCHAR", pa.string()),
+        ("reason", "VARCHAR", pa.string()),
+        ("imported_at", "TIMESTAMP", pa.timestamp("us")),
+    ],
+    # One row per import run of a file, with what it brought.
+    IMPORT_FILES_TABLE: [
+        ("file", "VARCHAR", pa.string()),
+        ("bytes", "BIGINT", pa.int64()),
+        ("lines", "BIGINT", pa.int64()),
+        ("events", "BIGINT", pa.int64()),
+        ("duplicates", "BIGINT", pa.int64()),
+        ("rejects", "BIGINT", pa.int64()),
+        ("imported_at", "TIMESTAMP", pa.timestamp("us")),
+    ],
+    # An anonymous or other id, and the login id it belongs to (first binding wins).
+    IDENTITY_TABLE: [
+        ("distinct_id", "VARCHAR", pa.string()),
+        ("user_id", "VARCHAR", pa.string()),
+        ("bound_at", "TIMESTAMP", pa.timestamp("us")),
+    ],
+    # Profile records already applied to ``users`` (so a re-import does not increment twice).
+    PROFILE_LOG_TABLE: [
+        ("record_id", "VARCHAR", pa.string()),
+        ("distinct_id", "VARCHAR", pa.string()),
+    ],
+    # Profile properties that are not ``users`` columns (counters, lists, custom tags).
+    USER_PROPERTIES_TABLE: [
+        ("user_id", "VARCHAR", pa.string()),
+        ("properties", "JSON", pa.string()),
+    ],
+}
+
 
 def arrow_schema(table: str) -> pa.Schema:
     """The Arrow schema of ``table``; the JSON column travels as a string."""
-    return pa.schema([(name, arrow_type) for name, _, arrow_type in TABLES[table]])
+    return pa.schema([(name, arrow_type) for name, _, arrow_type in _columns(table)])
+
+
+# Where a dialect stores a canonical type differently: ClickHouse reads JSON properties from a
+# String (JSONExtract*), and keeps microseconds only in DateTime64.
+DIALECT_TYPES: dict[str, dict[str, str]] = {"clickhouse": {"JSON": "String", "TIMESTAMP": "DateTime64(6)"}}
+# A ClickHouse table needs an engine; a single-node MergeTree serves the demo (see README for a cluster).
+CLICKHOUSE_ENGINE = sqlglot.parse_one("CREATE TABLE t (x Int8) ENGINE=MergeTree ORDER BY tuple()", read="clickhouse").args["properties"]
 
 
 def create_table_sql(table: str, dialect: str, *, replace: bool = False) -> str:
     """``CREATE TABLE`` for ``table`` in ``dialect``, built by sqlglot."""
-    columns = [
-        exp.ColumnDef(this=exp.to_identifier(name), kind=exp.DataType.build(sql_type, dialect="duckdb"))
-        for name, sql_type, _ in TABLES[table]
-    ]
+    overrides = DIALECT_TYPES.get(dialect, {})
+    columns = []
+    for name, sql_type, _ in _columns(table):
+        kind = exp.DataType.build(overrides[sql_type], dialect=dialect) if sql_type in overrides else exp.DataType.build(sql_type, dialect="duckdb")
+        if dialect == "clickhouse":
+            kind.set("nullable", True)
+        columns.append(exp.ColumnDef(this=exp.to_identifier(name), kind=kind))
     schema = exp.Schema(this=exp.to_table(table), expressions=columns)
-    return exp.Create(this=schema, kind="TABLE", replace=replace).sql(dialect=dialect)
+    create = exp.Create(this=schema, kind="TABLE", replace=replace)
+    if dialect == "clickhouse":
+        create.set("properties", CLICKHOUSE_ENGINE.copy())
+    return create.sql(dialect=dialect)
+
+
+def _columns(table: str) -> list[tuple[str, str, pa.DataType]]:
+    return TABLES[table] if table in TABLES else IMPORT_TABLES[table]

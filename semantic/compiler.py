@@ -41,7 +41,7 @@ class CompiledQuery:
 def build_ast(catalog: Catalog, resolved: ResolvedQuery, dialect: str) -> exp.Expression:
     """The sqlglot AST answering ``resolved`` on ``dialect``."""
     ast = BUILDERS[resolved.kind](SqlContext(catalog, resolved, dialect))
-    return dialects.quote_reserved(ast)
+    return dialects.quote_reserved(dialects.adapt(ast, dialect))
 
 
 def compile_query(catalog: Catalog, query: Query, dialect: str = "duckdb", *, pretty: bool = True) -> CompiledQuery:

@@ -43,17 +43,63 @@ def _seconds_by_extract(start: exp.Expression, end: exp.Expression) -> exp.Expre
     return exp.Extract(this=exp.var("EPOCH"), expression=exp.paren(exp.Sub(this=end, expression=start)))
 
 
+def _seconds_by_microseconds(start: exp.Expression, end: exp.Expression) -> exp.Expression:
+    """ClickHouse: ``dateDiff('second')`` counts boundaries; microseconds keep fractions exact."""
+    micro = exp.DateDiff(this=end, expression=start, unit=exp.var("MICROSECOND"))
+    return exp.Div(this=micro, expression=exp.Literal.number(1_000_000))
+
+
+def _median_continuous(expression: exp.Expression) -> exp.Expression:
+    return exp.Median(this=expression)
+
+
+def _median_exact_inclusive(expression: exp.Expression) -> exp.Expression:
+    """ClickHouse's ``median`` is approximate; ``quantileExactInclusive`` interpolates like PERCENTILE_CONT."""
+    return exp.ParameterizedAgg(this="quantileExactInclusive", expressions=[exp.Literal.number(0.5)], params=[expression])
+
+
+def _json_text_clickhouse(node: exp.Expression) -> exp.Expression:
+    """DuckDB's ``->>`` on ClickHouse: strings unquoted, other values as JSON text, missing or null → NULL.
+
+    ``JSONExtractString`` alone gives '' for a missing key and for numbers and booleans.
+    """
+    if not isinstance(node, exp.JSONExtractScalar) or not isinstance(node.expression, exp.JSONPath):
+        return node
+    parts = node.expression.expressions[1:]
+    if not parts or not all(isinstance(p, exp.JSONPathKey) for p in parts):
+        return node
+    keys = [exp.Literal.string(p.this) for p in parts]
+
+    def call(name: str) -> exp.Expression:
+        return exp.Anonymous(this=name, expressions=[node.this.copy(), *(k.copy() for k in keys)])
+
+    return exp.If(
+        this=exp.EQ(this=call("JSONType"), expression=exp.Literal.string("String")),
+        true=call("JSONExtractString"),
+        false=exp.If(this=exp.EQ(this=call("JSONType"), expression=exp.Literal.string("Null")), true=exp.null(), false=call("JSONExtractRaw")),
+    )
+
+
 @dataclass(frozen=True)
 class Quirks:
     """Per-dialect differences the compiler must respect."""
 
     week_unit: str = "WEEK"
     seconds_between: SecondsBetween = _seconds_by_datediff
+    median: Callable[[exp.Expression], exp.Expression] = _median_continuous
+    # Rewrites of source-dialect nodes whose meaning the target's translation does not keep.
+    rewrite: Callable[[exp.Expression], exp.Expression] | None = None
+    # Settings the statement needs (ClickHouse: LEFT JOIN misses must be NULL, not default values).
+    settings: tuple[tuple[str, int], ...] = ()
 
 
 QUIRKS: dict[str, Quirks] = {
     "duckdb": Quirks(seconds_between=_seconds_by_epoch),
     "postgres": Quirks(seconds_between=_seconds_by_extract),
+    "clickhouse": Quirks(
+        seconds_between=_seconds_by_microseconds, median=_median_exact_inclusive,
+        rewrite=_json_text_clickhouse, settings=(("join_use_nulls", 1),),
+    ),
     # TIMESTAMP_TRUNC(x, WEEK) starts weeks on Sunday in BigQuery; ISOWEEK starts them on Monday.
     "bigquery": Quirks(week_unit="ISOWEEK"),
 }
@@ -122,9 +168,19 @@ def safe_divide(numerator: exp.Expression, denominator: exp.Expression) -> exp.E
     return exp.Div(this=as_double(numerator), expression=exp.Nullif(this=denominator, expression=exp.Literal.number(0)))
 
 
-def median(expression: exp.Expression) -> exp.Expression:
+def median(expression: exp.Expression, dialect: str) -> exp.Expression:
     """The continuous median (PERCENTILE_CONT(0.5) semantics: halfway between the middle two)."""
-    return exp.Median(this=expression)
+    return quirks(dialect).median(expression)
+
+
+def adapt(statement: exp.Select, dialect: str) -> exp.Select:
+    """Apply the dialect's rewrites and statement settings to a finished statement."""
+    rules = quirks(dialect)
+    if rules.rewrite is not None:
+        statement = statement.transform(rules.rewrite, copy=False)
+    if rules.settings:
+        statement.set("settings", [exp.EQ(this=exp.column(name), expression=exp.convert(value)) for name, value in rules.settings])
+    return statement
 
 
 def quote_reserved(expression: exp.Expression) -> exp.Expression:

@@ -106,10 +106,10 @@ def _merge(groups: list[str], sources: list[tuple[str, list[Metric]]]) -> list[t
         own_names = {m.name for m in own}
         columns = [*(ident(g) for g in groups)]
         for leaf in leaves:
-            if leaf.name in own_names:
-                columns.append(ident(leaf.name))
-            else:
-                columns.append(exp.alias_(dialects.cast(exp.null(), "bigint" if _zero_when_empty(leaf) else "double"), leaf.name, copy=False))
+            # Every branch casts to one type: ClickHouse would otherwise stack UInt64 counts on
+            # Int64 NULLs into a Variant that MAX cannot read.
+            value = ident(leaf.name) if leaf.name in own_names else exp.null()
+            columns.append(exp.alias_(dialects.cast(value, "bigint" if _zero_when_empty(leaf) else "double"), leaf.name, copy=False))
         select = exp.select(*columns).from_(name, copy=False)
         stacked = select if stacked is None else exp.union(stacked, select, distinct=False, copy=False)
     merged = []

@@ -136,7 +136,7 @@ def _counts(ctx: SqlContext, funnel: FunnelMetric, dims: list[str]) -> exp.Selec
     for k in range(2, len(funnel.steps) + 1):
         columns.append(exp.alias_(exp.Count(this=ident(f"step_{k}_time")), f"step_{k}_users", copy=False))
         gap = seconds(ident(f"step_{k - 1}_time"), ident(f"step_{k}_time"))
-        columns.append(exp.alias_(dialects.median(gap), f"step_{k}_median_seconds", copy=False))
+        columns.append(exp.alias_(dialects.median(gap, ctx.dialect), f"step_{k}_median_seconds", copy=False))
     select = exp.select(*(ident(d) for d in dims), *columns).from_(cte("funnel_users"), copy=False)
     return select.group_by(*range_positions(len(dims)), copy=False) if dims else select
 

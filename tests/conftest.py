@@ -9,3 +9,15 @@ from semantic import load_catalog
 def catalog():
     """The shipped catalog in metrics/."""
     return load_catalog()
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A throwaway PostgreSQL server on 127.0.0.1 for the whole session (see tests/pg_server.py)."""
+    from tests.pg_server import find_bindir, start_postgres
+
+    if find_bindir() is None:
+        pytest.fail("PostgreSQL server binaries missing: scripts/install-postgres installs them")
+    server = start_postgres()
+    yield server
+    server.stop()

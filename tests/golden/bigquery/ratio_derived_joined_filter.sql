@@ -62,10 +62,10 @@ WITH event_metrics AS (
   SELECT
     `week`,
     register_channel,
-    app_errors,
-    pv,
-    deposit_amount,
-    withdraw_amount,
+    CAST(app_errors AS INT64) AS app_errors,
+    CAST(pv AS INT64) AS pv,
+    CAST(deposit_amount AS INT64) AS deposit_amount,
+    CAST(withdraw_amount AS INT64) AS withdraw_amount,
     CAST(NULL AS INT64) AS bind_card_users
   FROM event_metrics
   UNION ALL
@@ -76,7 +76,7 @@ WITH event_metrics AS (
     CAST(NULL AS INT64) AS pv,
     CAST(NULL AS INT64) AS deposit_amount,
     CAST(NULL AS INT64) AS withdraw_amount,
-    bind_card_users
+    CAST(bind_card_users AS INT64) AS bind_card_users
   FROM bind_card_users_values
 ), metric_values AS (
   SELECT

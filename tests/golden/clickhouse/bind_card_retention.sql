@@ -167,3 +167,4 @@ CROSS JOIN data_end
 ORDER BY
   cohort ASC,
   "period" ASC
+SETTINGS join_use_nulls = 1

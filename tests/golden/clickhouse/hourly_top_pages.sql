@@ -20,3 +20,4 @@ FROM event_metrics
 ORDER BY
   pv DESC
 LIMIT 10
+SETTINGS join_use_nulls = 1

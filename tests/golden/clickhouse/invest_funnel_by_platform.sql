@@ -225,13 +225,13 @@ WITH funnel_events AS (
     platform,
     COUNT(*) AS step_1_users,
     COUNT(step_2_time) AS step_2_users,
-    median(DATE_DIFF(SECOND, step_1_time, step_2_time)) AS step_2_median_seconds,
+    quantileExactInclusive(0.5)(DATE_DIFF(MICROSECOND, step_1_time, step_2_time) / 1000000) AS step_2_median_seconds,
     COUNT(step_3_time) AS step_3_users,
-    median(DATE_DIFF(SECOND, step_2_time, step_3_time)) AS step_3_median_seconds,
+    quantileExactInclusive(0.5)(DATE_DIFF(MICROSECOND, step_2_time, step_3_time) / 1000000) AS step_3_median_seconds,
     COUNT(step_4_time) AS step_4_users,
-    median(DATE_DIFF(SECOND, step_3_time, step_4_time)) AS step_4_median_seconds,
+    quantileExactInclusive(0.5)(DATE_DIFF(MICROSECOND, step_3_time, step_4_time) / 1000000) AS step_4_median_seconds,
     COUNT(step_5_time) AS step_5_users,
-    median(DATE_DIFF(SECOND, step_4_time, step_5_time)) AS step_5_median_seconds
+    quantileExactInclusive(0.5)(DATE_DIFF(MICROSECOND, step_4_time, step_5_time) / 1000000) AS step_5_median_seconds
   FROM funnel_users
   GROUP BY
     1
@@ -292,3 +292,4 @@ FROM funnel_steps
 ORDER BY
   platform ASC,
   step ASC
+SETTINGS join_use_nulls = 1

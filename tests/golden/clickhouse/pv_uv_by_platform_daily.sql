@@ -21,3 +21,4 @@ FROM event_metrics
 ORDER BY
   "day" ASC,
   platform ASC
+SETTINGS join_use_nulls = 1

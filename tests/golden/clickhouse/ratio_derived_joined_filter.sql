@@ -62,10 +62,10 @@ WITH event_metrics AS (
   SELECT
     "week",
     register_channel,
-    app_errors,
-    pv,
-    deposit_amount,
-    withdraw_amount,
+    CAST(app_errors AS Nullable(Int64)) AS app_errors,
+    CAST(pv AS Nullable(Int64)) AS pv,
+    CAST(deposit_amount AS Nullable(Int64)) AS deposit_amount,
+    CAST(withdraw_amount AS Nullable(Int64)) AS withdraw_amount,
     CAST(NULL AS Nullable(Int64)) AS bind_card_users
   FROM event_metrics
   UNION ALL
@@ -76,7 +76,7 @@ WITH event_metrics AS (
     CAST(NULL AS Nullable(Int64)) AS pv,
     CAST(NULL AS Nullable(Int64)) AS deposit_amount,
     CAST(NULL AS Nullable(Int64)) AS withdraw_amount,
-    bind_card_users
+    CAST(bind_card_users AS Nullable(Int64)) AS bind_card_users
   FROM bind_card_users_values
 ), metric_values AS (
   SELECT
@@ -102,3 +102,4 @@ FROM metric_values
 ORDER BY
   "week" ASC,
   register_channel ASC
+SETTINGS join_use_nulls = 1

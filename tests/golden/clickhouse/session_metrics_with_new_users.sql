@@ -58,7 +58,7 @@ WITH event_metrics AS (
     CAST(dateTrunc('MONTH', started_at) AS Nullable(DATE)) AS "month",
     COUNT(*) AS sessions,
     CAST(COUNT(CASE WHEN page_views = 1 AND clicks = 0 THEN 1 END) AS Nullable(Float64)) / nullIf(COUNT(CASE WHEN page_views > 0 THEN 1 END), 0) AS bounce_rate,
-    AVG(DATE_DIFF(SECOND, started_at, ended_at)) AS avg_session_duration,
+    AVG(DATE_DIFF(MICROSECOND, started_at, ended_at) / 1000000) AS avg_session_duration,
     CAST(SUM(page_views) AS Nullable(Float64)) / nullIf(COUNT(CASE WHEN page_views > 0 THEN 1 END), 0) AS avg_visit_depth
   FROM sessions
   GROUP BY
@@ -84,7 +84,7 @@ WITH event_metrics AS (
 ), stacked_metrics AS (
   SELECT
     "month",
-    pv,
+    CAST(pv AS Nullable(Int64)) AS pv,
     CAST(NULL AS Nullable(Int64)) AS sessions,
     CAST(NULL AS Nullable(Float64)) AS bounce_rate,
     CAST(NULL AS Nullable(Float64)) AS avg_session_duration,
@@ -95,10 +95,10 @@ WITH event_metrics AS (
   SELECT
     "month",
     CAST(NULL AS Nullable(Int64)) AS pv,
-    sessions,
-    bounce_rate,
-    avg_session_duration,
-    avg_visit_depth,
+    CAST(sessions AS Nullable(Int64)) AS sessions,
+    CAST(bounce_rate AS Nullable(Float64)) AS bounce_rate,
+    CAST(avg_session_duration AS Nullable(Float64)) AS avg_session_duration,
+    CAST(avg_visit_depth AS Nullable(Float64)) AS avg_visit_depth,
     CAST(NULL AS Nullable(Int64)) AS new_users
   FROM session_metrics
   UNION ALL
@@ -109,7 +109,7 @@ WITH event_metrics AS (
     CAST(NULL AS Nullable(Float64)) AS bounce_rate,
     CAST(NULL AS Nullable(Float64)) AS avg_session_duration,
     CAST(NULL AS Nullable(Float64)) AS avg_visit_depth,
-    new_users
+    CAST(new_users AS Nullable(Int64)) AS new_users
   FROM first_seen_metrics
 ), metric_values AS (
   SELECT
@@ -135,3 +135,4 @@ SELECT
 FROM metric_values
 ORDER BY
   "month" ASC
+SETTINGS join_use_nulls = 1

@@ -80,7 +80,7 @@ WITH event_metrics AS (
 ), stacked_metrics AS (
   SELECT
     "month",
-    pv,
+    CAST(pv AS BIGINT) AS pv,
     CAST(NULL AS BIGINT) AS sessions,
     CAST(NULL AS DOUBLE) AS bounce_rate,
     CAST(NULL AS DOUBLE) AS avg_session_duration,
@@ -91,10 +91,10 @@ WITH event_metrics AS (
   SELECT
     "month",
     CAST(NULL AS BIGINT) AS pv,
-    sessions,
-    bounce_rate,
-    avg_session_duration,
-    avg_visit_depth,
+    CAST(sessions AS BIGINT) AS sessions,
+    CAST(bounce_rate AS DOUBLE) AS bounce_rate,
+    CAST(avg_session_duration AS DOUBLE) AS avg_session_duration,
+    CAST(avg_visit_depth AS DOUBLE) AS avg_visit_depth,
     CAST(NULL AS BIGINT) AS new_users
   FROM session_metrics
   UNION ALL
@@ -105,7 +105,7 @@ WITH event_metrics AS (
     CAST(NULL AS DOUBLE) AS bounce_rate,
     CAST(NULL AS DOUBLE) AS avg_session_duration,
     CAST(NULL AS DOUBLE) AS avg_visit_depth,
-    new_users
+    CAST(new_users AS BIGINT) AS new_users
   FROM first_seen_metrics
 ), metric_values AS (
   SELECT

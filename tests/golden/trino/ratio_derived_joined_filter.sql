@@ -62,10 +62,10 @@ WITH event_metrics AS (
   SELECT
     "week",
     register_channel,
-    app_errors,
-    pv,
-    deposit_amount,
-    withdraw_amount,
+    CAST(app_errors AS BIGINT) AS app_errors,
+    CAST(pv AS BIGINT) AS pv,
+    CAST(deposit_amount AS BIGINT) AS deposit_amount,
+    CAST(withdraw_amount AS BIGINT) AS withdraw_amount,
     CAST(NULL AS BIGINT) AS bind_card_users
   FROM event_metrics
   UNION ALL
@@ -76,7 +76,7 @@ WITH event_metrics AS (
     CAST(NULL AS BIGINT) AS pv,
     CAST(NULL AS BIGINT) AS deposit_amount,
     CAST(NULL AS BIGINT) AS withdraw_amount,
-    bind_card_users
+    CAST(bind_card_users AS BIGINT) AS bind_card_users
   FROM bind_card_users_values
 ), metric_values AS (
   SELECT

@@ -1,0 +1,126 @@
+"""PostgreSQL through psycopg 3: ``postgresql://user:pass@host:port/db``.
+
+Read-only sessions by default (``default_transaction_read_only``), a
+statement timeout from ``query_timeout``, a connect timeout, and bulk loads
+through ``COPY ... FROM STDIN`` fed with CSV that Arrow writes in one go.
+"""
+from __future__ import annotations
+
+import io
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+from psycopg import errors as pg_errors
+from sqlglot import exp
+
+from connectors.base import Rows, Warehouse, redact
+from connectors.options import connection_options
+from finlens.errors import WarehouseError
+
+COPY_CHUNK_ROWS = 200_000
+
+
+class PostgresWarehouse(Warehouse):
+    """One psycopg connection in autocommit mode; queries may be cancelled from another thread."""
+
+    schemes = ("postgresql", "postgres")
+    dialect = "postgres"
+
+    def __init__(self, url: str, *, read_only: bool = True):
+        super().__init__(url, read_only=read_only)
+        self.name = redact(url)
+        options = connection_options(url, self.name)
+        parts = urlsplit(url)
+        conninfo = urlunsplit(("postgresql", parts.netloc, parts.path, "", ""))
+        server_options = f"-c statement_timeout={int(options.query_timeout * 1000)}"
+        if read_only:
+            server_options += " -c default_transaction_read_only=on"
+        try:
+            self._conn = psycopg.connect(
+                conninfo, autocommit=True, connect_timeout=max(1, int(options.connect_timeout)),
+                options=server_options, **options.extra,
+            )
+        except psycopg.Error as err:
+            raise WarehouseError(_explain_connect(self.name, err)) from None
+
+    def _run(self, sql: str):
+        try:
+            cursor = self._conn.execute(sql)
+            rows = cursor.fetchall() if cursor.description else []
+            return cursor.description, rows
+        except psycopg.Error as err:
+            raise WarehouseError(_explain_query(self.name, err)) from None
+
+    def query(self, sql: str) -> Rows:
+        description, rows = self._run(sql)
+        return Rows([d.name for d in description or []], [tuple(r) for r in rows])
+
+    def query_arrow(self, sql: str) -> pa.Table:
+        result = self.query(sql)
+        return pa.Table.from_pylist(result.records()) if result.rows else pa.table({c: [] for c in result.columns})
+
+    def execute(self, sql: str) -> None:
+        self._run(sql)
+
+    def append(self, table: str, data: pa.Table) -> None:
+        columns = exp.Tuple(expressions=[exp.to_identifier(n, quoted=True) for n in data.column_names]).sql(dialect="postgres")
+        target = exp.to_table(table).sql(dialect="postgres")
+        statement = f"COPY {target} {columns} FROM STDIN WITH (FORMAT csv)"
+        try:
+            with self._conn.cursor() as cursor, cursor.copy(statement) as copy:
+                for batch in data.to_batches(max_chunksize=COPY_CHUNK_ROWS):
+                    buffer = io.BytesIO()
+                    pa_csv.write_csv(pa.Table.from_batches([batch]), buffer, pa_csv.WriteOptions(include_header=False))
+                    copy.write(buffer.getvalue())
+        except psycopg.Error as err:
+            raise WarehouseError(_explain_query(self.name, err, f"loading {table}")) from None
+
+    def has_table(self, table: str) -> bool:
+        sql = (
+            exp.select(exp.Count(this=exp.Star()))
+            .from_(exp.to_table("tables", db="information_schema"))
+            .where(exp.and_(
+                exp.column("table_name").eq(exp.convert(table)),
+                exp.column("table_schema").eq(exp.func("current_schema")),
+            ))
+        )
+        return bool(self.query(sql.sql(dialect="postgres")).rows[0][0])
+
+    def cancel(self) -> None:
+        self._conn.cancel_safe()
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+def _first_line(err: Exception) -> str:
+    return (str(err).strip().splitlines() or [type(err).__name__])[0]
+
+
+def _explain_connect(name: str, err: psycopg.Error) -> str:
+    text = _first_line(err)
+    lowered = text.lower()
+    if "password authentication failed" in lowered or "authentication" in lowered:
+        hint = "check the user name and password in the URL"
+    elif "does not exist" in lowered and "database" in lowered:
+        hint = "check the database name in the URL"
+    elif "timeout" in lowered or "refused" in lowered or "could not translate host" in lowered or "no route" in lowered:
+        hint = "check the host and port, and that the server is running and reachable"
+    else:
+        hint = "check the URL and the server"
+    return f"cannot connect to PostgreSQL warehouse {name}: {text}; {hint}"
+
+
+def _explain_query(name: str, err: psycopg.Error, doing: str = "query") -> str:
+    text = _first_line(err)
+    if isinstance(err, pg_errors.UndefinedTable):
+        return f"PostgreSQL warehouse {name}: {text}; load the data (finlens demo --warehouse ...) or fix the model's table in metrics/models/"
+    if isinstance(err, pg_errors.UndefinedColumn):
+        return f"PostgreSQL warehouse {name}: {text}; the table lacks a column the model declares (metrics/models/)"
+    if isinstance(err, pg_errors.QueryCanceled):
+        return f"PostgreSQL warehouse {name}: {doing} cancelled or over query_timeout: {text}"
+    if isinstance(err, pg_errors.ReadOnlySqlTransaction):
+        return f"PostgreSQL warehouse {name}: the connection is read-only: {text}"
+    return f"PostgreSQL warehouse {name}: {doing} failed: {text}"
