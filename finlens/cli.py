@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 from datetime import date
 
+from finlens import cli_ingest
 from finlens.errors import FinlensError, QueryError
 from finlens.output import render_rows
 from finlens.progress import ProgressBar
@@ -71,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     _query_options(query)
     query.add_argument("--warehouse", help="warehouse URL (default: FINLENS_WAREHOUSE or data/finlens.duckdb)")
     query.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    cli_ingest.add_parsers(commands)
     return parser
 
 
@@ -172,6 +174,7 @@ def cmd_query(args: argparse.Namespace) -> int:
 
 COMMANDS = {
     "demo": cmd_demo, "validate": cmd_validate, "list": cmd_list, "compile": cmd_compile, "query": cmd_query,
+    **cli_ingest.COMMANDS,
 }
 
 if __name__ == "__main__":

@@ -1,0 +1,100 @@
+"""Writing imported rows: create missing tables, append events without duplicates, keep rejects.
+
+Importing is incremental and idempotent: an event whose ``event_id`` is already in
+``events`` (at the same ``event_time``) is skipped. The check joins the batch, staged
+in the warehouse, to ``events`` restricted to the batch's time span, so on a
+time-ordered warehouse it reads only the row groups the batch overlaps instead of
+every event ever imported. All SQL is built with sqlglot.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlglot import exp
+
+from connectors.base import Warehouse
+from ingest.schema import (
+    EVENTS_TABLE, IDENTITY_TABLE, IMPORT_FILES_TABLE, PROFILE_LOG_TABLE, REJECTS_TABLE, USER_PROPERTIES_TABLE, USERS_TABLE,
+    arrow_schema, create_table_sql,
+)
+from ingest.sensors_identity import create_stage_sql
+
+STAGE_TABLE = "sensors_events_stage"
+IMPORT_TABLE_NAMES = (EVENTS_TABLE, USERS_TABLE, REJECTS_TABLE, IMPORT_FILES_TABLE, IDENTITY_TABLE, USER_PROPERTIES_TABLE,
+                      PROFILE_LOG_TABLE)
+
+
+def ensure_tables(warehouse: Warehouse) -> None:
+    """Create whichever of the import's tables are missing; existing data is never touched."""
+    for table in IMPORT_TABLE_NAMES:
+        if not warehouse.has_table(table):
+            warehouse.execute(create_table_sql(table, warehouse.dialect))
+
+
+def append_new_events(warehouse: Warehouse, events: pa.Table) -> tuple[int, int]:
+    """Append the rows of ``events`` not already stored; returns (appended, skipped as duplicates)."""
+    if events.num_rows == 0:
+        return 0, 0
+    dialect = warehouse.dialect
+    times = events.column("event_time")
+    low, high = pc.min(times).as_py(), pc.max(times).as_py()
+    warehouse.execute(create_stage_sql(STAGE_TABLE, [("event_id", "VARCHAR"), ("event_time", "TIMESTAMP")], dialect))
+    warehouse.append(STAGE_TABLE, pa.table({"event_id": events.column("event_id"), "event_time": times}))
+    stored = exp.to_table(EVENTS_TABLE, alias="e")
+    join = exp.and_(
+        exp.column("event_id", table="e").eq(exp.column("event_id", table="s")),
+        exp.column("event_time", table="e").eq(exp.column("event_time", table="s")),
+    )
+    query = (
+        exp.select(exp.column("event_id", table="e"))
+        .from_(stored)
+        .join(exp.to_table(STAGE_TABLE, alias="s"), on=join)
+        .where(exp.column("event_time", table="e").between(exp.convert(low), exp.convert(high)))
+    )
+    try:
+        dupes = warehouse.query_arrow(query.sql(dialect=dialect)).column(0)
+    finally:
+        warehouse.execute(exp.Drop(tables=[exp.to_table(STAGE_TABLE)], kind="TABLE", exists=True).sql(dialect=dialect))
+    if len(dupes):
+        events = events.filter(pc.invert(pc.is_in(events.column("event_id"), value_set=dupes.combine_chunks())))
+    if events.num_rows:
+        warehouse.append(EVENTS_TABLE, events)
+    return events.num_rows, len(dupes)
+
+
+def stored_reject_lines(warehouse: Warehouse, file: str) -> set[int]:
+    """Lines of ``file`` already in the rejects table, so a re-import does not add them again."""
+    query = exp.select("line").from_(REJECTS_TABLE).where(exp.column("file").eq(exp.convert(file)))
+    return {line for (line,) in warehouse.query(query.sql(dialect=warehouse.dialect)).rows}
+
+
+def append_rejects(warehouse: Warehouse, rejects: list[tuple[str, int, str, str]], now: datetime) -> None:
+    if rejects:
+        file, line, raw, reason = (list(column) for column in zip(*rejects))
+        warehouse.append(REJECTS_TABLE, pa.Table.from_pydict(
+            {"file": file, "line": line, "raw": raw, "reason": reason, "imported_at": [now] * len(rejects)},
+            schema=arrow_schema(REJECTS_TABLE)))
+
+
+def log_file(warehouse: Warehouse, row: dict[str, object]) -> None:
+    """One row in ``import_files`` per file and run: what the file brought."""
+    warehouse.append(IMPORT_FILES_TABLE, pa.Table.from_pylist([row], schema=arrow_schema(IMPORT_FILES_TABLE)))
+
+
+def recent_imports(warehouse: Warehouse, limit: int = 20) -> list[dict[str, object]]:
+    """The last ``limit`` file imports, newest first (empty before the first import)."""
+    if not warehouse.has_table(IMPORT_FILES_TABLE):
+        return []
+    query = exp.select("*").from_(IMPORT_FILES_TABLE).order_by(exp.column("imported_at").desc()).limit(limit)
+    return warehouse.query(query.sql(dialect=warehouse.dialect)).records()
+
+
+def recent_rejects(warehouse: Warehouse, limit: int = 50) -> list[dict[str, object]]:
+    """The last ``limit`` rejected lines (file, line, reason, raw), newest first."""
+    if not warehouse.has_table(REJECTS_TABLE):
+        return []
+    query = (exp.select("file", "line", "reason", "raw", "imported_at").from_(REJECTS_TABLE)
+             .order_by(exp.column("imported_at").desc(), exp.column("file"), exp.column("line")).limit(limit))
+    return warehouse.query(query.sql(dialect=warehouse.dialect)).records()
