@@ -1,12 +1,18 @@
-"""finlens app entry point: first-start demo data, then the page router.
+"""finlens app entry point: first-start demo data, the shared sidebar, then the page router.
 
 Run with ``streamlit run streamlit_app.py``. On the embedded default warehouse
 with no data yet, the demo warehouse is generated first, with a progress bar.
+Pages are routed explicitly and grouped: Overview, Boards, Analysis, Users;
+one board page per ``metrics/boards/*.yml`` file.
 """
 from __future__ import annotations
 
+
 import streamlit as st
 
+from finlens import app_filters, app_state
+from finlens.app_text import t
+from finlens.errors import FinlensError
 from finlens.workspace import ensure_demo, needs_demo, resolve_warehouse_url
 
 st.set_page_config(page_title="finlens", page_icon="📊", layout="wide")
@@ -18,5 +24,40 @@ if needs_demo(url):
     ensure_demo(url, progress=lambda done, total: bar.progress(done / total, text=f"Generating demo data: {done:,} / {total:,} users"))
     bar.empty()
 
-navigation = st.navigation({"Overview": [st.Page("pages/overview.py", title="Overview", icon="🏠", default=True)]})
+try:
+    boards = app_state.boards()
+    span = app_state.span()
+except FinlensError as err:
+    st.error(str(err))
+    st.stop()
+if span is None:
+    st.title("finlens")
+    st.info(t("no_data"))
+    st.stop()
+
+# Pages are registered before the sidebar renders (its filter lookups take a moment), so a direct link to a
+# page is resolved on the first run; the titles take the language from the session or the URL.
+lang = app_filters.language()
+line_boards = [b for b in boards.values() if b.name != "overview"]
+navigation = st.navigation({
+    t("overview", lang): [st.Page("pages/overview.py", title=t("overview", lang), icon=":material/dashboard:", default=True)],
+    t("boards", lang): [
+        st.Page("pages/board.py", title=b.label.get(lang), icon=":material/view_quilt:", url_path=f"board_{b.name}") for b in line_boards
+    ],
+    t("analysis", lang): [
+        st.Page("pages/explore.py", title=t("explore", lang), icon=":material/query_stats:"),
+        st.Page("pages/funnel.py", title=t("funnel", lang), icon=":material/filter_alt:"),
+        st.Page("pages/retention.py", title=t("retention", lang), icon=":material/event_repeat:"),
+        st.Page("pages/channels.py", title=t("channels", lang), icon=":material/campaign:"),
+        st.Page("pages/breakdown.py", title=t("breakdown", lang), icon=":material/account_tree:"),
+        st.Page("pages/data_quality.py", title=t("data_quality", lang), icon=":material/fact_check:"),
+    ],
+    t("users", lang): [
+        st.Page("pages/users.py", title=t("users_behind", lang), icon=":material/group:"),
+        st.Page("pages/sequence.py", title=t("sequence", lang), icon=":material/timeline:"),
+    ],
+}, expanded=True)
+# every business-line board is pages/board.py under its own URL; the page reads which one from here
+st.session_state["finlens_board"] = navigation.url_path.removeprefix("board_")
+app_filters.sidebar(span)
 navigation.run()

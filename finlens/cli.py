@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from finlens import cli_ingest
-from finlens.errors import FinlensError, QueryError
+from finlens.errors import CatalogError, FinlensError, QueryError
 from finlens.output import render_rows
 from finlens.progress import ProgressBar
 
@@ -128,8 +128,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from semantic.boards import board_problems
+
     catalog = _catalog(args, args.path)
-    print(f"ok: {len(catalog.models)} models, {len(catalog.dimensions)} dimensions, {len(catalog.metrics)} metrics")
+    boards, problems = board_problems(catalog, args.path or args.metrics_dir)
+    if problems:
+        raise CatalogError(problems)
+    print(f"ok: {len(catalog.models)} models, {len(catalog.dimensions)} dimensions, {len(catalog.metrics)} metrics, {len(boards)} boards")
     return 0
 
 

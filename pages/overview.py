@@ -1,33 +1,36 @@
-"""Overview: headline numbers for the last 30 days of data (the full board comes with the dashboard work)."""
+"""Overview: the overview board (user scale, user quality, trends, business lines) and marketing effect."""
 from __future__ import annotations
-
-from datetime import timedelta
 
 import streamlit as st
 
 from finlens import app_state
-from finlens.errors import FinlensError
-from semantic import Query
+from finlens.app_board import guarded, render_board
+from finlens.app_filters import current
+from finlens.app_text import t
 from semantic.formatting import format_value
-from semantic.inspect import time_span
 
-HEADLINE = ("uv", "new_users", "registrations", "bind_card_users", "invest_users", "invest_amount")
+filters = current()
+lang = filters.language
+render_board(app_state.boards()["overview"], filters)
 
-st.title("finlens")
-catalog = app_state.catalog()
-span = time_span(catalog, app_state.warehouse(app_state.warehouse_url()))
-if span is None:
-    st.info("The warehouse has no events yet.")
-    st.stop()
-end = span[1]
-start = max(span[0], end - timedelta(days=29))
-st.caption(f"{start} – {end} · {app_state.warehouse_url()}")
-try:
-    with st.spinner("Loading…"):
-        (row,) = app_state.run(Query(metrics=HEADLINE, start=start, end=end)).rows
-except FinlensError as err:
-    st.error(str(err))
-    st.stop()
-for column, name in zip(st.columns(len(HEADLINE)), HEADLINE):
-    metric = catalog.metrics[name]
-    column.metric(metric.label.en, format_value(row[name], metric.format))
+
+def marketing() -> None:
+    """Best and worst channels by conversion from registration to a bound card."""
+    result = app_state.run(filters.query(("registrations", "bind_card_users"), dimensions=("channel",)))
+    rows = [r for r in result.rows if r["channel"] is not None and r["registrations"]]
+    for r in rows:
+        r["conversion"] = (r["bind_card_users"] or 0) / r["registrations"]
+    rows.sort(key=lambda r: (-r["conversion"], r["channel"]))
+    if not rows:
+        st.info("–")
+        return
+    left, right = st.columns(2)
+    for column, title, picked in ((left, "best_channels", rows[:3]), (right, "worst_channels", rows[::-1][:3])):
+        column.markdown(f"**{t(title, lang)}**")
+        for r in picked:
+            column.metric(r["channel"], format_value(r["conversion"], "percent"),
+                          help=f"{format_value(r['bind_card_users'], 'number')} / {format_value(r['registrations'], 'number')}")
+
+
+st.header(t("marketing", lang))
+guarded(marketing)

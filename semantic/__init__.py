@@ -10,13 +10,17 @@ This package never imports streamlit.
 """
 from __future__ import annotations
 
+from semantic.boards import Board, Chart, Tile, board_problems, load_boards
 from semantic.compiler import CompiledQuery, compile_query
+from semantic.drill import Drill, UserList, compile_users, users_behind
 from semantic.loader import default_root, load_catalog
+from semantic.lookup import UserEvents, dimension_values, user_events
 from semantic.query import Query
 from semantic.results import QueryResult, run_compiled, run_query
 from semantic.specs import Catalog
 
 __all__ = [
-    "Catalog", "CompiledQuery", "Query", "QueryResult", "compile_query", "default_root",
-    "load_catalog", "run_compiled", "run_query",
+    "Board", "Catalog", "Chart", "CompiledQuery", "Drill", "Query", "QueryResult", "Tile", "UserEvents", "UserList",
+    "board_problems", "compile_query", "compile_users", "default_root", "dimension_values", "load_boards",
+    "load_catalog", "run_compiled", "run_query", "user_events", "users_behind",
 ]

@@ -1,0 +1,36 @@
+"""Filters from widgets as ``--where`` text, built by sqlglot so values are always quoted literals.
+
+The app's sidebar picks values (platform = iOS); turning them into the
+query's ``where`` must not splice text, or a value with a quote would break
+or change the filter. :func:`equals_where` builds the expression as an AST.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlglot import exp
+
+from semantic.expressions import SOURCE_DIALECT
+
+
+def equals_where(pairs: Iterable[tuple[str, Any]], extra: str | None = None) -> str | None:
+    """``name = 'value' AND …`` (a list value becomes ``IN``), plus ``extra`` in parentheses.
+
+    >>> equals_where([("platform", "iOS"), ("channel", ["a", "b'c"])])
+    "platform = 'iOS' AND channel IN ('a', 'b''c')"
+    """
+    parts: list[exp.Expression] = []
+    for name, value in pairs:
+        column = exp.column(name)
+        if value is None or value == [] or value == "":
+            continue
+        if isinstance(value, (list, tuple)):
+            parts.append(exp.In(this=column, expressions=[exp.convert(v) for v in value]))
+        else:
+            parts.append(column.eq(exp.convert(value)))
+    if extra and extra.strip():
+        parts.append(exp.paren(exp.maybe_parse(extra, dialect=SOURCE_DIALECT), copy=False))
+    if not parts:
+        return None
+    return exp.and_(*parts, copy=False).sql(dialect=SOURCE_DIALECT)
