@@ -17,22 +17,10 @@ from finlens.workspace import ensure_demo, needs_demo, resolve_warehouse_url
 
 st.set_page_config(page_title="finlens", page_icon="📊", layout="wide")
 
-url = resolve_warehouse_url()
-if needs_demo(url):
-    st.title("finlens")
-    bar = st.progress(0.0, text="First start: generating the demo warehouse…")
-    ensure_demo(url, progress=lambda done, total: bar.progress(done / total, text=f"Generating demo data: {done:,} / {total:,} users"))
-    bar.empty()
-
 try:
-    boards = app_state.boards()
-    span = app_state.span()
+    boards = app_state.boards()  # YAML only: the page list needs no data
 except FinlensError as err:
     st.error(str(err))
-    st.stop()
-if span is None:
-    st.title("finlens")
-    st.info(t("no_data"))
     st.stop()
 
 # Pages are registered before the sidebar renders (its filter lookups take a moment), so a direct link to a
@@ -59,5 +47,26 @@ navigation = st.navigation({
 }, expanded=True)
 # every business-line board is pages/board.py under its own URL; the page reads which one from here
 st.session_state["finlens_board"] = navigation.url_path.removeprefix("board_")
+
+# First start on the embedded default: generate the demo warehouse under the page list, with a progress bar.
+# Checked once per browser session, not on every interaction.
+if not st.session_state.get("finlens_data_checked"):
+    url = resolve_warehouse_url()
+    if needs_demo(url):
+        with st.empty().container():
+            bar = st.progress(0.0, text="First start: generating the demo warehouse…")
+            ensure_demo(url, progress=lambda done, total: bar.progress(done / total, text=f"Generating demo data: {done:,} / {total:,} users"))
+        st.session_state["finlens_data_checked"] = True
+        st.rerun()
+    st.session_state["finlens_data_checked"] = True
+
+try:
+    span = app_state.span()
+except FinlensError as err:
+    st.error(str(err))
+    st.stop()
+if span is None:
+    st.info(t("no_data", lang))
+    st.stop()
 app_filters.sidebar(span)
 navigation.run()
