@@ -13,8 +13,7 @@ from sqlglot import exp
 
 from connectors.base import Rows, Warehouse, redact
 from connectors.clickhouse_common import READ_ONLY_SETTINGS, SESSION_SETTINGS, explain, rows_from_arrow, set_sql
-from connectors.duckdb import duckdb_path
-from connectors.options import connection_options
+from connectors.options import connection_options, local_path
 from finlens.errors import WarehouseError
 
 
@@ -29,7 +28,7 @@ class ChdbWarehouse(Warehouse):
         from chdb import session  # imported here: loading the engine takes a moment
 
         self.name = redact(url)
-        self.path = duckdb_path(url)
+        self.path = local_path(url)
         options = connection_options(url, self.name)
         if read_only and not Path(self.path).exists():
             raise WarehouseError(f"chdb warehouse folder {self.path!r} does not exist; run `finlens demo --warehouse {url}` to create it")

@@ -10,24 +10,14 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import duckdb
 import pyarrow as pa
 from sqlglot import exp
 
 from connectors.base import Rows, Warehouse
+from connectors.options import local_path
 from finlens.errors import WarehouseError
-
-
-def duckdb_path(url: str) -> str:
-    """The database path a ``duckdb://`` URL names (``:memory:`` for in-memory)."""
-    parts = urlsplit(url)
-    path = (parts.netloc + parts.path) if parts.netloc else parts.path
-    path = path[1:] if path.startswith("/") else path
-    if not path:
-        raise WarehouseError(f"warehouse URL {url!r} names no file; use duckdb:///path/file.duckdb or duckdb:///:memory:")
-    return path
 
 
 LOAD_MEMORY_LIMIT = "256MB"
@@ -41,7 +31,7 @@ class DuckDBWarehouse(Warehouse):
 
     def __init__(self, url: str, *, read_only: bool = True):
         super().__init__(url, read_only=read_only)
-        self.path = duckdb_path(url)
+        self.path = local_path(url)
         in_memory = self.path == ":memory:"
         if not in_memory and read_only and not Path(self.path).exists():
             raise WarehouseError(

@@ -34,3 +34,14 @@ def connection_options(url: str, redacted: str) -> ConnectionOptions:
         if values[name] <= 0:
             raise WarehouseError(f"warehouse {redacted}: {name} must be positive, not {text!r}")
     return ConnectionOptions(values["connect_timeout"], values["query_timeout"], params)
+
+
+def local_path(url: str) -> str:
+    """The path a file-backed warehouse URL names: ``scheme:///relative``, ``scheme:////absolute``
+    (SQLAlchemy's convention), ``:memory:`` for in-memory DuckDB."""
+    parts = urlsplit(url)
+    path = (parts.netloc + parts.path) if parts.netloc else parts.path
+    path = path[1:] if path.startswith("/") else path
+    if not path:
+        raise WarehouseError(f"warehouse URL {url!r} names no file; write {parts.scheme}:///relative/path or {parts.scheme}:////absolute/path")
+    return path

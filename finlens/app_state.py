@@ -13,7 +13,7 @@ import streamlit as st
 
 from connectors import Warehouse, connect
 from finlens.workspace import resolve_warehouse_url
-from semantic import Catalog, Query, QueryResult, compile_query, load_catalog
+from semantic import Catalog, CompiledQuery, Query, QueryResult, compile_query, load_catalog
 from semantic.boards import Board, load_boards
 from semantic.drill import Drill, UserList, compile_users, run_user_sql
 from semantic.inspect import time_span
@@ -45,16 +45,15 @@ def warehouse(url: str) -> Warehouse:
 
 
 @st.cache_data(show_spinner=False, ttl=CACHE_SECONDS)
-def _rows(sql: str, url: str, _query: Query) -> QueryResult:
-    compiled = compile_query(catalog(), _query, warehouse(url).dialect)
-    return run_compiled(compiled, warehouse(url))
+def _rows(sql: str, url: str, _compiled: CompiledQuery) -> QueryResult:
+    return run_compiled(_compiled, warehouse(url))
 
 
 def run(query: Query) -> QueryResult:
-    """Run ``query`` on the app's warehouse, cached by its compiled SQL and the warehouse URL."""
+    """Run ``query`` on the app's warehouse, cached by its compiled SQL and the warehouse URL (compiled once)."""
     url = warehouse_url()
-    sql = compile_query(catalog(), query, warehouse(url).dialect).sql
-    return _rows(sql, url, query)
+    compiled = compile_query(catalog(), query, warehouse(url).dialect)
+    return _rows(compiled.sql, url, compiled)
 
 
 @st.cache_data(show_spinner=False, ttl=CACHE_SECONDS)
