@@ -13,7 +13,7 @@ from pathlib import Path
 from finlens.errors import CatalogError, CatalogProblem
 from semantic.expressions import SnippetError, did_you_mean, parse_user_filter
 from semantic.fields import Fields, Problems
-from semantic.loader import _read_folder, default_root
+from semantic.loader import read_yaml_folder, default_root
 from semantic.specs import GRAINS, Catalog, Label, Source
 from semantic.yaml_lines import LineMap
 
@@ -72,7 +72,7 @@ def board_problems(catalog: Catalog, root: str | Path | None = None) -> tuple[di
     problems = Problems()
     folder = boards_root(root)
     boards: dict[str, Board] = {}
-    for file, doc in _read_folder(folder, folder.parent, problems):
+    for file, doc in read_yaml_folder(folder, folder.parent, problems):
         board = _parse_board(catalog, file, doc, problems)
         if board is None:
             continue

@@ -198,7 +198,7 @@ FRAMES = {
 
 def window(
     function: exp.Expression,
-    partition_by: exp.Expression,
+    partition_by: exp.Expression | list[exp.Expression],
     order_by: list[exp.Expression],
     dialect: str,
     *,
@@ -206,7 +206,7 @@ def window(
 ) -> exp.Window:
     """``function OVER (PARTITION BY .. ORDER BY .. [frame])`` over non-NULL order keys.
 
-    The keys are never NULL, so each is left at the dialect's own NULL order:
+    ``partition_by`` is one expression or a list of them. The keys are never NULL, so each is left at the dialect's own NULL order:
     BigQuery and Spark reject an explicit NULLS clause in framed windows.
 
     Args:
@@ -218,7 +218,7 @@ def window(
         ordered.append(exp.Ordered(this=key, nulls_first=small))
     return exp.Window(
         this=function,
-        partition_by=[partition_by],
+        partition_by=list(partition_by) if isinstance(partition_by, list) else [partition_by],
         order=exp.Order(expressions=ordered),
         spec=FRAMES[frame].copy() if frame else None,
     )

@@ -39,8 +39,8 @@ def load_catalog(root: str | Path | None = None) -> Catalog:
     if not root.is_dir():
         problems.add(str(root), 0, "catalog folder not found (expected models/ and catalog/ inside)")
         raise CatalogError(problems.items)
-    model_docs = _read_folder(root / "models", root, problems)
-    metric_docs = _read_folder(root / "catalog", root, problems)
+    model_docs = read_yaml_folder(root / "models", root, problems)
+    metric_docs = read_yaml_folder(root / "catalog", root, problems)
     if not model_docs and not any(p.file.startswith("models") for p in problems.items):
         problems.add(str(root / "models"), 0, "no model files found")
 
@@ -71,7 +71,7 @@ def load_catalog(root: str | Path | None = None) -> Catalog:
     return Catalog(models=models, dimensions=dimensions, metrics=metrics, root=str(root))
 
 
-def _display(path: Path, root: Path) -> str:
+def display_path(path: Path, root: Path) -> str:
     """The path as shown in messages: relative to the working directory when it can be."""
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
@@ -79,12 +79,12 @@ def _display(path: Path, root: Path) -> str:
         return str(path)
 
 
-def _read_folder(folder: Path, root: Path, problems: Problems) -> list[tuple[str, LineMap]]:
+def read_yaml_folder(folder: Path, root: Path, problems: Problems) -> list[tuple[str, LineMap]]:
     docs: list[tuple[str, LineMap]] = []
     if not folder.is_dir():
         return docs
     for path in sorted([*folder.glob("*.yml"), *folder.glob("*.yaml")]):
-        file = _display(path, root)
+        file = display_path(path, root)
         try:
             doc = load_yaml(path.read_text(encoding="utf-8"))
         except yaml.MarkedYAMLError as err:

@@ -17,10 +17,9 @@ from connectors.base import Warehouse
 from finlens.errors import QueryError
 from semantic import dialects
 from semantic.expressions import did_you_mean
-from semantic.query import Query, ResolvedQuery
 from semantic.results import normalise
-from semantic.specs import Catalog, Model
-from semantic.sql_context import SqlContext, conjunction
+from semantic.specs import Catalog
+from semantic.sql_context import conjunction, model_context
 
 FAILED_EVENTS = ("app_error",)
 
@@ -36,20 +35,12 @@ class UserEvents:
     sql: str
 
 
-def _context(catalog: Catalog, model: Model, start: date | None = None, end: date | None = None, joined: tuple[str, ...] = ()) -> SqlContext:
-    """A context for a metric-less read of ``model`` (range and joins only)."""
-    query = Query(metrics=(), start=start, end=end)
-    resolved = ResolvedQuery(query=query, kind="aggregate", model=model, metrics=(), components=(), dimensions=(),
-                             where=None, joined_models=joined)
-    return SqlContext(catalog, resolved, "duckdb")
-
-
 def compile_user_events(catalog: Catalog, user_id: str, dialect: str = "duckdb", *, model: str = "events", limit: int = 5000) -> str:
     """SQL for every column of ``user_id``'s rows in ``model``, ordered by time then row key."""
     spec = catalog.models[model]
     if not spec.time_column:
         raise QueryError(f"model {model!r} has no time column, so it has no event sequence")
-    ctx = _context(catalog, spec)
+    ctx = model_context(catalog, spec)
     columns = [exp.column(name, table=ctx.alias) for name in spec.columns]
     select = ctx.source(exp.select(*columns)).where(ctx.entity.eq(exp.convert(str(user_id))), copy=False)
     select = select.order_by(ctx.time_column, ctx.event_id, copy=False).limit(limit, copy=False)
@@ -100,7 +91,7 @@ def compile_dimension_values(catalog: Catalog, dimension: str, dialect: str = "d
         raise QueryError(f"unknown dimension {dimension!r}{did_you_mean(dimension, usable)}; `finlens list dimensions` shows them")
     dim = usable[dimension]
     joined = (dim.model,) if dim.model != model else ()
-    ctx = _context(catalog, spec, start, end, joined)
+    ctx = model_context(catalog, spec, start=start, end=end, joined=joined)
     value = ctx.dimension(dim)
     select = ctx.source(exp.select(exp.alias_(value, "value", copy=False)).distinct(copy=False))
     select = select.where(conjunction([value.copy().is_(exp.null()).not_(), *ctx.range_conditions()]), copy=False)

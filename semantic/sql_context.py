@@ -7,13 +7,13 @@ filters have their dimension names replaced by the dimensions' expressions.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlglot import exp
 
 from semantic import dialects
 from semantic.expressions import SOURCE_DIALECT, qualify, replace_columns
-from semantic.query import ResolvedQuery
+from semantic.query import Query, ResolvedQuery
 from semantic.specs import Catalog, Dimension, Model
 
 
@@ -81,7 +81,7 @@ class SqlContext:
             select = join(select, self.table(target), condition, side="LEFT")
         return select
 
-    def window(self, function: exp.Expression, partition_by: exp.Expression, order_by: list[exp.Expression], **options) -> exp.Window:
+    def window(self, function: exp.Expression, partition_by: exp.Expression | list[exp.Expression], order_by: list[exp.Expression], **options) -> exp.Window:
         """A window in this query's dialect (see :func:`semantic.dialects.window`)."""
         return dialects.window(function, partition_by, order_by, self.dialect, **options)
 
@@ -117,6 +117,19 @@ class SqlContext:
         """Names of the grouping columns every source produces: the bucket, then dimensions."""
         bucket = [self.resolved.grain] if self.resolved.grain else []
         return [*bucket, *(d.name for d in self.resolved.dimensions)]
+
+
+def model_context(catalog: Catalog, model: Model, dialect: str = "duckdb", *, start: date | None = None,
+                  end: date | None = None, joined: tuple[str, ...] = ()) -> SqlContext:
+    """A context for a metric-less read of ``model``: its table, the range ``start``..``end`` and joins only.
+
+    Per-user reads (a user's sequence, segments, scores) use it to get the same
+    qualified columns and sargable range conditions as metric queries.
+    """
+    query = Query(metrics=(), start=start, end=end)
+    resolved = ResolvedQuery(query=query, kind="aggregate", model=model, metrics=(), components=(), dimensions=(),
+                             where=None, joined_models=joined)
+    return SqlContext(catalog, resolved, dialect)
 
 
 def conjunction(conditions: list[exp.Expression | None]) -> exp.Expression | None:
