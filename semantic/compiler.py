@@ -18,6 +18,7 @@ from semantic.sql_aggregate import build_aggregate
 from semantic.sql_context import SqlContext
 from semantic.sql_funnel import build_funnel
 from semantic.sql_retention import build_retention
+from semantic.sql_segment import with_segment
 
 BUILDERS: dict[str, Callable[[SqlContext], exp.Select]] = {
     "aggregate": build_aggregate,
@@ -41,6 +42,7 @@ class CompiledQuery:
 def build_ast(catalog: Catalog, resolved: ResolvedQuery, dialect: str) -> exp.Expression:
     """The sqlglot AST answering ``resolved`` on ``dialect``."""
     ast = BUILDERS[resolved.kind](SqlContext(catalog, resolved, dialect))
+    ast = with_segment(ast, catalog, resolved, dialect)
     return dialects.quote_reserved(dialects.adapt(ast, dialect))
 
 

@@ -33,6 +33,7 @@ from semantic.sql_context import SqlContext, conjunction, cte, ident, join
 from semantic.sql_first_events import first_event_ctes
 from semantic.sql_funnel import build_funnel
 from semantic.sql_retention import build_retention
+from semantic.sql_segment import with_segment
 
 ONE = exp.Literal.number(1)
 
@@ -114,7 +115,7 @@ def compile_users(catalog: Catalog, query: Query, drill: Drill, dialect: str = "
         assert isinstance(metric, RetentionMetric)
         select, columns = _retention_users(ctx, metric, drill)
     select = select.limit(max(1, limit), copy=False).offset(max(0, offset), copy=False)
-    ast = dialects.quote_reserved(select)
+    ast = dialects.quote_reserved(with_segment(select, catalog, resolved, ctx.dialect))
     return ast.sql(dialect=ctx.dialect, pretty=True), [*columns, "total_users"]
 
 

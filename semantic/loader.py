@@ -14,6 +14,8 @@ from finlens.errors import CatalogError
 from semantic.expressions import SnippetError, check_columns, check_row_level
 from semantic.fields import Fields, Problems
 from semantic.metric_parsers import parse_metric
+from semantic.segment_parser import SegmentScope, parse_segment
+from semantic.segment_specs import EVENTS_MODEL, USERS_MODEL, Segment, SegmentCycle, expand
 from semantic.specs import DIMENSION_TYPES, Catalog, Dimension, Join, Model, SessionSettings, Source
 from semantic.validate import validate_catalog
 from semantic.yaml_lines import LineList, LineMap, load_yaml
@@ -66,9 +68,40 @@ def load_catalog(root: str | Path | None = None) -> Catalog:
             seen_at[metric.name] = str(metric.source)
             metrics[metric.name] = metric
     validate_catalog(models, dimensions, metrics, problems)
+    segments = _parse_segments(read_yaml_folder(root / "segments", root, problems), models, dimensions, problems)
     if problems.items:
         raise CatalogError(problems.items)
-    return Catalog(models=models, dimensions=dimensions, metrics=metrics, root=str(root))
+    return Catalog(models=models, dimensions=dimensions, metrics=metrics, root=str(root), segments=segments)
+
+
+def _parse_segments(docs: list[tuple[str, LineMap]], models: dict[str, Model], dimensions: dict[str, Dimension],
+                    problems: Problems) -> dict[str, Segment]:
+    """``metrics/segments/*.yml``: each file holds ``segments: [...]`` (optional folder)."""
+    segments: dict[str, Segment] = {}
+    if not docs:
+        return segments
+    if USERS_MODEL not in models or EVENTS_MODEL not in models:
+        problems.add(docs[0][0], 1, f"segments need the models {USERS_MODEL!r} and {EVENTS_MODEL!r}")
+        return segments
+    scope = SegmentScope(models[USERS_MODEL], models[EVENTS_MODEL], dimensions)
+    for file, doc in docs:
+        items = Fields(doc, file, problems, "segments file", ("segments",)).list_at("segments")
+        for item, line in zip(items or [], (items.item_lines if items else [])):
+            segment = parse_segment(item, file, problems, scope) if isinstance(item, LineMap) else None
+            if not isinstance(item, LineMap):
+                problems.add(file, line, "each entry under 'segments' must be a mapping")
+            if segment is None:
+                continue
+            if segment.name in segments:
+                problems.add(file, item.line, f"duplicate segment name {segment.name!r} (first defined at {segments[segment.name].source})")
+                continue
+            segments[segment.name] = segment
+    for segment in segments.values():
+        try:
+            expand(segment.condition, segments, (segment.name,))
+        except SegmentCycle as err:
+            problems.add(segment.source.file, segment.source.line, f"segment {segment.name!r}: {err}")
+    return segments
 
 
 def display_path(path: Path, root: Path) -> str:

@@ -25,20 +25,11 @@ from connectors.base import Warehouse
 from semantic import dialects
 from semantic.drill import UserList, run_user_sql
 from semantic.specs import Catalog
-from semantic.sql_context import conjunction, cte, flag, ident, join, model_context, when, with_ctes
+from semantic.sql_context import conjunction, cte, flag, hoist_ctes, ident, join, model_context, when, with_ctes
 
 RECENT_DAYS = 30
 LIST_COLUMNS = ("user_id", "last_visit", "visits_30d", "last_province")
 ZERO, ONE = exp.Literal.number(0), exp.Literal.number(1)
-
-
-def hoist_ctes(select: exp.Select) -> tuple[list[tuple[str, exp.Expression]], exp.Select]:
-    """Split ``WITH a AS (..) SELECT ..`` into its CTEs and the bare SELECT (for embedding as a CTE)."""
-    with_ = select.args.get("with_")
-    if with_ is None:
-        return [], select
-    select.set("with_", None)
-    return [(node.alias, node.this) for node in with_.expressions], select
 
 
 def compile_member_list(catalog: Catalog, members: exp.Select, as_of: date, dialect: str = "duckdb", *,

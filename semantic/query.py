@@ -6,13 +6,14 @@
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from sqlglot import exp
 
 from finlens.errors import QueryError
 from semantic.expressions import SnippetError, did_you_mean, parse_user_filter
+from semantic.segment_specs import USERS_MODEL, Segment
 from semantic.specs import GRAINS, Catalog, Dimension, Metric, Model
 from semantic.validate import metric_references
 
@@ -31,6 +32,9 @@ class Query:
         where: a boolean SQL expression over dimension names.
         order_by: output column names, ``-name`` for descending; default: bucket then dimensions.
         limit: at most this many rows.
+        segment: only rows of the members of this segment (a name from ``metrics/segments`` or a
+            parsed :class:`~semantic.segment_specs.Segment`), computed as of ``end``.
+        exclude_segment: with ``segment``: only rows of everyone else (rows without a user included).
     """
 
     metrics: tuple[str, ...]
@@ -41,6 +45,8 @@ class Query:
     where: str | None = None
     order_by: tuple[str, ...] = ()
     limit: int | None = None
+    segment: str | Segment | None = None
+    exclude_segment: bool = False
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,7 @@ class ResolvedQuery:
     dimensions: tuple[Dimension, ...]
     where: exp.Expression | None
     joined_models: tuple[str, ...] = field(default=())
+    segment: Segment | None = None
 
     @property
     def grain(self) -> str | None:
@@ -99,7 +106,26 @@ def resolve(catalog: Catalog, query: Query) -> ResolvedQuery:
         dimensions=dimensions, where=where, joined_models=joined,
     )
     _check_order(resolved)
+    if query.segment is not None:
+        resolved = replace(resolved, segment=_segment(catalog, query, model))
     return resolved
+
+
+def _segment(catalog: Catalog, query: Query, model: Model) -> Segment:
+    """The segment filtering the query; it is computed as of the query's last day."""
+    if isinstance(query.segment, str):
+        segment = catalog.segments.get(query.segment)
+        if segment is None:
+            known = ", ".join(sorted(catalog.segments)) or "none defined in metrics/segments/"
+            raise QueryError(f"unknown segment {query.segment!r}{did_you_mean(query.segment, catalog.segments)}; segments: {known}")
+    else:
+        segment = query.segment
+    if query.end is None:
+        raise QueryError(f"segment {segment.name!r} is computed as of the range's last day: give an end date")
+    users = catalog.models.get(USERS_MODEL)
+    if users is None or model.entity != users.entity:
+        raise QueryError(f"segment {segment.name!r} selects {USERS_MODEL!r} by {users.entity if users else '?'}; model {model.name!r} is keyed by {model.entity!r}")
+    return segment
 
 
 def _metric(catalog: Catalog, name: str) -> Metric:

@@ -8,9 +8,12 @@ their model; the compiler qualifies them when it builds a query.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from sqlglot import exp
+
+if TYPE_CHECKING:
+    from semantic.segment_specs import Segment
 
 BUSINESS_LINES = ("platform", "life", "forex", "p2p", "stock")
 FORMATS = ("number", "percent", "cny", "duration")
@@ -197,6 +200,7 @@ class Catalog:
     dimensions: dict[str, Dimension]
     metrics: dict[str, Metric]
     root: str = field(default="")
+    segments: dict[str, "Segment"] = field(default_factory=dict)
 
     def metric(self, name: str) -> Metric:
         return self.metrics[name]

@@ -17,6 +17,9 @@ from semantic.query import Query, ResolvedQuery
 from semantic.specs import Catalog, Dimension, Model
 
 
+SEGMENT_MEMBERS = "segment_members"  # the CTE holding a query's segment members (see sql_segment.with_segment)
+
+
 @dataclass(frozen=True)
 class SqlContext:
     """A resolved query, its catalog and the target dialect."""
@@ -58,7 +61,10 @@ class SqlContext:
         return qualify(dimension.expr, dimension.model)
 
     def user_filter(self) -> exp.Expression | None:
-        """The query's ``--where`` with dimension names replaced by their expressions."""
+        """The query's ``--where`` with dimension names replaced by their expressions, and its segment test."""
+        return conjunction([self._where(), self._segment_test()])
+
+    def _where(self) -> exp.Expression | None:
         where = self.resolved.where
         if where is None:
             return None
@@ -69,6 +75,16 @@ class SqlContext:
             return expression if isinstance(expression, exp.Column) else exp.paren(expression, copy=False)
 
         return replace_columns(where, expand)
+
+    def _segment_test(self) -> exp.Expression | None:
+        """``entity IN (members)``; excluded: ``NOT COALESCE(entity IN (members), FALSE)`` so rows without a user stay."""
+        if self.resolved.segment is None:
+            return None
+        members = exp.select("user_id").from_(cte(SEGMENT_MEMBERS), copy=False)
+        test = exp.In(this=self.entity, query=exp.paren(members, copy=False))
+        if not self.resolved.query.exclude_segment:
+            return test
+        return exp.not_(exp.Coalesce(this=test, expressions=[exp.false()]), copy=False)
 
     def source(self, select: exp.Select) -> exp.Select:
         """``select`` reading the model's table, LEFT JOINed (many-to-one) to the joined models it needs."""
@@ -187,3 +203,12 @@ def with_ctes(select: exp.Select, ctes: list[tuple[str, exp.Expression]]) -> exp
 def ident(name: str) -> exp.Column:
     """An unqualified column of a CTE."""
     return exp.column(name)
+
+
+def hoist_ctes(select: exp.Select) -> tuple[list[tuple[str, exp.Expression]], exp.Select]:
+    """Split ``WITH a AS (..) SELECT ..`` into its CTEs and the bare SELECT (for embedding as a CTE)."""
+    with_ = select.args.get("with_")
+    if with_ is None:
+        return [], select
+    select.set("with_", None)
+    return [(node.alias, node.this) for node in with_.expressions], select

@@ -25,7 +25,8 @@ def make_warehouse(path: Path, events: list[dict[str, Any]], users: list[dict[st
 
 def load(warehouse: Warehouse, events: list[dict[str, Any]], users: list[dict[str, Any]]) -> None:
     for table, rows in ((EVENTS_TABLE, events), (USERS_TABLE, users)):
-        warehouse.execute(create_table_sql(table, warehouse.dialect, replace=True))
+        warehouse.execute(f"DROP TABLE IF EXISTS {table}")
+        warehouse.execute(create_table_sql(table, warehouse.dialect))
         schema = arrow_schema(table)
         filled = []
         for i, row in enumerate(rows):
