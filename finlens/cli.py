@@ -1,4 +1,4 @@
-"""The ``finlens`` command line: demo data, validate, list, compile, query.
+"""The ``finlens`` command line: demo data, validate, list, compile, query (and the commands of ``cli_*.py``).
 
 Every user mistake ends as one line on stderr and a non-zero exit status
 (1 catalog, 2 query or usage, 3 warehouse, 4 ingest); never a traceback.
@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from datetime import date
 
-from finlens import cli_ingest
+from finlens import cli_ingest, cli_segments
 from finlens.errors import CatalogError, FinlensError, QueryError
 from finlens.output import render_rows
 from finlens.progress import ProgressBar
@@ -43,6 +43,8 @@ def _query_options(parser: argparse.ArgumentParser) -> None:
         help="order by an output column (repeatable); 'COL desc' or --order-by=-COL for descending",
     )
     parser.add_argument("--limit", type=int, help="at most this many rows")
+    parser.add_argument("--segment", metavar="NAME", help="only users of this segment (computed as of --to)")
+    parser.add_argument("--not-segment", metavar="NAME", help="only users outside this segment (computed as of --to)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -73,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument("--warehouse", help="warehouse URL (default: FINLENS_WAREHOUSE or data/finlens.duckdb)")
     query.add_argument("--format", choices=["table", "json", "csv"], default="table")
     cli_ingest.add_parsers(commands)
+    cli_segments.add_parsers(commands)
     return parser
 
 
@@ -99,10 +102,13 @@ def _catalog(args: argparse.Namespace, path: str | None = None):
 def _query(args: argparse.Namespace):
     from semantic import Query
 
+    if args.segment and args.not_segment:
+        raise QueryError("give --segment or --not-segment, not both")
     return Query(
         metrics=tuple(args.metrics), dimensions=tuple(args.by), grain=args.grain,
         start=_date(args.start) if args.start else None, end=_date(args.end) if args.end else None,
         where=args.where, order_by=tuple(_order_item(item) for item in args.order_by), limit=args.limit,
+        segment=args.segment or args.not_segment, exclude_segment=bool(args.not_segment and not args.segment),
     )
 
 
@@ -179,7 +185,7 @@ def cmd_query(args: argparse.Namespace) -> int:
 
 COMMANDS = {
     "demo": cmd_demo, "validate": cmd_validate, "list": cmd_list, "compile": cmd_compile, "query": cmd_query,
-    **cli_ingest.COMMANDS,
+    **cli_ingest.COMMANDS, **cli_segments.COMMANDS,
 }
 
 if __name__ == "__main__":

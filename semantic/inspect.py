@@ -27,3 +27,13 @@ def _day(value: object) -> date:
     if isinstance(value, date):
         return value
     return datetime.fromisoformat(str(value)).date()
+
+
+def default_as_of(catalog: Catalog, warehouse: Warehouse, model: str = "events") -> date:
+    """The day segments, scores and stages are computed as of when none is given: the last day with events."""
+    span = time_span(catalog, warehouse, model)
+    if span is None:
+        from finlens.errors import QueryError
+
+        raise QueryError(f"the warehouse has no {model} yet, so there is no last day to compute as of; give --as-of")
+    return span[1]

@@ -65,29 +65,50 @@ def features() -> dict[str, Feature]:
 
 def build_segment(catalog: Catalog, segment: Segment, as_of: date, dialect: str) -> exp.Select:
     """``SELECT user_id`` of the members of ``segment`` as of the end of ``as_of`` (may carry a WITH clause)."""
+    frame = segment_frame(catalog, [segment.condition], as_of, dialect, name=segment.name)
+    users = catalog.models[USERS_MODEL]
+    entity = exp.column(users.entity, table=users.name)
+    select = frame.select.select(exp.alias_(entity, "user_id", copy=False), copy=False).where(frame.tests[0], copy=False)
+    return with_ctes(select, frame.ctes) if frame.ctes else select
+
+
+@dataclass
+class SegmentFrame:
+    """The users table joined to what the conditions need, one boolean per condition, and the CTEs to put first.
+
+    ``select`` has no projection yet: a segment selects ``user_id`` where its test holds; an
+    experiment groups by its variant and counts the users whose test holds.
+    """
+
+    select: exp.Select
+    tests: list[exp.Expression]
+    ctes: list[tuple[str, exp.Expression]]
+
+
+def segment_frame(catalog: Catalog, conditions: list[Condition], as_of: date, dialect: str, *, name: str = "segment") -> SegmentFrame:
+    """Compile ``conditions`` (named segments expanded) against the users table, sharing one behaviour scan."""
     try:
-        tree = expand(segment.condition, catalog.segments, (segment.name,))
+        trees = [expand(condition, catalog.segments, (name,)) for condition in conditions]
     except SegmentCycle as err:
         raise QueryError(str(err)) from None
     users = catalog.models[USERS_MODEL]
     builder = _TreeBuilder(catalog, as_of, dialect)
-    condition = builder.sql(tree)
+    tests = [builder.sql(tree) for tree in trees]
     entity = exp.column(users.entity, table=users.name)
-    select = exp.select(exp.alias_(entity, "user_id", copy=False)).from_(SqlContext.table(users), copy=False)
+    select = exp.Select().from_(SqlContext.table(users), copy=False)
     ctes: list[tuple[str, exp.Expression]] = []
     behaviour = builder.behaviour()
     if behaviour is not None:
         ctes.append((BEHAVIOUR, behaviour))
         join(select, cte(BEHAVIOUR), entity.copy().eq(exp.column("user_id", table=BEHAVIOUR)), side="LEFT")
-    for name in builder.used_features:
-        feature = features()[name]
+    for feature_name in builder.used_features:
+        feature = features()[feature_name]
         inner, body = hoist_ctes(feature.build(catalog, as_of, dialect))
         ctes.extend(inner)
         ctes.append((feature.cte, body))
         if feature.multi is None:
             join(select, cte(feature.cte), entity.copy().eq(exp.column("user_id", table=feature.cte)), side="LEFT")
-    select = select.where(condition, copy=False)
-    return with_ctes(select, ctes) if ctes else select
+    return SegmentFrame(select=select, tests=tests, ctes=ctes)
 
 
 class _TreeBuilder:

@@ -21,19 +21,17 @@ The 30 days ending 2026-03-31 start on 03-02.
 from __future__ import annotations
 
 import shutil
-import tempfile
 from datetime import date
 from pathlib import Path
 
 import pytest
 
-from connectors import connect
 from finlens.errors import CatalogError, QueryError
 from semantic import Query, compile_query, load_catalog, run_query
 from semantic.dialects import DIALECTS
 from semantic.members import member_ids, member_list
 from semantic.segments import compile_segment_count, parse_segment_text, segment_count, segment_members
-from tests.warehouse_fixtures import load
+from tests.warehouse_fixtures import ENGINES, engine_warehouse
 
 AS_OF = date(2026, 3, 31)
 CATALOG = load_catalog()
@@ -78,25 +76,11 @@ all:
 """
 
 
-@pytest.fixture(scope="module", params=["duckdb", "postgres", "chdb"])
+@pytest.fixture(scope="module", params=ENGINES)
 def warehouse(request, tmp_path_factory):
     """The fixture in a real DuckDB file, a real PostgreSQL server and chdb."""
-    folder = tmp_path_factory.mktemp("segments")
-    chdb_dir = None
-    if request.param == "duckdb":
-        url = f"duckdb:///{folder}/segments.duckdb"
-    elif request.param == "postgres":
-        url = request.getfixturevalue("postgres_server").url
-    else:
-        chdb_dir = tempfile.mkdtemp(prefix="finlens-chdb-")
-        url = f"chdb:///{chdb_dir}"
-    with connect(url, read_only=False) as writer:
-        load(writer, EVENTS, USERS)
-    opened = connect(url)
-    yield opened
-    opened.close()
-    if chdb_dir:
-        shutil.rmtree(chdb_dir, ignore_errors=True)
+    with engine_warehouse(request, tmp_path_factory.mktemp("segments"), EVENTS, USERS) as opened:
+        yield opened
 
 
 def members(warehouse, text: str, as_of: date = AS_OF) -> set[str]:

@@ -1,6 +1,10 @@
 """Build small real DuckDB warehouses from compact, hand-written rows."""
 from __future__ import annotations
 
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -41,3 +45,31 @@ def load(warehouse: Warehouse, events: list[dict[str, Any]], users: list[dict[st
             filled.append(full)
         if filled:
             warehouse.append(table, pa.Table.from_pylist(filled, schema=schema))
+
+
+ENGINES = ("duckdb", "postgres", "chdb")
+
+
+@contextmanager
+def engine_warehouse(request, folder: Path, events: list[dict[str, Any]], users: list[dict[str, Any]]) -> Iterator[Warehouse]:
+    """The rows loaded into ``request.param``'s engine (a DuckDB file, the session's PostgreSQL server or chdb), opened read-only.
+
+    Use from a fixture parametrized over :data:`ENGINES`.
+    """
+    chdb_dir = None
+    if request.param == "duckdb":
+        url = f"duckdb:///{folder.as_posix()}/fixture.duckdb"
+    elif request.param == "postgres":
+        url = request.getfixturevalue("postgres_server").url
+    else:
+        chdb_dir = tempfile.mkdtemp(prefix="finlens-chdb-")
+        url = f"chdb:///{chdb_dir}"
+    with connect(url, read_only=False) as writer:
+        load(writer, events, users)
+    opened = connect(url)
+    try:
+        yield opened
+    finally:
+        opened.close()
+        if chdb_dir:
+            shutil.rmtree(chdb_dir, ignore_errors=True)
