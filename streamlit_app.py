@@ -2,7 +2,7 @@
 
 Run with ``streamlit run streamlit_app.py``. On the embedded default warehouse
 with no data yet, the demo warehouse is generated first, with a progress bar.
-Pages are routed explicitly and grouped: Overview, Boards, Analysis, Users;
+Pages are routed explicitly and grouped: Overview, Boards, Analysis, Marketing, Users;
 one board page per ``metrics/boards/*.yml`` file.
 """
 from __future__ import annotations
@@ -39,6 +39,10 @@ navigation = st.navigation({
         st.Page("pages/channels.py", title=t("channels", lang), icon=":material/campaign:"),
         st.Page("pages/breakdown.py", title=t("breakdown", lang), icon=":material/account_tree:"),
         st.Page("pages/data_quality.py", title=t("data_quality", lang), icon=":material/fact_check:"),
+    ],
+    t("marketing_loop", lang): [
+        st.Page("pages/segments.py", title=t("segments", lang), icon=":material/groups:"),
+        st.Page("pages/experiments.py", title=t("experiments", lang), icon=":material/science:"),
     ],
     t("users", lang): [
         st.Page("pages/users.py", title=t("users_behind", lang), icon=":material/group:"),

@@ -1,8 +1,8 @@
-"""The ``segment`` subcommand: count, list and export the members of a segment, or print its SQL.
+"""The ``segment`` and ``experiment`` subcommands: who to act on, and whether acting worked.
 
-JSON by default so the output feeds scripts; ``--ids`` prints the ``user_id``
-CSV a push system imports. Segments are computed as of ``--as-of`` (default:
-the last day with events).
+JSON by default so the output feeds scripts; ``segment --ids`` prints the
+``user_id`` CSV a push system imports. Segments are computed as of ``--as-of``
+(default: the last day with events).
 """
 from __future__ import annotations
 
@@ -33,6 +33,14 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     segment.add_argument("--sql", metavar="DIALECT", help="print the SQL listing the members for DIALECT and stop")
     segment.add_argument("--format", choices=["json", "table"], default="json")
     add_as_of(segment)
+
+    experiment = commands.add_parser("experiment", help="compare the variants of a test (metrics/marketing/experiments.yml)")
+    experiment.add_argument("name", nargs="?", help="experiment name")
+    experiment.add_argument("--list", action="store_true", help="list the experiments")
+    experiment.add_argument("--from", dest="start", metavar="DATE", help="first day (default: the experiment's start)")
+    experiment.add_argument("--to", dest="end", metavar="DATE", help="last day (default: the experiment's end, else the last day with events)")
+    experiment.add_argument("--warehouse", help=WAREHOUSE_HELP)
+    experiment.add_argument("--format", choices=["json", "table"], default="json")
 
 
 def as_of_day(args: argparse.Namespace, catalog, warehouse):
@@ -107,4 +115,48 @@ def cmd_segment(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"segment": cmd_segment}
+def cmd_experiment(args: argparse.Namespace) -> int:
+    from finlens.cli import _catalog, _date
+    from finlens.errors import QueryError
+    from finlens.workspace import open_warehouse
+    from semantic.experiment_run import run_experiment
+    from semantic.experiments import find_experiment, load_experiments
+
+    catalog = _catalog(args)
+    if args.list:
+        rows = [{"name": e.name, "label_en": e.label.en, "variant": e.variant, "control": e.control,
+                 "conversion": e.metric or "condition", "source": str(e.source)} for e in load_experiments(catalog).values()]
+        sys.stdout.write(render_rows(["name", "label_en", "variant", "control", "conversion", "source"], rows, args.format))
+        return 0
+    if not args.name:
+        raise QueryError("name an experiment (`finlens experiment --list` shows them)")
+    experiment = find_experiment(catalog, args.name)
+    with open_warehouse(args.warehouse) as warehouse:
+        result = run_experiment(catalog, experiment, warehouse, start=_date(args.start) if args.start else None,
+                                end=_date(args.end) if args.end else None)
+    rows = [experiment_row(v) for v in result.variants]
+    if args.format == "table":
+        print(f"{experiment.name}: {experiment.variant}, control {experiment.control}, {result.start or '…'} to {result.end or '…'}")
+        sys.stdout.write(render_rows(list(rows[0]), rows, "table"))
+        return 0
+    print(json.dumps({"experiment": experiment.name, "variant": experiment.variant, "control": experiment.control,
+                      "start": str(result.start) if result.start else None, "end": str(result.end) if result.end else None,
+                      "confidence": experiment.confidence, "unassigned_users": result.unassigned_users, "variants": rows},
+                     ensure_ascii=False, indent=2))
+    return 0
+
+
+def experiment_row(outcome) -> dict:
+    """One variant as a flat row: users, conversions, rate and the comparison with the control."""
+    comparison = outcome.comparison
+    return {
+        "variant": outcome.variant, "control": outcome.is_control, "users": outcome.users, "converted": outcome.converted,
+        "rate": outcome.rate, "lift": comparison.lift if comparison else None,
+        "relative_lift": comparison.relative_lift if comparison else None,
+        "z": comparison.z if comparison else None, "p_value": comparison.p_value if comparison else None,
+        "ci_low": comparison.ci_low if comparison else None, "ci_high": comparison.ci_high if comparison else None,
+        "small_sample": comparison.small_sample if comparison else None,
+    }
+
+
+COMMANDS = {"segment": cmd_segment, "experiment": cmd_experiment}
