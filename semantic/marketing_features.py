@@ -21,6 +21,12 @@ def _intent(catalog: Catalog, as_of: date, dialect: str) -> exp.Select:
     return build_intent_scores(catalog, load_intent(catalog), as_of, dialect)
 
 
+def _tiers(catalog: Catalog) -> tuple[str, ...]:
+    from semantic.intent import load_intent, tier_names
+
+    return tuple(tier_names(load_intent(catalog)))
+
+
 def _preferences(catalog: Catalog, as_of: date, dialect: str) -> exp.Select:
     from semantic.intent import load_intent
     from semantic.sql_intent import build_preferences
@@ -43,7 +49,7 @@ def _rfm(catalog: Catalog, as_of: date, dialect: str) -> exp.Select:
 
 
 FEATURES: dict[str, Feature] = {
-    "intent": Feature(cte="segment_intent", column="tier", build=_intent),
+    "intent": Feature(cte="segment_intent", column="tier", build=_intent, names=_tiers),
     "prefers": Feature(cte="segment_preferences", column="value", build=_preferences, multi=exp.column("preferred")),
     "lifecycle": Feature(cte="segment_lifecycle", column="stage", build=_lifecycle),
     "rfm": Feature(cte="segment_rfm", column="rfm_group", build=_rfm),
