@@ -43,6 +43,7 @@ navigation = st.navigation({
     t("marketing_loop", lang): [
         st.Page("pages/segments.py", title=t("segments", lang), icon=":material/groups:"),
         st.Page("pages/intent.py", title=t("intent", lang), icon=":material/target:"),
+        st.Page("pages/lifecycle.py", title=t("lifecycle", lang), icon=":material/donut_small:"),
         st.Page("pages/experiments.py", title=t("experiments", lang), icon=":material/science:"),
     ],
     t("users", lang): [

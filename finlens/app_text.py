@@ -60,6 +60,7 @@ TEXT: dict[str, tuple[str, str]] = {  # key: (en, zh)
     "marketing_loop": ("Marketing", "营销"),
     "segments": ("Segments", "用户分群"),
     "intent": ("Purchase intent", "购买意向"),
+    "lifecycle": ("Lifecycle & RFM", "生命周期与 RFM"),
     "experiments": ("Experiments", "实验评估"),
     "as_of": ("As of", "截至"),
     "as_of_help": ("Behaviour windows, scores and stages are computed from the events up to the end of this day: the sidebar's last day.",

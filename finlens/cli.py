@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from datetime import date
 
-from finlens import cli_ingest, cli_intent, cli_segments
+from finlens import cli_ingest, cli_intent, cli_lifecycle, cli_segments
 from finlens.errors import CatalogError, FinlensError, QueryError
 from finlens.output import render_rows
 from finlens.progress import ProgressBar
@@ -77,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_ingest.add_parsers(commands)
     cli_segments.add_parsers(commands)
     cli_intent.add_parsers(commands)
+    cli_lifecycle.add_parsers(commands)
     return parser
 
 
@@ -186,7 +187,7 @@ def cmd_query(args: argparse.Namespace) -> int:
 
 COMMANDS = {
     "demo": cmd_demo, "validate": cmd_validate, "list": cmd_list, "compile": cmd_compile, "query": cmd_query,
-    **cli_ingest.COMMANDS, **cli_segments.COMMANDS, **cli_intent.COMMANDS,
+    **cli_ingest.COMMANDS, **cli_segments.COMMANDS, **cli_intent.COMMANDS, **cli_lifecycle.COMMANDS,
 }
 
 if __name__ == "__main__":

@@ -41,6 +41,18 @@ def _lifecycle(catalog: Catalog, as_of: date, dialect: str) -> exp.Select:
     return build_lifecycle(catalog, load_lifecycle(catalog), as_of, dialect)
 
 
+def _stages(catalog: Catalog) -> tuple[str, ...]:
+    from semantic.lifecycle import load_lifecycle
+
+    return tuple(stage.name for stage in load_lifecycle(catalog).stages)
+
+
+def _groups(catalog: Catalog) -> tuple[str, ...]:
+    from semantic.lifecycle import load_lifecycle
+
+    return tuple(group.name for group in load_lifecycle(catalog).groups)
+
+
 def _rfm(catalog: Catalog, as_of: date, dialect: str) -> exp.Select:
     from semantic.lifecycle import load_lifecycle
     from semantic.sql_lifecycle import build_rfm
@@ -51,6 +63,6 @@ def _rfm(catalog: Catalog, as_of: date, dialect: str) -> exp.Select:
 FEATURES: dict[str, Feature] = {
     "intent": Feature(cte="segment_intent", column="tier", build=_intent, names=_tiers),
     "prefers": Feature(cte="segment_preferences", column="value", build=_preferences, multi=exp.column("preferred")),
-    "lifecycle": Feature(cte="segment_lifecycle", column="stage", build=_lifecycle),
-    "rfm": Feature(cte="segment_rfm", column="rfm_group", build=_rfm),
+    "lifecycle": Feature(cte="segment_lifecycle", column="stage", build=_lifecycle, names=_stages),
+    "rfm": Feature(cte="segment_rfm", column="rfm_group", build=_rfm, names=_groups),
 }

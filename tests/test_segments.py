@@ -117,6 +117,14 @@ CASES = [
     ("registered_after_january", "user: register_time\ngt: 2026-01-31", {"U3", "U7"}),
     ("visitors", "user: register_time\nis_null: true", {"U4"}),
     # OR with a "never did": U1 by channel; U7 never viewed the credit page.
+    # Computed labels from metrics/marketing (as of 03-31). Lifecycle: only U1 has a successful investment by then
+    # (U2's failed, U5's comes after), so U1 holds; the other registered users are new; U4 is a visitor.
+    ("holding", "lifecycle: holding", {"U1"}),
+    ("not_new", "not: {lifecycle: new}", {"U1", "U4"}),
+    # RFM: U1 is the only investor (n = 1), so every score is floor(5 * 0 / 1) + 1 = 1: general_retain.
+    ("rfm_general_retain", "rfm: [general_retain, important_value]", {"U1"}),
+    # Intent: nobody viewed products or clicked invest in the 14 days, so nobody is ranked.
+    ("no_intent", "any: [{intent: strong}, {intent: [medium, weak]}, {prefers: bond}]", set()),
     ("toutiao_or_no_credit", "any:\n  - {user: register_channel, eq: toutiao}\n  - did_not: $AppViewScreen\n    filter: \"page = 'credit_report'\"", {"U1", "U7"}),
 ]
 
@@ -157,10 +165,11 @@ def test_segment_filters_a_metric(warehouse):
 
 
 def test_segment_compiles_for_every_dialect():
-    segment = parse_segment_text(CATALOG, JANUARY_CREDIT_NEVER_INVESTED + "  - did: P2P_invest\n    sum: amount\n    between: [1, 9]\n    last_days: 7\n")
+    segment = parse_segment_text(CATALOG, JANUARY_CREDIT_NEVER_INVESTED + "  - did: P2P_invest\n    sum: amount\n    between: [1, 9]\n    last_days: 7\n"
+                                 "  - any: [{intent: strong}, {prefers: bond}, {lifecycle: new}, {rfm: general_retain}]\n")
     for dialect in DIALECTS:
         sql = compile_segment_count(CATALOG, segment, AS_OF, dialect)
-        assert "segment_behaviour" in sql and "2026-01-01" in sql
+        assert "segment_behaviour" in sql and "2026-01-01" in sql and "segment_rfm" in sql
 
 
 @pytest.mark.parametrize("text,message", [
