@@ -38,6 +38,7 @@ navigation = st.navigation({
         st.Page("pages/retention.py", title=t("retention", lang), icon=":material/event_repeat:"),
         st.Page("pages/channels.py", title=t("channels", lang), icon=":material/campaign:"),
         st.Page("pages/breakdown.py", title=t("breakdown", lang), icon=":material/account_tree:"),
+        st.Page("pages/distributions.py", title=t("distributions", lang), icon=":material/bar_chart:"),
         st.Page("pages/data_quality.py", title=t("data_quality", lang), icon=":material/fact_check:"),
     ],
     t("marketing_loop", lang): [

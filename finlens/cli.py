@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from datetime import date
 
-from finlens import cli_ingest, cli_intent, cli_lifecycle, cli_segments
+from finlens import cli_ingest, cli_intent, cli_lifecycle, cli_marketing_views, cli_segments
 from finlens.errors import CatalogError, FinlensError, QueryError
 from finlens.output import render_rows
 from finlens.progress import ProgressBar
@@ -78,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_segments.add_parsers(commands)
     cli_intent.add_parsers(commands)
     cli_lifecycle.add_parsers(commands)
+    cli_marketing_views.add_parsers(commands)
     return parser
 
 
@@ -137,12 +138,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from semantic.boards import board_problems
+    from semantic.marketing_files import marketing_problems
 
     catalog = _catalog(args, args.path)
     boards, problems = board_problems(catalog, args.path or args.metrics_dir)
+    problems = [*problems, *marketing_problems(catalog, args.path or args.metrics_dir)]
     if problems:
         raise CatalogError(problems)
-    print(f"ok: {len(catalog.models)} models, {len(catalog.dimensions)} dimensions, {len(catalog.metrics)} metrics, {len(boards)} boards")
+    print(f"ok: {len(catalog.models)} models, {len(catalog.dimensions)} dimensions, {len(catalog.metrics)} metrics, "
+          f"{len(boards)} boards, {len(catalog.segments)} segments; marketing files checked")
     return 0
 
 
@@ -188,6 +192,7 @@ def cmd_query(args: argparse.Namespace) -> int:
 COMMANDS = {
     "demo": cmd_demo, "validate": cmd_validate, "list": cmd_list, "compile": cmd_compile, "query": cmd_query,
     **cli_ingest.COMMANDS, **cli_segments.COMMANDS, **cli_intent.COMMANDS, **cli_lifecycle.COMMANDS,
+    **cli_marketing_views.COMMANDS,
 }
 
 if __name__ == "__main__":

@@ -1,48 +1,54 @@
-"""Channels: acquisition by channel (utm_source): visitors, new users, registrations, card binding, conversion."""
+"""Channel quality: every channel's funnel (visit → register → card bound → first investment), the quadrant chart
+of traffic against overall conversion with a strategy per quadrant; a channel opens its users per step."""
 from __future__ import annotations
 
 import streamlit as st
 
-from finlens import app_charts, app_state
+from finlens import app_channels, app_charts
 from finlens.app_board import guarded
-from finlens.app_drill import BREAKDOWN_PAGE, Target, go
+from finlens.app_drill import BREAKDOWN_PAGE, USERS_PAGE, Target, go
 from finlens.app_filters import current
 from finlens.app_text import t
 from semantic.formatting import format_value
 
-METRICS = ("uv", "new_users", "registrations", "bind_card_users", "invest_users")
-
 filters = current()
 lang = filters.language
-catalog = app_state.catalog()
-st.title(t("channels", lang))
+st.title(app_channels.text("title", lang))
+st.caption(f"{filters.start} – {filters.end}")
 
 
 def render() -> None:
-    result = app_state.run(filters.query(METRICS, dimensions=("channel",), order_by=("-registrations",)))
-    rows = [r for r in result.rows if r["channel"] is not None]
-    if not rows:
-        st.info("–")
+    spec = app_channels.spec()
+    result = app_channels.quality(filters)
+    if not result.rows:
+        st.info(app_channels.text("no_channels", lang))
         return
-    for r in rows:
-        r["conversion"] = r["bind_card_users"] / r["registrations"] if r["registrations"] else None
-    left, right = st.columns(2)
-    with left:
-        st.subheader(catalog.metrics["registrations"].label.get(lang))
-        state = app_charts.show(app_charts.bars(rows, "channel", catalog.dimensions["channel"].label.get(lang), "registrations",
-                                                catalog.metrics["registrations"].label.get(lang), "number"), key="channels_regs")
+    placed = [r for r in result.rows if r.quadrant is not None]
+    st.subheader(app_channels.text("quadrant_chart", lang))
+    picked_channel = None
+    if placed:
+        state = app_charts.show(app_channels.quadrant_chart(result, spec, lang), key="channels_quadrant")
         point = app_charts.picked(state)
-        if point and "channel" in point:
-            go(BREAKDOWN_PAGE, Target(metric="registrations", filters=(("channel", point["channel"]),), by="platform"))
-    with right:
-        st.subheader(t("conversion", lang))
-        ranked = [r for r in rows if r["conversion"] is not None]
-        app_charts.show(app_charts.bars(ranked, "channel", catalog.dimensions["channel"].label.get(lang), "conversion",
-                                        t("conversion", lang), "percent"), select=False)
-    table = [{catalog.dimensions["channel"].label.get(lang): r["channel"],
-              **{catalog.metrics[m].label.get(lang): format_value(r[m], catalog.metrics[m].format) for m in METRICS},
-              t("conversion", lang): format_value(r["conversion"], "percent")} for r in rows]
-    st.dataframe(table, hide_index=True, width="stretch")
+        picked_channel = point.get("channel") if point else None
+        st.caption(app_channels.text("medians", lang, n=len(placed), traffic=format_value(result.median_traffic, "number"),
+                                     conversion=format_value(result.median_conversion, "percent")))
+    st.dataframe(app_channels.table(result, lang), hide_index=True, width="stretch")
+
+    names = ["(none)" if r.channel is None else str(r.channel) for r in result.rows]
+    chosen = st.pills(app_channels.text("pick_channel", lang), names, default=picked_channel if picked_channel in names else None,
+                      key="channels_pick")
+    if not chosen:
+        return
+    row = result.rows[names.index(chosen)]
+    value = row.channel
+    steps = [f"{k}. {step.label.get(lang)} ({format_value(users, 'number')})" for k, (step, users) in enumerate(zip(result.steps, row.users), start=1)]
+    step = st.pills(app_channels.text("step_users", lang), steps, key=f"channels_step_{chosen}")
+    if step:
+        go(USERS_PAGE, Target(metric=spec.funnel, filters=((spec.dimension, value),), step=steps.index(step) + 1))
+    if st.button(app_channels.text("breakdown", lang), key=f"channels_breakdown_{chosen}", type="tertiary"):
+        go(BREAKDOWN_PAGE, Target(metric="registrations", filters=((spec.dimension, value),), by="platform"))
+    with st.expander(t("sql", lang)):
+        st.code(result.sql, language="sql")
 
 
 guarded(render)

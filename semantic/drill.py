@@ -95,6 +95,21 @@ def compile_users(catalog: Catalog, query: Query, drill: Drill, dialect: str = "
     Raises:
         QueryError: for a metric type or drill this module does not define (see ``semantic/README.md``).
     """
+    select, columns, resolved = _users(catalog, query, drill, dialect)
+    select = select.limit(max(1, limit), copy=False).offset(max(0, offset), copy=False)
+    ast = dialects.quote_reserved(with_segment(select, catalog, resolved, dialects.check_dialect(dialect)))
+    return ast.sql(dialect=dialects.check_dialect(dialect), pretty=True), [*columns, "total_users"]
+
+
+def users_select(catalog: Catalog, query: Query, drill: Drill, dialect: str = "duckdb") -> exp.Select:
+    """A members SELECT (``user_id`` first, one row per user) of the users behind the number, for member lists."""
+    select, _, resolved = _users(catalog, query, drill, dialect)
+    select.set("expressions", [e for e in select.expressions if e.alias_or_name != "total_users"])
+    select.set("order", None)
+    return with_segment(select, catalog, resolved, dialects.check_dialect(dialect))
+
+
+def _users(catalog: Catalog, query: Query, drill: Drill, dialect: str):
     if len(query.metrics) != 1:
         raise QueryError("drill into one metric at a time")
     metric = catalog.metrics.get(query.metrics[0])
@@ -114,9 +129,7 @@ def compile_users(catalog: Catalog, query: Query, drill: Drill, dialect: str = "
     else:
         assert isinstance(metric, RetentionMetric)
         select, columns = _retention_users(ctx, metric, drill)
-    select = select.limit(max(1, limit), copy=False).offset(max(0, offset), copy=False)
-    ast = dialects.quote_reserved(with_segment(select, catalog, resolved, ctx.dialect))
-    return ast.sql(dialect=ctx.dialect, pretty=True), [*columns, "total_users"]
+    return select, columns, resolved
 
 
 def users_behind(catalog: Catalog, query: Query, drill: Drill, warehouse: Warehouse, *, limit: int = 50, offset: int = 0) -> UserList:

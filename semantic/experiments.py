@@ -23,11 +23,11 @@ from pathlib import Path
 from finlens.errors import CatalogError, CatalogProblem, QueryError
 from semantic.expressions import did_you_mean
 from semantic.fields import Fields, Problems
-from semantic.loader import display_path
+from semantic.marketing_files import read_marketing_file
 from semantic.segment_parser import SegmentScope, parse_condition
 from semantic.segment_specs import EVENTS_MODEL, USERS_MODEL, Condition, Window
 from semantic.specs import AggregateMetric, Catalog, FunnelMetric, Label, RatioMetric, Source
-from semantic.yaml_lines import LineMap, load_yaml
+from semantic.yaml_lines import LineMap
 
 KEYS = ("name", "label", "description", "variant", "control", "metric", "converted", "population", "start", "end", "confidence")
 
@@ -54,27 +54,14 @@ class Experiment:
         return "condition" if self.converted is not None else "metric"
 
 
-def experiments_file(catalog: Catalog, root: str | Path | None = None) -> Path:
-    return Path(root or catalog.root) / "marketing" / "experiments.yml"
-
-
 def experiment_problems(catalog: Catalog, root: str | Path | None = None) -> tuple[dict[str, Experiment], list[CatalogProblem]]:
     """Every experiment and every problem (``file:line: message``); a missing file means no experiments."""
-    path = experiments_file(catalog, root)
     problems = Problems()
     found: dict[str, Experiment] = {}
-    if not path.is_file():
-        return found, []
-    file = display_path(path, path.parent)
-    try:
-        doc = load_yaml(path.read_text(encoding="utf-8"))
-    except Exception as err:  # a YAML syntax error: report it where it is
-        mark = getattr(err, "problem_mark", None)
-        problems.add(file, (mark.line + 1) if mark else 1, f"cannot read YAML: {str(err).splitlines()[0]}")
+    read = read_marketing_file(catalog, "experiments.yml", root, problems)
+    if read is None:
         return found, problems.items
-    if not isinstance(doc, LineMap):
-        problems.add(file, 1, "the file must hold a mapping with an 'experiments' list")
-        return found, problems.items
+    file, doc = read
     items = Fields(doc, file, problems, "experiments file", ("experiments",)).list_at("experiments") or []
     for item, line in zip(items, getattr(items, "item_lines", [])):
         if not isinstance(item, LineMap):

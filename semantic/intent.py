@@ -48,7 +48,6 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-import yaml
 from sqlglot import exp
 
 from finlens.errors import CatalogError, CatalogProblem
@@ -60,11 +59,13 @@ from semantic.expressions import (
     parse_snippet,
 )
 from semantic.fields import Fields, Problems
-from semantic.loader import default_root, display_path
+from semantic.loader import default_root
+from semantic.marketing_files import read_marketing_file
 from semantic.specs import Catalog, Label, Model, Source
-from semantic.yaml_lines import LineMap, load_yaml
+from semantic.yaml_lines import LineMap
 
-FILE = Path("marketing") / "intent.yml"
+INTENT_FILE = "intent.yml"
+FILE = Path("marketing") / INTENT_FILE
 TOP_KEYS = ("score", "preference")
 SCORE_KEYS = ("name", "label", "description", "window_days", "model", "weights", "tiers")
 RULE_KEYS = ("event", "filter", "weight", "label")
@@ -151,23 +152,11 @@ def intent_problems(catalog: Catalog, root: str | Path | None = None) -> tuple[I
 
     A catalog without the file has no intent features and no problem: ``(None, [])``.
     """
-    path = intent_path(_root(catalog, root))
-    if not path.is_file():
-        return None, []
     problems = Problems()
-    file = display_path(path, path.parent.parent)
-    try:
-        doc = load_yaml(path.read_text(encoding="utf-8"))
-    except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        problems.add(file, (mark.line + 1) if mark else 1, f"YAML syntax error: {err.problem or err.context}")
+    read = read_marketing_file(catalog, INTENT_FILE, _root(catalog, root), problems)
+    if read is None:
         return None, problems.items
-    except (yaml.YAMLError, UnicodeDecodeError) as err:
-        problems.add(file, 1, f"cannot read YAML: {str(err).splitlines()[0]}")
-        return None, problems.items
-    if not isinstance(doc, LineMap):
-        problems.add(file, 1, "the file must hold a YAML mapping at the top level")
-        return None, problems.items
+    file, doc = read
     spec = _parse(catalog, file, doc, problems)
     return (spec if not problems.items else None), problems.items
 

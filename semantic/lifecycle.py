@@ -58,7 +58,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 from sqlglot import exp
 
 from finlens.errors import CatalogError, CatalogProblem
@@ -69,9 +68,10 @@ from semantic.expressions import (
     did_you_mean,
 )
 from semantic.fields import Fields, Problems
-from semantic.loader import default_root, display_path
+from semantic.loader import default_root
+from semantic.marketing_files import read_marketing_file
 from semantic.specs import Catalog, Label, Model, Source
-from semantic.yaml_lines import LineMap, load_yaml
+from semantic.yaml_lines import LineMap
 
 STAGES = ("visitor", "new", "holding", "redeemed")
 CUSTOMER_STAGES = ("holding", "redeemed")
@@ -90,7 +90,8 @@ SCORES = (1, 2, 3, 4, 5)
 DEFAULT_LOOKBACK_DAYS = 365
 MAX_LOOKBACK_DAYS = 3660
 DEFAULT_HIGH_FROM = 3
-FILE = Path("marketing") / "lifecycle.yml"
+LIFECYCLE_FILE = "lifecycle.yml"
+FILE = Path("marketing") / LIFECYCLE_FILE
 TOP_KEYS = ("model", "users", "invest", "redeem", "stages", "rfm")
 
 
@@ -144,23 +145,11 @@ def lifecycle_problems(catalog: Catalog, root: str | Path | None = None) -> tupl
 
     A catalog without the file has no lifecycle and no problem: ``(None, [])``.
     """
-    path = lifecycle_path(catalog, root)
-    if not path.is_file():
-        return None, []
     problems = Problems()
-    file = display_path(path, path.parent.parent)
-    try:
-        doc = load_yaml(path.read_text(encoding="utf-8"))
-    except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        problems.add(file, (mark.line + 1) if mark else 1, f"YAML syntax error: {err.problem or err.context}")
+    read = read_marketing_file(catalog, LIFECYCLE_FILE, root, problems)
+    if read is None:
         return None, problems.items
-    except (yaml.YAMLError, UnicodeDecodeError) as err:
-        problems.add(file, 1, f"cannot read YAML: {str(err).splitlines()[0]}")
-        return None, problems.items
-    if not isinstance(doc, LineMap):
-        problems.add(file, 1, "the file must hold a YAML mapping at the top level")
-        return None, problems.items
+    file, doc = read
     spec = _parse(catalog, file, doc, problems)
     return (spec if not problems.items else None), problems.items
 

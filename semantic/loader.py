@@ -118,20 +118,27 @@ def read_yaml_folder(folder: Path, root: Path, problems: Problems) -> list[tuple
         return docs
     for path in sorted([*folder.glob("*.yml"), *folder.glob("*.yaml")]):
         file = display_path(path, root)
-        try:
-            doc = load_yaml(path.read_text(encoding="utf-8"))
-        except yaml.MarkedYAMLError as err:
-            mark = err.problem_mark or err.context_mark
-            problems.add(file, (mark.line + 1) if mark else 1, f"YAML syntax error: {err.problem or err.context}")
-            continue
-        except (yaml.YAMLError, UnicodeDecodeError) as err:
-            problems.add(file, 1, f"cannot read YAML: {str(err).splitlines()[0]}")
-            continue
-        if not isinstance(doc, LineMap):
-            problems.add(file, 1, "the file must hold a YAML mapping at the top level")
-            continue
-        docs.append((file, doc))
+        doc = read_yaml_file(path, file, problems)
+        if doc is not None:
+            docs.append((file, doc))
     return docs
+
+
+def read_yaml_file(path: Path, file: str, problems: Problems) -> LineMap | None:
+    """One YAML file holding a mapping, with line numbers; None after reporting why it cannot be used."""
+    try:
+        doc = load_yaml(path.read_text(encoding="utf-8"))
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        problems.add(file, (mark.line + 1) if mark else 1, f"YAML syntax error: {err.problem or err.context}")
+        return None
+    except (yaml.YAMLError, UnicodeDecodeError) as err:
+        problems.add(file, 1, f"cannot read YAML: {str(err).splitlines()[0]}")
+        return None
+    if not isinstance(doc, LineMap):
+        problems.add(file, 1, "the file must hold a YAML mapping at the top level")
+        return None
+    return doc
 
 
 def _parse_model_file(file: str, doc: LineMap, problems: Problems, models: dict[str, Model], dimensions: dict[str, Dimension]) -> None:

@@ -21,3 +21,17 @@ def postgres_server():
     server = start_postgres()
     yield server
     server.stop()
+
+
+@pytest.fixture(autouse=True)
+def fresh_app_caches():
+    """Streamlit's caches live for the process: an AppTest pointed at another catalog (FINLENS_METRICS) or
+    warehouse must not leave its catalog or results to the next test."""
+    import sys
+
+    if "streamlit" in sys.modules:
+        import streamlit as st
+
+        st.cache_data.clear()
+        st.cache_resource.clear()
+    yield

@@ -40,6 +40,13 @@ INVEST_FUNNEL = Funnel("invest_funnel", (
     ("invest_success", "e.event = 'P2P_invest' AND e.is_success"),
 ), 86_400)
 
+CHANNEL_FUNNEL = Funnel("channel_funnel", (
+    ("channel_visit", "e.event IN ('$AppViewScreen', '$pageview') AND e.utm_source IS NOT NULL"),
+    ("register", "e.event = 'register'"),
+    ("bind_card", "e.event = 'bind_card' AND e.is_success"),
+    ("first_invest", "e.event = 'P2P_invest' AND e.is_success"),
+), 30 * 86_400)
+
 
 def funnel_sql(ask: Ask, funnel: Funnel) -> str:
     """Each in-range step-1 event, then per later step the earliest matching event at or after the

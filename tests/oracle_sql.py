@@ -37,7 +37,7 @@ from tests.oracle_sql_base import (
     Ask, CLICK, CORE_FILE, fetch, METRICS_ROOT, NoOracle, PAGE_VIEW, SESSION_GAP_US, _group, _keys, _select, key_names, q,
 )
 from tests.oracle_cohorts import (
-    BIND_CARD_FUNNEL, BIND_CARD_RETENTION, Funnel, INVEST_FUNNEL, Retention, funnel_python, funnel_sql, retention_sql,
+    BIND_CARD_FUNNEL, BIND_CARD_RETENTION, CHANNEL_FUNNEL, Funnel, INVEST_FUNNEL, Retention, funnel_python, funnel_sql, retention_sql,
 )
 
 
@@ -194,9 +194,10 @@ CORE: dict[str, Callable[[Ask], str]] = {
     "app_errors": app_errors, "error_rate": error_rate,
     "bind_card_funnel": lambda ask: funnel_sql(ask, BIND_CARD_FUNNEL),
     "invest_funnel": lambda ask: funnel_sql(ask, INVEST_FUNNEL),
+    "channel_funnel": lambda ask: funnel_sql(ask, CHANNEL_FUNNEL),
     "bind_card_retention": lambda ask: retention_sql(ask, BIND_CARD_RETENTION),
 }
-CORE_FUNNELS = {"bind_card_funnel": BIND_CARD_FUNNEL, "invest_funnel": INVEST_FUNNEL}
+CORE_FUNNELS = {"bind_card_funnel": BIND_CARD_FUNNEL, "invest_funnel": INVEST_FUNNEL, "channel_funnel": CHANNEL_FUNNEL}
 # Counts and sums are 0 where a group exists without matching rows; other values are NULL there.
 CORE_ZERO_WHEN_EMPTY = {
     "pv", "event_count", "uv", "clicks", "sessions", "new_users", "registrations", "realname_users",

@@ -14,6 +14,7 @@ from semantic.formatting import format_value
 from tests.app_helpers import APP, make_demo
 
 PAGES = ["pages/explore.py", "pages/funnel.py", "pages/retention.py", "pages/channels.py", "pages/breakdown.py",
+         "pages/distributions.py", "pages/segments.py", "pages/intent.py", "pages/lifecycle.py", "pages/experiments.py",
          "pages/users.py", "pages/sequence.py"]
 # the demo's last day is 2026-10-31, so the default range is the 30 days before it, compared with the 30 before those
 LAST_30 = {"start": date(2026, 10, 2), "end": date(2026, 10, 31)}

@@ -25,7 +25,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = APP.parent / "test-artifacts"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-PAGES = ["explore", "funnel", "retention", "channels", "board_platform", "board_life", "board_forex", "board_p2p", "board_stock",
+PAGES = ["explore", "funnel", "retention", "channels", "distributions", "segments", "intent", "lifecycle", "experiments", "board_platform", "board_life", "board_forex", "board_p2p", "board_stock",
          "breakdown", "users", "sequence"]
 ERRORS = "[data-testid='stException'], [data-testid='stAlertContentError']"
 

@@ -1,0 +1,44 @@
+"""The YAML files under ``metrics/marketing/``: where they are, reading one, and checking them all.
+
+Each file belongs to one module (``intent.yml`` → :mod:`semantic.intent`,
+``lifecycle.yml``, ``experiments.yml``, ``channels.yml``, ``distributions.yml``);
+a missing file means the feature is not configured, not an error, except
+when the feature is asked for.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from finlens.errors import CatalogProblem
+from semantic.fields import Problems
+from semantic.loader import display_path, read_yaml_file
+from semantic.specs import Catalog
+from semantic.yaml_lines import LineMap
+
+
+def marketing_root(catalog: Catalog, root: str | Path | None = None) -> Path:
+    """``<catalog root>/marketing`` (the catalog's own root unless ``root`` is given)."""
+    return Path(root if root is not None else catalog.root or "metrics") / "marketing"
+
+
+def read_marketing_file(catalog: Catalog, name: str, root: str | Path | None, problems: Problems) -> tuple[str, LineMap] | None:
+    """One YAML file under ``marketing/`` with line numbers; None when missing (or unreadable: reported)."""
+    folder = marketing_root(catalog, root)
+    path = folder / name
+    if not path.is_file():
+        return None
+    file = display_path(path, folder.parent)
+    doc = read_yaml_file(path, file, problems)
+    return (file, doc) if doc is not None else None
+
+
+def marketing_problems(catalog: Catalog, root: str | Path | None = None) -> list[CatalogProblem]:
+    """Every problem in every marketing file (for ``finlens validate``)."""
+    from semantic.channel_quality import channel_problems
+    from semantic.distributions import distribution_problems
+    from semantic.experiments import experiment_problems
+    from semantic.intent import intent_problems
+    from semantic.lifecycle import lifecycle_problems
+
+    checks = (intent_problems, lifecycle_problems, experiment_problems, channel_problems, distribution_problems)
+    return [problem for check in checks for problem in check(catalog, root)[1]]
