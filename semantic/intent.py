@@ -50,7 +50,7 @@ from pathlib import Path
 
 from sqlglot import exp
 
-from finlens.errors import CatalogError, CatalogProblem
+from finlens.errors import CatalogProblem
 from semantic.expressions import (
     SnippetError,
     check_columns,
@@ -59,13 +59,11 @@ from semantic.expressions import (
     parse_snippet,
 )
 from semantic.fields import Fields, Problems
-from semantic.loader import default_root
-from semantic.marketing_files import read_marketing_file
+from semantic.marketing_files import load_marketing_file, parse_marketing_file
 from semantic.specs import Catalog, Label, Model, Source
 from semantic.yaml_lines import LineMap
 
 INTENT_FILE = "intent.yml"
-FILE = Path("marketing") / INTENT_FILE
 TOP_KEYS = ("score", "preference")
 SCORE_KEYS = ("name", "label", "description", "window_days", "model", "weights", "tiers")
 RULE_KEYS = ("event", "filter", "weight", "label")
@@ -137,43 +135,17 @@ class IntentSpec:
     file: str
 
 
-def intent_path(root: str | Path | None = None) -> Path:
-    """``<catalog root>/marketing/intent.yml`` (default: ``metrics/marketing/intent.yml``)."""
-    return Path(root if root is not None else default_root()) / FILE
-
-
-def _root(catalog: Catalog, root: str | Path | None) -> str | Path | None:
-    """The given root, else the folder the catalog was loaded from (so ``--metrics-dir`` applies)."""
-    return root if root is not None else (catalog.root or None)
-
-
 def intent_problems(catalog: Catalog, root: str | Path | None = None) -> tuple[IntentSpec | None, list[CatalogProblem]]:
     """The spec in ``root``'s ``marketing/intent.yml`` (default: the catalog's root) and every problem in it.
 
     A catalog without the file has no intent features and no problem: ``(None, [])``.
     """
-    problems = Problems()
-    read = read_marketing_file(catalog, INTENT_FILE, _root(catalog, root), problems)
-    if read is None:
-        return None, problems.items
-    file, doc = read
-    spec = _parse(catalog, file, doc, problems)
-    return (spec if not problems.items else None), problems.items
+    return parse_marketing_file(catalog, INTENT_FILE, root, _parse)
 
 
 def load_intent(catalog: Catalog, root: str | Path | None = None) -> IntentSpec:
-    """The checked spec.
-
-    Raises:
-        CatalogError: the file is missing, or every problem in it as ``file:line: message``.
-    """
-    spec, problems = intent_problems(catalog, root)
-    if problems:
-        raise CatalogError(problems)
-    if spec is None:
-        path = intent_path(_root(catalog, root))
-        raise CatalogError([CatalogProblem(str(path), 0, "intent file not found: create it to use intent scores and preferences")])
-    return spec
+    """The checked spec (a CatalogError lists every problem, or says the file is missing)."""
+    return load_marketing_file(catalog, INTENT_FILE, root, _parse, "intent file not found: create it to use intent scores and preferences")
 
 
 def _parse(catalog: Catalog, file: str, doc: LineMap, problems: Problems) -> IntentSpec | None:

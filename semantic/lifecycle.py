@@ -60,7 +60,7 @@ from pathlib import Path
 
 from sqlglot import exp
 
-from finlens.errors import CatalogError, CatalogProblem
+from finlens.errors import CatalogProblem
 from semantic.expressions import (
     SnippetError,
     check_columns,
@@ -68,8 +68,7 @@ from semantic.expressions import (
     did_you_mean,
 )
 from semantic.fields import Fields, Problems
-from semantic.loader import default_root
-from semantic.marketing_files import read_marketing_file
+from semantic.marketing_files import load_marketing_file, parse_marketing_file
 from semantic.specs import Catalog, Label, Model, Source
 from semantic.yaml_lines import LineMap
 
@@ -91,7 +90,6 @@ DEFAULT_LOOKBACK_DAYS = 365
 MAX_LOOKBACK_DAYS = 3660
 DEFAULT_HIGH_FROM = 3
 LIFECYCLE_FILE = "lifecycle.yml"
-FILE = Path("marketing") / LIFECYCLE_FILE
 TOP_KEYS = ("model", "users", "invest", "redeem", "stages", "rfm")
 
 
@@ -135,37 +133,17 @@ class LifecycleSpec:
         return next((g.label.get(language) for g in self.groups if g.name == name), name)
 
 
-def lifecycle_path(catalog: Catalog, root: str | Path | None = None) -> Path:
-    """``<root>/marketing/lifecycle.yml``; ``root`` defaults to the catalog's own folder."""
-    return Path(root if root is not None else (catalog.root or default_root())) / FILE
-
-
 def lifecycle_problems(catalog: Catalog, root: str | Path | None = None) -> tuple[LifecycleSpec | None, list[CatalogProblem]]:
-    """The spec in ``root``'s ``marketing/lifecycle.yml`` and every problem in it.
+    """The spec in ``root``'s ``marketing/lifecycle.yml`` (default: the catalog's root) and every problem in it.
 
     A catalog without the file has no lifecycle and no problem: ``(None, [])``.
     """
-    problems = Problems()
-    read = read_marketing_file(catalog, LIFECYCLE_FILE, root, problems)
-    if read is None:
-        return None, problems.items
-    file, doc = read
-    spec = _parse(catalog, file, doc, problems)
-    return (spec if not problems.items else None), problems.items
+    return parse_marketing_file(catalog, LIFECYCLE_FILE, root, _parse)
 
 
 def load_lifecycle(catalog: Catalog, root: str | Path | None = None) -> LifecycleSpec:
-    """The checked spec.
-
-    Raises:
-        CatalogError: the file is missing, or every problem in it as ``file:line: message``.
-    """
-    spec, problems = lifecycle_problems(catalog, root)
-    if problems:
-        raise CatalogError(problems)
-    if spec is None:
-        raise CatalogError([CatalogProblem(str(lifecycle_path(catalog, root)), 0, "lifecycle file not found: create it to use lifecycle stages and RFM")])
-    return spec
+    """The checked spec (a CatalogError lists every problem, or says the file is missing)."""
+    return load_marketing_file(catalog, LIFECYCLE_FILE, root, _parse, "lifecycle file not found: create it to use lifecycle stages and RFM")
 
 
 def _parse(catalog: Catalog, file: str, doc: LineMap, problems: Problems) -> LifecycleSpec | None:

@@ -7,9 +7,11 @@ when the feature is asked for.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
-from finlens.errors import CatalogProblem
+from finlens.errors import CatalogError, CatalogProblem
 from semantic.fields import Problems
 from semantic.loader import display_path, read_yaml_file
 from semantic.specs import Catalog
@@ -30,6 +32,34 @@ def read_marketing_file(catalog: Catalog, name: str, root: str | Path | None, pr
     file = display_path(path, folder.parent)
     doc = read_yaml_file(path, file, problems)
     return (file, doc) if doc is not None else None
+
+
+Spec = TypeVar("Spec")
+Parser = Callable[[Catalog, str, LineMap, Problems], "Spec | None"]
+
+
+def parse_marketing_file(catalog: Catalog, name: str, root: str | Path | None, parse: Parser) -> tuple[Spec | None, list[CatalogProblem]]:
+    """The spec ``parse`` reads from ``marketing/<name>`` and every problem; ``(None, [])`` when the file is missing."""
+    problems = Problems()
+    read = read_marketing_file(catalog, name, root, problems)
+    if read is None:
+        return None, problems.items
+    spec = parse(catalog, read[0], read[1], problems)
+    return (spec if not problems.items else None), problems.items
+
+
+def load_marketing_file(catalog: Catalog, name: str, root: str | Path | None, parse: Parser, missing: str) -> Spec:
+    """The checked spec of ``marketing/<name>``.
+
+    Raises:
+        CatalogError: every problem as ``file:line: message``, or ``missing`` when there is no file.
+    """
+    spec, problems = parse_marketing_file(catalog, name, root, parse)
+    if problems:
+        raise CatalogError(problems)
+    if spec is None:
+        raise CatalogError([CatalogProblem(str(marketing_root(catalog, root) / name), 0, missing)])
+    return spec
 
 
 def marketing_problems(catalog: Catalog, root: str | Path | None = None) -> list[CatalogProblem]:

@@ -27,8 +27,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
-import tempfile
 import textwrap
 from datetime import date
 from pathlib import Path
@@ -51,7 +49,7 @@ from semantic.distributions import (
     share_members,
 )
 from semantic.members import member_list
-from tests.warehouse_fixtures import load, make_warehouse
+from tests.warehouse_fixtures import ENGINES, engine_warehouse, make_warehouse
 
 PV = "$AppViewScreen"
 
@@ -91,27 +89,13 @@ EVENTS = [
     ev(None, "03-15 10:02:00", "app_error", "Web", page="product_detail"),
 ]
 MARCH = dict(start=date(2026, 3, 1), end=date(2026, 3, 31))
-ENGINES = ("duckdb", "postgres", "chdb")
 
 
 @pytest.fixture(scope="module", params=ENGINES)
 def warehouse(request, tmp_path_factory):
     """The fixture loaded into a DuckDB file, the session's PostgreSQL server or a chdb folder (one at a time)."""
-    engine = request.param
-    if engine == "duckdb":
-        url = make_warehouse(tmp_path_factory.mktemp("distributions") / "fixture.duckdb", EVENTS)
-        with connect(url) as opened:
-            yield opened
-        return
-    folder = Path(tempfile.mkdtemp(prefix="finlens-chdb-")) if engine == "chdb" else None
-    url = request.getfixturevalue("postgres_server").url if engine == "postgres" else f"chdb:///{folder}"
-    try:
-        with connect(url, read_only=False) as opened:
-            load(opened, EVENTS, [])
-            yield opened
-    finally:
-        if folder is not None:
-            shutil.rmtree(folder, ignore_errors=True)
+    with engine_warehouse(request, tmp_path_factory.mktemp("distributions"), EVENTS, []) as opened:
+        yield opened
 
 
 @pytest.fixture(scope="module")
