@@ -4,14 +4,16 @@
 
 The log imitates the mobile SDKs' records (``_track_id``, ``$lib``/``$os``/``$model``,
 ``$screen_name``, UTM, business properties, ~550 bytes a line) with 1 in 10,000 lines
-malformed. Prints events/s, the import's wall time and the process's peak RSS
-(children included: the parsing workers).
+malformed. Prints events/s, the import's wall time, the peak RSS of the largest process
+(this one or a parsing worker) and the load average before and after (the machine may be
+shared: repeat a run that started under load).
 """
 from __future__ import annotations
 
 import argparse
 import gzip
 import json
+import os
 import random
 import resource
 import sys
@@ -80,12 +82,16 @@ def main() -> None:
         print(f"log: {log} {size / 1e6:,.0f} MB, {args.events:,} lines, written in {time.perf_counter() - began:.0f} s")
     db = folder / "bench.duckdb"
     db.unlink(missing_ok=True)
+    before = os.getloadavg()
     with connect(f"duckdb:///{db.as_posix()}", read_only=False) as warehouse:
         summary = import_sensors(warehouse, [log], jobs=args.jobs)
-    peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+    after = os.getloadavg()
+    peak = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
     print(f"import: {summary.lines:,} lines, {summary.events:,} events, {summary.rejected:,} rejected, "
           f"{summary.seconds:.1f} s, {summary.lines / summary.seconds:,.0f} lines/s, "
-          f"{summary.events / summary.seconds:,.0f} events/s, peak RSS {peak / 1024:,.0f} MB (largest process)")
+          f"{summary.events / summary.seconds:,.0f} events/s, peak RSS {peak / 1024:,.0f} MB (largest process), "
+          f"jobs {args.jobs or 'default'}, {os.cpu_count()} CPUs, "
+          f"load average {before[0]:.2f} before, {after[0]:.2f} after")
 
 
 if __name__ == "__main__":

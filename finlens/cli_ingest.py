@@ -26,7 +26,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     importer.add_argument("paths", nargs="+", metavar="PATH", help="log files")
     importer.add_argument("--warehouse", help=WAREHOUSE_HELP)
     importer.add_argument("--time-zone", default="Asia/Shanghai", help="zone of event_time (default Asia/Shanghai)")
-    importer.add_argument("--jobs", type=int, help="parsing processes (default: 1 on 2 CPUs, else CPUs - 1, at most 4)")
+    importer.add_argument("--jobs", type=int, help="parsing processes (default: 2 up to 3 CPUs, else CPUs - 1, at most 4)")
 
     check = commands.add_parser("check-tracking", help="compare warehouse events with metrics/tracking_plan.yml")
     check.add_argument("--plan", help="tracking plan file (default: metrics/tracking_plan.yml)")

@@ -3,8 +3,7 @@
 Preset properties (``$os``, ``$model``, ``$screen_name``, ``$utm_source``, ...) and custom
 properties named like a column (``amount``, ``is_success``, ``product_id``, ...) fill the
 schema's columns; whatever is not used for a column stays in ``properties``, so nothing
-is lost. :func:`parse_chunk` is the unit of work a worker process runs: it touches no
-warehouse and no shared state, so chunks can be parsed in parallel.
+is lost. ``ingest.sensors_parse`` applies these rules to whole chunks of lines.
 
 Platform rule (Sensors ``$lib`` names the SDK, ``$os`` the device's system):
 
@@ -19,15 +18,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.compute as pc
+import orjson
 
-from ingest.schema import EVENTS_COLUMNS, arrow_schema
-from ingest.sensors_read import EVENT_TYPES, Chunk, Reject, check_record, json_type
-from ingest.sensors_users import check_profile
+from ingest.schema import EVENTS_COLUMNS
+from ingest.sensors_read import Reject, json_type
 
 # column -> property names to take it from, first present wins.
 STRING_SOURCES: dict[str, tuple[str, ...]] = {
@@ -66,20 +63,39 @@ _SOURCE_OF: dict[str, tuple[str, int, type]] = {
     for column, sources in table.items()
     for priority, source in enumerate(sources)
 }
+_SOURCE_KEYS = frozenset(_SOURCE_OF)
+_SLOT_OF = {source: (_MAPPED.index(column), kind) for source, (column, _, kind) in _SOURCE_OF.items()}
+_PREFIXES = tuple(prefix for prefix, _ in BUSINESS_LINE_PREFIXES)
 _EXPECTED = {str: "a string", float: "a number", bool: "true or false"}
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_json_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
-@dataclass
-class ChunkResult:
-    """What one chunk yields: event rows (``user_id`` still the distinct_id), and the rest in order."""
+def _fast_dumps(value: dict[str, Any]) -> str:
+    """Compact JSON text of ``properties`` parsed by orjson: the same text as ``json.dumps``.
 
-    file: str
-    lines: int = 0
-    events: pa.Table | None = None
-    rejects: list[tuple[str, int, str, str]] = field(default_factory=list)
-    bindings: list[tuple[str, str]] = field(default_factory=list)   # (other id, login id)
-    profiles: list[tuple[str, str, int, dict[str, Any], str]] = field(default_factory=list)  # (type, id, ms, props, key)
+    The one spelling orjson writes differently is a small float's exponent (``1e-7`` for
+    Python's ``1e-07``): text with ``e-`` in it (such floats, or words like ``e-mail``) is
+    written by ``json`` instead.
+    """
+    try:
+        text = orjson.dumps(value).decode()
+    except (TypeError, orjson.JSONEncodeError):
+        return _json_dumps(value)
+    return _json_dumps(value) if "e-" in text else text
+
+
+def loads(raw: bytes) -> tuple[Any, Callable[[dict[str, Any]], str]]:
+    """The parsed line and the writer for its ``properties``: orjson (3-4x faster) when it accepts the line.
+
+    orjson reads strict RFC 8259 JSON into the same values as ``json``; whatever it
+    refuses (NaN, integers beyond 64 bits, a byte-order mark, bad UTF-8, invalid JSON)
+    is left to ``json.loads``, which decides as before and gives the reject message,
+    and such a record is written back with ``json`` too (NaN stays NaN).
+    """
+    try:
+        return orjson.loads(raw), _fast_dumps
+    except orjson.JSONDecodeError:
+        return json.loads(raw), _json_dumps
 
 
 def platform_of(props: dict[str, Any]) -> str | None:
@@ -108,6 +124,8 @@ def business_line_of(event: str) -> str:
     >>> business_line_of("P2P_invest"), business_line_of("bind_card")
     ('p2p', 'platform')
     """
+    if not event.startswith(_PREFIXES):
+        return DEFAULT_BUSINESS_LINE
     for prefix, line in BUSINESS_LINE_PREFIXES:
         if event.startswith(prefix):
             return line
@@ -127,12 +145,46 @@ def event_id_of(record: dict[str, Any], raw: bytes) -> str:
     return "h:" + hashlib.blake2b(raw, digest_size=16).hexdigest()
 
 
-def map_event(record: dict[str, Any], raw: bytes) -> tuple[Any, ...]:
+def map_event(record: dict[str, Any], raw: bytes,
+              dumps: Callable[[dict[str, Any]], str] = _json_dumps) -> tuple[Any, ...]:
     """One track record as a row in ``ROW_COLUMNS`` order; raises Reject on a wrong property type.
 
-    One pass over the properties (this loop is the importer's hot path): a key that
-    feeds a column is type-checked and taken, the first source in priority order
-    winning; every other key stays in ``properties``.
+    The importer's hot path: only the keys that feed a column are looked at (a C-level
+    set intersection finds them), the rest is copied as is. When a value has the wrong
+    type, or two sources of one column are both set, :func:`map_event_ordered` does the
+    work, so the reject message and the key order of ``properties`` stay exactly its own.
+    """
+    props = record.get("properties") or {}
+    rest = dict(props)
+    values: list[Any] = [None] * len(_MAPPED)
+    for key in _SOURCE_KEYS.intersection(props):
+        value = props[key]
+        if value is None:
+            continue
+        index, kind = _SLOT_OF[key]
+        kind_of = type(value)
+        if not (kind_of is kind or (kind is float and kind_of is int)) or values[index] is not None:
+            return map_event_ordered(record, raw, dumps)
+        values[index] = value
+        del rest[key]
+    event = record["event"]
+    platform = platform_of(props)
+    if platform is not None and rest.get("platform") == platform:
+        del rest["platform"]
+    if values[_BUSINESS_LINE] is None:
+        values[_BUSINESS_LINE] = business_line_of(event)
+    distinct_id = record["distinct_id"]
+    return (event_id_of(record, raw), record["time"], event, distinct_id, distinct_id, platform,
+            dumps(rest), *values)
+
+
+def map_event_ordered(record: dict[str, Any], raw: bytes,
+                      dumps: Callable[[dict[str, Any]], str] = _json_dumps) -> tuple[Any, ...]:
+    """:func:`map_event` as one pass over the properties in order: the reference for its rare cases.
+
+    A key that feeds a column is type-checked (the first wrong one is the reject
+    reason) and taken, the first source in priority order winning; a displaced source
+    goes back to ``properties`` where its winner stood; every other key stays.
     """
     props = record.get("properties") or {}
     rest: dict[str, Any] = {}
@@ -162,7 +214,7 @@ def map_event(record: dict[str, Any], raw: bytes) -> tuple[Any, ...]:
         values[_BUSINESS_LINE] = business_line_of(event)
     distinct_id = record["distinct_id"]
     return (event_id_of(record, raw), record["time"], event, distinct_id, distinct_id, platform,
-            _dumps(rest), *values)
+            dumps(rest), *values)
 
 
 def bindings_of(record: dict[str, Any]) -> list[tuple[str, str]]:
@@ -170,7 +222,7 @@ def bindings_of(record: dict[str, Any]) -> list[tuple[str, str]]:
     pairs: list[tuple[str, str]] = []
     distinct_id = record["distinct_id"]
     original = record.get("original_id")
-    if original and (record["type"] == "track_signup" or record.get("event") == "$SignUp"):
+    if isinstance(original, str) and original and (record["type"] == "track_signup" or record.get("event") == "$SignUp"):
         pairs.append((original, distinct_id))
     props = record.get("properties") or {}
     login = record.get("login_id") or (distinct_id if props.get("$is_login_id") is True else None)
@@ -181,63 +233,3 @@ def bindings_of(record: dict[str, Any]) -> list[tuple[str, str]]:
             if isinstance(other, str) and other and other != login:
                 pairs.append((other, login))
     return pairs
-
-
-def parse_chunk(chunk: Chunk, time_zone: str) -> ChunkResult:
-    """Parse, check and map every line of ``chunk``; bad lines become rejects, never exceptions."""
-    result = ChunkResult(chunk.file)
-    rows: list[tuple[Any, ...]] = []
-    seen: set[str] = set()
-    loads = json.loads
-    lines = chunk.data.split(b"\n")
-    if lines and lines[-1] == b"":
-        lines.pop()
-    result.lines = len(lines)
-    for offset, raw in enumerate(lines):
-        raw = raw.rstrip(b"\r")
-        if not raw.strip():
-            continue
-        try:
-            record = loads(raw)
-        except ValueError as err:
-            _reject(result, chunk, offset, raw, f"not valid JSON: {str(err).split(':')[0]}")
-            continue
-        reason = check_record(record)
-        if reason is not None:
-            _reject(result, chunk, offset, raw, reason)
-            continue
-        try:
-            if record["type"] in EVENT_TYPES:
-                row = map_event(record, raw)
-                if row[0] in seen:  # the same event twice in one chunk
-                    continue
-                seen.add(row[0])
-                rows.append(row)
-            else:
-                check_profile(record["type"], record.get("properties") or {})
-                result.profiles.append((record["type"], record["distinct_id"], record["time"],
-                                        record.get("properties") or {}, event_id_of(record, raw)))
-        except Reject as err:
-            _reject(result, chunk, offset, raw, str(err))
-            continue
-        result.bindings.extend(bindings_of(record))
-    result.events = _to_arrow(rows, time_zone)
-    return result
-
-
-def _reject(result: ChunkResult, chunk: Chunk, offset: int, raw: bytes, reason: str) -> None:
-    result.rejects.append((chunk.file, chunk.first_line + offset, raw.decode("utf-8", "replace"), reason))
-
-
-def _to_arrow(rows: list[tuple[Any, ...]], time_zone: str) -> pa.Table:
-    """Rows to an ``events``-shaped table; epoch ms become local wall-clock time in ``time_zone``."""
-    schema = arrow_schema("events")
-    columns = dict(zip(ROW_COLUMNS, zip(*rows))) if rows else {name: () for name in ROW_COLUMNS}
-    arrays = []
-    for name in schema.names:
-        if name == "event_time":
-            utc = pa.array(columns[name], pa.int64()).cast(pa.timestamp("ms", tz=time_zone))
-            arrays.append(pc.local_timestamp(utc).cast(pa.timestamp("us")))
-        else:
-            arrays.append(pa.array(columns[name], schema.field(name).type))
-    return pa.Table.from_arrays(arrays, schema=schema)

@@ -21,11 +21,15 @@ from ingest.schema import EVENTS_TABLE, IDENTITY_TABLE, IMPORT_TABLES, arrow_sch
 STAGE_TABLE = "sensors_identity_stage"
 
 
-def create_stage_sql(stage: str, columns: list[tuple[str, str]], dialect: str) -> str:
-    """``CREATE OR REPLACE TABLE stage (columns)``: a scratch table to join against, dropped after use."""
+def create_stage_sql(stage: str, columns: list[tuple[str, str]], dialect: str, *, temporary: bool = False) -> str:
+    """``CREATE OR REPLACE [TEMPORARY] TABLE stage (columns)``: a scratch table to join against, dropped after use.
+
+    A temporary table is not written to the database file (nor its write-ahead log).
+    """
     defs = [exp.ColumnDef(this=exp.to_identifier(name), kind=exp.DataType.build(kind)) for name, kind in columns]
     schema = exp.Schema(this=exp.to_table(stage), expressions=defs)
-    return exp.Create(this=schema, kind="TABLE", replace=True).sql(dialect=dialect)
+    properties = exp.Properties(expressions=[exp.TemporaryProperty()]) if temporary else None
+    return exp.Create(this=schema, kind="TABLE", replace=True, properties=properties).sql(dialect=dialect)
 
 
 class IdentityMap:

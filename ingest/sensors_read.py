@@ -36,11 +36,31 @@ class Reject(Exception):
 
 @dataclass(frozen=True)
 class Chunk:
-    """Whole lines of one file: ``data`` starts at line ``first_line`` (1-based)."""
+    """Whole lines of one file: ``data`` starts at line ``first_line`` (1-based).
+
+    A chunk of a plain (not gzip) file may instead name its byte range, ``span``
+    (start, end), and leave ``data`` empty: the worker process that parses it reads the
+    range itself, so the bytes are not copied between processes. ``position`` is how far
+    the file on disk has been read once this chunk is (for the progress bar).
+    """
 
     file: str
     first_line: int
     data: bytes
+    span: tuple[int, int] | None = None
+    position: int = 0
+
+    def read(self) -> bytes:
+        """The chunk's lines, read from the file when the chunk is a span."""
+        if self.span is None:
+            return self.data
+        start, end = self.span
+        try:
+            with open(self.file, "rb") as stream:
+                stream.seek(start)
+                return stream.read(end - start)
+        except OSError as err:
+            raise IngestError(f"cannot read {self.file}: {err.strerror or err}") from None
 
 
 def open_log(path: Path):
@@ -54,6 +74,40 @@ def open_log(path: Path):
         return gzip.GzipFile(fileobj=raw, mode="rb")
     raw.seek(0)
     return raw
+
+
+def is_gzip(path: Path) -> bool:
+    """Whether ``path`` starts with the gzip magic bytes."""
+    try:
+        with open(path, "rb") as stream:
+            return stream.read(2) == b"\x1f\x8b"
+    except OSError as err:
+        raise IngestError(f"cannot read {path}: {err.strerror or err}") from None
+
+
+def spans(path: Path, *, chunk_bytes: int = CHUNK_BYTES) -> Iterator[Chunk]:
+    """Chunks of a plain file as byte ranges cut after a newline (``first_line`` 0: not counted here)."""
+    name = str(path)
+    try:
+        size = os.path.getsize(path)
+        with open(path, "rb") as stream:
+            start = 0
+            while start < size:
+                end = min(start + chunk_bytes, size)
+                if end < size:  # run on to just after the first newline at or after byte end - 1
+                    at = end - 1
+                    stream.seek(at)
+                    end = size
+                    while block := stream.read(1 << 16):
+                        cut = block.find(NEWLINE)
+                        if cut >= 0:
+                            end = at + cut + 1
+                            break
+                        at += len(block)
+                yield Chunk(name, 0, b"", span=(start, end), position=end)
+                start = end
+    except OSError as err:
+        raise IngestError(f"cannot read {path}: {err.strerror or err}") from None
 
 
 def read_chunks(path: Path, *, chunk_bytes: int = CHUNK_BYTES,
@@ -82,12 +136,12 @@ def read_chunks(path: Path, *, chunk_bytes: int = CHUNK_BYTES,
                 tail = block
                 continue
             data, tail = block[: cut + 1], block[cut + 1:]
-            yield Chunk(name, line, data)
+            yield Chunk(name, line, data, position=raw.tell())
             line += data.count(b"\n")
             if position is not None:
                 position(raw.tell())
         if tail:
-            yield Chunk(name, line, tail + b"\n")
+            yield Chunk(name, line, tail + b"\n", position=raw.tell())
     finally:
         stream.close()
         if raw is not stream:

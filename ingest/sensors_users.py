@@ -67,7 +67,11 @@ def _timestamp(value: Any, time_zone: str) -> datetime | None:
 
 def apply(row: dict[str, Any] | None, extra: dict[str, Any], kind: str, props: dict[str, Any],
           time_zone: str) -> tuple[dict[str, Any] | None, dict[str, Any]]:
-    """One operation on a user's (columns, extra properties); a deleted user is (None, {})."""
+    """One operation on a user's (columns, extra properties); a deleted user is (None, {}).
+
+    An increment onto a stored non-number, or an append onto a stored non-list, leaves that value
+    unchanged (the Sensors server refuses such an operation too); the record stays in ``profile_log``.
+    """
     if kind == "profile_delete":
         return None, {}
     row = dict(row) if row is not None else {name: None for name in _TYPES}
@@ -89,10 +93,13 @@ def apply(row: dict[str, Any] | None, extra: dict[str, Any], kind: str, props: d
             if target is extra:
                 extra.pop(name, None)
         elif kind == "profile_increment":
-            target[name] = (target.get(name) or 0) + value
+            current = target.get(name) or 0
+            if isinstance(current, (int, float)) and not isinstance(current, bool):
+                target[name] = current + value  # a stored text or list is left as it is, as the Sensors server refuses it
         elif kind == "profile_append":
             current = target.get(name) or []
-            target[name] = list(current) + [v for v in value if v not in current]
+            if isinstance(current, list):
+                target[name] = list(current) + [v for v in value if v not in current]
     return row, extra
 
 

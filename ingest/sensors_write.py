@@ -8,6 +8,8 @@ every event ever imported. All SQL is built with sqlglot.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 import pyarrow as pa
@@ -34,13 +36,24 @@ def ensure_tables(warehouse: Warehouse) -> None:
 
 
 def append_new_events(warehouse: Warehouse, events: pa.Table) -> tuple[int, int]:
-    """Append the rows of ``events`` not already stored; returns (appended, skipped as duplicates)."""
+    """Append the rows of ``events`` not already stored; returns (appended, skipped as duplicates).
+
+    A batch can hold the same event twice (two chunks of a log, or two logs, repeat a
+    line): only its first row is kept, the others count as duplicates.
+    """
     if events.num_rows == 0:
         return 0, 0
+    received = events.num_rows
+    ids = events.column("event_id")
+    if pc.count_distinct(ids).as_py() < received:
+        first = events.append_column("_row", pa.array(range(received), pa.int64())) \
+            .group_by("event_id", use_threads=False).aggregate([("_row", "min")]).column("_row_min")
+        events = events.take(pc.take(first, pc.sort_indices(first)))
     dialect = warehouse.dialect
     times = events.column("event_time")
     low, high = pc.min(times).as_py(), pc.max(times).as_py()
-    warehouse.execute(create_stage_sql(STAGE_TABLE, [("event_id", "VARCHAR"), ("event_time", "TIMESTAMP")], dialect))
+    warehouse.execute(create_stage_sql(STAGE_TABLE, [("event_id", "VARCHAR"), ("event_time", "TIMESTAMP")], dialect,
+                                       temporary=True))
     warehouse.append(STAGE_TABLE, pa.table({"event_id": events.column("event_id"), "event_time": times}))
     stored = exp.to_table(EVENTS_TABLE, alias="e")
     join = exp.and_(
@@ -61,7 +74,32 @@ def append_new_events(warehouse: Warehouse, events: pa.Table) -> tuple[int, int]
         events = events.filter(pc.invert(pc.is_in(events.column("event_id"), value_set=dupes.combine_chunks())))
     if events.num_rows:
         warehouse.append(EVENTS_TABLE, events)
-    return events.num_rows, len(dupes)
+    return events.num_rows, received - events.num_rows
+
+
+@contextmanager
+def one_thread(warehouse: Warehouse) -> Iterator[None]:
+    """DuckDB on one thread while the import appends (the setting is put back afterwards).
+
+    Measured on 2 cores: appending 240k-row Arrow batches costs ~2.7 µs a row on one
+    thread and ~4.8 µs (CPU and wall) on two, and the second core is the parsers'.
+    Other warehouses are left alone.
+    """
+    if warehouse.dialect != "duckdb":
+        yield
+        return
+    setting = exp.select(exp.func("current_setting", exp.convert("threads"))).sql(dialect="duckdb")
+    before = int(warehouse.query(setting).rows[0][0])
+    warehouse.execute(_set_threads(1))
+    try:
+        yield
+    finally:
+        warehouse.execute(_set_threads(before))
+
+
+def _set_threads(threads: int) -> str:
+    item = exp.SetItem(this=exp.EQ(this=exp.to_identifier("threads"), expression=exp.convert(threads)))
+    return exp.Set(expressions=[item]).sql(dialect="duckdb")
 
 
 def stored_reject_lines(warehouse: Warehouse, file: str) -> set[int]:

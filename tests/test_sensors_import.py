@@ -13,6 +13,8 @@ uv = 4 (u1, b-1, u2, u3), pv = 3; bind_card_funnel: 2 registered (u1, u3), 1 ver
 from __future__ import annotations
 
 import gzip
+import hashlib
+import json
 import logging
 import shutil
 from datetime import datetime, timedelta, timezone
@@ -23,7 +25,11 @@ import sensorsanalytics
 
 from connectors import connect
 from finlens.cli import main
+from ingest import sensors
 from ingest.sensors import import_sensors
+from ingest.sensors_columns import ROW_COLUMNS, _fast_dumps, bindings_of, map_event_ordered
+from ingest.sensors_parse import parse_chunk, plain_track
+from ingest.sensors_read import Chunk, check_record, spans
 from semantic import Query, run_query
 
 CST = timezone(timedelta(hours=8))
@@ -184,3 +190,173 @@ def test_truncated_gzip_is_one_line_error(logs, tmp_path, capsys):
     assert main(["import", "sensors", str(packed), "--warehouse", url]) == 4
     (line,) = capsys.readouterr().err.splitlines()
     assert line.startswith(f"finlens: error: {packed}: cannot read past line 1")
+
+
+# --- The fast paths: plain track records, orjson, worker processes and batched appends ---------------------------
+
+T0 = 1773104400000  # 2026-03-10 09:00 +08:00
+
+
+def line(**record) -> str:
+    return json.dumps(record, separators=(",", ":"))
+
+
+def test_plain_track_gives_the_general_paths_row():
+    """``plain_track`` maps the commonest records itself and must equal check_record + map_event + bindings_of.
+
+    Worked by hand for the first record: P2P_invest from the iOS SDK → platform iOS, business line p2p
+    (prefix P2P_), amount 100, is_success true, app_version 5.2.1, device_model iPhone15,2; properties keeps
+    $lib, $os and note; event_id t:<_track_id>:<time>:<distinct_id>.
+    """
+    ios = {"$lib": "iOS", "$os": "iOS", "$app_version": "5.2.1", "$model": "iPhone15,2"}
+    plain = [
+        {"type": "track", "event": "P2P_invest", "distinct_id": "u1", "time": T0, "_track_id": 42,
+         "properties": {**ios, "amount": 100, "is_success": True, "note": "x"}},
+        {"type": "track", "event": "view", "distinct_id": "u2", "time": T0, "anonymous_id": "a2",
+         "properties": {"$lib": "js", "$os": "Android", "$is_login_id": True, "$utm_source": None}},
+        {"type": "track", "event": "view", "distinct_id": "u3", "time": T0, "_track_id": True,
+         "properties": {"platform": "Web", "$lib": "MiniProgram"}},
+        {"type": "track", "event": "view", "distinct_id": "u4", "time": T0, "_track_id": "",
+         "properties": {"$lib": "MiniProgram", "page": "home", "duration": 1.5}},
+        {"type": "track", "event": "forex_trade", "distinct_id": "u5", "time": T0, "_track_id": "abc",
+         "properties": {"$lib": "python", "$os": "Linux", "business_line": "fx"}},
+    ]
+    general = [
+        {"type": "track", "event": "view", "distinct_id": "u6", "time": T0,  # two sources of app_version
+         "properties": {"app_version": "1", "$app_version": "2"}},
+        {"type": "track", "event": "deposit", "distinct_id": "u7", "time": T0, "properties": {"amount": "abc"}},
+        {"type": "track", "event": "view", "distinct_id": "u8", "time": T0, "login_id": "L8", "properties": {}},
+        {"type": "track", "event": "$SignUp", "distinct_id": "u9", "time": T0, "original_id": "a9", "properties": {}},
+        {"type": "track", "event": "view", "distinct_id": "u10", "time": float(T0), "properties": {}},
+        {"type": "track", "event": "view", "distinct_id": "u11", "time": T0},
+        {"type": "track_signup", "event": "x", "distinct_id": "u12", "time": T0, "original_id": "a12",
+         "properties": {}},
+        {"type": "track", "event": "view", "distinct_id": "u13", "time": T0, "properties": {},
+         "identities": {"$identity_login_id": "u13"}},
+    ]
+    for record in plain:
+        raw = line(**record).encode()
+        got = plain_track(record, raw, _fast_dumps)
+        assert got is not None, record
+        assert check_record(record) is None
+        assert got == (map_event_ordered(record, raw, _fast_dumps), bindings_of(record))
+    for record in general:
+        assert plain_track(record, line(**record).encode(), _fast_dumps) is None, record
+    (row, pairs), = [plain_track(plain[0], line(**plain[0]).encode(), _fast_dumps)]
+    got = dict(zip(ROW_COLUMNS, row))
+    assert (got["event_id"], got["platform"], got["business_line"], got["amount"], got["is_success"]) == (
+        f"t:42:{T0}:u1", "iOS", "p2p", 100, True)
+    assert (got["app_version"], got["device_model"], got["properties"]) == (
+        "5.2.1", "iPhone15,2", '{"$lib":"iOS","$os":"iOS","note":"x"}')
+    # $is_login_id with anonymous_id binds a2 -> u2; js on Android is H5; a null column property stays in properties.
+    row, pairs = plain_track(plain[1], line(**plain[1]).encode(), _fast_dumps)
+    assert pairs == [("a2", "u2")] and row[5] == "H5" and '"$utm_source":null' in row[6] and row[0].startswith("h:")
+    # an explicit platform wins and leaves properties; a bool or empty _track_id falls back to the content hash
+    assert plain_track(plain[2], b"r", _fast_dumps)[0][5:7] == ("Web", '{"$lib":"MiniProgram"}')
+    assert plain_track(plain[3], b"r", _fast_dumps)[0][0] == "h:" + hashlib.blake2b(b"r", digest_size=16).hexdigest()
+    assert dict(zip(ROW_COLUMNS, plain_track(plain[4], b"r", _fast_dumps)[0]))["business_line"] == "fx"
+
+
+def test_lines_orjson_refuses_keep_the_json_module_semantics():
+    """orjson refuses NaN and integers beyond 64 bits; ``json`` accepts them, so they are imported as before.
+
+    Line 3 has a trailing comma: invalid for both, rejected with json's message. Line 4's _track_id is
+    2**64 = 18446744073709551616, an int for ``json`` (orjson would read a float), so its id is the t: form.
+    """
+    lines = [
+        line(type="track", event="e", distinct_id="d", time=T0, _track_id=1, properties={}).replace("{}", '{"x":NaN}'),
+        line(type="track", event="e", distinct_id="d", time=T0, _track_id=2, properties={"big": 10**30}),
+        line(type="track", event="e", distinct_id="d", time=T0, _track_id=3, properties={}).replace("{}", '{"a":1,}'),
+        line(type="track", event="e", distinct_id="d", time=T0, _track_id=2**64, properties={}),
+    ]
+    result = parse_chunk(Chunk("f.log", 1, ("\n".join(lines) + "\n").encode()), "UTC")
+    assert result.events.column("properties").to_pylist() == [
+        '{"x":NaN}', '{"big":1000000000000000000000000000000}', "{}"]
+    assert result.events.column("event_id").to_pylist()[2] == f"t:18446744073709551616:{T0}:d"
+    assert [(r[1], r[3].split(":")[0]) for r in result.rejects] == [(3, "not valid JSON")]
+
+
+PARALLEL_LOG = [
+    line(type="track", event="login", distinct_id="u7", anonymous_id="anon-7", time=T0, _track_id=1,
+         properties={"$is_login_id": True}),
+    line(type="track", event="$AppViewScreen", distinct_id="anon-7", time=T0 + 1000, _track_id=2,
+         properties={"$lib": "iOS", "$screen_name": "home"}),
+    "{broken",
+    line(type="track", event="view", distinct_id="anon-8", time=T0 + 2000, _track_id=3,
+         properties={"$lib": "js", "$os": "Android"}),
+    line(type="track", event="$AppViewScreen", distinct_id="anon-7", time=T0 + 1000, _track_id=2,
+         properties={"$lib": "iOS", "$screen_name": "home"}),
+    line(type="track", event="P2P_invest", distinct_id="u7", time=T0 + 3000, _track_id=4,
+         properties={"$is_login_id": True, "amount": 100}),
+    line(type="profile_set", distinct_id="u7", time=T0 + 3000, properties={"gender": "f"}),
+    line(type="track", event="x", distinct_id="anon-8", time=T0 + 4000, properties={}),
+    line(type="track", event="x", distinct_id="anon-8", time=T0 + 4000, properties={}),
+    line(type="track", event="deposit", distinct_id="d", time=T0, properties={"amount": "abc"}),
+]
+
+
+@pytest.mark.parametrize("packed, batch_rows", [(False, 3), (True, 100)])
+def test_worker_processes_and_batches_keep_lines_duplicates_and_identity(tmp_path, monkeypatch, packed, batch_rows):
+    """PARALLEL_LOG through two worker processes, one line per chunk, plain (byte ranges) and gzip.
+
+    By hand: 10 lines; line 3 (not JSON) and line 10 (amount "abc") are rejected; line 5 repeats line 2
+    (same _track_id, time, distinct_id) and line 9 repeats line 8 (same bytes, same content hash), so
+    they are duplicates: with batches of 3 events the warehouse catches them, with one batch of 100 the
+    batch itself does. Events: lines 1, 2, 4, 6, 8 = 5. Line 1 binds anon-7 to u7 before line 2 is
+    stored, so line 2's user is u7 at once (nothing re-attributed). Line 4 is js on Android: H5.
+    A second import adds nothing: all 7 event lines are duplicates, the 2 rejects are not stored again.
+    """
+    monkeypatch.setattr(sensors, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(sensors, "BATCH_ROWS", batch_rows)
+    text = ("\n".join(PARALLEL_LOG) + "\n").encode()
+    log = tmp_path / ("p.log.gz" if packed else "p.log")
+    log.write_bytes(gzip.compress(text) if packed else text)
+    url = f"duckdb:///{(tmp_path / 'p.duckdb').as_posix()}"
+    seen: list[tuple[int, int]] = []
+    with connect(url, read_only=False) as warehouse:
+        threads = warehouse.query("SELECT current_setting('threads')").rows
+        first = import_sensors(warehouse, [log], jobs=2, chunk_bytes=1,
+                               progress=lambda done, total: seen.append((done, total)))
+        again = import_sensors(warehouse, [log], jobs=2, chunk_bytes=1)
+        assert warehouse.query("SELECT current_setting('threads')").rows == threads  # put back after the import
+    assert (first.lines, first.events, first.duplicates, first.rejected, first.profiles) == (10, 5, 2, 2, 1)
+    assert (first.identities, first.reattributed) == (1, 0)
+    assert (again.events, again.duplicates, again.rejected) == (0, 7, 2)
+    assert rows(url, "SELECT line FROM import_rejects ORDER BY line") == [(3,), (10,)]
+    assert rows(url, "SELECT user_id, platform FROM events WHERE distinct_id = 'anon-7'") == [("u7", "iOS")]
+    assert rows(url, "SELECT platform FROM events WHERE distinct_id = 'anon-8' AND event = 'view'") == [("H5",)]
+    assert rows(url, "SELECT count(*), count(DISTINCT event_id) FROM events") == [(5, 5)]
+    assert rows(url, "SELECT user_id, gender FROM users") == [("u7", "f")]
+    assert [done for done, _ in seen] == sorted(done for done, _ in seen) and seen[-1] == (log.stat().st_size,) * 2
+
+
+def test_spans_cut_after_a_newline(tmp_path):
+    """b"a\\nbb\\nccc" (8 bytes, no final newline) in 2-byte spans: each span runs on to the next newline.
+
+    From 0: 0+2 = 2 is just after "a\\n" → (0, 2); from 2: 4 falls inside "bb\\n", which ends at 5 → (2, 5);
+    from 5: 7 falls inside "ccc", which runs to the end of the file → (5, 8).
+    """
+    log = tmp_path / "s.log"
+    log.write_bytes(b"a\nbb\nccc")
+    got = list(spans(log, chunk_bytes=2))
+    assert [(c.span, c.position) for c in got] == [((0, 2), 2), ((2, 5), 5), ((5, 8), 8)]
+    assert [c.read() for c in got] == [b"a\n", b"bb\n", b"ccc"]
+
+
+def test_profile_operations_on_a_value_of_another_type_leave_it_unchanged():
+    """increment onto the text 'gold' and append onto the number 3 keep the stored values; a number still adds."""
+    from ingest.sensors_users import apply
+
+    row, extra = apply(None, {"level": "gold", "tags": 3, "points": 10}, "profile_increment", {"level": 5, "points": 2}, "UTC")
+    assert extra == {"level": "gold", "tags": 3, "points": 12}
+    row, extra = apply(row, extra, "profile_append", {"tags": ["vip"], "list": ["a"]}, "UTC")
+    assert extra == {"level": "gold", "tags": 3, "points": 12, "list": ["a"]}
+
+
+def test_a_profile_record_named_signup_with_a_numeric_original_id_binds_nothing():
+    from ingest.sensors_columns import bindings_of
+
+    record = {"type": "profile_set", "event": "$SignUp", "distinct_id": "u1", "original_id": 42, "properties": {"a": 1}}
+    assert bindings_of(record) == []
+    record.update(type="track_signup", original_id="anon")
+    assert bindings_of(record) == [("anon", "u1")]
