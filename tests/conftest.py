@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from semantic import load_catalog
@@ -23,15 +25,21 @@ def postgres_server():
     server.stop()
 
 
-@pytest.fixture(autouse=True)
-def fresh_app_caches():
-    """Streamlit's caches live for the process: an AppTest pointed at another catalog (FINLENS_METRICS) or
-    warehouse must not leave its catalog or results to the next test."""
-    import sys
+MAIN_MODULE = sys.modules["__main__"]
 
+
+@pytest.fixture(autouse=True)
+def fresh_app_state():
+    """What an AppTest leaves behind in the process must not reach the next test.
+
+    Streamlit's caches live for the process, so an AppTest pointed at another catalog (FINLENS_METRICS)
+    or warehouse would hand its catalog and results on. And running the app script leaves it as
+    ``__main__``, which worker processes started with "spawn" (the Sensors importer's) would run again.
+    """
     if "streamlit" in sys.modules:
         import streamlit as st
 
         st.cache_data.clear()
         st.cache_resource.clear()
     yield
+    sys.modules["__main__"] = MAIN_MODULE
