@@ -18,9 +18,10 @@ from semantic.distributions import (
     distribution,
     load_distributions,
 )
-from semantic.drill import UserList, run_user_sql
+from semantic.drill import UserList
 from semantic.formatting import format_value
-from semantic.members import compile_member_ids, compile_member_list
+from finlens.app_members import all_member_ids, member_page
+from semantic.members import ids_csv
 
 CACHE_SECONDS = 3600
 TEXT: dict[str, tuple[str, str]] = {  # key: (en, zh)
@@ -75,30 +76,19 @@ def run(name: str, filters: Filters) -> Distribution:
     return _run(sql, app_state.warehouse_url(), name, filters.start, filters.end, where)
 
 
-@st.cache_data(show_spinner=False, ttl=CACHE_SECONDS)
-def _members(sql: str, url: str, columns: tuple[str, ...]) -> UserList:
-    return run_user_sql(sql, list(columns), app_state.warehouse(url))
-
-
 def members(name: str, bucket: str, filters: Filters, *, offset: int = 0) -> UserList:
     """One page of a bucket's users (``value``: their total), as of the range's last day."""
-    select = bucket_members(app_state.catalog(), specs(), name, bucket, start=filters.start, end=filters.end,
-                            dialect=_dialect(), where=filters.where())
-    sql, columns = compile_member_list(app_state.catalog(), select, filters.end, _dialect(), extra=("value",), limit=PAGE_SIZE, offset=offset)
-    return _members(sql, app_state.warehouse_url(), tuple(columns))
-
-
-@st.cache_data(show_spinner=False, ttl=CACHE_SECONDS)
-def _ids(sql: str, url: str) -> list[str]:
-    return [str(row[0]) for row in app_state.warehouse(url).query(sql).rows]
+    return member_page(_bucket_select(name, bucket, filters), filters.end, extra=("value",), limit=PAGE_SIZE, offset=offset)
 
 
 def member_csv(name: str, bucket: str, filters: Filters) -> str:
     """Every id of the bucket's users: the CSV a push system takes."""
-    select = bucket_members(app_state.catalog(), specs(), name, bucket, start=filters.start, end=filters.end,
-                            dialect=_dialect(), where=filters.where())
-    ids = _ids(compile_member_ids(select, _dialect()), app_state.warehouse_url())
-    return "user_id\n" + "".join(f"{user_id}\n" for user_id in ids)
+    return ids_csv(all_member_ids(_bucket_select(name, bucket, filters)))
+
+
+def _bucket_select(name: str, bucket: str, filters: Filters):
+    return bucket_members(app_state.catalog(), specs(), name, bucket, start=filters.start, end=filters.end,
+                          dialect=_dialect(), where=filters.where())
 
 
 def histogram(result: Distribution, language: str) -> alt.LayerChart:

@@ -10,9 +10,9 @@ from datetime import date
 import streamlit as st
 
 from finlens import app_state
-from semantic.drill import UserList, run_user_sql
+from semantic.drill import UserList
 from semantic.intent import IntentSpec, load_intent
-from semantic.members import compile_member_ids, compile_member_list
+from finlens.app_members import all_member_ids, member_page
 from semantic.sql_intent import (
     IntentSummary,
     compile_intent_summary,
@@ -81,28 +81,16 @@ def summary(as_of: date) -> IntentSummary:
     return _summary(*sql, url, as_of, spec())
 
 
-@st.cache_data(show_spinner=False, ttl=CACHE_SECONDS)
-def _members(sql: str, url: str, columns: tuple[str, ...]) -> UserList:
-    return run_user_sql(sql, list(columns), app_state.warehouse(url))
-
-
 def members(as_of: date, tier: str | None, prefers: str | None, *, limit: int = 50, offset: int = 0) -> UserList:
     """One page of the users in ``tier`` AND preferring ``prefers``, with score and tier."""
-    url = app_state.warehouse_url()
-    dialect = app_state.warehouse(url).dialect
-    select = intent_members(app_state.catalog(), spec(), as_of, dialect, tier=tier, prefers=prefers)
-    sql, columns = compile_member_list(app_state.catalog(), select, as_of, dialect, extra=EXTRA, limit=limit, offset=offset)
-    return _members(sql, url, tuple(columns))
-
-
-@st.cache_data(show_spinner=False, ttl=CACHE_SECONDS)
-def _ids(sql: str, url: str) -> list[str]:
-    return [str(row[0]) for row in app_state.warehouse(url).query(sql).rows]
+    return member_page(_members_select(as_of, tier, prefers), as_of, extra=EXTRA, limit=limit, offset=offset)
 
 
 def ids(as_of: date, tier: str | None, prefers: str | None) -> list[str]:
     """Every id of those users, sorted (the CSV for a push system)."""
-    url = app_state.warehouse_url()
-    dialect = app_state.warehouse(url).dialect
-    select = intent_members(app_state.catalog(), spec(), as_of, dialect, tier=tier, prefers=prefers)
-    return _ids(compile_member_ids(select, dialect), url)
+    return all_member_ids(_members_select(as_of, tier, prefers))
+
+
+def _members_select(as_of: date, tier: str | None, prefers: str | None):
+    dialect = app_state.warehouse(app_state.warehouse_url()).dialect
+    return intent_members(app_state.catalog(), spec(), as_of, dialect, tier=tier, prefers=prefers)

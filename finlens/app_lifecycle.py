@@ -13,9 +13,10 @@ import pandas as pd
 import streamlit as st
 
 from finlens import app_state
-from semantic.drill import UserList, run_user_sql
+from semantic.drill import UserList
 from semantic.lifecycle import LifecycleSpec, load_lifecycle
-from semantic.members import compile_member_ids, compile_member_list
+from finlens.app_members import all_member_ids, member_page
+from semantic.members import ids_csv
 from semantic.sql_lifecycle import (
     LIFECYCLE_COLUMNS,
     RFM_COLUMNS,
@@ -109,29 +110,16 @@ def _members_select(kind: str, name: str, as_of: date, dialect: str):
     return rfm_members(app_state.catalog(), spec(), as_of, dialect, group=name), RFM_COLUMNS[1:]
 
 
-@st.cache_data(show_spinner=False, ttl=CACHE_SECONDS)
-def _listing(sql: str, url: str, columns: tuple[str, ...]) -> UserList:
-    return run_user_sql(sql, list(columns), app_state.warehouse(url))
-
-
 def members(kind: str, name: str, as_of: date, *, limit: int = 50, offset: int = 0) -> UserList:
     """One page of a stage's (``kind="stage"``) or an RFM group's (``kind="group"``) users."""
-    url, dialect = _dialect()
-    select, extra = _members_select(kind, name, as_of, dialect)
-    sql, columns = compile_member_list(app_state.catalog(), select, as_of, dialect, extra=extra, limit=limit, offset=offset)
-    return _listing(sql, url, tuple(columns))
-
-
-@st.cache_data(show_spinner=False, ttl=CACHE_SECONDS)
-def _ids(sql: str, url: str) -> list[str]:
-    return [str(row[0]) for row in app_state.warehouse(url).query(sql).rows]
+    select, extra = _members_select(kind, name, as_of, _dialect()[1])
+    return member_page(select, as_of, extra=extra, limit=limit, offset=offset)
 
 
 def member_csv(kind: str, name: str, as_of: date) -> str:
     """Every user id of the stage or group, as the CSV a push system imports."""
-    url, dialect = _dialect()
-    select, _ = _members_select(kind, name, as_of, dialect)
-    return "user_id\n" + "".join(f"{user_id}\n" for user_id in _ids(compile_member_ids(select, dialect), url))
+    select, _ = _members_select(kind, name, as_of, _dialect()[1])
+    return ids_csv(all_member_ids(select))
 
 
 def rf_heatmap(cells: list[dict[str, Any]], language: str) -> alt.Chart:

@@ -32,11 +32,11 @@ def _ids(sql: str, url: str) -> list[str]:
     return [str(row[0]) for row in app_state.warehouse(url).query(sql).rows]
 
 
-def member_page(members: exp.Select, as_of: date, *, extra: tuple[str, ...] = (), page: int = 1) -> UserList:
+def member_page(members: exp.Select, as_of: date, *, extra: tuple[str, ...] = (), limit: int = PAGE_SIZE, offset: int = 0) -> UserList:
     """One page of ``members`` as of ``as_of`` (cached by SQL and warehouse)."""
     url = app_state.warehouse_url()
     sql, columns = compile_member_list(app_state.catalog(), members, as_of, app_state.warehouse(url).dialect,
-                                       extra=extra, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+                                       extra=extra, limit=limit, offset=offset)
     return _listing(sql, url, tuple(columns))
 
 
@@ -51,7 +51,7 @@ def show_members(members: exp.Select, as_of: date, *, key: str, lang: str, extra
     first = member_page(members, as_of, extra=extra)
     pages = max(1, -(-first.total // PAGE_SIZE))
     number = st.number_input(f"{t('page', lang)} (1–{pages})", min_value=1, max_value=pages, value=1, key=f"{key}_page") if pages > 1 else 1
-    listing = first if number == 1 else member_page(members, as_of, extra=extra, page=int(number))
+    listing = first if number == 1 else member_page(members, as_of, extra=extra, offset=(int(number) - 1) * PAGE_SIZE)
     st.metric(t("users", lang), f"{listing.total:,}")
     if not listing.rows:
         st.info("–")

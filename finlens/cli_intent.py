@@ -34,17 +34,10 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
 
 
 def _as_of(text: str | None, catalog, warehouse) -> date:
-    from semantic.inspect import time_span
+    from finlens.cli import _date
+    from semantic.inspect import default_as_of
 
-    if text:
-        try:
-            return date.fromisoformat(text)
-        except ValueError:
-            raise QueryError(f"bad date {text!r}: use YYYY-MM-DD, e.g. 2026-10-31") from None
-    span = time_span(catalog, warehouse)
-    if span is None:
-        raise QueryError("the warehouse has no events: nothing to score")
-    return span[1]
+    return _date(text) if text else default_as_of(catalog, warehouse)
 
 
 def cmd_score(args: argparse.Namespace) -> int:

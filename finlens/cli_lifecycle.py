@@ -61,14 +61,9 @@ def _setup(args: argparse.Namespace):
 
 
 def _as_of(args: argparse.Namespace, catalog, warehouse) -> date:
-    from semantic.inspect import time_span
+    from semantic.inspect import default_as_of
 
-    if args.as_of:
-        return _day(args.as_of)
-    span = time_span(catalog, warehouse)
-    if span is None:
-        raise QueryError("the warehouse has no events: pass --as-of YYYY-MM-DD")
-    return span[1]
+    return _day(args.as_of) if args.as_of else default_as_of(catalog, warehouse)
 
 
 def _emit(payload: dict[str, Any], rows_key: str, args: argparse.Namespace) -> int:

@@ -18,3 +18,8 @@ def make_demo(path: Path, users: int = 1500, days: int = 60) -> str:
     with connect(url, read_only=False) as warehouse:
         generate_demo(warehouse, users=users, days=days, end=DEMO_END)
     return url
+
+
+def problems(at) -> list[str]:
+    """Exceptions and error elements an AppTest run rendered."""
+    return [e.value for e in at.exception] + [e.value for e in at.error]

@@ -11,7 +11,7 @@ from semantic import Query, run_query
 from semantic.boards import load_boards
 from semantic.drill import Drill, users_behind
 from semantic.formatting import format_value
-from tests.app_helpers import APP, make_demo
+from tests.app_helpers import APP, make_demo, problems
 
 PAGES = ["pages/explore.py", "pages/funnel.py", "pages/retention.py", "pages/channels.py", "pages/breakdown.py",
          "pages/distributions.py", "pages/segments.py", "pages/intent.py", "pages/lifecycle.py", "pages/experiments.py",
@@ -30,10 +30,6 @@ def demo_url(tmp_path_factory):
 def app(demo_url, monkeypatch):
     monkeypatch.setenv("FINLENS_WAREHOUSE", demo_url)
     return AppTest.from_file(str(APP), default_timeout=120)
-
-
-def problems(at: AppTest) -> list[str]:
-    return [e.value for e in at.exception] + [e.value for e in at.error]
 
 
 def test_overview_tiles_equal_the_semantic_layer(app, demo_url, catalog):

@@ -12,7 +12,7 @@ from semantic.experiment_run import run_experiment
 from semantic.experiments import load_experiments
 from semantic.formatting import format_value
 from semantic.segments import parse_segment_text, segment_count
-from tests.app_helpers import APP, DEMO_END, make_demo
+from tests.app_helpers import APP, DEMO_END, make_demo, problems
 
 LAST_30 = {"start": date(2026, 10, 2), "end": DEMO_END}
 
@@ -26,10 +26,6 @@ def demo_url(tmp_path_factory):
 def app(demo_url, monkeypatch):
     monkeypatch.setenv("FINLENS_WAREHOUSE", demo_url)
     return AppTest.from_file(str(APP), default_timeout=120)
-
-
-def problems(at: AppTest) -> list[str]:
-    return [e.value for e in at.exception] + [e.value for e in at.error]
 
 
 def users_shown(at: AppTest) -> str:
