@@ -7,10 +7,11 @@ one board page per ``metrics/boards/*.yml`` file.
 """
 from __future__ import annotations
 
+import logging
 
 import streamlit as st
 
-from finlens import app_filters, app_state
+from finlens import app_filters, app_params, app_state
 from finlens.app_text import t
 from finlens.errors import FinlensError
 from finlens.workspace import ensure_demo, needs_demo, resolve_warehouse_url
@@ -75,5 +76,10 @@ except FinlensError as err:
 if span is None:
     st.info(t("no_data", lang))
     st.stop()
+app_params.refuse_unknown()
 app_filters.sidebar(span)
-navigation.run()
+try:
+    navigation.run()
+except Exception as err:  # noqa: BLE001 - a page's bug is one line on screen, the traceback goes to the log
+    logging.getLogger("finlens.app").exception("page %s failed", navigation.url_path)
+    st.error(f"This page failed: {type(err).__name__}: {(str(err).splitlines() or [''])[0][:300]}")

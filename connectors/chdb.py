@@ -12,7 +12,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 from connectors.base import Rows, Warehouse, redact
-from connectors.clickhouse_common import READ_ONLY_SETTINGS, SESSION_SETTINGS, explain, rows_from_arrow, set_sql
+from connectors.clickhouse_common import SESSION_SETTINGS, check_single_statement, explain, rows_from_arrow, set_sql
 from connectors.options import connection_options, local_path
 from finlens.errors import WarehouseError
 
@@ -38,11 +38,12 @@ class ChdbWarehouse(Warehouse):
             raise WarehouseError(explain("chdb", self.name, str(err))) from None
         settings = {**SESSION_SETTINGS, "max_execution_time": int(options.query_timeout)}
         if read_only:
-            settings.update(READ_ONLY_SETTINGS)
+            settings["readonly"] = 1  # last: no later setting, table function or write gets through
         for key, value in settings.items():
             self.execute(set_sql(key, value))
 
     def _arrow(self, sql: str) -> pa.Table:
+        check_single_statement(sql, self.name)
         try:
             return self._session.query(sql, "ArrowTable")
         except Exception as err:
@@ -55,6 +56,7 @@ class ChdbWarehouse(Warehouse):
         return self._arrow(sql)
 
     def execute(self, sql: str) -> None:
+        check_single_statement(sql, self.name)
         try:
             self._session.query(sql)
         except Exception as err:

@@ -16,7 +16,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 from connectors.base import Rows, Warehouse, redact
-from connectors.clickhouse_common import READ_ONLY_SETTINGS, SESSION_SETTINGS, explain, rows_from_arrow
+from connectors.clickhouse_common import READ_ONLY_SETTINGS, SESSION_SETTINGS, check_single_statement, explain, rows_from_arrow
 from connectors.options import connection_options
 from finlens.errors import WarehouseError
 
@@ -56,6 +56,7 @@ class ClickHouseWarehouse(Warehouse):
             raise WarehouseError(_explain_connect(self.name, err)) from None
 
     def query_arrow(self, sql: str) -> pa.Table:
+        check_single_statement(sql, self.name)
         query_id = str(uuid.uuid4())
         with self._lock:
             self._running = query_id
@@ -71,6 +72,7 @@ class ClickHouseWarehouse(Warehouse):
         return rows_from_arrow(self.query_arrow(sql))
 
     def execute(self, sql: str) -> None:
+        check_single_statement(sql, self.name)
         try:
             self._client.command(sql)
         except Exception as err:

@@ -2,8 +2,15 @@
 
 Both run the SQL compiled for the ``clickhouse`` dialect; both pin the session
 time zone to UTC so a naive ``event_time`` means the same wall-clock time as on
-DuckDB and PostgreSQL, and read-only use is ``readonly = 2`` (no writes, but a
-query may still set its own settings, as compiled queries do).
+DuckDB and PostgreSQL, and set ``join_use_nulls = 1`` (the compiled SQL repeats
+it, which read-only mode allows because the value does not change). Both run
+one statement per call: text holding a second one is refused before it is sent.
+
+Read-only use: chdb sessions end their set-up with ``readonly = 1``, which also
+refuses table functions (``file``, ``url``, ``s3``, ``remote``) and any change of
+setting. Over HTTP, settings travel with each request, so the server's user
+profile must carry that restriction (README, Security); the client asks for
+``readonly = 2``, which a profile with ``readonly = 1`` cannot loosen.
 """
 from __future__ import annotations
 
@@ -11,11 +18,26 @@ from typing import Any
 
 import pyarrow as pa
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
+from sqlglot.errors import TokenError
+from sqlglot.tokens import TokenType
 
 from connectors.base import Rows
+from finlens.errors import WarehouseError
 
-SESSION_SETTINGS: dict[str, Any] = {"session_timezone": "UTC"}
+SESSION_SETTINGS: dict[str, Any] = {"session_timezone": "UTC", "join_use_nulls": 1}
 READ_ONLY_SETTINGS: dict[str, Any] = {"readonly": 2}
+
+
+def check_single_statement(sql: str, name: str) -> None:
+    """Refuse text holding more than one statement (ClickHouse's tokens: ``;`` inside a string is no separator)."""
+    try:
+        tokens = Dialect.get_or_raise("clickhouse").tokenize(sql)
+    except TokenError:
+        raise WarehouseError(f"ClickHouse warehouse {name}: refused SQL that does not tokenize") from None
+    separators = [i for i, token in enumerate(tokens) if token.token_type == TokenType.SEMICOLON]
+    if separators and separators[0] < len(tokens) - 1 and any(t.token_type != TokenType.SEMICOLON for t in tokens[separators[0]:]):
+        raise WarehouseError(f"ClickHouse warehouse {name}: refused SQL holding more than one statement; one is run at a time")
 
 
 def set_sql(name: str, value: Any) -> str:

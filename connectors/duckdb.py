@@ -3,6 +3,12 @@
 URLs follow SQLAlchemy's convention: three slashes then a relative path, four
 for an absolute one. Opened read-only, several processes (the app, the CLI)
 can query one file at once; a writer (``finlens demo``) takes the file alone.
+
+A read-only connection is also a sandbox: no file system, extension or ATTACH
+is reachable (``enable_external_access = false``) and no setting can change
+(``lock_configuration = true``), so even SQL text that got past the compiler
+could read nothing but the warehouse. Every call runs exactly one statement,
+split by DuckDB's own parser; on a read-only connection it must be a query.
 """
 from __future__ import annotations
 
@@ -21,6 +27,7 @@ from finlens.errors import WarehouseError
 
 
 LOAD_MEMORY_LIMIT = "256MB"
+SANDBOX = {"enable_external_access": False, "lock_configuration": True}  # read-only connections
 
 
 class DuckDBWarehouse(Warehouse):
@@ -40,8 +47,9 @@ class DuckDBWarehouse(Warehouse):
             )
         if not in_memory and not read_only:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        config = dict(SANDBOX) if read_only else {}
         try:
-            self._conn = duckdb.connect(self.path, read_only=read_only and not in_memory)
+            self._conn = duckdb.connect(self.path, read_only=read_only and not in_memory, config=config)
         except duckdb.Error as err:
             raise WarehouseError(_explain_open_error(self.path, err)) from None
         self._local = threading.local()
@@ -55,9 +63,20 @@ class DuckDBWarehouse(Warehouse):
             self._cursors.append(cursor)
         return cursor
 
+    def _statement(self, cursor: duckdb.DuckDBPyConnection, sql: str) -> duckdb.Statement:
+        """The one statement in ``sql``, split by DuckDB's parser; a query on a read-only connection."""
+        statements = cursor.extract_statements(sql)
+        if len(statements) != 1:
+            raise WarehouseError(f"DuckDB warehouse {self.path!r}: refused SQL holding {len(statements)} statements; one is run at a time")
+        statement = statements[0]
+        if self.read_only and statement.type != duckdb.StatementType.SELECT:
+            raise WarehouseError(f"DuckDB warehouse {self.path!r}: refused a {statement.type.name} statement on a read-only connection")
+        return statement
+
     def query(self, sql: str) -> Rows:
         try:
-            result = self._cursor().execute(sql)
+            cursor = self._cursor()
+            result = cursor.execute(self._statement(cursor, sql))
             columns = [d[0] for d in result.description or []]
             return Rows(columns, result.fetchall())
         except duckdb.Error as err:
@@ -65,13 +84,15 @@ class DuckDBWarehouse(Warehouse):
 
     def query_arrow(self, sql: str) -> pa.Table:
         try:
-            return self._cursor().sql(sql).to_arrow_table()
+            cursor = self._cursor()
+            return cursor.sql(self._statement(cursor, sql)).to_arrow_table()
         except duckdb.Error as err:
             raise WarehouseError(f"DuckDB warehouse {self.path!r}: {_first_line(err)}") from None
 
     def execute(self, sql: str) -> None:
         try:
-            self._cursor().execute(sql).fetchall()
+            cursor = self._cursor()
+            cursor.execute(self._statement(cursor, sql)).fetchall()
         except duckdb.Error as err:
             raise WarehouseError(f"DuckDB warehouse {self.path!r}: {_first_line(err)}") from None
 

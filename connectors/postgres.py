@@ -3,6 +3,10 @@
 Read-only sessions by default (``default_transaction_read_only``), a
 statement timeout from ``query_timeout``, a connect timeout, and bulk loads
 through ``COPY ... FROM STDIN`` fed with CSV that Arrow writes in one go.
+Every statement goes through the extended query protocol, which the server
+runs as exactly one statement. A read-only session is a convenience, not a
+wall (a second statement could ``BEGIN READ WRITE``): deployments connect as
+a role granted only ``SELECT`` (README, Security).
 """
 from __future__ import annotations
 
@@ -47,7 +51,10 @@ class PostgresWarehouse(Warehouse):
 
     def _run(self, sql: str):
         try:
-            cursor = self._conn.execute(sql)
+            # binary=True sends the text through the extended query protocol, which runs one statement only:
+            # "SELECT ...; COMMIT; BEGIN READ WRITE; ..." is refused by the server, not split and run.
+            cursor = self._conn.cursor()
+            cursor.execute(sql, binary=True)
             rows = cursor.fetchall() if cursor.description else []
             return cursor.description, rows
         except psycopg.Error as err:

@@ -5,6 +5,7 @@ a readable ``st.error`` where it would be and the rest of the board renders.
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import UTC
 from typing import Any
@@ -25,12 +26,19 @@ DEFAULT_DRILL = "platform"
 
 
 def guarded(render: Callable[[], None]) -> None:
-    """Run one tile's or chart's rendering; a FinlensError shows where it would have been."""
+    """Run one tile's or chart's rendering; a problem shows as one line where it would have been.
+
+    A FinlensError is the person's to fix and says so; anything else is a bug, shown as one line
+    while its traceback goes to the server log (Streamlit's own stop and rerun signals pass through).
+    """
     try:
         with st.spinner(t("loading", _lang())):
             render()
     except FinlensError as err:
         st.error(str(err))
+    except Exception as err:  # noqa: BLE001
+        logging.getLogger("finlens.app").exception("rendering failed")
+        st.error(f"This part of the page failed: {type(err).__name__}: {(str(err).splitlines() or [''])[0][:300]}")
 
 
 def _lang() -> str:

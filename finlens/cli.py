@@ -6,9 +6,11 @@ Every user mistake ends as one line on stderr and a non-zero exit status
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from datetime import date
+from typing import NoReturn
 
 from finlens import cli_ingest, cli_intent, cli_lifecycle, cli_marketing_views, cli_segments
 from finlens.errors import CatalogError, FinlensError, QueryError
@@ -17,10 +19,13 @@ from finlens.progress import ProgressBar
 
 
 def _date(text: str) -> date:
+    """A day typed at the command line (YYYY-MM-DD, between 1900 and 2200), or a one-line QueryError."""
+    from semantic.days import DayError, as_day
+
     try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise QueryError(f"bad date {text!r}: use YYYY-MM-DD, e.g. 2026-03-10") from None
+        return as_day(text)
+    except DayError as err:
+        raise QueryError(str(err)) from None
 
 
 def _order_item(text: str) -> str:
@@ -47,8 +52,16 @@ def _query_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--not-segment", metavar="NAME", help="only users outside this segment (computed as of --to)")
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line on stderr (exit 2), like every other error; ``-h`` shows the usage."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"finlens: error: {self.prog.removeprefix('finlens ').strip()}: {message.splitlines()[0]}\n"
+                  if self.prog != "finlens" else f"finlens: error: {message.splitlines()[0]}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="finlens", description="Metrics-as-code behaviour analytics for financial apps.")
+    parser = OneLineParser(prog="finlens", description="Metrics-as-code behaviour analytics for financial apps.")
     parser.add_argument("--metrics-dir", help="catalog folder (default: FINLENS_METRICS or the project's metrics/)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -94,6 +107,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as err:  # a bug, not the person's mistake: one line, the traceback with FINLENS_DEBUG=1
+        if os.environ.get("FINLENS_DEBUG"):
+            raise
+        print(f"finlens: internal error: {type(err).__name__}: {(str(err).splitlines() or [''])[0][:300]} "
+              "(set FINLENS_DEBUG=1 for the traceback)", file=sys.stderr)
+        return 70
 
 
 def _catalog(args: argparse.Namespace, path: str | None = None):

@@ -46,10 +46,9 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def _day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise QueryError(f"bad date {text!r}: use YYYY-MM-DD, e.g. 2026-03-10") from None
+    from finlens.cli import _date
+
+    return _date(text)
 
 
 def _setup(args: argparse.Namespace):

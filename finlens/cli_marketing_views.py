@@ -14,7 +14,6 @@ import sys
 from datetime import date
 from typing import Any
 
-from finlens.errors import QueryError
 from finlens.output import render_rows
 
 WAREHOUSE_HELP = "warehouse URL (default: FINLENS_WAREHOUSE or data/finlens.duckdb)"
@@ -39,10 +38,9 @@ def _range_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise QueryError(f"bad date {text!r}: use YYYY-MM-DD, e.g. 2026-03-10") from None
+    from finlens.cli import _date as parse_day
+
+    return parse_day(text)
 
 
 def _span(args: argparse.Namespace, catalog: Any, warehouse: Any) -> tuple[date | None, date | None]:

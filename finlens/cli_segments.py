@@ -56,20 +56,32 @@ def _segment(args: argparse.Namespace, catalog):
     from semantic.segments import find_segment, parse_segment_text
 
     if args.define:
-        text = sys.stdin.read() if args.define == "-" else _read(args.define)
+        text = _read_stdin() if args.define == "-" else _read(args.define)
         return parse_segment_text(catalog, text, file=args.define)
     if not args.name:
         raise QueryError("name a segment (`finlens segment --list` shows them) or give --define FILE")
     return find_segment(catalog, args.name)
 
 
+def _read_stdin() -> str:
+    from finlens.errors import QueryError
+    from semantic.yaml_lines import MAX_BYTES
+
+    text = sys.stdin.read(MAX_BYTES + 1)
+    if len(text) > MAX_BYTES:
+        raise QueryError(f"-:1: the segment on standard input is longer than {MAX_BYTES:,} characters")
+    return text
+
+
 def _read(path: str) -> str:
     from finlens.errors import QueryError
 
+    from semantic.yaml_lines import YamlProblem, read_yaml_text
+
     try:
-        return Path(path).read_text(encoding="utf-8")
-    except OSError as err:
-        raise QueryError(f"cannot read segment file {path}: {err.strerror}") from None
+        return read_yaml_text(Path(path))
+    except YamlProblem as err:
+        raise QueryError(f"{path}:{err.line}: {err.message}") from None
 
 
 def cmd_segment(args: argparse.Namespace) -> int:

@@ -10,11 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from finlens.errors import CatalogError, CatalogProblem
 from semantic.fields import Fields, Problems
-from semantic.yaml_lines import LineList, LineMap, load_yaml
+from semantic.yaml_lines import LineList, LineMap, YamlProblem, load_yaml, read_yaml_text
 
 DEFAULT_PLAN = Path(__file__).resolve().parent.parent / "metrics" / "tracking_plan.yml"
 TYPES = ("string", "number", "integer", "boolean")
@@ -51,13 +49,9 @@ def load_plan(path: str | Path | None = None) -> TrackingPlan:
     path = Path(path) if path else DEFAULT_PLAN
     file = str(path)
     try:
-        doc = load_yaml(path.read_text(encoding="utf-8"))
-    except OSError as err:
-        raise CatalogError([CatalogProblem(file, 1, f"cannot read the tracking plan: {err.strerror or err}")]) from None
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        line = mark.line + 1 if mark else 1
-        raise CatalogError([CatalogProblem(file, line, f"YAML syntax: {getattr(err, 'problem', None) or err}")]) from None
+        doc = load_yaml(read_yaml_text(path))
+    except YamlProblem as err:
+        raise CatalogError([CatalogProblem(file, err.line, f"cannot read the tracking plan: {err.message}")]) from None
     problems = Problems()
     if not isinstance(doc, LineMap):
         raise CatalogError([CatalogProblem(file, 1, "the tracking plan must be a mapping with owner and events")])

@@ -6,6 +6,7 @@ import streamlit as st
 
 from finlens import app_state
 from finlens.app_board import guarded
+from finlens.app_drill import MAX_USER_ID, user_param
 from finlens.app_filters import current
 from finlens.app_text import t
 
@@ -15,8 +16,8 @@ FAILED_STYLE = "background-color: #fee2e2; color: #991b1b"
 filters = current()
 lang = filters.language
 st.title(t("sequence", lang))
-initial = st.query_params.get("user", "")
-user_id = st.text_input(t("user_id", lang), value=initial, key=f"sequence_user_{initial}").strip()
+initial = user_param()
+user_id = st.text_input(t("user_id", lang), value=initial, key=f"sequence_user_{initial}", max_chars=MAX_USER_ID).strip()
 if user_id != initial:
     st.query_params["user"] = user_id
 if not user_id:

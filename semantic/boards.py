@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from finlens.errors import CatalogError, CatalogProblem
-from semantic.expressions import SnippetError, did_you_mean, parse_user_filter
+from semantic.expression_guard import parse_user_filter
+from semantic.expressions import SnippetError, did_you_mean
 from semantic.fields import Fields, Problems
 from semantic.loader import read_yaml_folder, default_root
 from semantic.specs import GRAINS, Catalog, Label, Source
@@ -69,7 +70,7 @@ def boards_root(root: str | Path | None = None) -> Path:
 
 def board_problems(catalog: Catalog, root: str | Path | None = None) -> tuple[dict[str, Board], list[CatalogProblem]]:
     """Every board under ``root``'s ``boards/`` folder and every problem found in them."""
-    problems = Problems()
+    problems = Problems(catalog.allowed_functions)
     folder = boards_root(root)
     boards: dict[str, Board] = {}
     for file, doc in read_yaml_folder(folder, folder.parent, problems):

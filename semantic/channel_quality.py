@@ -99,7 +99,7 @@ class ChannelQuality:
 
 def channel_problems(catalog: Catalog, root: str | Path | None = None) -> tuple[ChannelSpec | None, list[CatalogProblem]]:
     """The channel-quality spec in ``marketing/channels.yml`` (None when absent or broken) and every problem."""
-    problems = Problems()
+    problems = Problems(catalog.allowed_functions)
     read = read_marketing_file(catalog, FILE, root, problems)
     if read is None:
         return None, problems.items

@@ -38,12 +38,7 @@ from connectors.base import Warehouse
 from finlens.errors import CatalogError, CatalogProblem, QueryError
 from semantic import sql_distributions as sql
 from semantic.marketing_files import marketing_root, read_marketing_file
-from semantic.expressions import (
-    SnippetError,
-    check_columns,
-    check_row_level,
-    did_you_mean,
-)
+from semantic.expressions import did_you_mean
 from semantic.fields import Fields, Problems
 from semantic.results import normalise
 from semantic.specs import FORMATS, Catalog, Label, Source
@@ -113,7 +108,7 @@ class Distribution:
 
 def distribution_problems(catalog: Catalog, root: str | Path | None = None) -> tuple[dict[str, DistributionSpec], list[CatalogProblem]]:
     """The distributions in ``marketing/distributions.yml`` (empty when absent) and every problem."""
-    problems = Problems()
+    problems = Problems(catalog.allowed_functions)
     read = read_marketing_file(catalog, FILE, root, problems)
     if read is None:
         return {}, problems.items
@@ -182,16 +177,7 @@ def _parse(catalog: Catalog, file: str, item: LineMap, problems: Problems) -> Di
 
 
 def _snippet(fields: Fields, key: str, columns: dict[str, str]) -> exp.Expression | None:
-    snippet = fields.snippet(key)
-    if snippet is None:
-        return None
-    try:
-        check_row_level(snippet, f"{fields.what}: {key}")
-        check_columns(snippet, columns, f"{fields.what}: {key}")
-    except SnippetError as err:
-        fields.error(key, str(err))
-        return None
-    return snippet
+    return fields.snippet(key, columns)
 
 
 def _edges(fields: Fields, what: str) -> tuple[float, ...]:

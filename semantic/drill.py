@@ -18,6 +18,7 @@ from sqlglot import exp
 from connectors.base import Warehouse
 from finlens.errors import QueryError
 from semantic import dialects
+from semantic.days import DayError, as_day
 from semantic.query import Query, resolve
 from semantic.results import normalise
 from semantic.specs import (
@@ -76,7 +77,10 @@ def bucket_range(grain: str, start: str) -> tuple[date, date]:
     >>> bucket_range("week", "2026-10-05")
     (datetime.date(2026, 10, 5), datetime.date(2026, 10, 11))
     """
-    first = date.fromisoformat(str(start)[:10])
+    try:
+        first = as_day(str(start)[:10])
+    except DayError as err:
+        raise QueryError(f"bucket: {err}") from None
     if grain == "day":
         return first, first
     if grain == "week":

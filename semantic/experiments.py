@@ -21,6 +21,7 @@ from datetime import date
 from pathlib import Path
 
 from finlens.errors import CatalogError, CatalogProblem, QueryError
+from semantic.days import DayError, as_day
 from semantic.expressions import did_you_mean
 from semantic.fields import Fields, Problems
 from semantic.marketing_files import read_marketing_file
@@ -56,7 +57,7 @@ class Experiment:
 
 def experiment_problems(catalog: Catalog, root: str | Path | None = None) -> tuple[dict[str, Experiment], list[CatalogProblem]]:
     """Every experiment and every problem (``file:line: message``); a missing file means no experiments."""
-    problems = Problems()
+    problems = Problems(catalog.allowed_functions)
     found: dict[str, Experiment] = {}
     read = read_marketing_file(catalog, "experiments.yml", root, problems)
     if read is None:
@@ -159,10 +160,8 @@ def _day(fields: Fields, key: str) -> date | None:
     value = fields.raw(key)
     if value is None:
         return None
-    if isinstance(value, date):
-        return value
     try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        fields.error(key, f"{fields.what}: {key} must be a day written YYYY-MM-DD, not {value!r}")
+        return as_day(value)
+    except DayError as err:
+        fields.error(key, f"{fields.what}: {key}: {err}")
         return None

@@ -9,14 +9,19 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from sqlglot import exp
+
 from finlens.errors import CatalogProblem
-from semantic.expressions import SnippetError, did_you_mean, parse_snippet
+from semantic.expression_guard import parse_yaml_snippet
+from semantic.expressions import SnippetError, did_you_mean
 from semantic.specs import Label
 from semantic.yaml_lines import LineList, LineMap
 
 _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d|w)\s*$")
 _DURATION_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+MAX_INTEGER = 1_000_000_000
+MAX_DAYS = 36_600  # a window of days: a hundred years at most, so date arithmetic never leaves the calendar
 
 
 def parse_duration(text: object) -> int:
@@ -25,17 +30,26 @@ def parse_duration(text: object) -> int:
     >>> parse_duration("7d"), parse_duration("30m")
     (604800, 1800)
     """
-    match = _DURATION.match(str(text)) if isinstance(text, (str, int)) else None
+    match = _DURATION.match(str(text)) if isinstance(text, (str, int)) and len(str(text)) <= 20 else None
     if not match:
-        raise ValueError(f"{text!r} is not a duration; write a number and a unit s, m, h, d or w, e.g. 30m or 7d")
-    return int(match.group(1)) * _DURATION_SECONDS[match.group(2)]
+        raise ValueError(f"{str(text)[:40]!r} is not a duration; write a number and a unit s, m, h, d or w, e.g. 30m or 7d")
+    seconds = int(match.group(1)) * _DURATION_SECONDS[match.group(2)]
+    if not 0 < seconds <= MAX_DAYS * 86400:
+        raise ValueError(f"{text!r} is not a duration from 1 second to {MAX_DAYS:,} days")
+    return seconds
 
 
 class Problems:
-    """Collects catalog problems across files."""
+    """Collects catalog problems across files, and carries what the project allows while reading them.
 
-    def __init__(self) -> None:
+    Args:
+        extra_functions: functions the project's ``metrics/settings.yml`` allows in YAML snippets
+            (lower case); the built-in deny-list still wins.
+    """
+
+    def __init__(self, extra_functions: frozenset[str] = frozenset()) -> None:
         self.items: list[CatalogProblem] = []
+        self.extra_functions = extra_functions
 
     def add(self, file: str, line: int, message: str) -> None:
         self.items.append(CatalogProblem(file, line, message))
@@ -113,13 +127,16 @@ class Fields:
             return default
         return value.lower()
 
-    def integer(self, key: str, *, default: int | None = None, minimum: int = 1) -> int | None:
+    def integer(self, key: str, *, default: int | None = None, minimum: int = 1, maximum: int = MAX_INTEGER) -> int | None:
         value = self.mapping.get(key, default)
         if value is None:
             self.error(None, f"{self.what}: missing required key {key!r}")
             return None
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
             self.error(key, f"{self.what}: {key!r} must be a whole number >= {minimum}, not {value!r}")
+            return default
+        if value > maximum:
+            self.error(key, f"{self.what}: {key!r} must be at most {maximum:,}, not {value!r}")
             return default
         return value
 
@@ -164,14 +181,18 @@ class Fields:
             return None
         return value
 
-    def snippet(self, key: str, *, required: bool = False):
-        """Parse a SQL snippet; reports syntax errors at the key's line."""
+    def snippet(self, key: str, names: Iterable[str] | None, *, required: bool = False) -> exp.Expression | None:
+        """Parse a row-level SQL snippet over ``names`` through the one expression checker.
+
+        Every problem (syntax, a name, a function, a bound) is reported at the key's line.
+        ``names`` None accepts any plain name (derived metrics name other metrics, checked later).
+        """
         if key not in self.mapping or self.mapping[key] is None:
             if required:
                 self.error(None, f"{self.what}: missing required key {key!r}")
             return None
         try:
-            return parse_snippet(self.mapping[key], f"{self.what}: {key}")
+            return parse_yaml_snippet(self.mapping[key], names, f"{self.what}: {key}", self.problems.extra_functions)
         except SnippetError as err:
             self.error(key, str(err))
             return None

@@ -2,7 +2,9 @@
 
 The app's sidebar picks values (platform = iOS); turning them into the
 query's ``where`` must not splice text, or a value with a quote would break
-or change the filter. :func:`equals_where` builds the expression as an AST.
+or change the filter. :func:`equals_where` builds the expression as an AST,
+with any extra filter text parsed and checked first, so it stays one
+parenthesised condition whatever it holds.
 """
 from __future__ import annotations
 
@@ -11,7 +13,9 @@ from typing import Any
 
 from sqlglot import exp
 
-from semantic.expressions import SOURCE_DIALECT
+from finlens.errors import QueryError
+from semantic.expression_guard import Allowed, parse_checked
+from semantic.expressions import SOURCE_DIALECT, SnippetError
 
 
 def equals_where(pairs: Iterable[tuple[str, Any]], extra: str | None = None) -> str | None:
@@ -30,7 +34,11 @@ def equals_where(pairs: Iterable[tuple[str, Any]], extra: str | None = None) -> 
         else:
             parts.append(column.eq(exp.convert(value)))
     if extra and extra.strip():
-        parts.append(exp.paren(exp.maybe_parse(extra, dialect=SOURCE_DIALECT), copy=False))
+        try:
+            checked = parse_checked(extra, Allowed(names=None, boolean=True))
+        except SnippetError as err:
+            raise QueryError(str(err)) from None
+        parts.append(exp.paren(checked, copy=False))
     if not parts:
         return None
     return exp.and_(*parts, copy=False).sql(dialect=SOURCE_DIALECT)

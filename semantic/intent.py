@@ -51,14 +51,9 @@ from pathlib import Path
 from sqlglot import exp
 
 from finlens.errors import CatalogProblem
-from semantic.expressions import (
-    SnippetError,
-    check_columns,
-    check_row_level,
-    did_you_mean,
-    parse_snippet,
-)
-from semantic.fields import Fields, Problems
+from semantic.expression_guard import parse_yaml_snippet
+from semantic.expressions import SnippetError, did_you_mean
+from semantic.fields import MAX_DAYS, Fields, Problems
 from semantic.marketing_files import load_marketing_file, parse_marketing_file
 from semantic.specs import Catalog, Label, Model, Source
 from semantic.yaml_lines import LineMap
@@ -187,7 +182,7 @@ def _model(catalog: Catalog, fields: Fields) -> Model | None:
 
 
 def _window(fields: Fields, default: int) -> int | None:
-    days = fields.integer("window_days", default=default)
+    days = fields.integer("window_days", default=default, maximum=MAX_DAYS)
     if days is not None and days > MAX_WINDOW_DAYS:
         fields.error("window_days", f"{fields.what}: window_days must be at most {MAX_WINDOW_DAYS}, not {days}")
         return None
@@ -218,18 +213,15 @@ def _snippet(fields: Fields, key: str, model: Model | None, default: str | None 
     given = fields.has(key)
     if not given and default is None:
         return True, None
-    snippet = fields.snippet(key) if given else parse_snippet(default, f"{fields.what}: {key}")
-    if snippet is None:
-        return False, None
-    if model is None:
-        return True, snippet
+    names = model.columns if model is not None else None
+    if given:
+        snippet = fields.snippet(key, names)
+        return snippet is not None, snippet
     try:
-        check_row_level(snippet, f"{fields.what}: {key}")
-        check_columns(snippet, model.columns, f"{fields.what}: {key}")
+        return True, parse_yaml_snippet(default, names, f"{fields.what}: {key}", fields.problems.extra_functions)
     except SnippetError as err:
-        fields.error(key if given else None, str(err) if given else f"{err} (the default {default!r}; set {key!r} for this model)")
+        fields.error(None, f"{err} (the default {default!r}; set {key!r} for this model)")
         return False, None
-    return True, snippet
 
 
 def _events(fields: Fields, default: tuple[str, ...] | None = None) -> tuple[str, ...] | None:

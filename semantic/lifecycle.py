@@ -61,13 +61,8 @@ from pathlib import Path
 from sqlglot import exp
 
 from finlens.errors import CatalogProblem
-from semantic.expressions import (
-    SnippetError,
-    check_columns,
-    check_row_level,
-    did_you_mean,
-)
-from semantic.fields import Fields, Problems
+from semantic.expressions import did_you_mean
+from semantic.fields import MAX_DAYS, Fields, Problems
 from semantic.marketing_files import load_marketing_file, parse_marketing_file
 from semantic.specs import Catalog, Label, Model, Source
 from semantic.yaml_lines import LineMap
@@ -218,16 +213,9 @@ def _rule(fields: Fields, key: str, model: Model | None, *, amount: bool) -> Eve
 
 def _snippet(fields: Fields, key: str, model: Model | None, *, required: bool) -> exp.Expression | None:
     """A row-level snippet over the events model's columns, as metric filters are."""
-    snippet = fields.snippet(key, required=required)
-    if snippet is None or model is None:
+    if model is None:
         return None
-    try:
-        check_row_level(snippet, f"{fields.what}: {key}")
-        check_columns(snippet, model.columns, f"{fields.what}: {key}")
-    except SnippetError as err:
-        fields.error(key, str(err))
-        return None
-    return snippet
+    return fields.snippet(key, model.columns, required=required)
 
 
 def _named_list(fields: Fields, key: str, names: tuple[str, ...], kind: str, *, what: str = "lifecycle") -> tuple[Named, ...] | None:
@@ -268,7 +256,7 @@ def _rfm(fields: Fields) -> tuple[int, int, tuple[Named, ...] | None]:
     if mapping is None:
         return DEFAULT_LOOKBACK_DAYS, DEFAULT_HIGH_FROM, None
     sub = Fields(mapping, fields.file, fields.problems, "lifecycle rfm", ("lookback_days", "high_from", "groups"))
-    lookback = sub.integer("lookback_days", default=DEFAULT_LOOKBACK_DAYS) or DEFAULT_LOOKBACK_DAYS
+    lookback = sub.integer("lookback_days", default=DEFAULT_LOOKBACK_DAYS, maximum=MAX_DAYS) or DEFAULT_LOOKBACK_DAYS
     if lookback > MAX_LOOKBACK_DAYS:
         sub.error("lookback_days", f"lifecycle rfm: 'lookback_days' must be at most {MAX_LOOKBACK_DAYS}, not {lookback}")
         lookback = DEFAULT_LOOKBACK_DAYS

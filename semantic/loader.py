@@ -6,21 +6,22 @@ Every problem in every file is collected and raised together as one
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
-import yaml
-
 from finlens.errors import CatalogError
-from semantic.expressions import SnippetError, check_columns, check_row_level
+from semantic.expression_guard import is_denied
 from semantic.fields import Fields, Problems
 from semantic.metric_parsers import parse_metric
 from semantic.segment_parser import SegmentScope, parse_segment
 from semantic.segment_specs import EVENTS_MODEL, USERS_MODEL, Segment, SegmentCycle, expand
 from semantic.specs import DIMENSION_TYPES, Catalog, Dimension, Join, Model, SessionSettings, Source
 from semantic.validate import validate_catalog
-from semantic.yaml_lines import LineList, LineMap, load_yaml
+from semantic.yaml_lines import LineList, LineMap, YamlProblem, load_yaml, read_yaml_text
 
 DEFAULT_ROOT = Path(__file__).resolve().parent.parent / "metrics"
+SETTINGS_FILE = "settings.yml"
+_FUNCTION_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 MODEL_KEYS = ("model", "table", "label", "description", "entity", "primary_key", "time_column", "event_column", "columns", "joins", "sessions", "dimensions")
 DIMENSION_KEYS = ("name", "expr", "type", "label", "description", "values")
 
@@ -41,6 +42,7 @@ def load_catalog(root: str | Path | None = None) -> Catalog:
     if not root.is_dir():
         problems.add(str(root), 0, "catalog folder not found (expected models/ and catalog/ inside)")
         raise CatalogError(problems.items)
+    problems.extra_functions = _allowed_functions(root, problems)
     model_docs = read_yaml_folder(root / "models", root, problems)
     metric_docs = read_yaml_folder(root / "catalog", root, problems)
     if not model_docs and not any(p.file.startswith("models") for p in problems.items):
@@ -71,7 +73,37 @@ def load_catalog(root: str | Path | None = None) -> Catalog:
     segments = _parse_segments(read_yaml_folder(root / "segments", root, problems), models, dimensions, problems)
     if problems.items:
         raise CatalogError(problems.items)
-    return Catalog(models=models, dimensions=dimensions, metrics=metrics, root=str(root), segments=segments)
+    return Catalog(models=models, dimensions=dimensions, metrics=metrics, root=str(root), segments=segments,
+                   allowed_functions=problems.extra_functions)
+
+
+def _allowed_functions(root: Path, problems: Problems) -> frozenset[str]:
+    """``settings.yml``'s ``expressions: {allow_functions: [...]}``: more functions YAML snippets may call.
+
+    Each must be a plain function name and not on the built-in deny-list, which always wins.
+    """
+    path = root / SETTINGS_FILE
+    if not path.is_file():
+        return frozenset()
+    file = display_path(path, root)
+    doc = read_yaml_file(path, file, problems)
+    if doc is None:
+        return frozenset()
+    expressions = Fields(doc, file, problems, "settings", ("expressions",)).mapping_at("expressions", required=False)
+    if expressions is None:
+        return frozenset()
+    items = Fields(expressions, file, problems, "settings expressions", ("allow_functions",)).list_at("allow_functions", required=False)
+    allowed = set()
+    for item, line in zip(items or [], items.item_lines if items else []):
+        name = str(item).lower() if isinstance(item, str) else ""
+        if not _FUNCTION_NAME.match(name):
+            problems.add(file, line, f"settings: allow_functions: {str(item)[:40]!r} is not a function name")
+        elif is_denied(name):
+            problems.add(file, line, f"settings: allow_functions: {name!r} is on the built-in deny-list "
+                                     "(files, network, settings, environment, system tables) and cannot be allowed")
+        else:
+            allowed.add(name)
+    return frozenset(allowed)
 
 
 def _parse_segments(docs: list[tuple[str, LineMap]], models: dict[str, Model], dimensions: dict[str, Dimension],
@@ -127,13 +159,9 @@ def read_yaml_folder(folder: Path, root: Path, problems: Problems) -> list[tuple
 def read_yaml_file(path: Path, file: str, problems: Problems) -> LineMap | None:
     """One YAML file holding a mapping, with line numbers; None after reporting why it cannot be used."""
     try:
-        doc = load_yaml(path.read_text(encoding="utf-8"))
-    except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        problems.add(file, (mark.line + 1) if mark else 1, f"YAML syntax error: {err.problem or err.context}")
-        return None
-    except (yaml.YAMLError, UnicodeDecodeError) as err:
-        problems.add(file, 1, f"cannot read YAML: {str(err).splitlines()[0]}")
+        doc = load_yaml(read_yaml_text(path))
+    except YamlProblem as err:
+        problems.add(file, err.line, err.message)
         return None
     if not isinstance(doc, LineMap):
         problems.add(file, 1, "the file must hold a YAML mapping at the top level")
@@ -206,24 +234,11 @@ def _parse_sessions(fields: Fields, file: str, problems: Problems, what: str, co
         return None
     session_fields = Fields(mapping, file, problems, f"{what} sessions", ("gap", "page_view", "click"))
     gap = session_fields.duration("gap", default="30m")
-    page_view = session_fields.snippet("page_view", required=True)
-    click = session_fields.snippet("click", required=True)
-    for key, snippet in (("page_view", page_view), ("click", click)):
-        if snippet is not None:
-            _check_snippet(session_fields, key, snippet, columns)
+    page_view = session_fields.snippet("page_view", columns, required=True)
+    click = session_fields.snippet("click", columns, required=True)
     if gap is None or page_view is None or click is None:
         return None
     return SessionSettings(gap_seconds=gap, page_view=page_view, click=click)
-
-
-def _check_snippet(fields: Fields, key: str, snippet, columns: dict[str, str]) -> bool:
-    try:
-        check_row_level(snippet, f"{fields.what}: {key}")
-        check_columns(snippet, columns, f"{fields.what}: {key}")
-    except SnippetError as err:
-        fields.error(key, str(err))
-        return False
-    return True
 
 
 def _parse_dimension(item: LineMap, file: str, problems: Problems, model: Model) -> Dimension | None:
@@ -232,9 +247,7 @@ def _parse_dimension(item: LineMap, file: str, problems: Problems, model: Model)
     if name is None:
         return None
     fields.what = f"dimension {name!r}"
-    expr = fields.snippet("expr", required=True)
-    if expr is not None and not _check_snippet(fields, "expr", expr, model.columns):
-        expr = None
+    expr = fields.snippet("expr", model.columns, required=True)
     dim_type = fields.choice("type", DIMENSION_TYPES, default="string")
     values = fields.raw("values")
     if values is not None and not isinstance(values, LineList):

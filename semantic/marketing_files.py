@@ -40,7 +40,7 @@ Parser = Callable[[Catalog, str, LineMap, Problems], "Spec | None"]
 
 def parse_marketing_file(catalog: Catalog, name: str, root: str | Path | None, parse: Parser) -> tuple[Spec | None, list[CatalogProblem]]:
     """The spec ``parse`` reads from ``marketing/<name>`` and every problem; ``(None, [])`` when the file is missing."""
-    problems = Problems()
+    problems = Problems(catalog.allowed_functions)
     read = read_marketing_file(catalog, name, root, problems)
     if read is None:
         return None, problems.items

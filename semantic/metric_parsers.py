@@ -6,7 +6,6 @@ from typing import Any
 
 from sqlglot import exp
 
-from semantic.expressions import SnippetError, check_columns, check_row_level
 from semantic.fields import Fields, Problems
 from semantic.specs import (
     AGGREGATIONS, BUSINESS_LINES, FORMATS, RETENTION_PERIODS, SESSION_MEASURES,
@@ -60,17 +59,7 @@ def parse_metric(item: LineMap, file: str, problems: Problems, models: dict[str,
 
 
 def _row_snippet(fields: Fields, key: str, model: Model, *, required: bool = False, mapping_fields: Fields | None = None) -> exp.Expression | None:
-    source = mapping_fields or fields
-    snippet = source.snippet(key, required=required)
-    if snippet is None:
-        return None
-    try:
-        check_row_level(snippet, f"{source.what}: {key}")
-        check_columns(snippet, model.columns, f"{source.what}: {key}")
-    except SnippetError as err:
-        source.error(key, str(err))
-        return None
-    return snippet
+    return (mapping_fields or fields).snippet(key, model.columns, required=required)
 
 
 def _aggregate(fields: Fields, metric_type: str, model: Model, common: dict[str, Any]) -> Metric | None:
@@ -92,13 +81,8 @@ def _ratio(fields: Fields, metric_type: str, model: Model, common: dict[str, Any
 
 
 def _derived(fields: Fields, metric_type: str, model: Model, common: dict[str, Any]) -> Metric | None:
-    expr = fields.snippet("expr", required=True)
+    expr = fields.snippet("expr", None, required=True)
     if expr is None:
-        return None
-    try:
-        check_row_level(expr, f"{fields.what}: expr")
-    except SnippetError as err:
-        fields.error("expr", str(err))
         return None
     references = tuple(dict.fromkeys(col.name for col in expr.find_all(exp.Column)))
     if not references:

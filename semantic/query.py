@@ -12,7 +12,9 @@ from datetime import date
 from sqlglot import exp
 
 from finlens.errors import QueryError
-from semantic.expressions import SnippetError, did_you_mean, parse_user_filter
+from semantic.expression_guard import parse_user_filter
+from semantic.days import DayError, check_day
+from semantic.expressions import SnippetError, did_you_mean
 from semantic.segment_specs import USERS_MODEL, Segment
 from semantic.specs import GRAINS, Catalog, Dimension, Metric, Model
 from semantic.validate import metric_references
@@ -89,6 +91,12 @@ def resolve(catalog: Catalog, query: Query) -> ResolvedQuery:
     usable = {d.name: d for d in catalog.dimensions_for(model.name)}
     dimensions = tuple(_dimension(catalog, usable, name, model) for name in dict.fromkeys(query.dimensions))
     _check_grain(query, kind)
+    for day in (query.start, query.end):
+        if day is not None:
+            try:
+                check_day(day)
+            except DayError as err:
+                raise QueryError(str(err)) from None
     if query.start and query.end and query.start > query.end:
         raise QueryError(f"the range starts ({query.start}) after it ends ({query.end})")
     if query.limit is not None and query.limit < 1:

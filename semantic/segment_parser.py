@@ -21,11 +21,13 @@ A condition is one mapping; its kind is given by its first key:
 """
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
-from semantic.expressions import SnippetError, did_you_mean, parse_user_filter
-from semantic.fields import Fields, Problems
+from semantic.expression_guard import parse_user_filter
+from semantic.days import DayError, as_day
+from semantic.expressions import SnippetError, did_you_mean
+from semantic.fields import MAX_DAYS, Fields, Problems
 from semantic.segment_specs import (
     COMPARISONS,
     FEATURES,
@@ -47,6 +49,8 @@ from semantic.specs import Model, Source
 from semantic.yaml_lines import LineList, LineMap
 
 SEGMENT_KEYS = ("name", "label", "description", "where")
+MAX_DEPTH = 10   # all/any/not inside each other
+MAX_ITEMS = 100  # conditions in one all/any
 EVENT_KEYS = ("did", "did_not", "filter", "at_least", "at_most", "last_days", "during", *MEASURES, *COMPARISONS, "between")
 NUMERIC_TYPES = ("double", "float", "integer", "bigint", "int", "decimal", "real", "number")
 TIME_TYPES = ("timestamp", "date")
@@ -88,17 +92,21 @@ def parse_segment(item: LineMap, file: str, problems: Problems, scope: SegmentSc
     return Segment(name=name, label=label, description=description, condition=condition, source=Source(file, item.line))
 
 
-def parse_condition(node: Any, file: str, problems: Problems, scope: SegmentScope, what: str, line: int = 0) -> Condition | None:
+def parse_condition(node: Any, file: str, problems: Problems, scope: SegmentScope, what: str, line: int = 0,
+                    depth: int = 1) -> Condition | None:
     """One condition mapping; reports at its line and returns None when it is unusable."""
     if not isinstance(node, LineMap) or not node:
         problems.add(file, getattr(node, "line", line), f"{what}: a condition must be a mapping such as {{did: register}} or {{all: [...]}}")
         return None
+    if depth > MAX_DEPTH:
+        problems.add(file, node.line, f"{what}: conditions nest more than {MAX_DEPTH} levels deep; flatten them or name a part as a segment")
+        return None
     kind = next(iter(node))
     if kind in ("all", "any"):
-        return _group(node, kind, file, problems, scope, what)
+        return _group(node, kind, file, problems, scope, what, depth)
     if kind == "not":
         Fields(node, file, problems, what, ("not",))
-        inner = parse_condition(node["not"], file, problems, scope, f"{what} not", node.line_of("not"))
+        inner = parse_condition(node["not"], file, problems, scope, f"{what} not", node.line_of("not"), depth + 1)
         return Not(inner) if inner is not None else None
     if kind == "user":
         return _user(node, file, problems, scope, what)
@@ -117,7 +125,7 @@ def parse_condition(node: Any, file: str, problems: Problems, scope: SegmentScop
     return None
 
 
-def _group(node: LineMap, kind: str, file: str, problems: Problems, scope: SegmentScope, what: str) -> Condition | None:
+def _group(node: LineMap, kind: str, file: str, problems: Problems, scope: SegmentScope, what: str, depth: int) -> Condition | None:
     fields = Fields(node, file, problems, what, (kind,))
     items = fields.list_at(kind)
     if items is None:
@@ -125,7 +133,11 @@ def _group(node: LineMap, kind: str, file: str, problems: Problems, scope: Segme
     if not items:
         fields.error(kind, f"{what}: {kind!r} needs at least one condition")
         return None
-    parsed = [parse_condition(item, file, problems, scope, f"{what} {kind}[{i + 1}]", items.item_lines[i]) for i, item in enumerate(items)]
+    if len(items) > MAX_ITEMS:
+        fields.error(kind, f"{what}: {kind!r} holds {len(items)} conditions; at most {MAX_ITEMS}")
+        return None
+    parsed = [parse_condition(item, file, problems, scope, f"{what} {kind}[{i + 1}]", items.item_lines[i], depth + 1)
+              for i, item in enumerate(items)]
     if any(p is None for p in parsed):
         return None
     return (AllOf if kind == "all" else AnyOf)(tuple(parsed))  # type: ignore[arg-type]
@@ -186,7 +198,7 @@ def _window(fields: Fields, file: str, problems: Problems, what: str) -> Window 
         fields.error("during", f"{what}: use either 'last_days' or 'during', not both")
         return None
     if fields.has("last_days"):
-        days = fields.integer("last_days")
+        days = fields.integer("last_days", maximum=MAX_DAYS)
         return Window(last_days=days) if days is not None else None
     if fields.has("during"):
         bounds = _operands(fields.mapping, "during", file, problems, what, time=True, pair=True)
@@ -249,7 +261,7 @@ def _operands(node: LineMap, operator: str, file: str, problems: Problems, what:
     if time:
         days = [_day(v) for v in items]
         if any(d is None for d in days):
-            problems.add(file, line, f"{what}: {operator!r} needs days written YYYY-MM-DD, not {items!r}")
+            problems.add(file, line, f"{what}: {operator!r} needs days written YYYY-MM-DD between 1900-01-01 and 2200-12-31, not {items!r}")
             return None
         items = days
     if (pair or operator == "between") and items[0] > items[1]:
@@ -259,13 +271,9 @@ def _operands(node: LineMap, operator: str, file: str, problems: Problems, what:
 
 
 def _day(value: Any) -> date | None:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
     try:
-        return date.fromisoformat(str(value))
-    except ValueError:
+        return as_day(value)
+    except DayError:
         return None
 
 

@@ -34,6 +34,7 @@ COMPARISONS = ("eq", "ne", "gt", "gte", "lt", "lte")
 USER_OPERATORS = (*COMPARISONS, "in", "not_in", "between", "is_null")
 MEASURES = ("sum", "avg")
 FEATURES = ("intent", "prefers", "lifecycle", "rfm")
+MAX_EXPANDED_DEPTH = 24  # levels of a segment's tree with the segments it names put in
 
 
 @dataclass(frozen=True)
@@ -142,21 +143,24 @@ def leaves(condition: Condition):
         yield condition
 
 
-def expand(condition: Condition, segments: dict[str, Segment], seen: tuple[str, ...] = ()) -> Condition:
+def expand(condition: Condition, segments: dict[str, Segment], seen: tuple[str, ...] = (), depth: int = 1) -> Condition:
     """``condition`` with every :class:`SegmentRef` replaced by the named segment's tree.
 
     Raises:
-        SegmentCycle: a reference loops back (``a → b → a``) or names no segment.
+        SegmentCycle: a reference loops back (``a → b → a``), names no segment, or the
+            expanded tree nests more than :data:`MAX_EXPANDED_DEPTH` levels.
     """
+    if depth > MAX_EXPANDED_DEPTH:
+        raise SegmentCycle(f"segment {seen[0] if seen else ''!r} nests more than {MAX_EXPANDED_DEPTH} levels once the segments it names are put in")
     if isinstance(condition, SegmentRef):
         if condition.name in seen:
             raise SegmentCycle(f"segment {seen[0]!r} refers to itself through {' → '.join((*seen, condition.name))}")
         target = segments.get(condition.name)
         if target is None:
             raise SegmentCycle(f"unknown segment {condition.name!r}{did_you_mean(condition.name, segments)}")
-        return expand(target.condition, segments, (*seen, condition.name))
+        return expand(target.condition, segments, (*seen, condition.name), depth + 1)
     if isinstance(condition, (AllOf, AnyOf)):
-        return type(condition)(tuple(expand(c, segments, seen) for c in condition.items))
+        return type(condition)(tuple(expand(c, segments, seen, depth + 1) for c in condition.items))
     if isinstance(condition, Not):
-        return Not(expand(condition.item, segments, seen))
+        return Not(expand(condition.item, segments, seen, depth + 1))
     return condition

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import date
 
-import yaml
 from sqlglot import exp
 
 from connectors.base import Warehouse
@@ -22,7 +21,7 @@ from semantic.segment_specs import EVENTS_MODEL, USERS_MODEL, Segment
 from semantic.specs import Catalog, Label, Source
 from semantic.sql_context import cte, hoist_ctes, with_ctes
 from semantic.sql_segment import build_segment
-from semantic.yaml_lines import load_yaml
+from semantic.yaml_lines import YamlProblem, load_yaml
 
 CUSTOM = "custom"
 
@@ -44,8 +43,8 @@ def parse_segment_text(catalog: Catalog, text: str, *, name: str = CUSTOM, file:
     """
     try:
         doc = load_yaml(text)
-    except yaml.YAMLError as err:
-        raise QueryError(f"{file}: not valid YAML or JSON: {str(err).splitlines()[0]}") from None
+    except YamlProblem as err:
+        raise QueryError(f"{file}:{err.line}: {err.message}") from None
     problems = Problems()
     scope = SegmentScope(catalog.models[USERS_MODEL], catalog.models[EVENTS_MODEL], catalog.dimensions)
     condition = parse_condition(doc, file, problems, scope, "segment", 1)

@@ -201,6 +201,7 @@ class Catalog:
     metrics: dict[str, Metric]
     root: str = field(default="")
     segments: dict[str, "Segment"] = field(default_factory=dict)
+    allowed_functions: frozenset[str] = frozenset()  # settings.yml: more functions YAML snippets may call
 
     def metric(self, name: str) -> Metric:
         return self.metrics[name]

@@ -12,7 +12,8 @@ from sqlglot import exp
 
 from finlens.errors import QueryError
 from semantic import dialects
-from semantic.expressions import SnippetError, parse_user_filter
+from semantic.expression_guard import parse_user_filter
+from semantic.expressions import SnippetError
 from semantic.query import Query, ResolvedQuery
 from semantic.specs import Catalog, Dimension
 from semantic.sql_context import (
