@@ -12,6 +12,7 @@ from datetime import date, timedelta
 import streamlit as st
 
 from finlens import app_state
+from finlens.app_params import check_choices, check_days
 from finlens.app_text import t
 from semantic import Query
 from semantic.filters import equals_where
@@ -68,16 +69,20 @@ def sidebar(span: tuple[date, date]) -> Filters:
     default = (max(first, last - timedelta(days=DEFAULT_DAYS - 1)), last)
     with st.sidebar:
         # bound widgets keep the option's displayed text in the URL, so options are the codes themselves
+        check_choices("lang", ("en", "zh"))
         lang = st.segmented_control("Language / 语言", ["en", "zh"], default="en", key="lang", bind="query-params") or "en"
+        check_days("range", first - timedelta(days=400), last)
         chosen = st.date_input(t("date_range", lang), value=default, min_value=first - timedelta(days=400), max_value=last,
                                key="range", bind="query-params")
         start, end = _range(chosen, default)
+        check_choices("compare", COMPARISONS)
         compare = st.selectbox(t("compare", lang), COMPARISONS, key="compare", bind="query-params",
                                help=" · ".join(f"{c}: {t(f'compare_{c}', lang)}" for c in COMPARISONS)) or "previous"
         dims = app_state.catalog().dimensions
         values = []
         for name in FILTER_DIMENSIONS:
             options = _options(name, start, end)
+            check_choices(f"f_{name}", options)
             picked = st.multiselect(dims[name].label.get(lang), options, key=f"f_{name}", bind="query-params")
             if picked:
                 values.append((name, tuple(picked)))

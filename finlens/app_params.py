@@ -8,10 +8,13 @@ as one ``st.error`` line and removed, so it cannot linger in shared links.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from datetime import date
 
 import streamlit as st
 
 from finlens.app_drill import KEYS as DRILL_KEYS
+from semantic.days import DayError, as_day
 
 SIDEBAR_KEYS = ("lang", "range", "compare")
 WIDGET_KEYS = (
@@ -40,3 +43,32 @@ def refuse_unknown() -> None:
     if len(st.query_params) > MAX_PARAMETERS:
         st.error(f"the URL holds {len(st.query_params)} parameters; at most {MAX_PARAMETERS} are read")
         st.query_params.clear()
+
+
+def check_choices(key: str, options: Sequence[object]) -> None:
+    """Before a bound widget renders: refuse (one line) and drop URL values that are not among its options.
+
+    Streamlit would quietly show the default instead; a person who followed a link should know why.
+    """
+    values = st.query_params.get_all(key)
+    allowed = {str(option) for option in options}
+    bad = [value for value in values if value not in allowed]
+    if bad:
+        st.error(f"URL parameter {key!r}: {bad[0][:40]!r} is not one of its choices; it was ignored")
+        del st.query_params[key]
+
+
+def check_days(key: str, first: date, last: date) -> None:
+    """Before a bound date widget renders: days written YYYY-MM-DD within ``first``..``last``, else refused and dropped."""
+    values = st.query_params.get_all(key)
+    for value in values:
+        try:
+            day = as_day(value)
+        except DayError as err:
+            st.error(f"URL parameter {key!r}: {err}; it was ignored")
+            del st.query_params[key]
+            return
+        if not first <= day <= last:
+            st.error(f"URL parameter {key!r}: {day} is outside the data ({first} – {last}); it was ignored")
+            del st.query_params[key]
+            return

@@ -96,7 +96,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as stop:  # -h, or a usage mistake already printed in one line
+        return int(stop.code or 0)
     try:
         return COMMANDS[args.command](args)
     except FinlensError as err:

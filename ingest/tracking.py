@@ -6,6 +6,7 @@ the warehouse with the plan.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,8 @@ from semantic.yaml_lines import LineList, LineMap, YamlProblem, load_yaml, read_
 
 DEFAULT_PLAN = Path(__file__).resolve().parent.parent / "metrics" / "tracking_plan.yml"
 TYPES = ("string", "number", "integer", "boolean")
+# names become SQL identifiers and JSON paths in the checks, so only plain names are planned
+PROPERTY_NAME = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]{0,99}$")
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,9 @@ def load_plan(path: str | Path | None = None) -> TrackingPlan:
                 p.error("values", f"{what}: property 'values' must be a list")
                 values = None
             prop_name = p.string("name")
+            if prop_name and not PROPERTY_NAME.match(prop_name):
+                p.error("name", f"{what}: property name {prop_name[:40]!r} must be letters, digits, _ or $ (at most 100)")
+                prop_name = None
             if prop_name and kind:
                 props.append(PlannedProperty(prop_name, kind, required is True, tuple(values) if values else None))
         if name:

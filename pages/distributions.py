@@ -8,6 +8,7 @@ from finlens import app_charts, app_state
 from finlens import app_distributions as data
 from finlens.app_board import guarded
 from finlens.app_filters import current
+from finlens.app_params import check_choices
 from finlens.app_text import t
 from semantic.formatting import format_value
 
@@ -21,6 +22,7 @@ st.caption(f"{filters.start} – {filters.end}")
 def render() -> None:
     specs = data.specs()
     names = list(specs)
+    check_choices("distribution", names)
     name = st.selectbox(data.text("distribution", lang), names, format_func=lambda n: specs[n].label.get(lang) or n,
                         key="distribution", bind="query-params")
     spec = specs[name]

@@ -7,6 +7,7 @@ from finlens import app_charts, app_state
 from finlens.app_board import guarded
 from finlens.app_drill import USERS_PAGE, Target, go
 from finlens.app_filters import current
+from finlens.app_params import check_choices
 from finlens.app_members import show_members
 from finlens.app_text import t
 from semantic.experiment_run import experiment_members, run_experiment
@@ -31,6 +32,7 @@ def render() -> None:
         st.info("–")
         return
     # bound widgets keep the option's displayed text in the URL, so the options are the names themselves
+    check_choices("experiment", list(experiments))
     name = st.selectbox(t("experiments", lang), list(experiments), key="experiment", bind="query-params")
     experiment = experiments[name]
     st.caption(f"{experiment.label.get(lang)} · {experiment.description}")

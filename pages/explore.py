@@ -6,6 +6,7 @@ import streamlit as st
 from finlens import app_charts, app_state
 from finlens.app_board import guarded, render_funnel, render_heatmap
 from finlens.app_filters import current
+from finlens.app_params import check_choices
 from finlens.app_text import t
 from semantic import compile_query
 from semantic.dialects import DIALECTS
@@ -18,14 +19,18 @@ st.title(t("explore", lang))
 
 names = sorted(catalog.metrics, key=lambda n: (catalog.metrics[n].business_line, n))
 left, right = st.columns([2, 1])
+check_choices("explore_metrics", names)
 chosen = left.multiselect(t("metrics", lang), names, default=["uv"], key="explore_metrics", bind="query-params")
 if not chosen:
     st.info(t("no_drill", lang))
     st.stop()
 model = catalog.metrics[chosen[0]].model
 usable = [d.name for d in catalog.dimensions_for(model)]
+check_choices("explore_dims", usable)
 dims = right.multiselect(t("dimensions", lang), usable, key="explore_dims", bind="query-params")
 single = catalog.metrics[chosen[0]].type in ("funnel", "retention")
+check_choices("explore_grain", ["(none)", *GRAINS])
+check_choices("explore_dialect", DIALECTS)
 a, b, c = st.columns(3)
 grain = None if single else a.selectbox(t("grain", lang), ["(none)", *GRAINS], index=2, key="explore_grain", bind="query-params")
 grain = None if grain in (None, "(none)") else grain

@@ -6,6 +6,7 @@ import streamlit as st
 from finlens import app_state
 from finlens.app_board import guarded, render_funnel
 from finlens.app_filters import current
+from finlens.app_params import check_choices
 from finlens.app_text import t
 from semantic.formatting import format_value
 
@@ -14,8 +15,10 @@ lang = filters.language
 catalog = app_state.catalog()
 st.title(t("funnel", lang))
 funnels = [n for n, m in catalog.metrics.items() if m.type == "funnel"]
+check_choices("funnel_metric", funnels)
 name = st.selectbox(t("metric", lang), funnels, key="funnel_metric", bind="query-params")
 usable = [d.name for d in catalog.dimensions_for(catalog.metrics[name].model)]
+check_choices("funnel_by", ["(none)", *usable])
 by = st.selectbox(t("by", lang), ["(none)", *usable], key="funnel_by", bind="query-params")
 
 

@@ -7,6 +7,7 @@ from finlens import app_charts, app_state
 from finlens.app_board import guarded
 from finlens.app_drill import SEQUENCE_PAGE
 from finlens.app_filters import language
+from finlens.app_params import check_choices, check_days
 from finlens.app_lifecycle import (
     grid,
     member_csv,
@@ -27,6 +28,7 @@ span = app_state.span()
 if span is None:
     st.info(t("no_data", lang))
     st.stop()
+check_days("as_of", span[0], span[1])
 as_of = st.date_input(t("as_of", lang), value=span[1], min_value=span[0], max_value=span[1], key="as_of", bind="query-params")
 
 
@@ -81,6 +83,7 @@ def render_members() -> None:
         kind, _, name = option.partition(":")
         return f"{t(kind, lang)} · " + (spec().stage_label(name, lang) if kind == "stage" else spec().group_label(name, lang))
 
+    check_choices("lifecycle_pick", options)
     picked = st.selectbox(t("pick", lang), options, format_func=label, key="lifecycle_pick", bind="query-params")
     if not picked:
         return

@@ -6,6 +6,7 @@ import streamlit as st
 from finlens import app_state
 from finlens.app_board import guarded, render_heatmap
 from finlens.app_filters import current
+from finlens.app_params import check_choices
 from finlens.app_text import t
 
 filters = current()
@@ -13,6 +14,7 @@ lang = filters.language
 catalog = app_state.catalog()
 st.title(t("retention", lang))
 names = [n for n, m in catalog.metrics.items() if m.type == "retention"]
+check_choices("retention_metric", names)
 name = st.selectbox(t("metric", lang), names, key="retention_metric", bind="query-params")
 st.caption(catalog.metrics[name].description)
 guarded(lambda: render_heatmap(name, filters, key="retention_chart"))

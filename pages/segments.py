@@ -6,6 +6,7 @@ import streamlit as st
 from finlens import app_state
 from finlens.app_board import guarded
 from finlens.app_filters import current
+from finlens.app_params import check_choices
 from finlens.app_members import show_members
 from finlens.app_segment_builder import build_condition, to_yaml
 from finlens.app_text import t
@@ -23,6 +24,7 @@ st.title(t("segments", lang))
 st.caption(f"{t('as_of', lang)} {as_of}", help=t("as_of_help", lang))
 names = [*catalog.segments, BUILD]
 # bound widgets keep the option's displayed text in the URL, so the options are the names themselves
+check_choices("segment", names)
 choice = st.selectbox(t("saved_segment", lang), names, key="segment", bind="query-params",
                       help=" · ".join(f"{n}: {s.label.get(lang)}" for n, s in catalog.segments.items()) + f" · {BUILD}: {t('build_segment', lang)}")
 

@@ -55,6 +55,7 @@ BOOLEAN_ROOTS: tuple[type[exp.Expression], ...] = (
     exp.And, exp.Or, exp.Not, exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE,
     exp.In, exp.Between, exp.Like, exp.ILike, exp.Is, exp.Boolean,
 )
+TIME_UNITS = frozenset({"YEAR", "QUARTER", "MONTH", "WEEK", "DAY", "HOUR", "MINUTE", "SECOND", "DOW", "DOY"})
 STATEMENTS: tuple[type[exp.Expression], ...] = tuple(
     getattr(exp, name) for name in (
         "Query", "Command", "DDL", "DML", "Create", "Drop", "Alter", "Insert", "Update", "Delete", "Merge", "Set",
@@ -175,6 +176,8 @@ def _check_node(node: exp.Expression, allowed: Allowed) -> None:
         raise SnippetError(f"{what}: LIKE ... ESCAPE is not supported")
     if isinstance(node, exp.JSONPathSubscript) and not isinstance(node.this, int):
         raise SnippetError(f"{what}: a JSON path index must be a number")
+    if isinstance(node, exp.Var) and node.arg_key == "unit" and str(node.this).upper() in TIME_UNITS:
+        return  # the unit of a date function a project allowed (DATE_TRUNC('month', ...))
     if type(node) in STRUCTURE:
         return
     if isinstance(node, exp.Func) and not isinstance(node, (exp.AggFunc, exp.Window)):
@@ -192,8 +195,24 @@ def _check_function(node: exp.Func, allowed: Allowed) -> None:
         return
     if any(n in allowed.extra_functions for n in names):
         return
+    if any(type(node) in _classes_named(name) for name in allowed.extra_functions):
+        return
     listed = sorted({n for cls in allowed.functions for n in _class_names(cls)} | set(allowed.extra_functions))
     raise SnippetError(f"{allowed.what} may not call function {names[0].upper()}; allowed: {', '.join(listed)}")
+
+
+@lru_cache(maxsize=256)
+def _classes_named(name: str) -> frozenset[type[exp.Expression]]:
+    """The node classes DuckDB's parser builds for a call of ``name`` (``date_trunc`` → TimestampTrunc)."""
+    found: set[type[exp.Expression]] = set()
+    for arity in range(1, 5):
+        try:
+            node = exp.func(name, *(exp.column(f"a{i}") for i in range(arity)), dialect=SOURCE_DIALECT)
+        except (SqlglotError, ValueError, TypeError):
+            continue
+        if not isinstance(node, exp.Anonymous):
+            found.add(type(node))
+    return frozenset(found)
 
 
 def function_names(node: exp.Func) -> list[str]:
@@ -259,6 +278,8 @@ def _signature(tree: exp.Expression) -> Counter[tuple[str, str]]:
             found["name", node.name] += 1
         elif isinstance(node, exp.Literal) and not isinstance(node.parent, exp.DataTypeParam):
             found["text" if node.is_string else "number", str(node.this)] += 1
+        elif isinstance(node, exp.Var):
+            found["text", str(node.this).upper()] += 1
         elif isinstance(node, exp.JSONPathKey):
             found["text", str(node.this)] += 1
         elif isinstance(node, exp.JSONPath) and not any(isinstance(p, exp.JSONPathKey) for p in node.expressions):
@@ -307,7 +328,14 @@ def _check_tokens(source: str, what: str) -> None:
     except (TokenError, RecursionError, ValueError) as err:
         raise SnippetError(f"{what} is not valid SQL: {str(err).splitlines()[0] if str(err) else type(err).__name__}") from None
     depth = deepest = run = longest = 0
-    for token in tokens:
+    previous = None
+    for index, token in enumerate(tokens):
+        if token.token_type == TokenType.IDENTIFIER and previous in (TokenType.ALIAS, TokenType.DCOLON):
+            raise SnippetError(f"{what}: a quoted type name ({token.text[:30]!r}) is not allowed; write a built-in type such as VARCHAR")
+        called = index + 1 < len(tokens) and tokens[index + 1].token_type == TokenType.L_PAREN
+        if called and token.token_type != TokenType.IDENTIFIER and is_denied(token.text):
+            raise SnippetError(f"{what} may not call {token.text.upper()}: it reaches outside the question (files, network, settings or system tables)")
+        previous = token.token_type
         if token.token_type == TokenType.L_PAREN:
             depth += 1
             deepest = max(deepest, depth)

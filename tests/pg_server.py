@@ -3,6 +3,11 @@
 ``scripts/install-postgres`` installs the server binaries; here a cluster is
 initialised in a temporary folder with password authentication, started on a
 free port on 127.0.0.1, and stopped when the tests end.
+
+Two roles, as README's deployment recipe has them: ``finlens`` owns the
+tables (the loaders write as it), and ``finlens_reader`` may only read them,
+in every database (default privileges are set in ``template1`` too). Queries
+in the tests connect as the reader, never as a superuser.
 """
 from __future__ import annotations
 
@@ -16,6 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 USER, PASSWORD, DATABASE = "finlens", "finlens-test", "postgres"
+READER, READER_PASSWORD = "finlens_reader", "finlens-reader-test"
+READER_GRANTS = (
+    f"GRANT USAGE ON SCHEMA public TO {READER}",
+    f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {READER}",
+    f"ALTER DEFAULT PRIVILEGES FOR ROLE {USER} IN SCHEMA public GRANT SELECT ON TABLES TO {READER}",
+)
 
 
 @dataclass
@@ -26,7 +37,18 @@ class PostgresServer:
 
     @property
     def url(self) -> str:
+        """The owner's URL: for loading data."""
         return f"postgresql://{USER}:{PASSWORD}@127.0.0.1:{self.port}/{DATABASE}"
+
+    @property
+    def reader_url(self) -> str:
+        """A role granted only SELECT: for every query."""
+        return self.reader(self.url)
+
+    @staticmethod
+    def reader(url: str) -> str:
+        """``url`` (any database of this server) with the read-only role's credentials."""
+        return url.replace(f"{USER}:{PASSWORD}@", f"{READER}:{READER_PASSWORD}@", 1)
 
     def stop(self) -> None:
         _run_as_owner([str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop"], check=False)
@@ -74,4 +96,18 @@ def start_postgres() -> PostgresServer:
     if result.returncode != 0:
         log = (folder / "server.log").read_text() if (folder / "server.log").exists() else ""
         raise RuntimeError(f"PostgreSQL did not start: {result.stderr.strip()} {log[-500:]}")
-    return PostgresServer(data=data, port=port, bindir=bindir)
+    server = PostgresServer(data=data, port=port, bindir=bindir)
+    _create_reader(server)
+    return server
+
+
+def _create_reader(server: PostgresServer) -> None:
+    import psycopg
+
+    with psycopg.connect(server.url, autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE {READER} LOGIN PASSWORD '{READER_PASSWORD}'")
+        for grant in READER_GRANTS:
+            conn.execute(grant)
+    with psycopg.connect(server.url.rsplit("/", 1)[0] + "/template1", autocommit=True) as conn:
+        for grant in READER_GRANTS:
+            conn.execute(grant)

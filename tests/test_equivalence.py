@@ -40,7 +40,7 @@ def warehouses(tmp_path_factory, postgres_server):
             with connect(url, read_only=False) as loader:
                 generate_demo(loader, **DEMO)
         for name, url in urls.items():
-            opened[name] = connect(url)
+            opened[name] = connect(server.reader(url) if name == "postgres" else url)
         yield opened
     finally:
         for warehouse in opened.values():

@@ -204,7 +204,7 @@ def open_engine(name: str, duckdb_url: str, request) -> tuple:
         url = server.url.rsplit("/", 1)[0] + "/intent_fixture"
         with connect(url, read_only=False) as loader:
             load(loader, EVENTS, [])
-        warehouse = connect(url)
+        warehouse = connect(server.reader(url))
         return warehouse, lambda: None
     folder = Path(tempfile.mkdtemp(prefix="finlens-intent-chdb-"))
     warehouse = connect(f"chdb:///{folder}", read_only=False)

@@ -181,7 +181,7 @@ def warehouses(duckdb_url, postgres_server):
         for name, url in (("postgres", postgres_server.url), ("chdb", f"chdb:///{chdb_dir}")):
             with connect(url, read_only=False) as loader:
                 load(loader, EVENTS, USERS)
-            opened[name] = connect(url)
+            opened[name] = connect(postgres_server.reader(url) if name == "postgres" else url)
         yield opened
     finally:
         for warehouse in opened.values():

@@ -57,16 +57,18 @@ def engine_warehouse(request, folder: Path, events: list[dict[str, Any]], users:
     Use from a fixture parametrized over :data:`ENGINES`.
     """
     chdb_dir = None
+    reader = None
     if request.param == "duckdb":
         url = f"duckdb:///{folder.as_posix()}/fixture.duckdb"
     elif request.param == "postgres":
-        url = request.getfixturevalue("postgres_server").url
+        server = request.getfixturevalue("postgres_server")
+        url, reader = server.url, server.reader_url
     else:
         chdb_dir = tempfile.mkdtemp(prefix="finlens-chdb-")
         url = f"chdb:///{chdb_dir}"
     with connect(url, read_only=False) as writer:
         load(writer, events, users)
-    opened = connect(url)
+    opened = connect(reader or url)
     try:
         yield opened
     finally:
