@@ -17,6 +17,7 @@ from finlens.errors import FinlensError
 from finlens.workspace import ensure_demo, needs_demo, resolve_warehouse_url
 
 st.set_page_config(page_title="finlens", page_icon="📊", layout="wide")
+logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
 try:
     boards = app_state.boards()  # YAML only: the page list needs no data

@@ -13,6 +13,7 @@ the page then shows no drill rather than a guess.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +37,7 @@ MAX_SELECTIONS = 10      # clicked values one drill narrows by
 MAX_STEP = 100           # funnel steps
 MAX_PERIOD = 366         # retention periods
 MAX_USER_ID = 200        # characters of a user id
+BUCKET = re.compile(r"^\d{4}-\d{2}-\d{2}( \d{2}:\d{2}:\d{2})?$")
 
 
 @dataclass(frozen=True)
@@ -141,6 +143,8 @@ def parse_target(catalog: Catalog, params: Mapping[str, list[str]]) -> Target | 
     bucket, cohort = one("bucket"), one("cohort")
     for key, value in (("bucket", bucket), ("cohort", cohort)):
         if value is not None:
+            if not BUCKET.match(value):
+                raise QueryError(f"URL parameter {key!r}: {value[:40]!r} is not a day (YYYY-MM-DD, or YYYY-MM-DD HH:00:00 for hours)")
             try:
                 as_day(value[:10])
             except DayError as err:

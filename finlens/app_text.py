@@ -95,3 +95,11 @@ def t(key: str, language: str = "en") -> str:
     """``key``'s text in ``language`` (zh or en); the key itself when missing."""
     en, zh = TEXT.get(key, (key, key))
     return zh if language == "zh" else en
+
+
+_MARKDOWN = {ord(ch): "\\" + ch for ch in "\\`*_{}[]()<>#+-.!|~$:"}
+
+
+def plain(text: object) -> str:
+    """``text`` shown as typed inside Streamlit markdown (captions, titles): no links, emphasis or LaTeX from a URL."""
+    return str(text).translate(_MARKDOWN)

@@ -6,6 +6,7 @@ Every user mistake ends as one line on stderr and a non-zero exit status
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -96,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    logging.getLogger("sqlglot").setLevel(logging.ERROR)  # its warnings would add lines to a one-line error
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as stop:  # -h, or a usage mistake already printed in one line

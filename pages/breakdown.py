@@ -7,7 +7,7 @@ from finlens import app_charts, app_state
 from finlens.app_board import guarded
 from finlens.app_drill import USERS_PAGE, Target, from_params, go
 from finlens.app_filters import current, with_range
-from finlens.app_text import t
+from finlens.app_text import plain, t
 from semantic.drill import bucket_range
 from semantic.formatting import format_value
 
@@ -28,8 +28,8 @@ scope = filters
 if target.bucket and target.grain:
     first, last = bucket_range(target.grain, target.bucket)
     scope = with_range(filters, max(first, filters.start), min(last, filters.end))
-clicked = " · ".join(f"{catalog.dimensions[n].label.get(lang)} = {v}" for n, v in target.filters)
-st.caption(f"{metric.label.get(lang)} · {scope.start} – {scope.end}" + (f" · {clicked}" if clicked else "") + (f" · {target.where}" if target.where else ""))
+clicked = " · ".join(f"{catalog.dimensions[n].label.get(lang)} = {plain(v)}" for n, v in target.filters)
+st.caption(f"{metric.label.get(lang)} · {scope.start} – {scope.end}" + (f" · {clicked}" if clicked else "") + (f" · {plain(target.where)}" if target.where else ""))
 
 
 def render() -> None:

@@ -7,7 +7,7 @@ from finlens import app_charts, app_state
 from finlens.app_board import guarded
 from finlens.app_drill import SEQUENCE_PAGE, Target, from_params, go
 from finlens.app_filters import current
-from finlens.app_text import t
+from finlens.app_text import plain, t
 
 PAGE_SIZE = 50
 
@@ -22,7 +22,9 @@ if target is None or target.metric not in catalog.metrics:
 
 metric = catalog.metrics[target.metric]
 parts = [metric.label.get(lang), f"{filters.start} – {filters.end}"]
-parts += [f"{catalog.dimensions[n].label.get(lang)} = {v}" for n, v in target.filters if n in catalog.dimensions]
+parts += [f"{catalog.dimensions[n].label.get(lang)} = {plain(v)}" for n, v in target.filters if n in catalog.dimensions]
+if target.where:
+    parts.append(plain(target.where))
 if target.bucket:
     parts.append(f"{target.grain} {target.bucket}")
 if target.step:

@@ -19,17 +19,21 @@ from semantic.expressions import SOURCE_DIALECT, SnippetError
 
 
 def equals_where(pairs: Iterable[tuple[str, Any]], extra: str | None = None) -> str | None:
-    """``name = 'value' AND …`` (a list value becomes ``IN``), plus ``extra`` in parentheses.
+    """``name = 'value' AND …`` (a list value becomes ``IN``, None ``IS NULL``), plus ``extra`` in parentheses.
 
-    >>> equals_where([("platform", "iOS"), ("channel", ["a", "b'c"])])
-    "platform = 'iOS' AND channel IN ('a', 'b''c')"
+    An empty list means no choice (no condition); None is the clicked "(none)" value, which must narrow.
+
+    >>> equals_where([("platform", "iOS"), ("channel", ["a", "b'c"]), ("city", None)])
+    "platform = 'iOS' AND channel IN ('a', 'b''c') AND city IS NULL"
     """
     parts: list[exp.Expression] = []
     for name, value in pairs:
         column = exp.column(name)
-        if value is None or value == [] or value == "":
+        if isinstance(value, (list, tuple)) and not value:
             continue
-        if isinstance(value, (list, tuple)):
+        if value is None:
+            parts.append(column.is_(exp.null()))
+        elif isinstance(value, (list, tuple)):
             parts.append(exp.In(this=column, expressions=[exp.convert(v) for v in value]))
         else:
             parts.append(column.eq(exp.convert(value)))

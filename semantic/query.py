@@ -20,6 +20,7 @@ from semantic.specs import GRAINS, Catalog, Dimension, Metric, Model
 from semantic.validate import metric_references
 
 SINGLE_KINDS = {"funnel", "retention"}
+MAX_LIMIT = 10_000_000
 
 
 @dataclass(frozen=True)
@@ -99,8 +100,8 @@ def resolve(catalog: Catalog, query: Query) -> ResolvedQuery:
                 raise QueryError(str(err)) from None
     if query.start and query.end and query.start > query.end:
         raise QueryError(f"the range starts ({query.start}) after it ends ({query.end})")
-    if query.limit is not None and query.limit < 1:
-        raise QueryError(f"limit must be at least 1, not {query.limit}")
+    if query.limit is not None and not 1 <= query.limit <= MAX_LIMIT:
+        raise QueryError(f"limit must be from 1 to {MAX_LIMIT:,}, not {query.limit}")
     where = None
     if query.where and query.where.strip():
         try:

@@ -21,6 +21,7 @@ A condition is one mapping; its kind is given by its first key:
 """
 from __future__ import annotations
 
+import math
 from datetime import date
 from typing import Any
 
@@ -51,6 +52,7 @@ from semantic.yaml_lines import LineList, LineMap
 SEGMENT_KEYS = ("name", "label", "description", "where")
 MAX_DEPTH = 10   # all/any/not inside each other
 MAX_ITEMS = 100  # conditions in one all/any
+MAX_VALUES = 1000  # values in one in/not_in list
 EVENT_KEYS = ("did", "did_not", "filter", "at_least", "at_most", "last_days", "during", *MEASURES, *COMPARISONS, "between")
 NUMERIC_TYPES = ("double", "float", "integer", "bigint", "int", "decimal", "real", "number")
 TIME_TYPES = ("timestamp", "date")
@@ -170,7 +172,10 @@ def _event(node: LineMap, kind: str, file: str, problems: Problems, scope: Segme
     negated = kind == "did_not"
     condition_filter = None
     if fields.has("filter"):
-        text = str(node["filter"]).strip()
+        if not isinstance(node["filter"], str):
+            fields.error("filter", f"{what}: 'filter' must be a SQL condition written as text")
+            return None
+        text = node["filter"].strip()
         if text in scope.boolean_fields:
             text = f"{text} = TRUE"  # a bare boolean field, as metric filters allow
         try:
@@ -258,16 +263,44 @@ def _operands(node: LineMap, operator: str, file: str, problems: Problems, what:
             problems.add(file, line, f"{what}: {operator!r} needs one value, not {type(value).__name__}")
             return None
         items = [value]
+    if len(items) > MAX_VALUES:
+        problems.add(file, line, f"{what}: {operator!r} lists {len(items)} values; at most {MAX_VALUES}")
+        return None
     if time:
         days = [_day(v) for v in items]
         if any(d is None for d in days):
-            problems.add(file, line, f"{what}: {operator!r} needs days written YYYY-MM-DD between 1900-01-01 and 2200-12-31, not {items!r}")
+            problems.add(file, line, f"{what}: {operator!r} needs days written YYYY-MM-DD between 1900-01-01 and 2200-12-31, not {str(items)[:80]}")
             return None
         items = days
+    bad = next((v for v in items if not _plain_value(v)), _NONE)
+    if bad is not _NONE:
+        problems.add(file, line, f"{what}: {operator!r} takes plain text, numbers, true/false or days, not {str(bad)[:40]!r}")
+        return None
+    if (pair or operator == "between") and len({_kind(v) for v in items}) > 1:
+        problems.add(file, line, f"{what}: {operator!r} needs two values of the same kind, not {str(items)[:80]}")
+        return None
     if (pair or operator == "between") and items[0] > items[1]:
         problems.add(file, line, f"{what}: {operator!r} starts ({items[0]}) after it ends ({items[1]})")
         return None
     return tuple(items)
+
+
+_NONE = object()
+
+
+def _plain_value(value: Any) -> bool:
+    """A value a condition may compare with: text, a finite number within 64 bits, true/false, a day."""
+    if isinstance(value, bool) or isinstance(value, date):
+        return True
+    if isinstance(value, int):
+        return value.bit_length() <= 63
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return isinstance(value, str) and len(value) <= 1000 and "\x00" not in value
+
+
+def _kind(value: Any) -> str:
+    return "number" if isinstance(value, (int, float)) and not isinstance(value, bool) else type(value).__name__
 
 
 def _day(value: Any) -> date | None:

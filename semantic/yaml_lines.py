@@ -95,10 +95,14 @@ class _LineLoader(yaml.SafeLoader):
             return self.construct_scalar(node)
 
     def construct_bounded_int(self, node: yaml.ScalarNode) -> Any:
+        """A whole number that fits in 64 bits (a warehouse column's); longer ones are refused at their line."""
         try:
-            return self.construct_yaml_int(node)
+            value = self.construct_yaml_int(node)
         except ValueError:
-            raise _Refused(None, None, "a number too long to read", node.start_mark) from None
+            value = None
+        if value is None or value.bit_length() > 63:
+            raise _Refused(None, None, "a whole number larger than 64 bits", node.start_mark)
+        return value
 
 
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _LineLoader.construct_mapping)

@@ -71,6 +71,16 @@ FILTERS: dict[str, str] = {
     "not_a_condition": "platform",
     "aggregate": "count(*) > 0",
     "window": "row_number() OVER () = 1",
+    # a second, independent attacker's corpus found these; each is now refused
+    "struct_colon_crash": "platform = {{:1}}",
+    "like_backslash_means_different_rows": "platform LIKE 'a\\%'",
+    "is_a_value": "platform IS 'x'",
+    "half_a_number": "platform = 1e",
+    "try_cast_differs_by_engine": "TRY_CAST(platform AS INT) = 1",
+    "table_to_xml_reads_a_table": "table_to_xml('users', true, false, '') IS NOT NULL",
+    "ts_rewrite_runs_sql": "ts_rewrite(to_tsquery('x'), 'SELECT 1') IS NULL",
+    "has_column_in_table": "hasColumnInTable('default', 'users', 'user_id') = 1",
+    "nextval_writes": "nextval('s') > 0",
 }
 
 

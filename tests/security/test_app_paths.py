@@ -41,7 +41,9 @@ def test_every_hostile_where_in_a_link_is_refused(catalog, scene, name):
     ({"m": ["pv"], "grain": ["fortnight"]}, "URL parameter 'grain': 'fortnight' is not one of"),
     ({"m": ["pv"], "bucket": ["2026-13-45"]}, "URL parameter 'bucket': bad date '2026-13-45'"),
     ({"m": ["pv"], "bucket": ["9999-12-31"]}, "URL parameter 'bucket': date 9999-12-31 is out of range"),
-    ({"m": ["pv"], "cohort": ["x"]}, "URL parameter 'cohort': bad date 'x'"),
+    ({"m": ["pv"], "cohort": ["x"]}, "URL parameter 'cohort': 'x' is not a day"),
+    ({"m": ["pv"], "bucket": ["2026-10-01' OR 1=1"]}, "URL parameter 'bucket': \"2026-10-01' OR 1=1\" is not a day"),
+    ({"m": ["pv"], "where": ["platform = {:1}"]}, "URL parameter 'where' is not valid SQL"),
     ({"m": ["pv"], "step": ["99999999999999999999"]}, "URL parameter 'step': '99999999999999999999' is not a whole number from 1 to 100"),
     ({"m": ["pv"], "step": ["²"]}, "URL parameter 'step'"),
     ({"m": ["pv"], "period": ["-1"]}, "URL parameter 'period'"),
@@ -52,6 +54,20 @@ def test_each_drill_parameter_is_checked(catalog, params, message):
     with pytest.raises(QueryError, match=None) as refused:
         parse_target(catalog, params)
     assert message in str(refused.value) and "\n" not in str(refused.value)
+
+
+def test_clicked_none_narrows_to_null_and_empty_text_to_empty(catalog):
+    """A clicked "(none)" bar is the NULL value, not "no filter"; an empty value is the empty string."""
+    from semantic.filters import equals_where
+
+    target = parse_target(catalog, {"m": ["pv"], "sel": ["platform:∅", "channel:"]})
+    assert equals_where(list(target.filters)) == "platform IS NULL AND channel = ''"
+
+
+def test_link_text_is_shown_as_typed(catalog):
+    from finlens.app_text import plain
+
+    assert plain("[click](https://evil.example) *x* $\\frac12$") == "\\[click\\]\\(https\\://evil\\.example\\) \\*x\\* \\$\\\\frac12\\$"
 
 
 def test_a_good_link_is_read_as_written(catalog):

@@ -84,3 +84,42 @@ def test_dates_outside_the_calendar_are_one_line(capsys, engine_urls, engine):
 def test_argparse_mistakes_are_one_line(capsys):
     for argv in (["query"], ["query", "pv", "--limit", "many"], ["nosuch"], ["list", "widgets"], ["compile", "pv"]):
         refused(capsys, *argv)
+
+
+def test_comments_never_reach_the_sql(capsys):
+    """A comment means nothing in a condition; it is dropped, so ``*/`` in one cannot end anything in the SQL."""
+    for dialect in DIALECTS:
+        assert main(["compile", "pv", "--where", "platform = 'x' -- */ OR 1=1 /*", "--dialect", dialect]) == 0
+        sql = capsys.readouterr().out
+        assert "1 = 1" not in sql and "1=1" not in sql and "*/" not in sql.replace("/* ", "").replace(" */", "")
+
+
+@pytest.mark.parametrize("condition, message", [
+    ("{user: register_channel, eq: .inf}", "'eq' takes plain text, numbers"),
+    ("{user: register_channel, eq: .nan}", "'eq' takes plain text, numbers"),
+    ("{user: register_channel, in: [[1, 2], {a: b}]}", "'in' takes plain text, numbers"),
+    ("{user: register_channel, in: [" + ", ".join(str(i) for i in range(1001)) + "]}", "'in' lists 1001 values; at most 1000"),
+    ("{user: register_channel, between: [a, 1]}", "'between' needs two values of the same kind"),
+    ("{user: register_channel, between: [null, 1]}", "'between' takes plain text, numbers"),
+    ("{user: register_channel, eq: 1208925819614629174706176}", "a whole number larger than 64 bits"),
+    ("{did: register, filter: [\"platform = 'iOS'\"]}", "'filter' must be a SQL condition written as text"),
+    ("{did: P2P_invest, sum: amount, gte: .inf}", "'gte' takes plain text, numbers"),
+])
+def test_segment_values_are_plain(capsys, engine_urls, tmp_path, condition, message):
+    definition = tmp_path / "segment.yml"
+    definition.write_text(condition)
+    _, err = refused(capsys, "segment", "--define", str(definition), "--as-of", "2026-10-03", "--warehouse", engine_urls["duckdb"][0])
+    assert message in err
+
+
+@pytest.mark.parametrize("text", ["{user: register_channel, eq: !!int 0x" + "f" * 5000 + "}", "{user: register_channel, eq: !!set {a, b}}",
+                                  "{user: register_channel, eq: !!binary aGVsbG8=}", "{user: register_channel, eq: !!python/object:os.system x}"])
+def test_segment_yaml_tags_are_one_line(capsys, engine_urls, tmp_path, text):
+    definition = tmp_path / "segment.yml"
+    definition.write_text(text)
+    refused(capsys, "segment", "--define", str(definition), "--as-of", "2026-10-03", "--warehouse", engine_urls["duckdb"][0])
+
+
+def test_limit_is_bounded(capsys, engine_urls):
+    _, err = refused(capsys, "query", "pv", "--limit", "99999999999999999999999", "--warehouse", engine_urls["duckdb"][0])
+    assert "limit must be from 1 to 10,000,000" in err
