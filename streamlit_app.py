@@ -11,10 +11,15 @@ import logging
 
 import streamlit as st
 
-from finlens import app_filters, app_params, app_state
-from finlens.app_text import t
-from finlens.errors import FinlensError
-from finlens.workspace import ensure_demo, needs_demo, resolve_warehouse_url
+from finlens.app import filters as app_filters
+
+from finlens.app import params as app_params
+
+from finlens.app import state as app_state
+from finlens.app.i18n import t
+from finlens_common.errors import FinlensError
+from finlens.workspace import ensure_demo, needs_demo
+from finlens_common.settings import warehouse_url as resolve_warehouse_url
 
 st.set_page_config(page_title="finlens", page_icon="📊", layout="wide")
 logging.getLogger("sqlglot").setLevel(logging.ERROR)
@@ -30,28 +35,28 @@ except FinlensError as err:
 lang = app_filters.language()
 line_boards = [b for b in boards.values() if b.name != "overview"]
 navigation = st.navigation({
-    t("overview", lang): [st.Page("pages/overview.py", title=t("overview", lang), icon=":material/dashboard:", default=True)],
+    t("overview", lang): [st.Page("finlens/pages/overview.py", title=t("overview", lang), icon=":material/dashboard:", default=True)],
     t("boards", lang): [
-        st.Page("pages/board.py", title=b.label.get(lang), icon=":material/view_quilt:", url_path=f"board_{b.name}") for b in line_boards
+        st.Page("finlens/pages/board.py", title=b.label.get(lang), icon=":material/view_quilt:", url_path=f"board_{b.name}") for b in line_boards
     ],
     t("analysis", lang): [
-        st.Page("pages/explore.py", title=t("explore", lang), icon=":material/query_stats:"),
-        st.Page("pages/funnel.py", title=t("funnel", lang), icon=":material/filter_alt:"),
-        st.Page("pages/retention.py", title=t("retention", lang), icon=":material/event_repeat:"),
-        st.Page("pages/channels.py", title=t("channels", lang), icon=":material/campaign:"),
-        st.Page("pages/breakdown.py", title=t("breakdown", lang), icon=":material/account_tree:"),
-        st.Page("pages/distributions.py", title=t("distributions", lang), icon=":material/bar_chart:"),
-        st.Page("pages/data_quality.py", title=t("data_quality", lang), icon=":material/fact_check:"),
+        st.Page("finlens/pages/explore.py", title=t("explore", lang), icon=":material/query_stats:"),
+        st.Page("finlens/pages/funnel.py", title=t("funnel", lang), icon=":material/filter_alt:"),
+        st.Page("finlens/pages/retention.py", title=t("retention", lang), icon=":material/event_repeat:"),
+        st.Page("finlens/pages/channels.py", title=t("channels", lang), icon=":material/campaign:"),
+        st.Page("finlens/pages/breakdown.py", title=t("breakdown", lang), icon=":material/account_tree:"),
+        st.Page("finlens/pages/distributions.py", title=t("distributions", lang), icon=":material/bar_chart:"),
+        st.Page("finlens/pages/data_quality.py", title=t("data_quality", lang), icon=":material/fact_check:"),
     ],
     t("marketing_loop", lang): [
-        st.Page("pages/segments.py", title=t("segments", lang), icon=":material/groups:"),
-        st.Page("pages/intent.py", title=t("intent", lang), icon=":material/target:"),
-        st.Page("pages/lifecycle.py", title=t("lifecycle", lang), icon=":material/donut_small:"),
-        st.Page("pages/experiments.py", title=t("experiments", lang), icon=":material/science:"),
+        st.Page("finlens/pages/segments.py", title=t("segments", lang), icon=":material/groups:"),
+        st.Page("finlens/pages/intent.py", title=t("intent", lang), icon=":material/target:"),
+        st.Page("finlens/pages/lifecycle.py", title=t("lifecycle", lang), icon=":material/donut_small:"),
+        st.Page("finlens/pages/experiments.py", title=t("experiments", lang), icon=":material/science:"),
     ],
     t("users", lang): [
-        st.Page("pages/users.py", title=t("users_behind", lang), icon=":material/group:"),
-        st.Page("pages/sequence.py", title=t("sequence", lang), icon=":material/timeline:"),
+        st.Page("finlens/pages/users.py", title=t("users_behind", lang), icon=":material/group:"),
+        st.Page("finlens/pages/sequence.py", title=t("sequence", lang), icon=":material/timeline:"),
     ],
 }, expanded=True)
 # every business-line board is pages/board.py under its own URL; the page reads which one from here

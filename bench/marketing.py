@@ -22,17 +22,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.run import DEFAULT_DAYS, DEFAULT_END, DEFAULT_SEED, DEFAULT_USERS, ensure_data  # noqa: E402
 from connectors import connect  # noqa: E402
 from semantic import load_catalog  # noqa: E402
-from semantic.channel_quality import channel_quality, load_channel_spec  # noqa: E402
-from semantic.distributions import distribution, load_distributions  # noqa: E402
-from semantic.experiment_run import run_experiment  # noqa: E402
-from semantic.experiments import load_experiments  # noqa: E402
-from semantic.inspect import time_span  # noqa: E402
-from semantic.intent import load_intent  # noqa: E402
-from semantic.lifecycle import load_lifecycle  # noqa: E402
-from semantic.members import member_ids, member_list  # noqa: E402
-from semantic.segments import segment_count, segment_members  # noqa: E402
-from semantic.sql_intent import intent_summary  # noqa: E402
-from semantic.sql_lifecycle import lifecycle_summary, rfm_summary  # noqa: E402
+from semantic.analyses.channel_quality import channel_quality, load_channel_spec  # noqa: E402
+from semantic.analyses.distributions import distribution, load_distributions  # noqa: E402
+from semantic.analyses.experiment_run import run_experiment  # noqa: E402
+from semantic.analyses.experiments import load_experiments  # noqa: E402
+from semantic.compiler.span import time_span  # noqa: E402
+from semantic.analyses.intent import load_intent  # noqa: E402
+from semantic.analyses.lifecycle import load_lifecycle  # noqa: E402
+from semantic.drill.members import member_ids, member_list  # noqa: E402
+from semantic.analyses.segments import segment_count, segment_members  # noqa: E402
+from semantic.analyses.intent_sql import intent_summary  # noqa: E402
+from semantic.analyses.lifecycle_sql import lifecycle_summary, rfm_summary  # noqa: E402
 
 
 def timed(run: Callable[[], object], reps: int) -> tuple[float, object]:
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _built(catalog):
-    from semantic.segments import parse_segment_text
+    from semantic.analyses.segments import parse_segment_text
 
     return parse_segment_text(catalog, "all: [{intent: strong}, {prefers: bond}]")
 

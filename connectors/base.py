@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import pyarrow as pa
 
-from finlens.errors import WarehouseError
+from finlens_common.errors import WarehouseError
 
 _REGISTRY: dict[str, type[Warehouse]] = {}
 

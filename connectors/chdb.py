@@ -14,7 +14,7 @@ from sqlglot import exp
 from connectors.base import Rows, Warehouse, redact
 from connectors.clickhouse_common import SESSION_SETTINGS, check_single_statement, explain, rows_from_arrow, set_sql
 from connectors.options import connection_options, local_path
-from finlens.errors import WarehouseError
+from finlens_common.errors import WarehouseError
 
 
 class ChdbWarehouse(Warehouse):

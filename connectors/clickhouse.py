@@ -18,7 +18,7 @@ from sqlglot import exp
 from connectors.base import Rows, Warehouse, redact
 from connectors.clickhouse_common import READ_ONLY_SETTINGS, SESSION_SETTINGS, check_single_statement, explain, rows_from_arrow
 from connectors.options import connection_options
-from finlens.errors import WarehouseError
+from finlens_common.errors import WarehouseError
 
 
 # The driver logs each failed request before raising; the raised error is reported in one line instead.

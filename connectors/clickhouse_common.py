@@ -23,7 +23,7 @@ from sqlglot.errors import TokenError
 from sqlglot.tokens import TokenType
 
 from connectors.base import Rows
-from finlens.errors import WarehouseError
+from finlens_common.errors import WarehouseError
 
 SESSION_SETTINGS: dict[str, Any] = {"session_timezone": "UTC", "join_use_nulls": 1}
 READ_ONLY_SETTINGS: dict[str, Any] = {"readonly": 2}

@@ -23,7 +23,7 @@ from sqlglot import exp
 
 from connectors.base import Rows, Warehouse
 from connectors.options import local_path
-from finlens.errors import WarehouseError
+from finlens_common.errors import WarehouseError
 
 
 LOAD_MEMORY_LIMIT = "256MB"

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
 
-from finlens.errors import WarehouseError
+from finlens_common.errors import WarehouseError
 
 DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_QUERY_TIMEOUT = 300.0

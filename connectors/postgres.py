@@ -21,7 +21,7 @@ from sqlglot import exp
 
 from connectors.base import Rows, Warehouse, redact
 from connectors.options import connection_options
-from finlens.errors import WarehouseError
+from finlens_common.errors import WarehouseError
 
 COPY_CHUNK_ROWS = 200_000
 

@@ -18,7 +18,7 @@ import numpy as np
 from sqlglot import exp
 
 from connectors.base import Warehouse
-from finlens.errors import IngestError
+from finlens_common.errors import IngestError
 from ingest.demo_arrow import events_table, users_table
 from ingest.demo_plan import Window, make_plan
 from ingest.demo_sim import Simulator

@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import pyarrow as pa
 
 from connectors.base import Warehouse
-from finlens.errors import IngestError
+from finlens_common.errors import IngestError
 from ingest.sensors_parse import ChunkResult, parse_chunk
 from ingest.sensors_identity import IdentityMap
 from ingest.sensors_read import CHUNK_BYTES, Chunk, file_size, is_gzip, read_chunks, spans

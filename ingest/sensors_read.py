@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from finlens.errors import IngestError
+from finlens_common.errors import IngestError
 
 CHUNK_BYTES = 32 * 1024 * 1024
 NEWLINE = b"\n"

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from finlens.errors import CatalogError, CatalogProblem
-from semantic.fields import Fields, Problems
-from semantic.yaml_lines import LineList, LineMap, YamlProblem, load_yaml, read_yaml_text
+from finlens_common import settings
+from finlens_common.errors import CatalogError, CatalogProblem
+from semantic.catalog.fields import Fields, Problems
+from semantic.catalog.yaml_lines import LineList, LineMap, YamlProblem, load_yaml, read_yaml_text
 
-DEFAULT_PLAN = Path(__file__).resolve().parent.parent / "metrics" / "tracking_plan.yml"
 TYPES = ("string", "number", "integer", "boolean")
 # names become SQL identifiers and JSON paths in the checks, so only plain names are planned
 PROPERTY_NAME = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]{0,99}$")
@@ -49,7 +49,7 @@ class TrackingPlan:
 
 def load_plan(path: str | Path | None = None) -> TrackingPlan:
     """Read and check the plan at ``path`` (default ``metrics/tracking_plan.yml``)."""
-    path = Path(path) if path else DEFAULT_PLAN
+    path = Path(path) if path else settings.tracking_plan_path()
     file = str(path)
     try:
         doc = load_yaml(read_yaml_text(path))

@@ -10,14 +10,14 @@ This package never imports streamlit.
 """
 from __future__ import annotations
 
-from semantic.boards import Board, Chart, Tile, board_problems, load_boards
-from semantic.compiler import CompiledQuery, compile_query
-from semantic.drill import Drill, UserList, compile_users, users_behind
-from semantic.loader import default_root, load_catalog
-from semantic.lookup import UserEvents, dimension_values, user_events
-from semantic.query import Query
-from semantic.results import QueryResult, run_compiled, run_query
-from semantic.specs import Catalog
+from semantic.catalog.boards import Board, Chart, Tile, board_problems, load_boards
+from semantic.compiler.compile import CompiledQuery, compile_query
+from semantic.drill.users import Drill, UserList, compile_users, users_behind
+from semantic.catalog.loader import default_root, load_catalog
+from semantic.drill.lookup import UserEvents, dimension_values, user_events
+from semantic.compiler.query import Query
+from semantic.compiler.results import QueryResult, run_compiled, run_query
+from semantic.catalog.specs import Catalog
 
 __all__ = [
     "Board", "Catalog", "Chart", "CompiledQuery", "Drill", "Query", "QueryResult", "Tile", "UserEvents", "UserList",

@@ -6,7 +6,7 @@ import textwrap
 from pathlib import Path
 
 from semantic import load_catalog
-from semantic.loader import DEFAULT_ROOT
+from finlens_common.settings import DEFAULT_METRICS_ROOT as DEFAULT_ROOT
 
 
 def catalog_dir_with(tmp_path: Path, metrics_yaml: str, *, keep_shipped: bool = False) -> Path:

@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from connectors import connect
 from semantic import Query, run_query
-from semantic.formatting import format_value
+from semantic.catalog.formatting import format_value
 from tests.warehouse_fixtures import make_warehouse
 
 EVENTS = [

@@ -8,14 +8,14 @@ from streamlit.testing.v1 import AppTest
 
 from connectors import connect
 from semantic import Query, run_query
-from semantic.boards import load_boards
-from semantic.drill import Drill, users_behind
-from semantic.formatting import format_value
+from semantic.catalog.boards import load_boards
+from semantic.drill.users import Drill, users_behind
+from semantic.catalog.formatting import format_value
 from tests.app_helpers import APP, make_demo, problems
 
-PAGES = ["pages/explore.py", "pages/funnel.py", "pages/retention.py", "pages/channels.py", "pages/breakdown.py",
-         "pages/distributions.py", "pages/segments.py", "pages/intent.py", "pages/lifecycle.py", "pages/experiments.py",
-         "pages/users.py", "pages/sequence.py"]
+PAGES = ["finlens/pages/explore.py", "finlens/pages/funnel.py", "finlens/pages/retention.py", "finlens/pages/channels.py", "finlens/pages/breakdown.py",
+         "finlens/pages/distributions.py", "finlens/pages/segments.py", "finlens/pages/intent.py", "finlens/pages/lifecycle.py", "finlens/pages/experiments.py",
+         "finlens/pages/users.py", "finlens/pages/sequence.py"]
 # the demo's last day is 2026-10-31, so the default range is the 30 days before it, compared with the 30 before those
 LAST_30 = {"start": date(2026, 10, 2), "end": date(2026, 10, 31)}
 PREVIOUS_30 = {"start": date(2026, 9, 2), "end": date(2026, 10, 1)}
@@ -68,7 +68,7 @@ def test_every_page_renders_without_errors(app):
 def test_the_routed_board_page_renders(app, catalog):
     # every business-line board is pages/board.py under its own URL path; AppTest reaches the first (platform)
     at = app.run()
-    at.switch_page("pages/board.py").run()
+    at.switch_page("finlens/pages/board.py").run()
     assert problems(at) == []
     assert at.title[0].value == "Platform" and len(at.metric) == len(load_boards(catalog)["platform"].tiles)
 
@@ -77,8 +77,8 @@ def test_the_routed_board_page_renders(app, catalog):
 def test_every_board_renders(demo_url, monkeypatch, catalog, board):
     monkeypatch.setenv("FINLENS_WAREHOUSE", demo_url)
     script = (
-        "from finlens import app_state, app_filters\n"
-        "from finlens.app_board import render_board\n"
+        "from finlens.app import filters as app_filters, state as app_state\n"
+        "from finlens.app.board import render_board\n"
         f"render_board(app_state.boards()[{board!r}], app_filters.current())\n"
     )
     at = AppTest.from_string(script, default_timeout=120).run()
@@ -123,7 +123,7 @@ def test_clicks_drill_from_a_tile_to_a_users_sequence(app, demo_url, catalog):
     at = app.run()
     at.button(key="tile_overview_registrations").click().run()
     assert at.title[0].value == "Breakdown" and at.query_params["by"] == "channel"
-    pick = at.get("button_group")[-1]
+    pick = at.main.get("button_group")[-1]  # the page's pills, not the sidebar's language switch
     channel = pick.options[0].content if hasattr(pick.options[0], "content") else pick.options[0]
     pick.set_value(channel).run()
     assert problems(at) == [] and at.title[0].value == "Users behind the number"
@@ -133,7 +133,7 @@ def test_clicks_drill_from_a_tile_to_a_users_sequence(app, demo_url, catalog):
         (row,) = run_query(catalog, Query(metrics=("registrations",), where=f"channel = '{channel}'", **LAST_30), warehouse).rows
     # the list behind the bar holds exactly as many users as the bar's number
     assert shown == f"{behind.total:,}" == f"{row['registrations']:,}"
-    open_user = at.get("button_group")[-1]
+    open_user = at.main.get("button_group")[-1]
     user = open_user.options[0].content if hasattr(open_user.options[0], "content") else open_user.options[0]
     open_user.set_value(user).run()
     assert problems(at) == [] and at.title[0].value == "User sequence"
@@ -146,7 +146,7 @@ def test_a_failing_question_shows_a_readable_error_and_the_page_still_renders(ap
     # a copied link asking for the users behind a session measure, which has no single set of users
     app.query_params["m"] = "sessions"
     at = app.run()
-    at.switch_page("pages/users.py").run()
+    at.switch_page("finlens/pages/users.py").run()
     assert not at.exception
     assert at.title[0].value == "Users behind the number"
     assert [e.value for e in at.error] == [(
@@ -158,7 +158,7 @@ def test_a_failing_question_shows_a_readable_error_and_the_page_still_renders(ap
 def test_a_copied_funnel_drop_off_link_lists_those_users(app, demo_url, catalog):
     app.query_params.update({"m": "bind_card_funnel", "step": "3", "dropped": "1"})
     at = app.run()
-    at.switch_page("pages/users.py").run()
+    at.switch_page("finlens/pages/users.py").run()
     assert problems(at) == []
     with connect(demo_url) as warehouse:
         rows = run_query(catalog, Query(metrics=("bind_card_funnel",), **LAST_30), warehouse).rows

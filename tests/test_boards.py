@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from finlens.errors import CatalogError
-from semantic.boards import board_problems, load_boards
+from finlens_common.errors import CatalogError
+from semantic.catalog.boards import board_problems, load_boards
 
 BAD = """\
 board: growth

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from connectors import connect
-from finlens.errors import QueryError
+from finlens_common.errors import QueryError
 from ingest.demo import generate_demo
 from semantic import Query, load_catalog, run_query
 from tests.oracle_sql import CORE, CORE_FILE, Ask, Oracles, fetch, plain

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from finlens.cli import main
-from finlens.errors import CatalogError
+from finlens_common.errors import CatalogError
 from semantic import load_catalog
 from tests.catalog_helpers import catalog_dir_with
 

@@ -35,18 +35,18 @@ import pytest
 import sqlglot
 
 from connectors import connect
-from finlens import cli_marketing_views
-from finlens.errors import CatalogError, QueryError
+from finlens.cli import marketing as cli_marketing_views
+from finlens_common.errors import CatalogError, QueryError
 from semantic import load_catalog
-from semantic.channel_quality import (
+from semantic.analyses.channel_quality import (
     channel_members,
     channel_problems,
     channel_quality,
     load_channel_spec,
 )
-from semantic.compiler import compile_query
-from semantic.dialects import DIALECTS
-from semantic.members import member_list
+from semantic.compiler.compile import compile_query
+from semantic.compiler.dialects import DIALECTS
+from semantic.drill.members import member_list
 from tests.warehouse_fixtures import ENGINES, engine_warehouse, make_warehouse
 
 PV = "$AppViewScreen"
@@ -153,7 +153,7 @@ def test_channel_members_refuses_a_step_outside_the_funnel(catalog, spec):
 
 @pytest.mark.parametrize("dialect", DIALECTS)
 def test_sql_compiles_for_every_dialect(catalog, spec, dialect):
-    from semantic.channel_quality import channel_query
+    from semantic.analyses.channel_quality import channel_query
 
     sql = compile_query(catalog, channel_query(spec, where="platform = 'iOS'", **MARCH), dialect).sql
     assert len(sqlglot.parse(sql, read=dialect)) == 1
@@ -288,7 +288,7 @@ def test_page_table_equals_the_semantic_layer(catalog, spec, fixture_url, monkey
     from streamlit.testing.v1 import AppTest
 
     monkeypatch.setenv("FINLENS_WAREHOUSE", fixture_url)
-    at = AppTest.from_file(str(ROOT / "pages" / "channels.py"), default_timeout=120).run()
+    at = AppTest.from_file(str(ROOT / "finlens" / "pages" / "channels.py"), default_timeout=120).run()
     assert _problems(at) == [] and at.title[0].value == "Channel quality"
     with connect(fixture_url) as opened:
         expected = channel_quality(catalog, spec, opened, **PAGE_RANGE)
@@ -296,7 +296,7 @@ def test_page_table_equals_the_semantic_layer(catalog, spec, fixture_url, monkey
     table = at.dataframe[0].value
     assert list(table["Channel"]) == ["d", "e"]
     assert list(table["1. Channel visit"]) == ["2", "1"] and list(table["4. First investment"]) == ["0", "1"]
-    from semantic.formatting import format_value
+    from semantic.catalog.formatting import format_value
 
     assert list(table["Overall conversion"]) == [format_value(r.overall, "percent") for r in expected.rows] == ["0.0%", "100.0%"]
     assert list(table["Strategy"]) == [r.strategy.en for r in expected.rows]
@@ -310,7 +310,7 @@ def test_a_channel_opens_its_users_at_a_step(catalog, fixture_url, monkeypatch):
 
     monkeypatch.setenv("FINLENS_WAREHOUSE", fixture_url)
     at = AppTest.from_file(str(APP), default_timeout=120).run()
-    at.switch_page("pages/channels.py").run()
+    at.switch_page("finlens/pages/channels.py").run()
     assert _problems(at) == []
     pick = next(b for b in at.get("button_group") if b.key == "channels_pick")
     pick.set_value("e").run()

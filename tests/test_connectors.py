@@ -15,7 +15,7 @@ import pyarrow as pa
 import pytest
 
 from connectors import connect, redact
-from finlens.errors import WarehouseError
+from finlens_common.errors import WarehouseError
 
 
 def closed_port() -> int:

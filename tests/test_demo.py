@@ -14,7 +14,7 @@ import duckdb
 import pytest
 
 from connectors import connect
-from finlens.errors import IngestError
+from finlens_common.errors import IngestError
 from ingest import schema
 from ingest.demo import DEFAULT_DAYS, DEFAULT_END, DEFAULT_SEED, DEFAULT_USERS, DemoSummary, generate_demo
 

@@ -35,10 +35,10 @@ import pytest
 import sqlglot
 
 from connectors import connect
-from finlens import cli_marketing_views
-from finlens.errors import CatalogError, QueryError
-from semantic.dialects import DIALECTS
-from semantic.distributions import (
+from finlens.cli import marketing as cli_marketing_views
+from finlens_common.errors import CatalogError, QueryError
+from semantic.compiler.dialects import DIALECTS
+from semantic.analyses.distributions import (
     bucket_distribution,
     bucket_members,
     compile_distribution,
@@ -48,7 +48,7 @@ from semantic.distributions import (
     share_distribution,
     share_members,
 )
-from semantic.members import member_list
+from semantic.drill.members import member_list
 from tests.warehouse_fixtures import ENGINES, engine_warehouse, make_warehouse
 
 PV = "$AppViewScreen"
@@ -317,7 +317,7 @@ def test_page_buckets_equal_the_semantic_layer_and_open_members(catalog, specs, 
     from streamlit.testing.v1 import AppTest
 
     monkeypatch.setenv("FINLENS_WAREHOUSE", fixture_url)
-    at = AppTest.from_file(str(ROOT / "pages" / "distributions.py"), default_timeout=120).run()
+    at = AppTest.from_file(str(ROOT / "finlens" / "pages" / "distributions.py"), default_timeout=120).run()
     assert _problems(at) == [] and at.title[0].value == "Distributions"
     with connect(fixture_url) as opened:
         expected = bucket_distribution(catalog, specs, "events", opened, **PAGE_RANGE)
@@ -338,7 +338,7 @@ def test_page_errors_and_shares(catalog, specs, fixture_url, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
     monkeypatch.setenv("FINLENS_WAREHOUSE", fixture_url)
-    at = AppTest.from_file(str(ROOT / "pages" / "distributions.py"), default_timeout=120).run()
+    at = AppTest.from_file(str(ROOT / "finlens" / "pages" / "distributions.py"), default_timeout=120).run()
     at.selectbox(key="distribution").set_value("errors").run()
     assert _problems(at) == []
     with connect(fixture_url) as opened:

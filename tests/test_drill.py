@@ -9,10 +9,10 @@ from datetime import date
 import pytest
 
 from connectors import connect
-from finlens.errors import QueryError
+from finlens_common.errors import QueryError
 from semantic import Query
-from semantic.drill import Drill, bucket_range, users_behind
-from semantic.lookup import dimension_values, user_events
+from semantic.drill.users import Drill, bucket_range, users_behind
+from semantic.drill.lookup import dimension_values, user_events
 from tests.warehouse_fixtures import make_warehouse
 
 

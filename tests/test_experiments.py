@@ -32,12 +32,12 @@ from pathlib import Path
 
 import pytest
 
-from finlens.errors import CatalogError, QueryError
+from finlens_common.errors import CatalogError, QueryError
 from semantic import load_catalog
-from semantic.dialects import DIALECTS
-from semantic.experiment_run import compile_condition_experiment, experiment_members, run_experiment
-from semantic.experiments import load_experiments
-from semantic.members import member_ids
+from semantic.compiler.dialects import DIALECTS
+from semantic.analyses.experiment_run import compile_condition_experiment, experiment_members, run_experiment
+from semantic.analyses.experiments import load_experiments
+from semantic.drill.members import member_ids
 from tests.warehouse_fixtures import ENGINES, engine_warehouse
 
 CATALOG = load_catalog()

@@ -15,9 +15,9 @@ import sqlglot
 from sqlglot.errors import ErrorLevel
 
 from semantic import Query, compile_query
-from semantic.compiler import build_ast
-from semantic.dialects import DIALECTS
-from semantic.query import resolve
+from semantic.compiler.compile import build_ast
+from semantic.compiler.dialects import DIALECTS
+from semantic.compiler.query import resolve
 
 GOLDEN = Path(__file__).parent / "golden"
 MARCH = dict(start=date(2026, 3, 1), end=date(2026, 3, 31))

@@ -53,13 +53,14 @@ import sqlglot
 from sqlglot import exp
 
 from connectors import connect
-from finlens.errors import CatalogError, QueryError
-from semantic import dialects, load_catalog
-from semantic.intent import intent_problems, load_intent
-from semantic.loader import DEFAULT_ROOT
-from semantic.members import member_ids, member_list
-from semantic.results import normalise
-from semantic.sql_intent import (
+from finlens_common.errors import CatalogError, QueryError
+from semantic import load_catalog
+from semantic.compiler import dialects
+from semantic.analyses.intent import intent_problems, load_intent
+from finlens_common.settings import DEFAULT_METRICS_ROOT as DEFAULT_ROOT
+from semantic.drill.members import member_ids, member_list
+from semantic.compiler.results import normalise
+from semantic.analyses.intent_sql import (
     build_intent_scores,
     build_preferences,
     compile_intent_summary,
@@ -293,7 +294,7 @@ def test_the_position_test_is_exact(warehouse, n, top, within):
     """
     from fractions import Fraction
 
-    from semantic.sql_intent import _within
+    from semantic.analyses.intent_sql import _within
 
     position = exp.column("position")
     ranked = exp.select(exp.alias_(exp.Window(this=exp.RowNumber(), order=exp.Order(expressions=[exp.column("event_id")])), "position"))
@@ -426,7 +427,7 @@ def test_yaml_syntax_error_and_missing_file(cat, tmp_path):
 def run_cli(argv: list[str], capsys) -> tuple[int, str]:
     import argparse
 
-    from finlens import cli_intent
+    from finlens.cli import intent as cli_intent
 
     parser = argparse.ArgumentParser()
     cli_intent.add_parsers(parser.add_subparsers(dest="command"))

@@ -10,12 +10,12 @@ from streamlit.testing.v1 import AppTest
 
 from connectors import connect
 from semantic import load_catalog
-from semantic.intent import load_intent
-from semantic.sql_intent import intent_summary
+from semantic.analyses.intent import load_intent
+from semantic.analyses.intent_sql import intent_summary
 from tests.test_intent import AS_OF, EVENTS, TEST_YAML, write_root
 from tests.warehouse_fixtures import make_warehouse
 
-PAGE = Path(__file__).resolve().parent.parent / "pages" / "intent.py"
+PAGE = Path(__file__).resolve().parent.parent / "finlens" / "pages" / "intent.py"
 
 
 @pytest.fixture(scope="module")

@@ -64,12 +64,12 @@ import pytest
 import sqlglot
 
 from connectors import connect
-from finlens.errors import CatalogError, QueryError
-from semantic.dialects import DIALECTS
-from semantic.lifecycle import GROUPS, STAGES, lifecycle_problems, load_lifecycle
-from semantic.loader import load_catalog
-from semantic.members import member_ids, member_list
-from semantic.sql_lifecycle import (
+from finlens_common.errors import CatalogError, QueryError
+from semantic.compiler.dialects import DIALECTS
+from semantic.analyses.lifecycle import GROUPS, STAGES, lifecycle_problems, load_lifecycle
+from semantic.catalog.loader import load_catalog
+from semantic.drill.members import member_ids, member_list
+from semantic.analyses.lifecycle_sql import (
     build_lifecycle,
     build_rfm,
     compile_lifecycle_summary,

@@ -9,14 +9,14 @@ import json
 
 import pytest
 
-from finlens.errors import QueryError
+from finlens_common.errors import QueryError
 from tests.test_lifecycle import PROJECT, duckdb_url, root  # noqa: F401 - the fixtures, shared
 
 # --- command line -------------------------------------------------------------------------------------------
 
 
 def run_cli(argv, capsys, monkeypatch, root, url):
-    from finlens import cli_lifecycle
+    from finlens.cli import lifecycle as cli_lifecycle
 
     monkeypatch.setenv("FINLENS_METRICS", str(root))
     parser = argparse.ArgumentParser()
@@ -86,7 +86,7 @@ def test_the_page_shows_the_semantic_layer_numbers(monkeypatch, root, duckdb_url
 
     monkeypatch.setenv("FINLENS_WAREHOUSE", duckdb_url)
     monkeypatch.setenv("FINLENS_METRICS", str(root))
-    at = AppTest.from_file(str(PROJECT / "pages" / "lifecycle.py"), default_timeout=120)
+    at = AppTest.from_file(str(PROJECT / "finlens" / "pages" / "lifecycle.py"), default_timeout=120)
     at.query_params["as_of"] = "2026-03-31"
     at.run()
     assert [e.value for e in at.exception] + [e.value for e in at.error] == []
@@ -103,7 +103,7 @@ def test_the_page_shows_the_semantic_layer_numbers(monkeypatch, root, duckdb_url
     assert sorted(members["user_id"]) == ["O1", "R1", "W1"]
     assert at.get("download_button")
     # the stage labels come from the YAML, in the chosen language
-    zh = AppTest.from_file(str(PROJECT / "pages" / "lifecycle.py"), default_timeout=120)
+    zh = AppTest.from_file(str(PROJECT / "finlens" / "pages" / "lifecycle.py"), default_timeout=120)
     zh.query_params["as_of"] = "2026-03-31"
     zh.query_params["lang"] = ["zh"]
     zh.run()

@@ -8,10 +8,10 @@ from streamlit.testing.v1 import AppTest
 
 from connectors import connect
 from semantic import Query, run_query
-from semantic.experiment_run import run_experiment
-from semantic.experiments import load_experiments
-from semantic.formatting import format_value
-from semantic.segments import parse_segment_text, segment_count
+from semantic.analyses.experiment_run import run_experiment
+from semantic.analyses.experiments import load_experiments
+from semantic.catalog.formatting import format_value
+from semantic.analyses.segments import parse_segment_text, segment_count
 from tests.app_helpers import APP, DEMO_END, make_demo, problems
 
 LAST_30 = {"start": date(2026, 10, 2), "end": DEMO_END}
@@ -35,7 +35,7 @@ def users_shown(at: AppTest) -> str:
 def test_saved_segment_members_and_metric_inside_and_outside(app, demo_url, catalog):
     app.query_params["segment"] = "card_no_invest_30d"
     at = app.run()
-    at.switch_page("pages/segments.py").run()
+    at.switch_page("finlens/pages/segments.py").run()
     assert problems(at) == []
     with connect(demo_url) as warehouse:
         count = segment_count(catalog, "card_no_invest_30d", DEMO_END, warehouse)
@@ -55,7 +55,7 @@ def test_a_built_segment_from_a_copied_link(app, demo_url, catalog):
         "seg_kind_1": "did_not", "seg_event_1": "P2P_invest", "seg_filter_1": "is_success", "seg_days_1": "30",
     })
     at = app.run()
-    at.switch_page("pages/segments.py").run()
+    at.switch_page("finlens/pages/segments.py").run()
     assert problems(at) == []
     built = parse_segment_text(catalog, """
 all:
@@ -72,7 +72,7 @@ all:
 def test_experiments_page_shows_each_variant(app, demo_url, catalog):
     app.query_params["experiment"] = "push_reactivate_2026q4"
     at = app.run()
-    at.switch_page("pages/experiments.py").run()
+    at.switch_page("finlens/pages/experiments.py").run()
     assert problems(at) == []
     with connect(demo_url) as warehouse:
         result = run_experiment(catalog, load_experiments(catalog)["push_reactivate_2026q4"], warehouse)

@@ -26,11 +26,11 @@ from pathlib import Path
 
 import pytest
 
-from finlens.errors import CatalogError, QueryError
+from finlens_common.errors import CatalogError, QueryError
 from semantic import Query, compile_query, load_catalog, run_query
-from semantic.dialects import DIALECTS
-from semantic.members import member_ids, member_list
-from semantic.segments import compile_segment_count, parse_segment_text, segment_count, segment_members
+from semantic.compiler.dialects import DIALECTS
+from semantic.drill.members import member_ids, member_list
+from semantic.analyses.segments import compile_segment_count, parse_segment_text, segment_count, segment_members
 from tests.warehouse_fixtures import ENGINES, engine_warehouse
 
 AS_OF = date(2026, 3, 31)

@@ -8,7 +8,7 @@ import pytest
 
 from connectors import connect
 from finlens.cli import main
-from finlens.errors import CatalogError
+from finlens_common.errors import CatalogError
 from ingest.sensors_columns import BUSINESS_LINE_PREFIXES
 from ingest.tracking import load_plan
 from ingest.tracking_check import Violation, check_tracking
@@ -88,7 +88,7 @@ def test_data_quality_page_shows_violations(url, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
     monkeypatch.setenv("FINLENS_WAREHOUSE", url)
-    page = AppTest.from_file(str(Path(__file__).parent.parent / "pages" / "data_quality.py"), default_timeout=60).run()
+    page = AppTest.from_file(str(Path(__file__).parent.parent / "finlens" / "pages" / "data_quality.py"), default_timeout=60).run()
     assert not page.exception and not page.error
     frame = page.dataframe[0].value
     assert int(frame["count"].sum()) == 7

@@ -8,26 +8,27 @@ import pytest
 from connectors import connect
 from finlens import workspace
 from finlens.cli import main
+from finlens_common import settings
 
 
 @pytest.fixture()
 def default_file(tmp_path, monkeypatch):
     path = tmp_path / "data" / "finlens.duckdb"
-    monkeypatch.setattr(workspace, "DEFAULT_WAREHOUSE_FILE", path)
-    monkeypatch.delenv(workspace.ENV_VAR, raising=False)
+    monkeypatch.setattr(settings, "DEFAULT_WAREHOUSE_FILE", path)
+    monkeypatch.delenv(settings.WAREHOUSE_ENV, raising=False)
     return path
 
 
 def test_choice_order(default_file, monkeypatch):
-    assert workspace.resolve_warehouse_url() == f"duckdb:///{default_file.as_posix()}"
-    assert workspace.resolve_warehouse_url().startswith("duckdb:////")  # absolute path: four slashes
-    monkeypatch.setenv(workspace.ENV_VAR, "duckdb:///from_env.duckdb")
-    assert workspace.resolve_warehouse_url() == "duckdb:///from_env.duckdb"
-    assert workspace.resolve_warehouse_url("duckdb:///explicit.duckdb") == "duckdb:///explicit.duckdb"
+    assert settings.warehouse_url() == f"duckdb:///{default_file.as_posix()}"
+    assert settings.warehouse_url().startswith("duckdb:////")  # absolute path: four slashes
+    monkeypatch.setenv(settings.WAREHOUSE_ENV, "duckdb:///from_env.duckdb")
+    assert settings.warehouse_url() == "duckdb:///from_env.duckdb"
+    assert settings.warehouse_url("duckdb:///explicit.duckdb") == "duckdb:///explicit.duckdb"
 
 
 def test_default_is_filled_once_then_reused(default_file):
-    url = workspace.resolve_warehouse_url()
+    url = settings.warehouse_url()
     calls = []
     assert workspace.needs_demo(url)
     assert workspace.ensure_demo(url, progress=lambda done, total: calls.append((done, total)), users=300, days=14)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import semantic
-import semantic.loader
+import semantic.catalog.loader
 from connectors import connect
 from tests.security.hostile import Scene
 from tests.warehouse_fixtures import load
@@ -65,13 +65,13 @@ _CATALOGS: dict[str, semantic.Catalog] = {}
 def catalog_loaded_once(monkeypatch):
     """Every CLI call in these tests reads the same catalog folders; load each once (the CLI re-reads per call)."""
     cache = _CATALOGS
-    original = semantic.loader.load_catalog
+    original = semantic.catalog.loader.load_catalog
 
     def cached(root=None):
-        key = str(Path(root).resolve() if root is not None else semantic.loader.default_root().resolve())
+        key = str(Path(root).resolve() if root is not None else semantic.catalog.loader.default_root().resolve())
         if key not in cache:
             cache[key] = original(root)
         return cache[key]
 
     monkeypatch.setattr(semantic, "load_catalog", cached)
-    monkeypatch.setattr(semantic.loader, "load_catalog", cached)
+    monkeypatch.setattr(semantic.catalog.loader, "load_catalog", cached)

@@ -1,6 +1,6 @@
 """The app's URL parameters as an attack path: every drill parameter checked, unknown ones refused, nothing leaks.
 
-The whole corpus goes through :func:`finlens.app_drill.parse_target` (what every
+The whole corpus goes through :func:`finlens.app.drill.parse_target` (what every
 drill page reads its URL with); the real app then opens hostile links on the
 three engines through AppTest: one error line per refused parameter, no
 exception, the canary's secret nowhere on the page, the warehouse unchanged.
@@ -11,8 +11,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from connectors import connect
-from finlens.app_drill import parse_target
-from finlens.errors import QueryError
+from finlens.app.drill import parse_target
+from finlens_common.errors import QueryError
 from tests.app_helpers import APP
 from tests.security.conftest import ENGINES
 from tests.security.hostile import FILTERS, checksum
@@ -58,14 +58,14 @@ def test_each_drill_parameter_is_checked(catalog, params, message):
 
 def test_clicked_none_narrows_to_null_and_empty_text_to_empty(catalog):
     """A clicked "(none)" bar is the NULL value, not "no filter"; an empty value is the empty string."""
-    from semantic.filters import equals_where
+    from semantic.compiler.filters import equals_where
 
     target = parse_target(catalog, {"m": ["pv"], "sel": ["platform:∅", "channel:"]})
     assert equals_where(list(target.filters)) == "platform IS NULL AND channel = ''"
 
 
 def test_link_text_is_shown_as_typed(catalog):
-    from finlens.app_text import plain
+    from finlens.app.i18n import plain
 
     assert plain("[click](https://evil.example) *x* $\\frac12$") == "\\[click\\]\\(https\\://evil\\.example\\) \\*x\\* \\$\\\\frac12\\$"
 
@@ -79,21 +79,21 @@ def test_a_good_link_is_read_as_written(catalog):
 
 
 LINKS = [  # (page, parameters): each must show an error line and nothing else going wrong
-    ("pages/breakdown.py", {"m": "pv", "by": "platform", "where": FILTERS["cast_type_splice_reads_a_file"]}),
-    ("pages/users.py", {"m": "registrations", "where": FILTERS["subquery_reads_a_file"]}),
-    ("pages/users.py", {"m": "registrations", "sel": "user_id:u1"}),
-    ("pages/breakdown.py", {"m": "pv", "by": "platform", "sel": "nosuch:{canary}"}),
-    ("pages/explore.py", {"explore_metrics": "pv", "explore_where": FILTERS["cast_type_splice_stacks_a_copy"]}),
-    ("pages/explore.py", {"explore_metrics": "pv", "explore_where": FILTERS["many_nots"]}),
-    ("pages/sequence.py", {"user": "u1' OR 1=1 --" + "x" * 300}),
-    ("pages/overview.py", {"zzz": "{canary}"}),
-    ("pages/overview.py", {"f_platform": "{canary}"}),
-    ("pages/overview.py", {"range": "9999-12-31"}),
-    ("pages/overview.py", {"compare": "'; DROP TABLE users; --"}),
-    ("pages/explore.py", {"explore_metrics": "nosuch"}),
-    ("pages/funnel.py", {"funnel_by": "register_time"}),
-    ("pages/segments.py", {"segment": "__build__", "seg_kind_0": "did", "seg_filter_0": FILTERS["cast_type_splice_reads_a_file"]}),
-    ("pages/segments.py", {"segment": "__build__", "seg_kind_0": "user", "seg_attr_0": "{canary}"}),
+    ("finlens/pages/breakdown.py", {"m": "pv", "by": "platform", "where": FILTERS["cast_type_splice_reads_a_file"]}),
+    ("finlens/pages/users.py", {"m": "registrations", "where": FILTERS["subquery_reads_a_file"]}),
+    ("finlens/pages/users.py", {"m": "registrations", "sel": "user_id:u1"}),
+    ("finlens/pages/breakdown.py", {"m": "pv", "by": "platform", "sel": "nosuch:{canary}"}),
+    ("finlens/pages/explore.py", {"explore_metrics": "pv", "explore_where": FILTERS["cast_type_splice_stacks_a_copy"]}),
+    ("finlens/pages/explore.py", {"explore_metrics": "pv", "explore_where": FILTERS["many_nots"]}),
+    ("finlens/pages/sequence.py", {"user": "u1' OR 1=1 --" + "x" * 300}),
+    ("finlens/pages/overview.py", {"zzz": "{canary}"}),
+    ("finlens/pages/overview.py", {"f_platform": "{canary}"}),
+    ("finlens/pages/overview.py", {"range": "9999-12-31"}),
+    ("finlens/pages/overview.py", {"compare": "'; DROP TABLE users; --"}),
+    ("finlens/pages/explore.py", {"explore_metrics": "nosuch"}),
+    ("finlens/pages/funnel.py", {"funnel_by": "register_time"}),
+    ("finlens/pages/segments.py", {"segment": "__build__", "seg_kind_0": "did", "seg_filter_0": FILTERS["cast_type_splice_reads_a_file"]}),
+    ("finlens/pages/segments.py", {"segment": "__build__", "seg_kind_0": "user", "seg_attr_0": "{canary}"}),
 ]
 
 
@@ -112,7 +112,7 @@ def test_hostile_links_open_cleanly_on_every_engine(engine_urls, scene, monkeypa
         at = AppTest.from_file(str(APP), default_timeout=120)
         at.query_params.update({key: scene.fill(value) for key, value in params.items()})
         at.run()
-        if page != "pages/overview.py":
+        if page != "finlens/pages/overview.py":
             at.switch_page(page).run()
         assert not at.exception, (page, params, [e.value for e in at.exception])
         assert at.error, (page, params)

@@ -26,7 +26,7 @@ def test_hostile_links_in_chromium(engine_urls, scene, tmp_path, engine):
         before = checksum(warehouse)
     with running_app(url, tmp_path / "streamlit.log") as base, browser_tab() as page:
         for index, (path, params) in enumerate(LINKS):
-            name = path.removeprefix("pages/").removesuffix(".py")
+            name = path.removeprefix("finlens/pages/").removesuffix(".py")
             name = "" if name == "overview" else name
             page.goto(f"{base}/{name}?{urlencode({k: scene.fill(v) for k, v in params.items()})}")
             settle(page)

@@ -14,9 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlglot import exp
 
-from semantic.dialects import DIALECTS
-from semantic.expression_guard import is_denied, parse_user_filter
-from semantic.expressions import SnippetError
+from semantic.compiler.dialects import DIALECTS
+from semantic.catalog.expression_guard import is_denied, parse_user_filter
+from semantic.catalog.expressions import SnippetError
 
 NAMES = ("platform", "channel", "app_version", "business_line")
 FORBIDDEN = tuple(getattr(exp, name) for name in (

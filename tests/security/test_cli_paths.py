@@ -12,7 +12,7 @@ import pytest
 
 from connectors import connect
 from finlens.cli import main
-from semantic.dialects import DIALECTS
+from semantic.compiler.dialects import DIALECTS
 from tests.security.conftest import ENGINES
 from tests.security.hostile import FILTERS, checksum, one_line_error
 

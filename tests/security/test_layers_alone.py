@@ -9,10 +9,10 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-import semantic.expression_guard as guard
+import semantic.catalog.expression_guard as guard
 from connectors import connect
 from connectors.clickhouse_common import check_single_statement
-from finlens.errors import QueryError, WarehouseError
+from finlens_common.errors import QueryError, WarehouseError
 from semantic import Query, compile_query, load_catalog, run_query
 from tests.security.conftest import ENGINES
 from tests.security.hostile import FILTERS, checksum, table_names

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from finlens.cli import main
-from finlens.errors import CatalogError
-from semantic.loader import load_catalog
+from finlens_common.errors import CatalogError
+from semantic.catalog.loader import load_catalog
 from tests.security.hostile import FILTERS
 
 SHIPPED = Path(__file__).resolve().parents[2] / "metrics"

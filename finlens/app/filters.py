@@ -1,0 +1,121 @@
+"""The sidebar every page shares: dates, comparison, business line, channel, platform, version, language.
+
+Every widget is bound to a URL query parameter (``bind="query-params"``), so a
+copied link reproduces the view. Pages read the choices through
+:func:`current` and turn them into queries with :meth:`Filters.query`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+
+import streamlit as st
+
+from finlens.app import state as app_state
+from finlens.app.params import check_choices, check_days
+from finlens.app.i18n import t
+from semantic import Query
+from semantic.compiler.filters import equals_where
+
+DEFAULT_DAYS = 30
+COMPARISONS = ("previous", "year")
+FILTER_DIMENSIONS = ("business_line", "channel", "platform", "app_version")
+STATE_KEY = "finlens_filters"
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The sidebar's choices."""
+
+    start: date
+    end: date
+    compare: str
+    language: str
+    values: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def where(self, extra: str | None = None) -> str | None:
+        """The chosen dimension values (and ``extra``) as a ``--where`` expression."""
+        return equals_where([(name, list(chosen)) for name, chosen in self.values], extra)
+
+    def query(self, metrics: tuple[str, ...], *, extra_where: str | None = None, compare: bool = False, **options) -> Query:
+        """A query over the chosen range (or the comparison range) under the chosen filters."""
+        start, end = self.comparison() if compare else (self.start, self.end)
+        return Query(metrics=metrics, start=start, end=end, where=self.where(extra_where), **options)
+
+    def comparison(self) -> tuple[date, date]:
+        """The previous period of the same length, or the same dates a year earlier."""
+        if self.compare == "year":
+            return _year_before(self.start), _year_before(self.end)
+        length = (self.end - self.start).days + 1
+        return self.start - timedelta(days=length), self.start - timedelta(days=1)
+
+
+def _year_before(day: date) -> date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28)
+
+
+def language() -> str:
+    """``zh`` or ``en``: the sidebar's switch, else the URL's ``lang`` (before the switch has rendered), else English."""
+    value = st.session_state.get("lang") or st.query_params.get("lang")
+    return value if value in ("zh", "en") else "en"
+
+
+def sidebar(span: tuple[date, date]) -> Filters:
+    """Render the shared sidebar and remember its choices for the pages of this run."""
+    first, last = span
+    default = (max(first, last - timedelta(days=DEFAULT_DAYS - 1)), last)
+    with st.sidebar:
+        # bound widgets keep the option's displayed text in the URL, so options are the codes themselves
+        check_choices("lang", ("en", "zh"))
+        lang = st.segmented_control("Language / 语言", ["en", "zh"], default="en", key="lang", bind="query-params") or "en"
+        check_days("range", first - timedelta(days=400), last)
+        chosen = st.date_input(t("date_range", lang), value=default, min_value=first - timedelta(days=400), max_value=last,
+                               key="range", bind="query-params")
+        start, end = _range(chosen, default)
+        check_choices("compare", COMPARISONS)
+        compare = st.selectbox(t("compare", lang), COMPARISONS, key="compare", bind="query-params",
+                               help=" · ".join(f"{c}: {t(f'compare_{c}', lang)}" for c in COMPARISONS)) or "previous"
+        dims = app_state.catalog().dimensions
+        values = []
+        for name in FILTER_DIMENSIONS:
+            options = _options(name, start, end)
+            check_choices(f"f_{name}", options)
+            picked = st.multiselect(dims[name].label.get(lang), options, key=f"f_{name}", bind="query-params")
+            if picked:
+                values.append((name, tuple(picked)))
+    filters = Filters(start=start, end=end, compare=compare, language=lang, values=tuple(values))
+    st.session_state[STATE_KEY] = filters
+    return filters
+
+
+def _range(chosen: object, default: tuple[date, date]) -> tuple[date, date]:
+    if isinstance(chosen, (list, tuple)) and len(chosen) == 2 and all(isinstance(d, date) for d in chosen):
+        return chosen[0], chosen[1]
+    if isinstance(chosen, (list, tuple)) and len(chosen) == 1 and isinstance(chosen[0], date):
+        return chosen[0], chosen[0]  # the second click has not happened yet
+    return default
+
+
+def _options(name: str, start: date, end: date) -> list[str]:
+    """The dimension's values in the range; its declared values when the lookup fails."""
+    try:
+        return [str(v) for v in app_state.values(name, start, end)]
+    except Exception:  # noqa: BLE001 - a filter widget must not take the page down
+        declared = app_state.catalog().dimensions[name].values
+        return list(declared or ())
+
+
+def current() -> Filters:
+    """The sidebar's choices of this run (a 30-day default before the sidebar has run)."""
+    filters = st.session_state.get(STATE_KEY)
+    if isinstance(filters, Filters):
+        return filters
+    span = app_state.span() or (date.today(), date.today())
+    return Filters(start=max(span[0], span[1] - timedelta(days=DEFAULT_DAYS - 1)), end=span[1], compare="previous", language="en")
+
+
+def with_range(filters: Filters, start: date, end: date) -> Filters:
+    return replace(filters, start=start, end=end)

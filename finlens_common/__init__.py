@@ -1,0 +1,1 @@
+"""What every layer shares and nothing of the project's own: the error hierarchy and the settings."""

@@ -1,0 +1,263 @@
+"""Read ``metrics/models/*.yml`` and ``metrics/catalog/*.yml`` into a validated :class:`Catalog`.
+
+Every problem in every file is collected and raised together as one
+:class:`~finlens_common.errors.CatalogError` whose lines read ``file:line: message``.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from finlens_common import settings
+from finlens_common.errors import CatalogError
+from semantic.catalog.expression_guard import is_denied
+from semantic.catalog.fields import Fields, Problems
+from semantic.catalog.metric_parsers import parse_metric
+from semantic.catalog.segment_parser import SegmentScope, parse_segment
+from semantic.catalog.segment_specs import EVENTS_MODEL, USERS_MODEL, Segment, SegmentCycle, expand
+from semantic.catalog.specs import DIMENSION_TYPES, Catalog, Dimension, Join, Model, SessionSettings, Source
+from semantic.catalog.validate import validate_catalog
+from semantic.catalog.yaml_lines import LineList, LineMap, YamlProblem, load_yaml, read_yaml_text
+
+SETTINGS_FILE = "settings.yml"
+_FUNCTION_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+MODEL_KEYS = ("model", "table", "label", "description", "entity", "primary_key", "time_column", "event_column", "columns", "joins", "sessions", "dimensions")
+DIMENSION_KEYS = ("name", "expr", "type", "label", "description", "values")
+
+
+def default_root() -> Path:
+    """The catalog folder: ``FINLENS_METRICS`` if set, else the project's ``metrics/``."""
+    return settings.metrics_root()
+
+
+def load_catalog(root: str | Path | None = None) -> Catalog:
+    """Load and validate the catalog under ``root`` (default: :func:`default_root`).
+
+    Raises:
+        CatalogError: listing every problem found, each as ``file:line: message``.
+    """
+    root = Path(root) if root is not None else default_root()
+    problems = Problems()
+    if not root.is_dir():
+        problems.add(str(root), 0, "catalog folder not found (expected models/ and catalog/ inside)")
+        raise CatalogError(problems.items)
+    problems.extra_functions = _allowed_functions(root, problems)
+    model_docs = read_yaml_folder(root / "models", root, problems)
+    metric_docs = read_yaml_folder(root / "catalog", root, problems)
+    if not model_docs and not any(p.file.startswith("models") for p in problems.items):
+        problems.add(str(root / "models"), 0, "no model files found")
+
+    models: dict[str, Model] = {}
+    dimensions: dict[str, Dimension] = {}
+    for file, doc in model_docs:
+        _parse_model_file(file, doc, problems, models, dimensions)
+    metrics = {}
+    seen_at: dict[str, str] = {}
+    for file, doc in metric_docs:
+        fields = Fields(doc, file, problems, "metrics file", ("metrics",))
+        items = fields.list_at("metrics")
+        for item, line in zip(items or [], (items.item_lines if items else [])):
+            if not isinstance(item, LineMap):
+                problems.add(file, line, "each entry under 'metrics' must be a mapping")
+                continue
+            metric = parse_metric(item, file, problems, models)
+            if metric is None:
+                continue
+            if metric.name in metrics or metric.name in seen_at:
+                problems.add(file, item.line, f"duplicate metric name {metric.name!r} (first defined at {seen_at.get(metric.name)})")
+                continue
+            seen_at[metric.name] = str(metric.source)
+            metrics[metric.name] = metric
+    validate_catalog(models, dimensions, metrics, problems)
+    segments = _parse_segments(read_yaml_folder(root / "segments", root, problems), models, dimensions, problems)
+    if problems.items:
+        raise CatalogError(problems.items)
+    return Catalog(models=models, dimensions=dimensions, metrics=metrics, root=str(root), segments=segments,
+                   allowed_functions=problems.extra_functions)
+
+
+def _allowed_functions(root: Path, problems: Problems) -> frozenset[str]:
+    """``settings.yml``'s ``expressions: {allow_functions: [...]}``: more functions YAML snippets may call.
+
+    Each must be a plain function name and not on the built-in deny-list, which always wins.
+    """
+    path = root / SETTINGS_FILE
+    if not path.is_file():
+        return frozenset()
+    file = display_path(path, root)
+    doc = read_yaml_file(path, file, problems)
+    if doc is None:
+        return frozenset()
+    expressions = Fields(doc, file, problems, "settings", ("expressions",)).mapping_at("expressions", required=False)
+    if expressions is None:
+        return frozenset()
+    items = Fields(expressions, file, problems, "settings expressions", ("allow_functions",)).list_at("allow_functions", required=False)
+    allowed = set()
+    for item, line in zip(items or [], items.item_lines if items else []):
+        name = str(item).lower() if isinstance(item, str) else ""
+        if not _FUNCTION_NAME.match(name):
+            problems.add(file, line, f"settings: allow_functions: {str(item)[:40]!r} is not a function name")
+        elif is_denied(name):
+            problems.add(file, line, f"settings: allow_functions: {name!r} is on the built-in deny-list "
+                                     "(files, network, settings, environment, system tables) and cannot be allowed")
+        else:
+            allowed.add(name)
+    return frozenset(allowed)
+
+
+def _parse_segments(docs: list[tuple[str, LineMap]], models: dict[str, Model], dimensions: dict[str, Dimension],
+                    problems: Problems) -> dict[str, Segment]:
+    """``metrics/segments/*.yml``: each file holds ``segments: [...]`` (optional folder)."""
+    segments: dict[str, Segment] = {}
+    if not docs:
+        return segments
+    if USERS_MODEL not in models or EVENTS_MODEL not in models:
+        problems.add(docs[0][0], 1, f"segments need the models {USERS_MODEL!r} and {EVENTS_MODEL!r}")
+        return segments
+    scope = SegmentScope(models[USERS_MODEL], models[EVENTS_MODEL], dimensions)
+    for file, doc in docs:
+        items = Fields(doc, file, problems, "segments file", ("segments",)).list_at("segments")
+        for item, line in zip(items or [], (items.item_lines if items else [])):
+            segment = parse_segment(item, file, problems, scope) if isinstance(item, LineMap) else None
+            if not isinstance(item, LineMap):
+                problems.add(file, line, "each entry under 'segments' must be a mapping")
+            if segment is None:
+                continue
+            if segment.name in segments:
+                problems.add(file, item.line, f"duplicate segment name {segment.name!r} (first defined at {segments[segment.name].source})")
+                continue
+            segments[segment.name] = segment
+    for segment in segments.values():
+        try:
+            expand(segment.condition, segments, (segment.name,))
+        except SegmentCycle as err:
+            problems.add(segment.source.file, segment.source.line, f"segment {segment.name!r}: {err}")
+    return segments
+
+
+def display_path(path: Path, root: Path) -> str:
+    """The path as shown in messages: relative to the working directory when it can be."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def read_yaml_folder(folder: Path, root: Path, problems: Problems) -> list[tuple[str, LineMap]]:
+    docs: list[tuple[str, LineMap]] = []
+    if not folder.is_dir():
+        return docs
+    for path in sorted([*folder.glob("*.yml"), *folder.glob("*.yaml")]):
+        file = display_path(path, root)
+        doc = read_yaml_file(path, file, problems)
+        if doc is not None:
+            docs.append((file, doc))
+    return docs
+
+
+def read_yaml_file(path: Path, file: str, problems: Problems) -> LineMap | None:
+    """One YAML file holding a mapping, with line numbers; None after reporting why it cannot be used."""
+    try:
+        doc = load_yaml(read_yaml_text(path))
+    except YamlProblem as err:
+        problems.add(file, err.line, err.message)
+        return None
+    if not isinstance(doc, LineMap):
+        problems.add(file, 1, "the file must hold a YAML mapping at the top level")
+        return None
+    return doc
+
+
+def _parse_model_file(file: str, doc: LineMap, problems: Problems, models: dict[str, Model], dimensions: dict[str, Dimension]) -> None:
+    fields = Fields(doc, file, problems, "model", MODEL_KEYS)
+    name = fields.name("model")
+    if name is None:
+        return
+    what = f"model {name!r}"
+    fields.what = what
+    if name in models:
+        fields.error("model", f"duplicate model name {name!r} (first defined at {models[name].source})")
+        return
+    columns_map = fields.mapping_at("columns")
+    columns = {str(k): str(v) for k, v in (columns_map or {}).items()}
+    entity = fields.string("entity")
+    primary_key = fields.string("primary_key", required=False, default=entity)
+    time_column = fields.string("time_column", required=False)
+    event_column = fields.string("event_column", required=False, default="event" if "event" in columns else None)
+    for key, value in (("entity", entity), ("primary_key", primary_key), ("time_column", time_column), ("event_column", event_column)):
+        if value is not None and columns and value not in columns:
+            fields.error(key, f"{what}: {key} {value!r} is not among the model's columns")
+    joins = _parse_joins(fields, file, problems, what, columns)
+    sessions = _parse_sessions(fields, file, problems, what, columns)
+    model = Model(
+        name=name, table=fields.string("table") or name, entity=entity or "", primary_key=primary_key or "",
+        time_column=time_column, event_column=event_column, columns=columns, joins=joins, sessions=sessions,
+        label=fields.label(), source=Source(file, doc.line),
+    )
+    models[name] = model
+    items = fields.list_at("dimensions", required=False) or LineList()
+    for item, line in zip(items, getattr(items, "item_lines", [])):
+        if not isinstance(item, LineMap):
+            problems.add(file, line, f"{what}: each dimension must be a mapping")
+            continue
+        dimension = _parse_dimension(item, file, problems, model)
+        if dimension is None:
+            continue
+        if dimension.name in dimensions:
+            problems.add(file, item.line, f"duplicate dimension name {dimension.name!r} (first defined at {dimensions[dimension.name].source})")
+            continue
+        dimensions[dimension.name] = dimension
+
+
+def _parse_joins(fields: Fields, file: str, problems: Problems, what: str, columns: dict[str, str]) -> tuple[Join, ...]:
+    joins = []
+    items = fields.list_at("joins", required=False) or LineList()
+    for item, line in zip(items, getattr(items, "item_lines", [])):
+        if not isinstance(item, LineMap):
+            problems.add(file, line, f"{what}: each join must be a mapping")
+            continue
+        join_fields = Fields(item, file, problems, f"{what} join", ("model", "foreign_key", "primary_key", "relationship"))
+        target = join_fields.string("model")
+        foreign_key = join_fields.string("foreign_key")
+        relationship = join_fields.choice("relationship", ("many_to_one",), default="many_to_one")
+        if foreign_key and columns and foreign_key not in columns:
+            join_fields.error("foreign_key", f"{what} join: foreign_key {foreign_key!r} is not among the model's columns")
+        if target and foreign_key and relationship:
+            joins.append(Join(model=target, foreign_key=foreign_key, primary_key=join_fields.string("primary_key", required=False) or ""))
+    return tuple(joins)
+
+
+def _parse_sessions(fields: Fields, file: str, problems: Problems, what: str, columns: dict[str, str]) -> SessionSettings | None:
+    mapping = fields.mapping_at("sessions", required=False)
+    if mapping is None:
+        return None
+    session_fields = Fields(mapping, file, problems, f"{what} sessions", ("gap", "page_view", "click"))
+    gap = session_fields.duration("gap", default="30m")
+    page_view = session_fields.snippet("page_view", columns, required=True)
+    click = session_fields.snippet("click", columns, required=True)
+    if gap is None or page_view is None or click is None:
+        return None
+    return SessionSettings(gap_seconds=gap, page_view=page_view, click=click)
+
+
+def _parse_dimension(item: LineMap, file: str, problems: Problems, model: Model) -> Dimension | None:
+    fields = Fields(item, file, problems, "dimension", DIMENSION_KEYS)
+    name = fields.name()
+    if name is None:
+        return None
+    fields.what = f"dimension {name!r}"
+    expr = fields.snippet("expr", model.columns, required=True)
+    dim_type = fields.choice("type", DIMENSION_TYPES, default="string")
+    values = fields.raw("values")
+    if values is not None and not isinstance(values, LineList):
+        fields.error("values", f"dimension {name!r}: 'values' must be a list")
+        values = None
+    label = fields.label()
+    if expr is None:
+        return None
+    return Dimension(
+        name=name, model=model.name, expr=expr, type=dim_type or "string", label=label,
+        description=fields.string("description", required=False, default="") or "",
+        values=tuple(str(v) for v in values) if values is not None else None,
+        source=Source(file, item.line),
+    )

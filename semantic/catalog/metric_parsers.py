@@ -1,0 +1,156 @@
+"""One parser per metric type: YAML mapping in, typed metric spec out (or problems noted)."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlglot import exp
+
+from semantic.catalog.fields import Fields, Problems
+from semantic.catalog.specs import (
+    AGGREGATIONS, BUSINESS_LINES, FORMATS, RETENTION_PERIODS, SESSION_MEASURES,
+    AggregateMetric, DerivedMetric, EventMatch, FirstSeenMetric, FunnelMetric, FunnelStep, Label,
+    Metric, Model, RatioMetric, RetentionMetric, SessionMetric, Source,
+)
+from semantic.catalog.yaml_lines import LineMap
+
+COMMON_KEYS = ("name", "type", "model", "label", "description", "format", "business_line")
+METRIC_TYPES = (*AGGREGATIONS, "ratio", "derived", "session", "first_seen", "funnel", "retention")
+TYPE_KEYS: dict[str, tuple[str, ...]] = {
+    **{agg: ("expr", "filter") for agg in AGGREGATIONS},
+    "ratio": ("numerator", "denominator"),
+    "derived": ("expr",),
+    "session": ("measure",),
+    "first_seen": (),
+    "funnel": ("steps", "window"),
+    "retention": ("cohort", "return", "period", "periods"),
+}
+DEFAULT_MODEL = "events"
+
+
+def parse_metric(item: LineMap, file: str, problems: Problems, models: dict[str, Model]) -> Metric | None:
+    """Parse one metric mapping; returns None (with problems noted) when it cannot be built."""
+    metric_type = str(item.get("type", "")).lower()
+    allowed = COMMON_KEYS + TYPE_KEYS.get(metric_type, ())
+    fields = Fields(item, file, problems, "metric", allowed)
+    name = fields.name()
+    fields.what = f"metric {name!r}" if name else "metric"
+    metric_type = fields.choice("type", METRIC_TYPES)
+    model_name = fields.string("model", required=False, default=DEFAULT_MODEL) or DEFAULT_MODEL
+    model = models.get(model_name)
+    if model is None:
+        fields.error("model" if fields.has("model") else None, f"{fields.what}: unknown model {model_name!r}; known: {', '.join(sorted(models))}")
+    elif model.time_column is None:
+        fields.error("model", f"{fields.what}: model {model_name!r} has no time_column, so it cannot be queried by date")
+    common: dict[str, Any] = dict(
+        name=name or "", model=model_name, label=fields.label(),
+        description=fields.string("description", required=False, default="") or "",
+        format=fields.choice("format", FORMATS, default="number") or "number",
+        business_line=fields.choice("business_line", BUSINESS_LINES) or "platform",
+        source=Source(file, item.line),
+    )
+    if name is None or metric_type is None or model is None:
+        return None
+    if metric_type in ("funnel", "retention") and model.event_column is None:
+        fields.error("type", f"{fields.what}: model {model_name!r} declares no event_column for {metric_type} steps")
+        return None
+    parser = _PARSERS["aggregate" if metric_type in AGGREGATIONS else metric_type]
+    return parser(fields, metric_type, model, common)
+
+
+def _row_snippet(fields: Fields, key: str, model: Model, *, required: bool = False, mapping_fields: Fields | None = None) -> exp.Expression | None:
+    return (mapping_fields or fields).snippet(key, model.columns, required=required)
+
+
+def _aggregate(fields: Fields, metric_type: str, model: Model, common: dict[str, Any]) -> Metric | None:
+    required = metric_type not in ("count", "count_distinct")
+    expr = _row_snippet(fields, "expr", model, required=required)
+    if metric_type == "count_distinct" and expr is None and not fields.has("expr"):
+        expr = exp.column(model.entity)
+    filter_ = _row_snippet(fields, "filter", model)
+    if required and expr is None:
+        return None
+    return AggregateMetric(**common, aggregation=metric_type, expr=expr, filter=filter_)
+
+
+def _ratio(fields: Fields, metric_type: str, model: Model, common: dict[str, Any]) -> Metric | None:
+    numerator, denominator = fields.string("numerator"), fields.string("denominator")
+    if numerator is None or denominator is None:
+        return None
+    return RatioMetric(**common, numerator=numerator, denominator=denominator)
+
+
+def _derived(fields: Fields, metric_type: str, model: Model, common: dict[str, Any]) -> Metric | None:
+    expr = fields.snippet("expr", None, required=True)
+    if expr is None:
+        return None
+    references = tuple(dict.fromkeys(col.name for col in expr.find_all(exp.Column)))
+    if not references:
+        fields.error("expr", f"{fields.what}: expr must refer to at least one metric by name")
+        return None
+    return DerivedMetric(**common, expr=expr, references=references)
+
+
+def _session(fields: Fields, metric_type: str, model: Model, common: dict[str, Any]) -> Metric | None:
+    measure = fields.choice("measure", SESSION_MEASURES)
+    if model.sessions is None:
+        fields.error("type", f"{fields.what}: model {model.name!r} declares no 'sessions' settings")
+        return None
+    return SessionMetric(**common, measure=measure) if measure else None
+
+
+def _first_seen(fields: Fields, metric_type: str, model: Model, common: dict[str, Any]) -> Metric | None:
+    return FirstSeenMetric(**common)
+
+
+def _event_match(fields: Fields, key: str, model: Model) -> EventMatch | None:
+    mapping = fields.mapping_at(key)
+    if mapping is None:
+        return None
+    match_fields = Fields(mapping, fields.file, fields.problems, f"{fields.what} {key}", ("event", "filter"))
+    events = match_fields.event_names("event")
+    filter_ = _row_snippet(fields, "filter", model, mapping_fields=match_fields)
+    return EventMatch(events=events, filter=filter_) if events else None
+
+
+def _funnel(fields: Fields, metric_type: str, model: Model, common: dict[str, Any]) -> Metric | None:
+    window = fields.duration("window")
+    items = fields.list_at("steps")
+    steps: list[FunnelStep] = []
+    for position, (item, line) in enumerate(zip(items or [], getattr(items, "item_lines", [])), start=1):
+        if not isinstance(item, LineMap):
+            fields.problems.add(fields.file, line, f"{fields.what}: step {position} must be a mapping with an 'event'")
+            continue
+        step_fields = Fields(item, fields.file, fields.problems, f"{fields.what} step {position}", ("name", "event", "filter", "label"))
+        events = step_fields.event_names("event")
+        filter_ = _row_snippet(fields, "filter", model, mapping_fields=step_fields)
+        if events is None:
+            continue
+        step_name = step_fields.string("name", required=False, default=events[0]) or events[0]
+        label = step_fields.label() if step_fields.has("label") else Label(zh=step_name, en=step_name)
+        steps.append(FunnelStep(name=step_name, events=events, filter=filter_, label=label))
+    if items is not None and len(items) < 2:
+        fields.error("steps", f"{fields.what}: a funnel needs at least 2 steps, found {len(items)}")
+        return None
+    if window is None or items is None or len(steps) != len(items):
+        return None
+    return FunnelMetric(**common, steps=tuple(steps), window_seconds=window)
+
+
+def _retention(fields: Fields, metric_type: str, model: Model, common: dict[str, Any]) -> Metric | None:
+    cohort = _event_match(fields, "cohort", model)
+    returning = _event_match(fields, "return", model)
+    period = fields.choice("period", RETENTION_PERIODS, default="day")
+    periods = fields.integer("periods", default=30)
+    if periods is not None and periods > 366:
+        fields.error("periods", f"{fields.what}: periods must be at most 366, not {periods}")
+        return None
+    if cohort is None or returning is None or period is None or periods is None:
+        return None
+    return RetentionMetric(**common, cohort=cohort, returning=returning, period=period, periods=periods)
+
+
+_PARSERS: dict[str, Callable[[Fields, str, Model, dict[str, Any]], Metric | None]] = {
+    "aggregate": _aggregate, "ratio": _ratio, "derived": _derived, "session": _session,
+    "first_seen": _first_seen, "funnel": _funnel, "retention": _retention,
+}

@@ -1,0 +1,212 @@
+"""Typed, validated catalog specs: what the YAML in ``metrics/`` means.
+
+The loader turns YAML into these frozen dataclasses once; everything after
+(planning, SQL generation, the app) reads specs, never raw YAML. SQL snippets
+are kept as parsed sqlglot expressions over *unqualified* column names of
+their model; the compiler qualifies them when it builds a query.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+from sqlglot import exp
+
+if TYPE_CHECKING:
+    from semantic.catalog.segment_specs import Segment
+
+BUSINESS_LINES = ("platform", "life", "forex", "p2p", "stock")
+FORMATS = ("number", "percent", "cny", "duration")
+GRAINS = ("hour", "day", "week", "month", "quarter", "year")
+DIMENSION_TYPES = ("string", "number", "boolean", "time")
+AGGREGATIONS = ("count", "count_distinct", "sum", "avg", "min", "max")
+SESSION_MEASURES = ("sessions", "avg_duration", "avg_depth", "bounce_rate")
+RETENTION_PERIODS = ("day", "week", "month")
+
+
+@dataclass(frozen=True)
+class Label:
+    """A name shown to people, in Chinese and English."""
+
+    zh: str
+    en: str
+
+    def get(self, language: str) -> str:
+        return self.zh if language == "zh" else self.en
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a spec was declared, for messages."""
+
+    file: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """A named SQL expression over one model's columns, usable in group-by and filters."""
+
+    name: str
+    model: str
+    expr: exp.Expression
+    type: str
+    label: Label
+    description: str
+    values: tuple[str, ...] | None
+    source: Source
+
+
+@dataclass(frozen=True)
+class Join:
+    """A many-to-one join: every row of the joining model matches at most one row of ``model``."""
+
+    model: str
+    foreign_key: str
+    primary_key: str
+
+
+@dataclass(frozen=True)
+class SessionSettings:
+    """How a model's events form sessions and which of them count as page views and clicks."""
+
+    gap_seconds: int
+    page_view: exp.Expression
+    click: exp.Expression
+
+
+@dataclass(frozen=True)
+class Model:
+    """A warehouse table with its entity, time column, columns, joins and dimensions."""
+
+    name: str
+    table: str
+    entity: str
+    primary_key: str
+    time_column: str | None
+    event_column: str | None
+    columns: dict[str, str]
+    joins: tuple[Join, ...]
+    sessions: SessionSettings | None
+    label: Label
+    source: Source
+
+
+@dataclass(frozen=True)
+class MetricBase:
+    """What every metric has, whatever its type."""
+
+    name: str
+    model: str
+    label: Label
+    description: str
+    format: str
+    business_line: str
+    source: Source
+
+
+@dataclass(frozen=True)
+class AggregateMetric(MetricBase):
+    """count, count_distinct, sum, avg, min or max of ``expr`` over rows matching ``filter``."""
+
+    aggregation: str
+    expr: exp.Expression | None
+    filter: exp.Expression | None
+    type: Literal["aggregate"] = "aggregate"
+
+
+@dataclass(frozen=True)
+class RatioMetric(MetricBase):
+    """numerator / denominator, two other metrics of the same query; NULL when the denominator is 0."""
+
+    numerator: str
+    denominator: str
+    type: Literal["ratio"] = "ratio"
+
+
+@dataclass(frozen=True)
+class DerivedMetric(MetricBase):
+    """Arithmetic over other metrics by name (``deposit_amount - withdraw_amount``)."""
+
+    expr: exp.Expression
+    references: tuple[str, ...]
+    type: Literal["derived"] = "derived"
+
+
+@dataclass(frozen=True)
+class SessionMetric(MetricBase):
+    """A measure of sessions built from the selected events (see ``semantic/README.md``)."""
+
+    measure: str
+    type: Literal["session"] = "session"
+
+
+@dataclass(frozen=True)
+class FirstSeenMetric(MetricBase):
+    """Entities whose first event ever falls in the range, under that first event's dimensions."""
+
+    type: Literal["first_seen"] = "first_seen"
+
+
+@dataclass(frozen=True)
+class FunnelStep:
+    """One funnel step: one or more event names (any of them), an optional filter and a label."""
+
+    name: str
+    events: tuple[str, ...]
+    filter: exp.Expression | None
+    label: Label
+
+
+@dataclass(frozen=True)
+class FunnelMetric(MetricBase):
+    """Ordered steps completed within ``window_seconds`` of the first (ClickHouse windowFunnel semantics)."""
+
+    steps: tuple[FunnelStep, ...]
+    window_seconds: int
+    type: Literal["funnel"] = "funnel"
+
+
+@dataclass(frozen=True)
+class EventMatch:
+    """One or more event names (any of them) with an optional filter, as used by retention."""
+
+    events: tuple[str, ...]
+    filter: exp.Expression | None
+
+
+@dataclass(frozen=True)
+class RetentionMetric(MetricBase):
+    """Cohorts by first-ever cohort event; retained in period N if the return event happens in it."""
+
+    cohort: EventMatch
+    returning: EventMatch
+    period: str
+    periods: int
+    type: Literal["retention"] = "retention"
+
+
+Metric = AggregateMetric | RatioMetric | DerivedMetric | SessionMetric | FirstSeenMetric | FunnelMetric | RetentionMetric
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Every model, dimension and metric, validated together."""
+
+    models: dict[str, Model]
+    dimensions: dict[str, Dimension]
+    metrics: dict[str, Metric]
+    root: str = field(default="")
+    segments: dict[str, "Segment"] = field(default_factory=dict)
+    allowed_functions: frozenset[str] = frozenset()  # settings.yml: more functions YAML snippets may call
+
+    def metric(self, name: str) -> Metric:
+        return self.metrics[name]
+
+    def dimensions_for(self, model: str) -> list[Dimension]:
+        """Dimensions usable with metrics of ``model``: its own and those of models it joins."""
+        reachable = {model} | {join.model for join in self.models[model].joins}
+        return [d for d in self.dimensions.values() if d.model in reachable]

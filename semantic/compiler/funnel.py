@@ -1,0 +1,162 @@
+"""SQL for funnels, with ClickHouse ``windowFunnel`` semantics in portable SQL.
+
+A user reaches step k when events matching steps 1..k occur in that order
+with non-decreasing times, the last at most ``window`` after the step-1
+event; one event fulfils at most one step. For a fixed step-1 event the
+earliest possible next step is always the best choice, so each start's path
+is found greedily. One sort of a user's matching events gives every row a
+running count of the step-k events up to it, so "the first step-k event
+after this row" is the step-k row whose count is one more: a path is a chain
+of equi-joins on (user, count), one per step. Events at the same instant are
+ordered by the first step they match, so such ties never break a path.
+Counts are distinct users; a user's deepest path (earliest start on ties)
+gives the times to convert, and their earliest in-range step-1 event gives
+the breakdown values.
+"""
+from __future__ import annotations
+
+from sqlglot import exp
+
+from semantic.compiler import dialects
+from semantic.catalog.specs import FunnelMetric
+from semantic.compiler.aggregate import finish
+from semantic.compiler.context import SqlContext, conjunction, cte, disjunction, flag, ident, join, matches_events, with_ctes
+from semantic.compiler.sessions import range_positions
+
+ONE = exp.Literal.number(1)
+
+
+def _col(table: str, name: str) -> exp.Column:
+    return exp.column(name, table=table)
+
+
+def _by_user(ctx: SqlContext, function: exp.Expression, order: list[str], **options) -> exp.Window:
+    """A window over one user's funnel rows, ordered by CTE columns."""
+    return ctx.window(function, ident("user_id"), [ident(o) for o in order], **options)
+
+
+def build_funnel(ctx: SqlContext) -> exp.Select:
+    funnel = ctx.resolved.metrics[0]
+    assert isinstance(funnel, FunnelMetric)
+    steps = range(1, len(funnel.steps) + 1)
+    dims = [d.name for d in ctx.resolved.dimensions]
+    event_column = ctx.column(ctx.model.event_column or "event")
+    matches = [matches_events(event_column, step.events, ctx.snippet(step.filter)) for step in funnel.steps]
+
+    first_step = exp.Case(ifs=[exp.If(this=m, true=exp.Literal.number(k)) for k, m in zip(steps, matches)])
+    events = ctx.source(exp.select(
+        exp.alias_(ctx.entity, "user_id", copy=False),
+        exp.alias_(ctx.time_column, "event_time", copy=False),
+        exp.alias_(ctx.event_id, "event_id", copy=False),
+        *(exp.alias_(ctx.dimension(d), d.name, copy=False) for d in ctx.resolved.dimensions),
+        *(exp.alias_(flag(m), f"is_step_{k}", copy=False) for k, m in zip(steps, matches)),
+        exp.alias_(first_step, "first_step", copy=False),
+    )).where(conjunction([
+        ctx.entity.is_(exp.null()).not_(),
+        *ctx.range_conditions(end_extra_seconds=funnel.window_seconds),
+        ctx.user_filter(),
+        exp.paren(disjunction([exp.paren(m, copy=False) for m in matches]), copy=False),
+    ]), copy=False)
+    positions = exp.select(exp.Star(), *(
+        exp.alias_(_by_user(ctx, exp.Sum(this=ident(f"is_step_{k}")), ["event_time", "first_step", "event_id"], frame="running"), f"step_{k}_count", copy=False)
+        for k in steps
+    )).from_(cte("funnel_events"), copy=False)
+    counts = _counts(ctx, funnel, dims)
+    steps_union = _step_rows(funnel, dims)
+    final = finish(ctx, exp.select(exp.Star()).from_(cte("funnel_steps"), copy=False), [*dims, "step"])
+    return with_ctes(final, [
+        ("funnel_events", events), ("funnel_positions", positions), ("funnel_paths", _paths(ctx, funnel, dims)),
+        *_per_user(funnel, dims), ("funnel_counts", counts), ("funnel_steps", steps_union),
+    ])
+
+
+def _paths(ctx: SqlContext, funnel: FunnelMetric, dims: list[str]) -> exp.Select:
+    """Each in-range step-1 event and the greedy path from it: one LEFT JOIN per later step.
+
+    ``step_k_count`` is how many step-k events a user had up to and including a row, so the
+    first step-k event after row r is the step-k row whose count is r's count + 1: an equi-join.
+    """
+    count = len(funnel.steps)
+    depth = exp.Case(
+        ifs=[exp.If(this=_col(f"step_{k}", "event_time").is_(exp.null()).not_(), true=exp.Literal.number(k)) for k in range(count, 1, -1)],
+        default=ONE,
+    )
+    select = exp.select(
+        exp.alias_(_col("step_1", "user_id"), "user_id", copy=False),
+        exp.alias_(_col("step_1", "step_1_count"), "start_position", copy=False),
+        *(exp.alias_(_col("step_1", d), d, copy=False) for d in dims),
+        *(exp.alias_(_col(f"step_{k}", "event_time"), f"step_{k}_time", copy=False) for k in range(1, count + 1)),
+        exp.alias_(depth, "depth", copy=False),
+    ).from_(cte("funnel_positions", "step_1"), copy=False)
+    deadline = dialects.add_seconds(_col("step_1", "event_time"), funnel.window_seconds)
+    for k in range(2, count + 1):
+        following = exp.Add(this=_col(f"step_{k - 1}", f"step_{k}_count"), expression=ONE.copy())
+        on = exp.and_(
+            _col(f"step_{k}", "user_id").eq(_col("step_1", "user_id")),
+            _col(f"step_{k}", f"is_step_{k}").eq(ONE.copy()),
+            _col(f"step_{k}", f"step_{k}_count").eq(following),
+            _col(f"step_{k}", "event_time") <= deadline.copy(), copy=False)
+        select = join(select, cte("funnel_positions", f"step_{k}"), on, side="LEFT")
+    in_range = ctx.range_conditions(_col("step_1", "event_time"), start=False)
+    return select.where(conjunction([_col("step_1", "is_step_1").eq(ONE), *in_range]), copy=False)
+
+
+def _per_user(funnel: FunnelMetric, dims: list[str]) -> list[tuple[str, exp.Select]]:
+    """One row per user: their deepest path (earliest start among equals), with the dimensions
+    of their earliest start (position 1: the first step-1 event of the range).
+
+    Hash aggregates and joins rather than ranking windows: no sort of all paths.
+    """
+    depths = exp.select(ident("user_id"), exp.alias_(exp.Max(this=ident("depth")), "depth", copy=False)).from_(
+        cte("funnel_paths"), copy=False).group_by(ident("user_id"), copy=False)
+    deepest = exp.and_(_col("paths", "user_id").eq(_col("deepest", "user_id")), _col("paths", "depth").eq(_col("deepest", "depth")), copy=False)
+    best_starts = join(
+        exp.select(
+            exp.alias_(_col("paths", "user_id"), "user_id", copy=False),
+            exp.alias_(exp.Min(this=_col("paths", "start_position")), "start_position", copy=False),
+        ).from_(cte("funnel_paths", "paths"), copy=False),
+        cte("funnel_depths", "deepest"), deepest,
+    ).group_by(_col("paths", "user_id"), copy=False)
+
+    chosen = exp.and_(_col("best", "user_id").eq(_col("chosen", "user_id")), _col("best", "start_position").eq(_col("chosen", "start_position")), copy=False)
+    users = join(exp.select(
+        exp.alias_(_col("best", "user_id"), "user_id", copy=False),
+        *(exp.alias_(_col("earliest", d), d, copy=False) for d in dims),
+        *(exp.alias_(_col("best", f"step_{k}_time"), f"step_{k}_time", copy=False) for k in range(1, len(funnel.steps) + 1)),
+    ).from_(cte("funnel_paths", "best"), copy=False), cte("funnel_best_starts", "chosen"), chosen)
+    if dims:
+        first = exp.and_(_col("earliest", "user_id").eq(_col("best", "user_id")), _col("earliest", "start_position").eq(ONE.copy()), copy=False)
+        users = join(users, cte("funnel_paths", "earliest"), first)
+    return [("funnel_depths", depths), ("funnel_best_starts", best_starts), ("funnel_users", users)]
+
+
+def _counts(ctx: SqlContext, funnel: FunnelMetric, dims: list[str]) -> exp.Select:
+    seconds = dialects.quirks(ctx.dialect).seconds_between
+    columns: list[exp.Expression] = [exp.alias_(exp.Count(this=exp.Star()), "step_1_users", copy=False)]
+    for k in range(2, len(funnel.steps) + 1):
+        columns.append(exp.alias_(exp.Count(this=ident(f"step_{k}_time")), f"step_{k}_users", copy=False))
+        gap = seconds(ident(f"step_{k - 1}_time"), ident(f"step_{k}_time"))
+        columns.append(exp.alias_(dialects.median(gap, ctx.dialect), f"step_{k}_median_seconds", copy=False))
+    select = exp.select(*(ident(d) for d in dims), *columns).from_(cte("funnel_users"), copy=False)
+    return select.group_by(*range_positions(len(dims)), copy=False) if dims else select
+
+
+def _step_rows(funnel: FunnelMetric, dims: list[str]) -> exp.Query:
+    """Unpivot the per-step columns into one row per step."""
+    union: exp.Query | None = None
+    for k, step in enumerate(funnel.steps, start=1):
+        users = ident(f"step_{k}_users")
+        previous = ident(f"step_{max(k - 1, 1)}_users")
+        median_seconds = ident(f"step_{k}_median_seconds") if k > 1 else dialects.cast(exp.null(), "double")
+        select = exp.select(
+            *(ident(d) for d in dims),
+            exp.alias_(exp.Literal.number(k), "step", copy=False),
+            exp.alias_(exp.convert(step.name), "step_name", copy=False),
+            exp.alias_(users, "users", copy=False),
+            exp.alias_(dialects.safe_divide(users.copy(), previous), "conversion_from_previous", copy=False),
+            exp.alias_(dialects.safe_divide(users.copy(), ident("step_1_users")), "conversion_from_first", copy=False),
+            exp.alias_(dialects.cast(median_seconds, "double"), "median_seconds_to_convert", copy=False),
+        ).from_(cte("funnel_counts"), copy=False)
+        union = select if union is None else exp.union(union, select, distinct=False, copy=False)
+    assert union is not None
+    return union

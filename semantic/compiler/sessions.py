@@ -1,0 +1,103 @@
+"""Sources for metrics that need per-user ordering: session measures and first-seen users.
+
+Sessions (see ``semantic/README.md``): the selected events of a user, ordered
+by time (then event id), form a session until the gap to the previous event
+exceeds the model's gap; a gap of exactly the limit stays in the session. A
+session takes the time bucket and dimension values of its first event.
+"""
+from __future__ import annotations
+
+from sqlglot import exp
+
+from semantic.compiler import dialects
+from semantic.catalog.specs import FirstSeenMetric, SessionMetric
+from semantic.compiler.first_events import first_event_ctes
+from semantic.compiler.context import SqlContext, conjunction, flag, ident, when, cte
+
+ZERO, ONE = exp.Literal.number(0), exp.Literal.number(1)
+
+
+def session_ctes(ctx: SqlContext, metrics: list[SessionMetric]) -> tuple[list[tuple[str, exp.Select]], str]:
+    """CTEs computing the requested session measures per bucket and dimensions; returns (ctes, last name)."""
+    settings = ctx.model.sessions
+    assert settings is not None, "validated by the loader"
+    dims = ctx.resolved.dimensions
+    user, time, event_id = ident("user_id"), ident("event_time"), ident("event_id")
+
+    selected = exp.select(
+        exp.alias_(ctx.entity, "user_id", copy=False),
+        exp.alias_(ctx.time_column, "event_time", copy=False),
+        exp.alias_(ctx.event_id, "event_id", copy=False),
+        *(exp.alias_(ctx.dimension(d), d.name, copy=False) for d in dims),
+        exp.alias_(flag(ctx.snippet(settings.page_view)), "is_page_view", copy=False),
+        exp.alias_(flag(ctx.snippet(settings.click)), "is_click", copy=False),
+        exp.alias_(ctx.window(exp.Lag(this=ctx.time_column), ctx.entity, [ctx.time_column, ctx.event_id]), "previous_event_time", copy=False),
+    )
+    selected = ctx.source(selected).where(
+        conjunction([ctx.entity.is_(exp.null()).not_(), *ctx.range_conditions(), ctx.user_filter()]), copy=False)
+
+    previous = ident("previous_event_time")
+    new_session = exp.or_(previous.is_(exp.null()), time > dialects.add_seconds(previous, settings.gap_seconds), copy=False)
+    starts = exp.select(exp.Star(), exp.alias_(flag(new_session), "is_session_start", copy=False)).from_(cte("session_events"), copy=False)
+    numbered = exp.select(
+        exp.Star(),
+        exp.alias_(ctx.window(exp.Sum(this=ident("is_session_start")), user, [time, event_id], frame="running"), "session_number", copy=False),
+    ).from_(cte("session_starts"), copy=False)
+
+    is_start = ident("is_session_start").eq(ONE)
+    per_session = exp.select(
+        user, ident("session_number"),
+        exp.alias_(exp.Min(this=time), "started_at", copy=False),
+        exp.alias_(exp.Max(this=time), "ended_at", copy=False),
+        *(exp.alias_(exp.Max(this=when(is_start, ident(d.name))), d.name, copy=False) for d in dims),
+        exp.alias_(exp.Sum(this=ident("is_page_view")), "page_views", copy=False),
+        exp.alias_(exp.Sum(this=ident("is_click")), "clicks", copy=False),
+    ).from_(cte("session_numbers"), copy=False).group_by(user, ident("session_number"), copy=False)
+
+    viewed = ident("page_views") > ZERO
+    sessions_with_views = exp.Count(this=when(viewed, ONE))
+    measures = {
+        "sessions": exp.Count(this=exp.Star()),
+        "avg_duration": exp.Avg(this=dialects.quirks(ctx.dialect).seconds_between(ident("started_at"), ident("ended_at"))),
+        "avg_depth": dialects.safe_divide(exp.Sum(this=ident("page_views")), sessions_with_views),
+        "bounce_rate": dialects.safe_divide(
+            exp.Count(this=when(exp.and_(ident("page_views").eq(ONE), ident("clicks").eq(ZERO), copy=False), ONE)),
+            sessions_with_views,
+        ),
+    }
+    groups = _group_expressions(ctx, ident("started_at"))
+    summary = exp.select(*groups, *(exp.alias_(measures[m.measure], m.name, copy=False) for m in metrics)).from_(cte("sessions"), copy=False)
+    if groups:
+        summary = summary.group_by(*range_positions(len(groups)), copy=False)
+    ctes = [
+        ("session_events", selected), ("session_starts", starts), ("session_numbers", numbered),
+        ("sessions", per_session), ("session_metrics", summary),
+    ]
+    return ctes, "session_metrics"
+
+
+def first_seen_ctes(ctx: SqlContext, metrics: list[FirstSeenMetric]) -> tuple[list[tuple[str, exp.Select]], str]:
+    """CTEs counting entities whose first event ever falls in the range and passes the filter."""
+    user_filter = ctx.user_filter()
+    firsts, first_only = first_event_ctes(ctx, "user_first_events", None, flag_filter=user_filter)
+    passes = ident("matches_filter").eq(ONE) if user_filter is not None else None
+    groups = _group_expressions(ctx, ident("event_time"))
+    summary = exp.select(*groups, *(exp.alias_(exp.Count(this=exp.Star()), m.name, copy=False) for m in metrics))
+    summary = summary.from_(cte("user_first_events"), copy=False)
+    condition = conjunction([first_only, passes])
+    if condition is not None:
+        summary = summary.where(condition, copy=False)
+    if groups:
+        summary = summary.group_by(*range_positions(len(groups)), copy=False)
+    return [*firsts, ("first_seen_metrics", summary)], "first_seen_metrics"
+
+
+def _group_expressions(ctx: SqlContext, time: exp.Expression) -> list[exp.Expression]:
+    """The bucket of ``time`` and the dimension columns (already named) of a per-user CTE."""
+    bucket = [exp.alias_(ctx.bucket(time), ctx.resolved.grain, copy=False)] if ctx.resolved.grain else []
+    return [*bucket, *(ident(d.name) for d in ctx.resolved.dimensions)]
+
+
+def range_positions(count: int) -> list[exp.Expression]:
+    """``GROUP BY 1, 2, ...``: every target dialect accepts ordinals, and they keep buckets short."""
+    return [exp.Literal.number(i) for i in range(1, count + 1)]
