@@ -17,7 +17,8 @@ from semantic.catalog.loader import default_root, load_catalog
 from semantic.drill.lookup import UserEvents, dimension_values, user_events
 from semantic.compiler.query import Query
 from semantic.compiler.results import QueryResult, run_compiled, run_query
-from semantic.catalog.specs import Catalog
+from semantic.analyses import features as _features  # noqa: F401  (registers the computed labels segments test)
+from semantic.catalog.catalog import Catalog
 
 __all__ = [
     "Board", "Catalog", "Chart", "CompiledQuery", "Drill", "Query", "QueryResult", "Tile", "UserEvents", "UserList",

@@ -25,7 +25,8 @@ from semantic.catalog.days import DayError, as_day
 from semantic.drill.users import Drill
 from semantic.catalog.expression_guard import parse_user_filter
 from semantic.catalog.expressions import SnippetError, did_you_mean
-from semantic.catalog.specs import GRAINS, Catalog
+from semantic.catalog.specs import GRAINS
+from semantic.catalog.catalog import Catalog
 
 BREAKDOWN_PAGE = "finlens/pages/breakdown.py"
 USERS_PAGE = "finlens/pages/users.py"

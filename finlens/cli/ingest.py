@@ -12,12 +12,11 @@ import argparse
 import json
 import sys
 
+from finlens.cli.common import WAREHOUSE_HELP
 from finlens.cli.output import render_rows
 from finlens.cli.progress import ProgressBar
 
 REJECTS_EXIT_CODE = 5
-WAREHOUSE_HELP = "warehouse URL (default: FINLENS_WAREHOUSE or data/finlens.duckdb)"
-
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:
     """Add ``import`` and ``check-tracking`` to the ``finlens`` subcommands."""

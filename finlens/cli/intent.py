@@ -11,12 +11,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import date
 
 from finlens_common.errors import QueryError
+from finlens.cli.common import WAREHOUSE_HELP, as_of_day, load_catalog_for
 from finlens.cli.output import render_rows
 
-WAREHOUSE_HELP = "warehouse URL (default: FINLENS_WAREHOUSE or data/finlens.duckdb)"
 DEFAULT_LIMIT = 50
 
 
@@ -33,27 +32,19 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     score.add_argument("--format", choices=["json", "table"], default="json")
 
 
-def _as_of(text: str | None, catalog, warehouse) -> date:
-    from finlens.cli import _date
-    from semantic.compiler.span import default_as_of
-
-    return _date(text) if text else default_as_of(catalog, warehouse)
-
-
 def cmd_score(args: argparse.Namespace) -> int:
     from finlens.workspace import open_warehouse
-    from semantic import load_catalog
     from semantic.analyses.intent import load_intent
     from semantic.drill.members import ids_csv, member_ids, member_list
     from semantic.analyses.intent_sql import check_tier, intent_members, intent_summary
 
     if args.limit is not None and args.limit < 1:
         raise QueryError(f"--limit must be a whole number >= 1, got {args.limit}")
-    catalog = load_catalog(getattr(args, "metrics_dir", None))
+    catalog = load_catalog_for(args)
     spec = load_intent(catalog)
     check_tier(spec, args.tier)
     with open_warehouse(args.warehouse) as warehouse:
-        as_of = _as_of(args.as_of, catalog, warehouse)
+        as_of = as_of_day(args, catalog, warehouse)
         if args.csv or args.users or args.tier or args.prefers:
             members = intent_members(catalog, spec, as_of, warehouse.dialect, tier=args.tier, prefers=args.prefers)
             if args.csv:

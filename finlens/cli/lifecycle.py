@@ -17,9 +17,8 @@ from datetime import date
 from typing import Any
 
 from finlens_common.errors import QueryError
+from finlens.cli.common import WAREHOUSE_HELP, as_of_day, load_catalog_for
 from finlens.cli.output import render_rows
-
-WAREHOUSE_HELP = "warehouse URL (default: FINLENS_WAREHOUSE or data/finlens.duckdb)"
 
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:
@@ -45,24 +44,10 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=["json", "table"], default="json")
 
 
-def _day(text: str) -> date:
-    from finlens.cli import _date
-
-    return _date(text)
-
-
 def _setup(args: argparse.Namespace):
     from semantic.analyses.lifecycle import load_lifecycle
-    from semantic.catalog.loader import load_catalog
-
-    catalog = load_catalog(getattr(args, "metrics_dir", None))
+    catalog = load_catalog_for(args)
     return catalog, load_lifecycle(catalog)  # the catalog folder's marketing/lifecycle.yml
-
-
-def _as_of(args: argparse.Namespace, catalog, warehouse) -> date:
-    from semantic.compiler.span import default_as_of
-
-    return _day(args.as_of) if args.as_of else default_as_of(catalog, warehouse)
 
 
 def _emit(payload: dict[str, Any], rows_key: str, args: argparse.Namespace) -> int:
@@ -100,7 +85,7 @@ def cmd_lifecycle(args: argparse.Namespace) -> int:
     catalog, spec = _setup(args)
     stage = check_stage(args.stage) if args.stage else None
     with open_warehouse(args.warehouse) as warehouse:
-        as_of = _as_of(args, catalog, warehouse)
+        as_of = as_of_day(args, catalog, warehouse)
         if args.users or args.csv:
             members = lifecycle_members(catalog, spec, as_of, warehouse.dialect, stage=stage)
             page = _members(catalog, members, as_of, warehouse, LIFECYCLE_COLUMNS[1:], args)
@@ -125,7 +110,7 @@ def cmd_rfm(args: argparse.Namespace) -> int:
     group = check_group(args.group) if args.group else None
     scores = {"r": args.r, "f": args.f, "m": args.m}
     with open_warehouse(args.warehouse) as warehouse:
-        as_of = _as_of(args, catalog, warehouse)
+        as_of = as_of_day(args, catalog, warehouse)
         if args.users or args.csv or any(v is not None for v in scores.values()):  # scores alone: who has them
             members = rfm_members(catalog, spec, as_of, warehouse.dialect, group=group, **scores)
             page = _members(catalog, members, as_of, warehouse, RFM_COLUMNS[1:], args)

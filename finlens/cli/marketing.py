@@ -14,9 +14,8 @@ import sys
 from datetime import date
 from typing import Any
 
+from finlens.cli.common import WAREHOUSE_HELP, load_catalog_for, parse_day
 from finlens.cli.output import render_rows
-
-WAREHOUSE_HELP = "warehouse URL (default: FINLENS_WAREHOUSE or data/finlens.duckdb)"
 SHIPPED_DISTRIBUTIONS = "events, amount, app_version, platform, device_model, province, errors"
 
 
@@ -37,16 +36,10 @@ def _range_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=["json", "table"], default="json")
 
 
-def _date(text: str) -> date:
-    from finlens.cli import _date as parse_day
-
-    return parse_day(text)
-
-
 def _span(args: argparse.Namespace, catalog: Any, warehouse: Any) -> tuple[date | None, date | None]:
     """The asked range; missing ends from the data's span."""
-    start = _date(args.start) if args.start else None
-    end = _date(args.end) if args.end else None
+    start = parse_day(args.start) if args.start else None
+    end = parse_day(args.end) if args.end else None
     if start is None or end is None:
         from semantic.compiler.span import time_span
 
@@ -66,10 +59,9 @@ def _write(document: dict[str, Any], columns: list[str], rows: list[dict[str, An
 
 def cmd_channels(args: argparse.Namespace) -> int:
     from finlens.workspace import open_warehouse
-    from semantic import load_catalog
     from semantic.analyses.channel_quality import channel_quality, load_channel_spec
 
-    catalog = load_catalog(getattr(args, "metrics_dir", None))
+    catalog = load_catalog_for(args)
     spec = load_channel_spec(catalog)
     with open_warehouse(args.warehouse) as warehouse:
         start, end = _span(args, catalog, warehouse)
@@ -88,10 +80,9 @@ def cmd_channels(args: argparse.Namespace) -> int:
 
 def cmd_distribution(args: argparse.Namespace) -> int:
     from finlens.workspace import open_warehouse
-    from semantic import load_catalog
     from semantic.analyses.distributions import distribution, find, load_distributions
 
-    catalog = load_catalog(getattr(args, "metrics_dir", None))
+    catalog = load_catalog_for(args)
     specs = load_distributions(catalog)
     spec = find(specs, args.name)
     with open_warehouse(args.warehouse) as warehouse:

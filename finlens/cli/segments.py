@@ -11,15 +11,8 @@ import json
 import sys
 from pathlib import Path
 
+from finlens.cli.common import WAREHOUSE_HELP, add_as_of, as_of_day, load_catalog_for, parse_day
 from finlens.cli.output import render_rows
-
-WAREHOUSE_HELP = "warehouse URL (default: FINLENS_WAREHOUSE or data/finlens.duckdb)"
-
-
-def add_as_of(parser: argparse.ArgumentParser) -> None:
-    """``--as-of`` and ``--warehouse``, shared by the marketing commands."""
-    parser.add_argument("--as-of", metavar="DATE", help="compute as of the end of this day (default: the last day with events)")
-    parser.add_argument("--warehouse", help=WAREHOUSE_HELP)
 
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:
@@ -41,14 +34,6 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     experiment.add_argument("--to", dest="end", metavar="DATE", help="last day (default: the experiment's end, else the last day with events)")
     experiment.add_argument("--warehouse", help=WAREHOUSE_HELP)
     experiment.add_argument("--format", choices=["json", "table"], default="json")
-
-
-def as_of_day(args: argparse.Namespace, catalog, warehouse):
-    """``--as-of`` or the last day with events."""
-    from finlens.cli import _date
-    from semantic.compiler.span import default_as_of
-
-    return _date(args.as_of) if args.as_of else default_as_of(catalog, warehouse)
 
 
 def _segment(args: argparse.Namespace, catalog):
@@ -85,12 +70,11 @@ def _read(path: str) -> str:
 
 
 def cmd_segment(args: argparse.Namespace) -> int:
-    from finlens.cli import _catalog
     from finlens.workspace import open_warehouse
     from semantic.drill.members import compile_member_list, ids_csv, member_ids, member_list
     from semantic.analyses.segments import segment_count, segment_members
 
-    catalog = _catalog(args)
+    catalog = load_catalog_for(args)
     if args.list:
         rows = [{"name": s.name, "label_zh": s.label.zh, "label_en": s.label.en, "description": s.description,
                  "source": str(s.source)} for s in catalog.segments.values()]
@@ -98,14 +82,13 @@ def cmd_segment(args: argparse.Namespace) -> int:
         return 0
     segment = _segment(args, catalog)
     if args.sql:
-        from finlens.cli import _date
-
+    
         if not args.as_of:
             from finlens_common.errors import QueryError
 
             raise QueryError("--sql needs --as-of (the SQL is written for one day)")
-        members = segment_members(catalog, segment, _date(args.as_of), args.sql)
-        print(compile_member_list(catalog, members, _date(args.as_of), args.sql, limit=None)[0])
+        members = segment_members(catalog, segment, parse_day(args.as_of), args.sql)
+        print(compile_member_list(catalog, members, parse_day(args.as_of), args.sql, limit=None)[0])
         return 0
     with open_warehouse(args.warehouse) as warehouse:
         as_of = as_of_day(args, catalog, warehouse)
@@ -128,13 +111,12 @@ def cmd_segment(args: argparse.Namespace) -> int:
 
 
 def cmd_experiment(args: argparse.Namespace) -> int:
-    from finlens.cli import _catalog, _date
     from finlens_common.errors import QueryError
     from finlens.workspace import open_warehouse
     from semantic.analyses.experiment_run import run_experiment
     from semantic.analyses.experiments import find_experiment, load_experiments
 
-    catalog = _catalog(args)
+    catalog = load_catalog_for(args)
     if args.list:
         rows = [{"name": e.name, "label_en": e.label.en, "variant": e.variant, "control": e.control,
                  "conversion": e.metric or "condition", "source": str(e.source)} for e in load_experiments(catalog).values()]
@@ -144,8 +126,8 @@ def cmd_experiment(args: argparse.Namespace) -> int:
         raise QueryError("name an experiment (`finlens experiment --list` shows them)")
     experiment = find_experiment(catalog, args.name)
     with open_warehouse(args.warehouse) as warehouse:
-        result = run_experiment(catalog, experiment, warehouse, start=_date(args.start) if args.start else None,
-                                end=_date(args.end) if args.end else None)
+        result = run_experiment(catalog, experiment, warehouse, start=parse_day(args.start) if args.start else None,
+                                end=parse_day(args.end) if args.end else None)
     rows = [experiment_row(v) for v in result.variants]
     if args.format == "table":
         print(f"{experiment.name}: {experiment.variant}, control {experiment.control}, {result.start or '…'} to {result.end or '…'}")

@@ -38,7 +38,8 @@ from semantic.catalog.expressions import did_you_mean
 from semantic.catalog.fields import Fields, Problems
 from semantic.compiler.query import Query
 from semantic.compiler.results import run_compiled
-from semantic.catalog.specs import Catalog, FunnelMetric, FunnelStep, Label, Source
+from semantic.catalog.specs import FunnelMetric, FunnelStep, Label, Source
+from semantic.catalog.catalog import Catalog
 
 QUADRANTS = ("high_traffic_high_conversion", "low_traffic_high_conversion", "high_traffic_low_conversion", "low_traffic_low_conversion")
 FILE = "channels.yml"

@@ -41,7 +41,8 @@ from semantic.analyses.marketing_yaml import marketing_root, read_marketing_file
 from semantic.catalog.expressions import did_you_mean
 from semantic.catalog.fields import Fields, Problems
 from semantic.compiler.results import normalise
-from semantic.catalog.specs import FORMATS, Catalog, Label, Source
+from semantic.catalog.specs import FORMATS, Label, Source
+from semantic.catalog.catalog import Catalog
 from semantic.catalog.yaml_lines import LineMap
 
 FILE = "distributions.yml"

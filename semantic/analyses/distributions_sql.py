@@ -15,7 +15,8 @@ from semantic.compiler import dialects
 from semantic.catalog.expression_guard import parse_user_filter
 from semantic.catalog.expressions import SnippetError
 from semantic.compiler.query import Query, ResolvedQuery
-from semantic.catalog.specs import Catalog, Dimension
+from semantic.catalog.specs import Dimension
+from semantic.catalog.catalog import Catalog
 from semantic.compiler.context import (
     SqlContext,
     conjunction,

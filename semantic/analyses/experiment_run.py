@@ -21,7 +21,8 @@ from semantic.catalog.expressions import qualify
 from semantic.compiler.span import default_as_of
 from semantic.compiler.query import Query
 from semantic.compiler.results import normalise, run_query
-from semantic.catalog.specs import Catalog, FunnelMetric, RatioMetric
+from semantic.catalog.specs import FunnelMetric, RatioMetric
+from semantic.catalog.catalog import Catalog
 from semantic.compiler.context import conjunction, flag, with_ctes
 from semantic.compiler.segment import USERS_MODEL, segment_frame
 

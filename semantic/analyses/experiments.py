@@ -27,7 +27,8 @@ from semantic.catalog.fields import Fields, Problems
 from semantic.analyses.marketing_yaml import read_marketing_file
 from semantic.catalog.segment_parser import SegmentScope, parse_condition
 from semantic.catalog.segment_specs import EVENTS_MODEL, USERS_MODEL, Condition, Window
-from semantic.catalog.specs import AggregateMetric, Catalog, FunnelMetric, Label, RatioMetric, Source
+from semantic.catalog.specs import AggregateMetric, FunnelMetric, Label, RatioMetric, Source
+from semantic.catalog.catalog import Catalog
 from semantic.catalog.yaml_lines import LineMap
 
 KEYS = ("name", "label", "description", "variant", "control", "metric", "converted", "population", "start", "end", "confidence")

@@ -55,7 +55,8 @@ from semantic.catalog.expression_guard import parse_yaml_snippet
 from semantic.catalog.expressions import SnippetError, did_you_mean
 from semantic.catalog.fields import MAX_DAYS, Fields, Problems
 from semantic.analyses.marketing_yaml import load_marketing_file, parse_marketing_file
-from semantic.catalog.specs import Catalog, Label, Model, Source
+from semantic.catalog.specs import Label, Model, Source
+from semantic.catalog.catalog import Catalog
 from semantic.catalog.yaml_lines import LineMap
 
 INTENT_FILE = "intent.yml"

@@ -30,7 +30,7 @@ from semantic.compiler import dialects
 from semantic.catalog.expressions import did_you_mean
 from semantic.analyses.intent import IntentSpec
 from semantic.compiler.results import normalise
-from semantic.catalog.specs import Catalog
+from semantic.catalog.catalog import Catalog
 from semantic.compiler.context import (
     conjunction,
     cte,

@@ -64,7 +64,8 @@ from finlens_common.errors import CatalogProblem
 from semantic.catalog.expressions import did_you_mean
 from semantic.catalog.fields import MAX_DAYS, Fields, Problems
 from semantic.analyses.marketing_yaml import load_marketing_file, parse_marketing_file
-from semantic.catalog.specs import Catalog, Label, Model, Source
+from semantic.catalog.specs import Label, Model, Source
+from semantic.catalog.catalog import Catalog
 from semantic.catalog.yaml_lines import LineMap
 
 STAGES = ("visitor", "new", "holding", "redeemed")

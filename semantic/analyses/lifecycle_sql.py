@@ -25,7 +25,7 @@ from semantic.catalog.expressions import did_you_mean
 from semantic.analyses.lifecycle import GROUPS, SCORES, STAGES, EventRule, LifecycleSpec
 from semantic.drill.members import hoist_ctes
 from semantic.compiler.results import normalise
-from semantic.catalog.specs import Catalog
+from semantic.catalog.catalog import Catalog
 from semantic.compiler.context import (
     SqlContext,
     conjunction,

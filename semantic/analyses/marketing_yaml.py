@@ -14,7 +14,7 @@ from typing import TypeVar
 from finlens_common.errors import CatalogError, CatalogProblem
 from semantic.catalog.fields import Problems
 from semantic.catalog.loader import display_path, read_yaml_file
-from semantic.catalog.specs import Catalog
+from semantic.catalog.catalog import Catalog
 from semantic.catalog.yaml_lines import LineMap
 
 
@@ -60,15 +60,3 @@ def load_marketing_file(catalog: Catalog, name: str, root: str | Path | None, pa
     if spec is None:
         raise CatalogError([CatalogProblem(str(marketing_root(catalog, root) / name), 0, missing)])
     return spec
-
-
-def marketing_problems(catalog: Catalog, root: str | Path | None = None) -> list[CatalogProblem]:
-    """Every problem in every marketing file (for ``finlens validate``)."""
-    from semantic.analyses.channel_quality import channel_problems
-    from semantic.analyses.distributions import distribution_problems
-    from semantic.analyses.experiments import experiment_problems
-    from semantic.analyses.intent import intent_problems
-    from semantic.analyses.lifecycle import lifecycle_problems
-
-    checks = (intent_problems, lifecycle_problems, experiment_problems, channel_problems, distribution_problems)
-    return [problem for check in checks for problem in check(catalog, root)[1]]

@@ -18,7 +18,8 @@ from semantic.catalog.expressions import did_you_mean
 from semantic.catalog.fields import Problems
 from semantic.catalog.segment_parser import SegmentScope, parse_condition
 from semantic.catalog.segment_specs import EVENTS_MODEL, USERS_MODEL, Segment
-from semantic.catalog.specs import Catalog, Label, Source
+from semantic.catalog.specs import Label, Source
+from semantic.catalog.catalog import Catalog
 from semantic.compiler.context import cte, hoist_ctes, with_ctes
 from semantic.compiler.segment import build_segment
 from semantic.catalog.yaml_lines import YamlProblem, load_yaml

@@ -15,7 +15,8 @@ from semantic.catalog.expression_guard import parse_user_filter
 from semantic.catalog.expressions import SnippetError, did_you_mean
 from semantic.catalog.fields import Fields, Problems
 from semantic.catalog.loader import read_yaml_folder, default_root
-from semantic.catalog.specs import GRAINS, Catalog, Label, Source
+from semantic.catalog.specs import GRAINS, Label, Source
+from semantic.catalog.catalog import Catalog
 from semantic.catalog.yaml_lines import LineMap
 
 CHART_KINDS = ("line", "bar", "funnel", "heatmap", "table")

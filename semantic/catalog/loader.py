@@ -15,7 +15,8 @@ from semantic.catalog.fields import Fields, Problems
 from semantic.catalog.metric_parsers import parse_metric
 from semantic.catalog.segment_parser import SegmentScope, parse_segment
 from semantic.catalog.segment_specs import EVENTS_MODEL, USERS_MODEL, Segment, SegmentCycle, expand
-from semantic.catalog.specs import DIMENSION_TYPES, Catalog, Dimension, Join, Model, SessionSettings, Source
+from semantic.catalog.specs import DIMENSION_TYPES, Dimension, Join, Model, SessionSettings, Source
+from semantic.catalog.catalog import Catalog
 from semantic.catalog.validate import validate_catalog
 from semantic.catalog.yaml_lines import LineList, LineMap, YamlProblem, load_yaml, read_yaml_text
 

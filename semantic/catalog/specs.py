@@ -7,13 +7,10 @@ their model; the compiler qualifies them when it builds a query.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from dataclasses import dataclass
+from typing import Literal
 
 from sqlglot import exp
-
-if TYPE_CHECKING:
-    from semantic.catalog.segment_specs import Segment
 
 BUSINESS_LINES = ("platform", "life", "forex", "p2p", "stock")
 FORMATS = ("number", "percent", "cny", "duration")
@@ -190,23 +187,3 @@ class RetentionMetric(MetricBase):
 
 
 Metric = AggregateMetric | RatioMetric | DerivedMetric | SessionMetric | FirstSeenMetric | FunnelMetric | RetentionMetric
-
-
-@dataclass(frozen=True)
-class Catalog:
-    """Every model, dimension and metric, validated together."""
-
-    models: dict[str, Model]
-    dimensions: dict[str, Dimension]
-    metrics: dict[str, Metric]
-    root: str = field(default="")
-    segments: dict[str, "Segment"] = field(default_factory=dict)
-    allowed_functions: frozenset[str] = frozenset()  # settings.yml: more functions YAML snippets may call
-
-    def metric(self, name: str) -> Metric:
-        return self.metrics[name]
-
-    def dimensions_for(self, model: str) -> list[Dimension]:
-        """Dimensions usable with metrics of ``model``: its own and those of models it joins."""
-        reachable = {model} | {join.model for join in self.models[model].joins}
-        return [d for d in self.dimensions.values() if d.model in reachable]

@@ -13,7 +13,7 @@ from sqlglot import exp
 
 from semantic.compiler import dialects
 from semantic.compiler.query import Query, ResolvedQuery, output_columns, resolve
-from semantic.catalog.specs import Catalog
+from semantic.catalog.catalog import Catalog
 from semantic.compiler.aggregate import build_aggregate
 from semantic.compiler.context import SqlContext
 from semantic.compiler.funnel import build_funnel

@@ -14,7 +14,8 @@ from sqlglot import exp
 from semantic.compiler import dialects
 from semantic.catalog.expressions import SOURCE_DIALECT, qualify, replace_columns
 from semantic.compiler.query import Query, ResolvedQuery
-from semantic.catalog.specs import Catalog, Dimension, Model
+from semantic.catalog.specs import Dimension, Model
+from semantic.catalog.catalog import Catalog
 
 
 SEGMENT_MEMBERS = "segment_members"  # the CTE holding a query's segment members (see sql_segment.with_segment)

@@ -16,7 +16,8 @@ from semantic.catalog.expression_guard import parse_user_filter
 from semantic.catalog.days import DayError, check_day
 from semantic.catalog.expressions import SnippetError, did_you_mean
 from semantic.catalog.segment_specs import USERS_MODEL, Segment
-from semantic.catalog.specs import GRAINS, Catalog, Dimension, Metric, Model
+from semantic.catalog.specs import GRAINS, Dimension, Metric, Model
+from semantic.catalog.catalog import Catalog
 from semantic.catalog.validate import metric_references
 
 SINGLE_KINDS = {"funnel", "retention"}

@@ -15,7 +15,7 @@ from typing import Any
 from connectors.base import Warehouse
 from semantic.compiler.compile import CompiledQuery, compile_query
 from semantic.compiler.query import Query
-from semantic.catalog.specs import Catalog
+from semantic.catalog.catalog import Catalog
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ from semantic.catalog.segment_specs import (
     UserCondition,
     expand,
 )
-from semantic.catalog.specs import Catalog
+from semantic.catalog.catalog import Catalog
 from semantic.compiler.context import SEGMENT_MEMBERS, SqlContext, conjunction, hoist_ctes, cte, disjunction, join, matches_events, model_context, when, with_ctes
 
 BEHAVIOUR = "segment_behaviour"
@@ -56,11 +56,21 @@ class Feature:
     multi: exp.Expression | None = None
 
 
-def features() -> dict[str, Feature]:
-    """The computed labels, imported on use so a catalog without marketing files still compiles segments."""
-    from semantic.analyses import features as marketing_features
+_FEATURES: dict[str, Feature] = {}
 
-    return marketing_features.FEATURES
+
+def register_feature(name: str, feature: Feature) -> None:
+    """Make a computed label testable in segments (``intent: strong``).
+
+    The compiler knows no label itself: the analyses register theirs when imported
+    (``semantic.analyses.features``), the way a plugin would add one.
+    """
+    _FEATURES[name] = feature
+
+
+def features() -> dict[str, Feature]:
+    """The registered computed labels by name."""
+    return _FEATURES
 
 
 def build_segment(catalog: Catalog, segment: Segment, as_of: date, dialect: str) -> exp.Select:

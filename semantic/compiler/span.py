@@ -7,7 +7,7 @@ from sqlglot import exp
 
 from connectors.base import Warehouse
 from semantic.compiler.context import SqlContext
-from semantic.catalog.specs import Catalog
+from semantic.catalog.catalog import Catalog
 
 
 def time_span(catalog: Catalog, warehouse: Warehouse, model: str = "events") -> tuple[date, date] | None:

@@ -18,7 +18,7 @@ from finlens_common.errors import QueryError
 from semantic.compiler import dialects
 from semantic.catalog.expressions import did_you_mean
 from semantic.compiler.results import normalise
-from semantic.catalog.specs import Catalog
+from semantic.catalog.catalog import Catalog
 from semantic.compiler.context import conjunction, model_context
 
 FAILED_EVENTS = ("app_error",)

@@ -24,7 +24,7 @@ from sqlglot import exp
 from connectors.base import Warehouse
 from semantic.compiler import dialects
 from semantic.drill.users import UserList, run_user_sql
-from semantic.catalog.specs import Catalog
+from semantic.catalog.catalog import Catalog
 from semantic.compiler.context import conjunction, cte, flag, hoist_ctes, ident, join, model_context, when, with_ctes
 
 RECENT_DAYS = 30

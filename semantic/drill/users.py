@@ -21,15 +21,8 @@ from semantic.compiler import dialects
 from semantic.catalog.days import DayError, as_day
 from semantic.compiler.query import Query, resolve
 from semantic.compiler.results import normalise
-from semantic.catalog.specs import (
-    AggregateMetric,
-    Catalog,
-    FirstSeenMetric,
-    FunnelMetric,
-    Metric,
-    RatioMetric,
-    RetentionMetric,
-)
+from semantic.catalog.specs import AggregateMetric, FirstSeenMetric, FunnelMetric, Metric, RatioMetric, RetentionMetric
+from semantic.catalog.catalog import Catalog
 from semantic.compiler.context import SqlContext, conjunction, cte, ident, join
 from semantic.compiler.first_events import first_event_ctes
 from semantic.compiler.funnel import build_funnel

@@ -1,0 +1,31 @@
+"""The whole catalog: every model, dimension, metric and segment, validated together.
+
+Kept apart from the single specs (``specs.py``, ``segment_specs.py``) so that
+each of those can be read without the other; this is where they meet.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from semantic.catalog.segment_specs import Segment
+from semantic.catalog.specs import Dimension, Metric, Model
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Every model, dimension and metric, validated together."""
+
+    models: dict[str, Model]
+    dimensions: dict[str, Dimension]
+    metrics: dict[str, Metric]
+    root: str = field(default="")
+    segments: dict[str, Segment] = field(default_factory=dict)
+    allowed_functions: frozenset[str] = frozenset()  # settings.yml: more functions YAML snippets may call
+
+    def metric(self, name: str) -> Metric:
+        return self.metrics[name]
+
+    def dimensions_for(self, model: str) -> list[Dimension]:
+        """Dimensions usable with metrics of ``model``: its own and those of models it joins."""
+        reachable = {model} | {join.model for join in self.models[model].joins}
+        return [d for d in self.dimensions.values() if d.model in reachable]
