@@ -5,6 +5,7 @@ with no data yet, the demo warehouse is generated first, with a progress bar.
 Pages are routed explicitly and grouped: Overview, Boards, Analysis, Marketing, Users;
 one board page per ``metrics/boards/*.yml`` file.
 """
+
 from __future__ import annotations
 
 import logging
@@ -12,13 +13,11 @@ import logging
 import streamlit as st
 
 from finlens.app import filters as app_filters
-
 from finlens.app import params as app_params
-
 from finlens.app import state as app_state
 from finlens.app.i18n import t
-from finlens_common.errors import FinlensError
 from finlens.workspace import ensure_demo, needs_demo
+from finlens_common.errors import FinlensError
 from finlens_common.settings import warehouse_url as resolve_warehouse_url
 
 st.set_page_config(page_title="finlens", page_icon="📊", layout="wide")
@@ -34,31 +33,42 @@ except FinlensError as err:
 # page is resolved on the first run; the titles take the language from the session or the URL.
 lang = app_filters.language()
 line_boards = [b for b in boards.values() if b.name != "overview"]
-navigation = st.navigation({
-    t("overview", lang): [st.Page("finlens/pages/overview.py", title=t("overview", lang), icon=":material/dashboard:", default=True)],
-    t("boards", lang): [
-        st.Page("finlens/pages/board.py", title=b.label.get(lang), icon=":material/view_quilt:", url_path=f"board_{b.name}") for b in line_boards
-    ],
-    t("analysis", lang): [
-        st.Page("finlens/pages/explore.py", title=t("explore", lang), icon=":material/query_stats:"),
-        st.Page("finlens/pages/funnel.py", title=t("funnel", lang), icon=":material/filter_alt:"),
-        st.Page("finlens/pages/retention.py", title=t("retention", lang), icon=":material/event_repeat:"),
-        st.Page("finlens/pages/channels.py", title=t("channels", lang), icon=":material/campaign:"),
-        st.Page("finlens/pages/breakdown.py", title=t("breakdown", lang), icon=":material/account_tree:"),
-        st.Page("finlens/pages/distributions.py", title=t("distributions", lang), icon=":material/bar_chart:"),
-        st.Page("finlens/pages/data_quality.py", title=t("data_quality", lang), icon=":material/fact_check:"),
-    ],
-    t("marketing_loop", lang): [
-        st.Page("finlens/pages/segments.py", title=t("segments", lang), icon=":material/groups:"),
-        st.Page("finlens/pages/intent.py", title=t("intent", lang), icon=":material/target:"),
-        st.Page("finlens/pages/lifecycle.py", title=t("lifecycle", lang), icon=":material/donut_small:"),
-        st.Page("finlens/pages/experiments.py", title=t("experiments", lang), icon=":material/science:"),
-    ],
-    t("users", lang): [
-        st.Page("finlens/pages/users.py", title=t("users_behind", lang), icon=":material/group:"),
-        st.Page("finlens/pages/sequence.py", title=t("sequence", lang), icon=":material/timeline:"),
-    ],
-}, expanded=True)
+navigation = st.navigation(
+    {
+        t("overview", lang): [
+            st.Page("finlens/pages/overview.py", title=t("overview", lang), icon=":material/dashboard:", default=True)
+        ],
+        t("boards", lang): [
+            st.Page(
+                "finlens/pages/board.py",
+                title=b.label.get(lang),
+                icon=":material/view_quilt:",
+                url_path=f"board_{b.name}",
+            )
+            for b in line_boards
+        ],
+        t("analysis", lang): [
+            st.Page("finlens/pages/explore.py", title=t("explore", lang), icon=":material/query_stats:"),
+            st.Page("finlens/pages/funnel.py", title=t("funnel", lang), icon=":material/filter_alt:"),
+            st.Page("finlens/pages/retention.py", title=t("retention", lang), icon=":material/event_repeat:"),
+            st.Page("finlens/pages/channels.py", title=t("channels", lang), icon=":material/campaign:"),
+            st.Page("finlens/pages/breakdown.py", title=t("breakdown", lang), icon=":material/account_tree:"),
+            st.Page("finlens/pages/distributions.py", title=t("distributions", lang), icon=":material/bar_chart:"),
+            st.Page("finlens/pages/data_quality.py", title=t("data_quality", lang), icon=":material/fact_check:"),
+        ],
+        t("marketing_loop", lang): [
+            st.Page("finlens/pages/segments.py", title=t("segments", lang), icon=":material/groups:"),
+            st.Page("finlens/pages/intent.py", title=t("intent", lang), icon=":material/target:"),
+            st.Page("finlens/pages/lifecycle.py", title=t("lifecycle", lang), icon=":material/donut_small:"),
+            st.Page("finlens/pages/experiments.py", title=t("experiments", lang), icon=":material/science:"),
+        ],
+        t("users", lang): [
+            st.Page("finlens/pages/users.py", title=t("users_behind", lang), icon=":material/group:"),
+            st.Page("finlens/pages/sequence.py", title=t("sequence", lang), icon=":material/timeline:"),
+        ],
+    },
+    expanded=True,
+)
 # every business-line board is pages/board.py under its own URL; the page reads which one from here
 st.session_state["finlens_board"] = navigation.url_path.removeprefix("board_")
 
@@ -69,7 +79,12 @@ if not st.session_state.get("finlens_data_checked"):
     if needs_demo(url):
         with st.empty().container():
             bar = st.progress(0.0, text="First start: generating the demo warehouse…")
-            ensure_demo(url, progress=lambda done, total: bar.progress(done / total, text=f"Generating demo data: {done:,} / {total:,} users"))
+            ensure_demo(
+                url,
+                progress=lambda done, total: bar.progress(
+                    done / total, text=f"Generating demo data: {done:,} / {total:,} users"
+                ),
+            )
         st.session_state["finlens_data_checked"] = True
         st.rerun()
     st.session_state["finlens_data_checked"] = True

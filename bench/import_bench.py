@@ -8,6 +8,7 @@ malformed. Prints events/s, the import's wall time, the peak RSS of the largest 
 (this one or a parsing worker) and the load average before and after (the machine may be
 shared: repeat a run that started under load).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,8 +27,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from connectors import connect  # noqa: E402
 from ingest.sensors import import_sensors  # noqa: E402
 
-EVENTS = ["$AppViewScreen", "$AppClick", "$AppStart", "$AppEnd", "login", "bind_card", "deposit", "P2P_invest",
-          "forex_trade", "stock_trade", "life_item_view"]
+EVENTS = [
+    "$AppViewScreen",
+    "$AppClick",
+    "$AppStart",
+    "$AppEnd",
+    "login",
+    "bind_card",
+    "deposit",
+    "P2P_invest",
+    "forex_trade",
+    "stock_trade",
+    "life_item_view",
+]
 PAGES = ["home", "product_list", "product_detail", "bind_card", "deposit", "forex_market", "mall_home"]
 
 
@@ -43,18 +55,33 @@ def write_log(path: Path, events: int, *, compress: bool, seed: int = 7) -> int:
             lib = "iOS" if user % 3 == 0 else "Android"
             event = EVENTS[i % len(EVENTS)]
             props = {
-                "$lib": lib, "$lib_version": "6.8.0", "$os": lib, "$os_version": "17.2", "$model": "iPhone15,2",
-                "$manufacturer": "Apple", "$app_version": "5.2.1", "$screen_name": rng.choice(PAGES),
-                "$network_type": "WIFI", "$wifi": True, "$province": "Guangdong", "$city": "Shenzhen",
-                "$utm_source": "douyin" if user % 7 == 0 else None, "$is_first_day": False,
+                "$lib": lib,
+                "$lib_version": "6.8.0",
+                "$os": lib,
+                "$os_version": "17.2",
+                "$model": "iPhone15,2",
+                "$manufacturer": "Apple",
+                "$app_version": "5.2.1",
+                "$screen_name": rng.choice(PAGES),
+                "$network_type": "WIFI",
+                "$wifi": True,
+                "$province": "Guangdong",
+                "$city": "Shenzhen",
+                "$utm_source": "douyin" if user % 7 == 0 else None,
+                "$is_first_day": False,
                 "amount": round(rng.random() * 5000, 2) if event in ("deposit", "P2P_invest") else None,
                 "is_success": rng.random() < 0.9 if event in ("bind_card", "deposit", "P2P_invest") else None,
                 "product_id": f"p{rng.randrange(50)}" if event == "P2P_invest" else None,
             }
-            record = {"_track_id": rng.randrange(2**31), "type": "track", "event": event,
-                      "time": start + i * 50, "distinct_id": f"anon{user:08x}",
-                      "properties": {k: v for k, v in props.items() if v is not None},
-                      "lib": {"$lib": lib, "$lib_version": "6.8.0", "$lib_method": "code"}}
+            record = {
+                "_track_id": rng.randrange(2**31),
+                "type": "track",
+                "event": event,
+                "time": start + i * 50,
+                "distinct_id": f"anon{user:08x}",
+                "properties": {k: v for k, v in props.items() if v is not None},
+                "lib": {"$lib": lib, "$lib_version": "6.8.0", "$lib_method": "code"},
+            }
             line = json.dumps(record, separators=(",", ":"))
             batch.append("{broken" if i % 10_000 == 9_999 else line)
             if len(batch) == 10_000:
@@ -87,11 +114,13 @@ def main() -> None:
         summary = import_sensors(warehouse, [log], jobs=args.jobs)
     after = os.getloadavg()
     peak = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
-    print(f"import: {summary.lines:,} lines, {summary.events:,} events, {summary.rejected:,} rejected, "
-          f"{summary.seconds:.1f} s, {summary.lines / summary.seconds:,.0f} lines/s, "
-          f"{summary.events / summary.seconds:,.0f} events/s, peak RSS {peak / 1024:,.0f} MB (largest process), "
-          f"jobs {args.jobs or 'default'}, {os.cpu_count()} CPUs, "
-          f"load average {before[0]:.2f} before, {after[0]:.2f} after")
+    print(
+        f"import: {summary.lines:,} lines, {summary.events:,} events, {summary.rejected:,} rejected, "
+        f"{summary.seconds:.1f} s, {summary.lines / summary.seconds:,.0f} lines/s, "
+        f"{summary.events / summary.seconds:,.0f} events/s, peak RSS {peak / 1024:,.0f} MB (largest process), "
+        f"jobs {args.jobs or 'default'}, {os.cpu_count()} CPUs, "
+        f"load average {before[0]:.2f} before, {after[0]:.2f} after"
+    )
 
 
 if __name__ == "__main__":

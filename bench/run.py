@@ -17,6 +17,7 @@ the median of each, their ratio, and the median time to compile the query
 Targets: compile < 10 ms, finlens within 1.2x of the hand-written twin.
 Exit status 1 when a target is missed or an answer differs.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -66,14 +67,25 @@ class Line:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--db", type=Path, help="DuckDB file to use (generated when missing); default under /tmp/finlens-bench/")
-    parser.add_argument("--users", type=int, default=DEFAULT_USERS, help="demo people (default %(default)s: ~10M events)")
+    parser.add_argument(
+        "--db", type=Path, help="DuckDB file to use (generated when missing); default under /tmp/finlens-bench/"
+    )
+    parser.add_argument(
+        "--users", type=int, default=DEFAULT_USERS, help="demo people (default %(default)s: ~10M events)"
+    )
     parser.add_argument("--days", type=int, default=DEFAULT_DAYS)
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--end", type=date.fromisoformat, default=DEFAULT_END, help="last day of the demo data")
     parser.add_argument("--regenerate", action="store_true", help="regenerate the data even if the file exists")
-    parser.add_argument("--reps", type=int, default=5, help="at least this many timed runs of each statement (default %(default)s)")
-    parser.add_argument("--min-seconds", type=float, default=1.0, help="keep repeating a quick statement until it ran this long in total (default %(default)s)")
+    parser.add_argument(
+        "--reps", type=int, default=5, help="at least this many timed runs of each statement (default %(default)s)"
+    )
+    parser.add_argument(
+        "--min-seconds",
+        type=float,
+        default=1.0,
+        help="keep repeating a quick statement until it ran this long in total (default %(default)s)",
+    )
     parser.add_argument("--max-reps", type=int, default=41, help="at most this many timed runs (default %(default)s)")
     parser.add_argument("--compile-reps", type=int, default=200, help="compiles timed per query (default %(default)s)")
     parser.add_argument("--metrics", help="comma-separated metric names (default: the whole catalog)")
@@ -156,13 +168,22 @@ def main(argv: list[str] | None = None) -> int:
         f"DuckDB {duckdb.__version__}, Python {platform.python_version()}, {cores()} cores"
     )
     print(render(lines, header, markdown=args.markdown))
-    slow = [l.name for l in lines if l.ratio > RATIO_TARGET]
-    slow_compile = [l.name for l in lines if l.compile_ms >= COMPILE_TARGET_MS]
-    wrong = [l.name for l in lines if not l.agree]
+    slow = [line.name for line in lines if line.ratio > RATIO_TARGET]
+    slow_compile = [line.name for line in lines if line.compile_ms >= COMPILE_TARGET_MS]
+    wrong = [line.name for line in lines if not line.agree]
     print()
-    print(f"compile < {COMPILE_TARGET_MS:g} ms: {len(lines) - len(slow_compile)}/{len(lines)}" + (f" (over: {', '.join(slow_compile)})" if slow_compile else ""))
-    print(f"finlens <= {RATIO_TARGET}x hand-written: {len(lines) - len(slow)}/{len(lines)}" + (f" (over: {', '.join(slow)})" if slow else ""))
-    print(f"same answer as hand-written: {len(lines) - len(wrong)}/{len(lines)}" + (f" (differ: {', '.join(wrong)})" if wrong else ""))
+    print(
+        f"compile < {COMPILE_TARGET_MS:g} ms: {len(lines) - len(slow_compile)}/{len(lines)}"
+        + (f" (over: {', '.join(slow_compile)})" if slow_compile else "")
+    )
+    print(
+        f"finlens <= {RATIO_TARGET}x hand-written: {len(lines) - len(slow)}/{len(lines)}"
+        + (f" (over: {', '.join(slow)})" if slow else "")
+    )
+    print(
+        f"same answer as hand-written: {len(lines) - len(wrong)}/{len(lines)}"
+        + (f" (differ: {', '.join(wrong)})" if wrong else "")
+    )
     return 0 if not (slow or slow_compile or wrong) else 1
 
 
@@ -186,8 +207,14 @@ def ensure_data(db: Path, args: argparse.Namespace) -> dict[str, Any]:
     progress(f"generating {args.users:,} users x {args.days} days into {db} ...")
     with connect("duckdb:///" + str(db.resolve()), read_only=False) as warehouse:
         summary = generate_demo(
-            warehouse, users=args.users, days=args.days, seed=args.seed, end=args.end,
-            progress=lambda done, total: progress(f"  {done:,}/{total:,} users") if done % 40_000 < 4_000 or done == total else None,
+            warehouse,
+            users=args.users,
+            days=args.days,
+            seed=args.seed,
+            end=args.end,
+            progress=lambda done, total: (
+                progress(f"  {done:,}/{total:,} users") if done % 40_000 < 4_000 or done == total else None
+            ),
         )
         warehouse.execute("CHECKPOINT")
     meta = {**wanted, "events": summary.events, "generated_in_s": summary.seconds, "start": str(summary.start)}
@@ -248,17 +275,33 @@ def agree(name: str, kind: str, ask: Ask, got: list[dict], want: list[dict]) -> 
 def render(lines: list[Line], header: str, *, markdown: bool) -> str:
     columns = ["metric", "type", "compile ms", "finlens ms", "hand-written ms", "ratio", "runs", "ok"]
     rows = []
-    for l in lines:
+    for line in lines:
         ok = []
-        if l.compile_ms >= COMPILE_TARGET_MS:
+        if line.compile_ms >= COMPILE_TARGET_MS:
             ok.append("compile>10ms")
-        if l.ratio > RATIO_TARGET:
+        if line.ratio > RATIO_TARGET:
             ok.append(f">{RATIO_TARGET}x")
-        if not l.agree:
+        if not line.agree:
             ok.append("DIFFERS")
-        rows.append([l.name, l.kind, f"{l.compile_ms:.2f}", f"{l.finlens_ms:.1f}", f"{l.twin_ms:.1f}", f"{l.ratio:.2f}", str(l.runs), ", ".join(ok) or "yes"])
+        rows.append(
+            [
+                line.name,
+                line.kind,
+                f"{line.compile_ms:.2f}",
+                f"{line.finlens_ms:.1f}",
+                f"{line.twin_ms:.1f}",
+                f"{line.ratio:.2f}",
+                str(line.runs),
+                ", ".join(ok) or "yes",
+            ]
+        )
     if markdown:
-        out = [f"_{header}_", "", "| " + " | ".join(columns) + " |", "|" + "|".join(["---", "---", "--:", "--:", "--:", "--:", "--:", "---"]) + "|"]
+        out = [
+            f"_{header}_",
+            "",
+            "| " + " | ".join(columns) + " |",
+            "|" + "|".join(["---", "---", "--:", "--:", "--:", "--:", "--:", "---"]) + "|",
+        ]
         out += ["| " + " | ".join(r) + " |" for r in rows]
         return "\n".join(out)
     widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(columns)]

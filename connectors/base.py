@@ -5,6 +5,7 @@ rows; it never builds SQL of its own beyond bulk loading. Subclasses register
 themselves by defining ``schemes`` (as sqlglot dialects register by name), so
 adding a warehouse is one new module and no central if/elif.
 """
+
 from __future__ import annotations
 
 from abc import ABC, abstractmethod

@@ -4,6 +4,7 @@ The same SQL engine as a ClickHouse server, in process: for local use and for
 testing the ClickHouse dialect. Paths follow the DuckDB connector's convention.
 chdb has one engine per process, so one chdb warehouse is open at a time.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -31,7 +32,9 @@ class ChdbWarehouse(Warehouse):
         self.path = local_path(url)
         options = connection_options(url, self.name)
         if read_only and not Path(self.path).exists():
-            raise WarehouseError(f"chdb warehouse folder {self.path!r} does not exist; run `finlens demo --warehouse {url}` to create it")
+            raise WarehouseError(
+                f"chdb warehouse folder {self.path!r} does not exist; run `finlens demo --warehouse {url}` to create it"
+            )
         try:
             self._session = session.Session(self.path)
         except Exception as err:  # chdb raises plain RuntimeError
@@ -66,16 +69,26 @@ class ChdbWarehouse(Warehouse):
         # chdb's Python() table function reads the local variable named in the SQL.
         finlens_batch = data  # noqa: F841
         names = [exp.to_identifier(n, quoted=True) for n in data.column_names]
-        select = exp.select(*[exp.column(n.copy()) for n in names]).from_(exp.Anonymous(this="Python", expressions=[exp.to_identifier("finlens_batch")]))
-        statement = exp.insert(select, exp.Schema(this=exp.to_table(table), expressions=names)).sql(dialect="clickhouse")
+        select = exp.select(*[exp.column(n.copy()) for n in names]).from_(
+            exp.Anonymous(this="Python", expressions=[exp.to_identifier("finlens_batch")])
+        )
+        statement = exp.insert(select, exp.Schema(this=exp.to_table(table), expressions=names)).sql(
+            dialect="clickhouse"
+        )
         try:
             self._session.query(statement)
         except Exception as err:
             raise WarehouseError(explain("chdb", self.name, f"loading {table}: {err}")) from None
 
     def has_table(self, table: str) -> bool:
-        sql = exp.select(exp.Count(this=exp.Star())).from_(exp.to_table("tables", db="system")).where(
-            exp.and_(exp.column("name").eq(exp.convert(table)), exp.column("database").eq(exp.func("currentDatabase")))
+        sql = (
+            exp.select(exp.Count(this=exp.Star()))
+            .from_(exp.to_table("tables", db="system"))
+            .where(
+                exp.and_(
+                    exp.column("name").eq(exp.convert(table)), exp.column("database").eq(exp.func("currentDatabase"))
+                )
+            )
         )
         return bool(self.query(sql.sql(dialect="clickhouse")).rows[0][0])
 

@@ -5,6 +5,7 @@ use ``readonly = 2``; ``query_timeout`` becomes both the client's socket timeout
 and the server's ``max_execution_time``; :meth:`cancel` kills the running query
 by its id from a second connection.
 """
+
 from __future__ import annotations
 
 import logging
@@ -16,10 +17,15 @@ import pyarrow as pa
 from sqlglot import exp
 
 from connectors.base import Rows, Warehouse, redact
-from connectors.clickhouse_common import READ_ONLY_SETTINGS, SESSION_SETTINGS, check_single_statement, explain, rows_from_arrow
+from connectors.clickhouse_common import (
+    READ_ONLY_SETTINGS,
+    SESSION_SETTINGS,
+    check_single_statement,
+    explain,
+    rows_from_arrow,
+)
 from connectors.options import connection_options
 from finlens_common.errors import WarehouseError
-
 
 # The driver logs each failed request before raising; the raised error is reported in one line instead.
 logging.getLogger("clickhouse_connect").setLevel(logging.CRITICAL)
@@ -43,10 +49,14 @@ class ClickHouseWarehouse(Warehouse):
         if read_only:
             settings.update(READ_ONLY_SETTINGS)
         self._connect_args = dict(
-            host=parts.hostname or "localhost", port=parts.port or (8443 if secure else 8123),
-            username=unquote(parts.username or "default"), password=unquote(parts.password or ""),
-            database=parts.path.lstrip("/") or "default", secure=secure,
-            connect_timeout=options.connect_timeout, send_receive_timeout=options.query_timeout,
+            host=parts.hostname or "localhost",
+            port=parts.port or (8443 if secure else 8123),
+            username=unquote(parts.username or "default"),
+            password=unquote(parts.password or ""),
+            database=parts.path.lstrip("/") or "default",
+            secure=secure,
+            connect_timeout=options.connect_timeout,
+            send_receive_timeout=options.query_timeout,
         )
         self._running: str | None = None
         self._lock = threading.Lock()
@@ -85,8 +95,14 @@ class ClickHouseWarehouse(Warehouse):
             raise WarehouseError(explain("ClickHouse", self.name, f"loading {table}: {err}")) from None
 
     def has_table(self, table: str) -> bool:
-        sql = exp.select(exp.Count(this=exp.Star())).from_(exp.to_table("tables", db="system")).where(
-            exp.and_(exp.column("name").eq(exp.convert(table)), exp.column("database").eq(exp.func("currentDatabase")))
+        sql = (
+            exp.select(exp.Count(this=exp.Star()))
+            .from_(exp.to_table("tables", db="system"))
+            .where(
+                exp.and_(
+                    exp.column("name").eq(exp.convert(table)), exp.column("database").eq(exp.func("currentDatabase"))
+                )
+            )
         )
         return bool(self.query(sql.sql(dialect="clickhouse")).rows[0][0])
 
@@ -111,7 +127,11 @@ class ClickHouseWarehouse(Warehouse):
 def _explain_connect(name: str, err: Exception) -> str:
     text = (str(err).strip().splitlines() or [type(err).__name__])[0]
     lowered = text.lower()
-    for marker, short in (("connection refused", "connection refused"), ("timed out", "timed out"), ("name or service not known", "unknown host")):
+    for marker, short in (
+        ("connection refused", "connection refused"),
+        ("timed out", "timed out"),
+        ("name or service not known", "unknown host"),
+    ):
         if marker in lowered:
             text = short
     if "authentication" in lowered or "password" in lowered or "516" in lowered:

@@ -12,6 +12,7 @@ setting. Over HTTP, settings travel with each request, so the server's user
 profile must carry that restriction (README, Security); the client asks for
 ``readonly = 2``, which a profile with ``readonly = 1`` cannot loosen.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -36,8 +37,14 @@ def check_single_statement(sql: str, name: str) -> None:
     except TokenError:
         raise WarehouseError(f"ClickHouse warehouse {name}: refused SQL that does not tokenize") from None
     separators = [i for i, token in enumerate(tokens) if token.token_type == TokenType.SEMICOLON]
-    if separators and separators[0] < len(tokens) - 1 and any(t.token_type != TokenType.SEMICOLON for t in tokens[separators[0]:]):
-        raise WarehouseError(f"ClickHouse warehouse {name}: refused SQL holding more than one statement; one is run at a time")
+    if (
+        separators
+        and separators[0] < len(tokens) - 1
+        and any(t.token_type != TokenType.SEMICOLON for t in tokens[separators[0] :])
+    ):
+        raise WarehouseError(
+            f"ClickHouse warehouse {name}: refused SQL holding more than one statement; one is run at a time"
+        )
 
 
 def set_sql(name: str, value: Any) -> str:
@@ -57,7 +64,12 @@ def explain(kind: str, name: str, text: str) -> str:
     """A one-line message naming the warehouse and what to check."""
     first = (text.strip().splitlines() or ["error"])[0]
     lowered = first.lower()
-    if "unknown_table" in lowered or "unknown table" in lowered or ("table" in lowered and "doesn't exist" in lowered) or "code: 60" in lowered:
+    if (
+        "unknown_table" in lowered
+        or "unknown table" in lowered
+        or ("table" in lowered and "doesn't exist" in lowered)
+        or "code: 60" in lowered
+    ):
         hint = "; load the data (finlens demo --warehouse ...) or fix the model's table in metrics/models/"
     elif "unknown_identifier" in lowered or "missing columns" in lowered or "code: 47" in lowered:
         hint = "; the table lacks a column the model declares (metrics/models/)"

@@ -10,6 +10,7 @@ is reachable (``enable_external_access = false``) and no setting can change
 could read nothing but the warehouse. Every call runs exactly one statement,
 split by DuckDB's own parser; on a read-only connection it must be a query.
 """
+
 from __future__ import annotations
 
 import threading
@@ -24,7 +25,6 @@ from sqlglot import exp
 from connectors.base import Rows, Warehouse
 from connectors.options import local_path
 from finlens_common.errors import WarehouseError
-
 
 LOAD_MEMORY_LIMIT = "256MB"
 SANDBOX = {"enable_external_access": False, "lock_configuration": True}  # read-only connections
@@ -67,10 +67,14 @@ class DuckDBWarehouse(Warehouse):
         """The one statement in ``sql``, split by DuckDB's parser; a query on a read-only connection."""
         statements = cursor.extract_statements(sql)
         if len(statements) != 1:
-            raise WarehouseError(f"DuckDB warehouse {self.path!r}: refused SQL holding {len(statements)} statements; one is run at a time")
+            raise WarehouseError(
+                f"DuckDB warehouse {self.path!r}: refused SQL holding {len(statements)} statements; one is run at a time"
+            )
         statement = statements[0]
         if self.read_only and statement.type != duckdb.StatementType.SELECT:
-            raise WarehouseError(f"DuckDB warehouse {self.path!r}: refused a {statement.type.name} statement on a read-only connection")
+            raise WarehouseError(
+                f"DuckDB warehouse {self.path!r}: refused a {statement.type.name} statement on a read-only connection"
+            )
         return statement
 
     def query(self, sql: str) -> Rows:

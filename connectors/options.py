@@ -3,6 +3,7 @@
 ``?connect_timeout=10&query_timeout=300`` (seconds). Defaults keep a bad host
 from hanging the CLI or the app: 10 s to connect, 300 s per query.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -43,5 +44,7 @@ def local_path(url: str) -> str:
     path = (parts.netloc + parts.path) if parts.netloc else parts.path
     path = path[1:] if path.startswith("/") else path
     if not path:
-        raise WarehouseError(f"warehouse URL {url!r} names no file; write {parts.scheme}:///relative/path or {parts.scheme}:////absolute/path")
+        raise WarehouseError(
+            f"warehouse URL {url!r} names no file; write {parts.scheme}:///relative/path or {parts.scheme}:////absolute/path"
+        )
     return path

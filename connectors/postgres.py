@@ -8,6 +8,7 @@ runs as exactly one statement. A read-only session is a convenience, not a
 wall (a second statement could ``BEGIN READ WRITE``): deployments connect as
 a role granted only ``SELECT`` (README, Security).
 """
+
 from __future__ import annotations
 
 import io
@@ -43,8 +44,11 @@ class PostgresWarehouse(Warehouse):
             server_options += " -c default_transaction_read_only=on"
         try:
             self._conn = psycopg.connect(
-                conninfo, autocommit=True, connect_timeout=max(1, int(options.connect_timeout)),
-                options=server_options, **options.extra,
+                conninfo,
+                autocommit=True,
+                connect_timeout=max(1, int(options.connect_timeout)),
+                options=server_options,
+                **options.extra,
             )
         except psycopg.Error as err:
             raise WarehouseError(_explain_connect(self.name, err)) from None
@@ -72,7 +76,9 @@ class PostgresWarehouse(Warehouse):
         self._run(sql)
 
     def append(self, table: str, data: pa.Table) -> None:
-        columns = exp.Tuple(expressions=[exp.to_identifier(n, quoted=True) for n in data.column_names]).sql(dialect="postgres")
+        columns = exp.Tuple(expressions=[exp.to_identifier(n, quoted=True) for n in data.column_names]).sql(
+            dialect="postgres"
+        )
         target = exp.to_table(table).sql(dialect="postgres")
         statement = f"COPY {target} {columns} FROM STDIN WITH (FORMAT csv)"
         try:
@@ -88,10 +94,12 @@ class PostgresWarehouse(Warehouse):
         sql = (
             exp.select(exp.Count(this=exp.Star()))
             .from_(exp.to_table("tables", db="information_schema"))
-            .where(exp.and_(
-                exp.column("table_name").eq(exp.convert(table)),
-                exp.column("table_schema").eq(exp.func("current_schema")),
-            ))
+            .where(
+                exp.and_(
+                    exp.column("table_name").eq(exp.convert(table)),
+                    exp.column("table_schema").eq(exp.func("current_schema")),
+                )
+            )
         )
         return bool(self.query(sql.sql(dialect="postgres")).rows[0][0])
 

@@ -5,6 +5,7 @@ the embedded DuckDB file ``data/finlens.duckdb``) is a setting
 (:func:`finlens_common.settings.warehouse_url`); the embedded default is
 generated with demo data the first time it is opened.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable

@@ -5,6 +5,7 @@ unreachable warehouse) is a :class:`FinlensError` whose ``str()`` is a
 complete one-line message written for the person at the keyboard. The CLI
 prints it and exits with the error's ``exit_code``; nothing else is caught.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

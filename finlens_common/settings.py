@@ -4,6 +4,7 @@ The layers above ask here instead of reading ``os.environ`` or walking up from
 ``__file__`` themselves, so a deployment's settings are documented once
 (README, Choosing the warehouse) and tests can point everything elsewhere.
 """
+
 from __future__ import annotations
 
 import os

@@ -7,6 +7,7 @@ campaign, a buggy release; see ``ingest/README.md``). It works in batches of
 people so memory does not grow with the size asked for, and every batch is
 seeded from (seed, batch index), so the same arguments give the same rows.
 """
+
 from __future__ import annotations
 
 import time
@@ -57,7 +58,9 @@ def generate_demo(
     began = time.perf_counter()
     window = Window(end=end, days=days)
     for table in (EVENTS_TABLE, USERS_TABLE):
-        warehouse.execute(exp.Drop(tables=[exp.to_table(table)], kind="TABLE", exists=True).sql(dialect=warehouse.dialect))
+        warehouse.execute(
+            exp.Drop(tables=[exp.to_table(table)], kind="TABLE", exists=True).sql(dialect=warehouse.dialect)
+        )
         warehouse.execute(create_table_sql(table, warehouse.dialect))
     events = 0
     with warehouse.bulk_load() as flush:
@@ -71,8 +74,9 @@ def generate_demo(
             flush()
             if progress is not None:
                 progress(first + size, users)
-    return DemoSummary(users=users, events=events, start=window.start, end=end,
-                       seconds=round(time.perf_counter() - began, 3))
+    return DemoSummary(
+        users=users, events=events, start=window.start, end=end, seconds=round(time.perf_counter() - began, 3)
+    )
 
 
 def generate_batch(seed: int, batch: int, first: int, size: int, window: Window):

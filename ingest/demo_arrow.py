@@ -6,6 +6,7 @@ place, app version, UTM, business line) is filled in here with vectorised
 lookups. Two effects are added here because they depend only on a page view
 and its time: app errors (by app version) and crawler page views.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -17,18 +18,26 @@ from ingest.demo_plan import Plan, Window, devices
 from ingest.demo_sim import Simulator
 from ingest.schema import EVENTS_TABLE, USERS_TABLE, arrow_schema
 
-CRAWLER_SHARE = 0.003      # of all events: crawler page views, NULL user_id
+CRAWLER_SHARE = 0.003  # of all events: crawler page views, NULL user_id
 CRAWLERS_PER_BATCH = 2
-CRAWLER_PAGES = (w.PG["home"], w.PG["product_list"], w.PG["product_detail"], w.PG["forex_market"],
-                 w.PG["stock_market"], w.PG["mall_home"], w.PG["register"])
+CRAWLER_PAGES = (
+    w.PG["home"],
+    w.PG["product_list"],
+    w.PG["product_detail"],
+    w.PG["forex_market"],
+    w.PG["stock_market"],
+    w.PG["mall_home"],
+    w.PG["register"],
+)
 NEVER = np.iinfo(np.int64).max
 _STR = pa.string()
 
 
 def _take(values, index: np.ndarray) -> pa.Array:
     """``values[index]`` as Arrow strings, NULL where the index is negative."""
-    return pc.take(pa.array(values, type=values.type if isinstance(values, pa.Array) else _STR),
-                   pa.array(index, mask=index < 0))
+    return pc.take(
+        pa.array(values, type=values.type if isinstance(values, pa.Array) else _STR), pa.array(index, mask=index < 0)
+    )
 
 
 def _lookup(names, index: np.ndarray) -> pa.Array:
@@ -79,9 +88,15 @@ def events_table(sim: Simulator, plan: Plan, window: Window, rng: np.random.Gene
     event = np.concatenate([event, np.full(len(hit), w.EV["app_error"]), np.full(crawl, w.EV["$pageview"])])
     page = np.concatenate([page, page[hit], np.array(CRAWLER_PAGES)[rng.integers(0, len(CRAWLER_PAGES), crawl)]])
     element = np.concatenate([element, np.full(len(hit) + crawl, -1)])
-    product = np.concatenate([product, product[hit],
-                              np.where(page[-crawl:] == w.PG["product_detail"], rng.integers(0, len(w.PRODUCTS), crawl), -1)
-                              if crawl else np.empty(0, np.int64)])
+    product = np.concatenate(
+        [
+            product,
+            product[hit],
+            np.where(page[-crawl:] == w.PG["product_detail"], rng.integers(0, len(w.PRODUCTS), crawl), -1)
+            if crawl
+            else np.empty(0, np.int64),
+        ]
+    )
     amount = np.concatenate([amount, np.full(len(hit) + crawl, np.nan)])
     duration = np.concatenate([duration, np.full(len(hit), np.nan), rng.integers(0, 3, crawl).astype(np.float64)])
     success = np.concatenate([success, np.full(len(hit) + crawl, -1, np.int8)])
@@ -119,7 +134,9 @@ def events_table(sim: Simulator, plan: Plan, window: Window, rng: np.random.Gene
         "city": _take(people["city"], person),
         "page": _lookup(w.PAGES, page),
         "element": _lookup(w.ELEMENTS, element),
-        **{f"utm_{k}": _take(people[f"utm_{k}"], utm_rows) for k in ("source", "medium", "campaign", "content", "term")},
+        **{
+            f"utm_{k}": _take(people[f"utm_{k}"], utm_rows) for k in ("source", "medium", "campaign", "content", "term")
+        },
         "product_type": _lookup([p[1] for p in w.PRODUCTS], product),
         "product_id": _lookup([p[0] for p in w.PRODUCTS], product),
         "amount": pa.array(amount, from_pandas=True),

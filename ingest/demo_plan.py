@@ -6,6 +6,7 @@ time. Rates that depend on a whole population (bind-card page success, the
 next-day return) are calibrated within each batch, so they hold for any
 number of users and any window length.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -18,16 +19,16 @@ from ingest import demo_world as w
 DAY = 86_400
 
 # --- the story's targets -------------------------------------------------------------------------------
-BASE_SHARE = 0.5                      # users registered before the window; the rest arrive inside it
-AB_INVEST = (0.023, 0.14)             # new app users who invest, by opening-screen variant (AB_VARIANTS order)
+BASE_SHARE = 0.5  # users registered before the window; the rest arrive inside it
+AB_INVEST = (0.023, 0.14)  # new app users who invest, by opening-screen variant (AB_VARIANTS order)
 NONAPP_INVEST = {w.WEB: 0.004, w.H5: 0.008, w.MINIPROGRAM: 0.008}
 BASE_INVESTOR = {"app": 0.005, "nonapp": 0.003}
-BIND_PAGE_SUCCESS = 0.28              # of users who open the bind_card page, share who bind a card
-NEXT_DAY_APPSTART = 0.28              # of binders, share with an $AppStart the day after the first bind
-SECOND_CARD = 0.40                    # of binders, share who bind a second card
-CAMPAIGN_AUDIENCE = 0.30              # of existing app users with a card who do not invest
+BIND_PAGE_SUCCESS = 0.28  # of users who open the bind_card page, share who bind a card
+NEXT_DAY_APPSTART = 0.28  # of binders, share with an $AppStart the day after the first bind
+SECOND_CARD = 0.40  # of binders, share who bind a second card
+CAMPAIGN_AUDIENCE = 0.30  # of existing app users with a card who do not invest
 CAMPAIGN_INVEST = {1: 0.25, 2: 0.16}  # campaign_group push=1 / holdout=2: invest within 14 days of the send
-CAMPAIGN_LEAD_DAYS = 21               # the push goes out this many days before the window's last day
+CAMPAIGN_LEAD_DAYS = 21  # the push goes out this many days before the window's last day
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ class Window:
         out = []
         for i, frac in enumerate(w.VERSION_RELEASE):
             if i == 0:
-                out.append(-10**9)
+                out.append(-(10**9))
             elif frac is None:  # the hotfix after the buggy release
                 out.append(out[-1] + int(min(12 * DAY, 0.12 * self.seconds)))
             else:
@@ -83,38 +84,38 @@ class Plan:
     """Per-person attributes and decisions for one batch (all numpy arrays of the batch's length)."""
 
     first_index: int
-    uid: list[str]          # registered id (u000123)
-    anon: list[str]         # anonymous (device/cookie) id, also the user_id of people who never register
-    base: np.ndarray        # registered before the window
+    uid: list[str]  # registered id (u000123)
+    anon: list[str]  # anonymous (device/cookie) id, also the user_id of people who never register
+    base: np.ndarray  # registered before the window
     platform: np.ndarray
     channel: np.ndarray
-    arrival: np.ndarray     # first visit (seconds); 0 for existing users
+    arrival: np.ndarray  # first visit (seconds); 0 for existing users
     city: np.ndarray
-    device: np.ndarray      # index into devices()
+    device: np.ndarray  # index into devices()
     gender: np.ndarray
     age: np.ndarray
     risk: np.ndarray
-    lag: np.ndarray         # seconds between a release and this user's upgrade
-    variant: np.ndarray     # opening-screen A/B arm (app users), -1 otherwise
+    lag: np.ndarray  # seconds between a release and this user's upgrade
+    variant: np.ndarray  # opening-screen A/B arm (app users), -1 otherwise
     register_before: np.ndarray  # existing users: seconds before the window they registered
     will_reg: np.ndarray
-    realname: np.ndarray    # real-name verified by the end of the window
+    realname: np.ndarray  # real-name verified by the end of the window
     realname_fail: np.ndarray
-    has_card: np.ndarray    # existing users: a card bound before the window
-    investor: np.ndarray    # invests (new users: the first purchase happens in the window)
-    bind: np.ndarray        # binds a first card inside the window
-    bind_fail: np.ndarray   # opens the bind_card page and does not bind
+    has_card: np.ndarray  # existing users: a card bound before the window
+    investor: np.ndarray  # invests (new users: the first purchase happens in the window)
+    bind: np.ndarray  # binds a first card inside the window
+    bind_fail: np.ndarray  # opens the bind_card page and does not bind
     bind2: np.ndarray
-    next_day: np.ndarray    # app binders who come back the day after binding
+    next_day: np.ndarray  # app binders who come back the day after binding
     invest_fail: np.ndarray
-    activity: np.ndarray    # background sessions per day
-    span: np.ndarray        # seconds of activity before churning
+    activity: np.ndarray  # background sessions per day
+    span: np.ndarray  # seconds of activity before churning
     forex: np.ndarray
-    master: np.ndarray      # forex master copied (-1: not a copy trader)
+    master: np.ndarray  # forex master copied (-1: not a copy trader)
     stock: np.ndarray
     mall: np.ndarray
-    principal: np.ndarray   # typical P2P purchase (CNY)
-    campaign: np.ndarray    # 0 none, 1 push, 2 holdout
+    principal: np.ndarray  # typical P2P purchase (CNY)
+    campaign: np.ndarray  # 0 none, 1 push, 2 holdout
     campaign_invest: np.ndarray
     campaign_click: np.ndarray
 
@@ -196,8 +197,11 @@ def make_plan(rng: np.random.Generator, seed: int, first_index: int, n: int, win
 
     # Purchase: new app users by A/B arm, others by platform; channel quality scales both.
     norms = _invest_norms()
-    target = np.where(is_app, np.array(AB_INVEST)[np.maximum(variant, 0)],
-                      np.array([NONAPP_INVEST.get(p, 0.0) for p in range(len(w.PLATFORMS))])[platform])
+    target = np.where(
+        is_app,
+        np.array(AB_INVEST)[np.maximum(variant, 0)],
+        np.array([NONAPP_INVEST.get(p, 0.0) for p in range(len(w.PLATFORMS))])[platform],
+    )
     p_invest = target * mult[channel] / np.array([norms[p] for p in range(len(w.PLATFORMS))])[platform]
     base_inv = np.where(is_app, BASE_INVESTOR["app"], BASE_INVESTOR["nonapp"])
     investor = np.where(base, u() < base_inv, u() < p_invest)
@@ -223,8 +227,11 @@ def make_plan(rng: np.random.Generator, seed: int, first_index: int, n: int, win
     # Activity: existing users are dormant, casual or active; new visitors churn quickly unless they register.
     level = _pick(rng, (0.45, 0.40, 0.15), n)
     activity = np.where(base, np.array([0.012, 0.08, 0.3])[level], np.where(will_reg, 0.1, 0.08))
-    span_days = np.where(base, np.where(u() < 0.15, u() * window.days, 10 * window.days),
-                         np.where(will_reg, rng.exponential(30, n), rng.exponential(7, n)))
+    span_days = np.where(
+        base,
+        np.where(u() < 0.15, u() * window.days, 10 * window.days),
+        np.where(will_reg, rng.exponential(30, n), rng.exponential(7, n)),
+    )
     span = np.where(investor, 10 * window.seconds, span_days * DAY).astype(np.int64)
     forex = will_reg & is_app & (u() < np.where(base, 0.05, 0.015))
     master = np.where(forex & (u() < 0.45), _pick(rng, w.FOREX_MASTER_WEIGHTS, n), -1)
@@ -237,9 +244,12 @@ def make_plan(rng: np.random.Generator, seed: int, first_index: int, n: int, win
     if window.campaign_send() is not None:
         audience = base & is_app & has_card & ~investor & (u() < CAMPAIGN_AUDIENCE)
         campaign = np.where(audience, np.where(_exactly(rng, audience, 0.5), 1, 2), 0)
-    campaign_invest = _exactly(rng, campaign == 1, CAMPAIGN_INVEST[1]) | _exactly(rng, campaign == 2, CAMPAIGN_INVEST[2])
-    campaign_click = (_exactly(rng, (campaign == 1) & campaign_invest, 0.65)
-                      | _exactly(rng, (campaign == 1) & ~campaign_invest, 0.18))
+    campaign_invest = _exactly(rng, campaign == 1, CAMPAIGN_INVEST[1]) | _exactly(
+        rng, campaign == 2, CAMPAIGN_INVEST[2]
+    )
+    campaign_click = _exactly(rng, (campaign == 1) & campaign_invest, 0.65) | _exactly(
+        rng, (campaign == 1) & ~campaign_invest, 0.18
+    )
 
     # Demographics and devices.
     city = _pick(rng, [c[2] for c in w.CITIES], n)
@@ -257,12 +267,39 @@ def make_plan(rng: np.random.Generator, seed: int, first_index: int, n: int, win
     anon = [f"{(i * 0x9E3779B97F4A7C15 + salt) % 2**64:016x}" for i in (index + 1).tolist()]
 
     return Plan(
-        first_index=first_index, uid=uid, anon=anon, base=base, platform=platform, channel=channel,
-        arrival=arrival.astype(np.int64), city=city, device=device,
-        gender=_pick(rng, w.GENDER_WEIGHTS, n), age=_pick(rng, w.AGE_WEIGHTS, n), risk=_pick(rng, w.RISK_WEIGHTS, n),
-        lag=lag, variant=variant, register_before=register_before, will_reg=will_reg.astype(bool),
-        realname=realname.astype(bool), realname_fail=realname_fail, has_card=has_card, investor=investor.astype(bool),
-        bind=bind, bind_fail=bind_fail, bind2=bind2, next_day=next_day, invest_fail=invest_fail,
-        activity=activity, span=span, forex=forex, master=master, stock=stock, mall=mall, principal=principal,
-        campaign=campaign, campaign_invest=campaign_invest, campaign_click=campaign_click,
+        first_index=first_index,
+        uid=uid,
+        anon=anon,
+        base=base,
+        platform=platform,
+        channel=channel,
+        arrival=arrival.astype(np.int64),
+        city=city,
+        device=device,
+        gender=_pick(rng, w.GENDER_WEIGHTS, n),
+        age=_pick(rng, w.AGE_WEIGHTS, n),
+        risk=_pick(rng, w.RISK_WEIGHTS, n),
+        lag=lag,
+        variant=variant,
+        register_before=register_before,
+        will_reg=will_reg.astype(bool),
+        realname=realname.astype(bool),
+        realname_fail=realname_fail,
+        has_card=has_card,
+        investor=investor.astype(bool),
+        bind=bind,
+        bind_fail=bind_fail,
+        bind2=bind2,
+        next_day=next_day,
+        invest_fail=invest_fail,
+        activity=activity,
+        span=span,
+        forex=forex,
+        master=master,
+        stock=stock,
+        mall=mall,
+        principal=principal,
+        campaign=campaign,
+        campaign_invest=campaign_invest,
+        campaign_click=campaign_click,
     )

@@ -7,6 +7,7 @@ the push campaign; then every visit is written in time order by the tasks
 in ``demo_tasks``. Random numbers come from numpy in bulk (see ``stream``),
 so the output is fixed by the batch seed.
 """
+
 from __future__ import annotations
 
 from bisect import bisect
@@ -17,10 +18,10 @@ import numpy as np
 
 from ingest import demo_world as w
 from ingest.demo_plan import DAY, Plan, Window
-from ingest.demo_tasks import AB_PROPS, E, PRODUCT_INVEST_CUM, STOCK_HOURS, TERMS, Row, Tasks, cum, stream
+from ingest.demo_tasks import AB_PROPS, PRODUCT_INVEST_CUM, STOCK_HOURS, TERMS, E, Row, Tasks, cum, stream
 
 SERVER = "server"  # a schedule entry of back-end events, not a visit
-PUSH = "push"      # a visit opened from a push notification
+PUSH = "push"  # a visit opened from a push notification
 
 
 class Simulator(Tasks):
@@ -238,8 +239,9 @@ class Simulator(Tasks):
                 sched.append([t, [(self.t_forex, None)]])
             elif q.stock[i] and kind < 0.6 and self.weekday(t) < 5:
                 lo, hi = STOCK_HOURS[int(self.r() * 2)]
-                sched.append([max(t // DAY * DAY + lo + int(self.r() * (hi - lo - 900)), a + 600),
-                              [(self.t_stock, None)]])
+                sched.append(
+                    [max(t // DAY * DAY + lo + int(self.r() * (hi - lo - 900)), a + 600), [(self.t_stock, None)]]
+                )
             elif q.mall[i] and kind < 0.35:
                 sched.append([t, [(self.t_mall, True)]])
             elif kind > 0.94:
@@ -258,8 +260,16 @@ class Simulator(Tasks):
         if q.campaign_click[i]:
             t = min(send + 60 + int(self.expo() * 3 * 3600), end)
             via_push = invest and self.r() < 0.8
-            sched.append([t, [(self.t_push_click, None), (self.t_invest, self.purchase()) if via_push
-                              else (self.t_browse, None)], PUSH])
+            sched.append(
+                [
+                    t,
+                    [
+                        (self.t_push_click, None),
+                        (self.t_invest, self.purchase()) if via_push else (self.t_browse, None),
+                    ],
+                    PUSH,
+                ]
+            )
             invest = invest and not via_push
         if invest:
             t = send + 600 + int(self.r() * (end - send - 600))

@@ -4,6 +4,7 @@ Each task takes the time it starts and returns the time it ends, appending
 rows as it goes; ``demo_sim`` decides which tasks a visit holds. Kept apart
 from the scheduling so each reads on its own.
 """
+
 from __future__ import annotations
 
 from bisect import bisect
@@ -22,8 +23,16 @@ E = w.EV
 P = w.PG
 L = w.EL
 DWELL = (12, 20, 45, 40, 50, 60, 35, 30, 40, 60, 40, 50, 40, 20, 25, 15, 4, 15)  # median seconds, PAGES order
-BROWSE_PAGES = (P["product_list"], P["product_detail"], P["profile"], P["mall_home"], P["forex_market"],
-                P["stock_market"], P["credit_report"], P["coupon_center"])
+BROWSE_PAGES = (
+    P["product_list"],
+    P["product_detail"],
+    P["profile"],
+    P["mall_home"],
+    P["forex_market"],
+    P["stock_market"],
+    P["credit_report"],
+    P["coupon_center"],
+)
 
 
 def cum(weights) -> tuple[float, ...]:
@@ -101,8 +110,17 @@ class Tasks:
         self.add((self.i, t, self.clk, page, elem, prod, None, None, -1, None, "{}"))
         return t + 1 + int(self.r() * 3)
 
-    def ev(self, t: int, code: int, page: int = -1, prod: int = -1, amount: float | None = None,
-           succ: int = -1, fail: str | None = None, props: str = "{}") -> int:
+    def ev(
+        self,
+        t: int,
+        code: int,
+        page: int = -1,
+        prod: int = -1,
+        amount: float | None = None,
+        succ: int = -1,
+        fail: str | None = None,
+        props: str = "{}",
+    ) -> int:
         self.add((self.i, t, code, page, -1, prod, amount, None, succ, fail, props))
         return t + 1 + int(self.r() * 4)
 
@@ -185,8 +203,9 @@ class Tasks:
         t = self.pv(t, P["bind_card"])
         t = self.click(t, P["bind_card"], L["bind_card_submit"])
         if self.r() < 0.3:
-            t = self.ev(t, E["bind_card"], succ=0, fail=w.BIND_FAILS[self.pick(BIND_FAIL_CUM)],
-                        props=self.bind_props(index))
+            t = self.ev(
+                t, E["bind_card"], succ=0, fail=w.BIND_FAILS[self.pick(BIND_FAIL_CUM)], props=self.bind_props(index)
+            )
             t = self.click(t + 15, P["bind_card"], L["bind_card_submit"])
         self.cards = index
         return self.ev(t, E["bind_card"], succ=1, props=self.bind_props(index))
@@ -196,8 +215,13 @@ class Tasks:
         if self.r() < 0.6:
             for _ in range(1 + (self.r() < 0.35)):
                 t = self.click(t, P["bind_card"], L["bind_card_submit"])
-                t = self.ev(t, E["bind_card"], succ=0, fail=w.BIND_FAILS[self.pick(BIND_FAIL_CUM)],
-                            props=self.bind_props(self.cards + 1))
+                t = self.ev(
+                    t,
+                    E["bind_card"],
+                    succ=0,
+                    fail=w.BIND_FAILS[self.pick(BIND_FAIL_CUM)],
+                    props=self.bind_props(self.cards + 1),
+                )
         return t
 
     # --- money ---------------------------------------------------------------------------------------------
@@ -224,8 +248,15 @@ class Tasks:
             t = self.deposit(t, amount + 100 * int(self.r() * 20))
         t = self.order(t, prod, amount)
         if self.r() < 0.08:
-            t = self.ev(t, E["P2P_invest"], prod=prod, amount=amount, succ=0, fail="insufficient_balance",
-                        props=w.PRODUCT_PROPS[prod])
+            t = self.ev(
+                t,
+                E["P2P_invest"],
+                prod=prod,
+                amount=amount,
+                succ=0,
+                fail="insufficient_balance",
+                props=w.PRODUCT_PROPS[prod],
+            )
             t = self.deposit(t, amount)
             t = self.order(t, prod, amount)
         props = w.PRODUCT_PROPS[prod]
@@ -282,8 +313,10 @@ class Tasks:
     # --- forex and stocks ----------------------------------------------------------------------------------
     def trade_props(self, copy: bool) -> str:
         direction = "buy" if self.r() < 0.55 else "sell"
-        return (f'{{"symbol":"{w.FOREX_SYMBOLS[self.pick(SYMBOL_CUM)]}","direction":"{direction}",'
-                f'"is_copy":{"true" if copy else "false"}}}')
+        return (
+            f'{{"symbol":"{w.FOREX_SYMBOLS[self.pick(SYMBOL_CUM)]}","direction":"{direction}",'
+            f'"is_copy":{"true" if copy else "false"}}}'
+        )
 
     def forex_amount(self) -> float:
         return float(round(1000 * exp(1.2 + 0.9 * self.z()), -2) + 100)
@@ -326,8 +359,12 @@ class Tasks:
             t = self.ev(t, E["stock_trade"], amount=amount, props=f'{{"symbol":"{symbol}","side":"{side}"}}')
         if self.r() < 0.1:
             portfolio = w.PORTFOLIOS[int(self.r() * len(w.PORTFOLIOS))]
-            t = self.ev(t, E["stock_portfolio_buy"], amount=float(1000 * (1 + int(self.r() * 50))),
-                        props=f'{{"portfolio_id":"{portfolio}"}}')
+            t = self.ev(
+                t,
+                E["stock_portfolio_buy"],
+                amount=float(1000 * (1 + int(self.r() * 50))),
+                props=f'{{"portfolio_id":"{portfolio}"}}',
+            )
         return t
 
     # --- push ----------------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ This is the one place the physical tables are declared: the demo generator
 and the importers create them from here, for any dialect, through sqlglot.
 A deployment with other tables edits the model YAML, not this file.
 """
+
 from __future__ import annotations
 
 import pyarrow as pa
@@ -114,7 +115,9 @@ def arrow_schema(table: str) -> pa.Schema:
 # String (JSONExtract*), and keeps microseconds only in DateTime64.
 DIALECT_TYPES: dict[str, dict[str, str]] = {"clickhouse": {"JSON": "String", "TIMESTAMP": "DateTime64(6)"}}
 # A ClickHouse table needs an engine; a single-node MergeTree serves the demo (see README for a cluster).
-CLICKHOUSE_ENGINE = sqlglot.parse_one("CREATE TABLE t (x Int8) ENGINE=MergeTree ORDER BY tuple()", read="clickhouse").args["properties"]
+CLICKHOUSE_ENGINE = sqlglot.parse_one(
+    "CREATE TABLE t (x Int8) ENGINE=MergeTree ORDER BY tuple()", read="clickhouse"
+).args["properties"]
 
 
 def create_table_sql(table: str, dialect: str, *, replace: bool = False) -> str:
@@ -122,7 +125,11 @@ def create_table_sql(table: str, dialect: str, *, replace: bool = False) -> str:
     overrides = DIALECT_TYPES.get(dialect, {})
     columns = []
     for name, sql_type, _ in _columns(table):
-        kind = exp.DataType.build(overrides[sql_type], dialect=dialect) if sql_type in overrides else exp.DataType.build(sql_type, dialect="duckdb")
+        kind = (
+            exp.DataType.build(overrides[sql_type], dialect=dialect)
+            if sql_type in overrides
+            else exp.DataType.build(sql_type, dialect="duckdb")
+        )
         if dialect == "clickhouse":
             kind.set("nullable", True)
         columns.append(exp.ColumnDef(this=exp.to_identifier(name), kind=kind))

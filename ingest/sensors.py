@@ -13,6 +13,7 @@ file size: ``jobs + AHEAD`` chunks parsed ahead at most.
 ...     import_sensors(warehouse, []).events
 0
 """
+
 from __future__ import annotations
 
 import gc
@@ -32,12 +33,17 @@ import pyarrow as pa
 
 from connectors.base import Warehouse
 from finlens_common.errors import IngestError
-from ingest.sensors_parse import ChunkResult, parse_chunk
 from ingest.sensors_identity import IdentityMap
+from ingest.sensors_parse import ChunkResult, parse_chunk
 from ingest.sensors_read import CHUNK_BYTES, Chunk, file_size, is_gzip, read_chunks, spans
 from ingest.sensors_users import ProfileWriter
 from ingest.sensors_write import (
-    append_new_events, append_rejects, ensure_tables, log_file, one_thread, stored_reject_lines,
+    append_new_events,
+    append_rejects,
+    ensure_tables,
+    log_file,
+    one_thread,
+    stored_reject_lines,
 )
 
 DEFAULT_TIME_ZONE = "Asia/Shanghai"
@@ -118,8 +124,11 @@ def import_sensors(
     done = 0
     # JSON lines compress ~10x: a gzip file counts for 8 times its size when choosing workers.
     expanded = sum(size * (8 if is_gzip(path) else 1) for path, size in zip(files, sizes))
-    with warehouse.bulk_load() as flush, one_thread(warehouse), \
-            _executor(jobs if expanded >= PARALLEL_MIN_BYTES else 1) as pool:
+    with (
+        warehouse.bulk_load() as flush,
+        one_thread(warehouse),
+        _executor(jobs if expanded >= PARALLEL_MIN_BYTES else 1) as pool,
+    ):
         for path, size in zip(files, sizes):
             name = str(path.resolve())
             counts = Counter[str]()
@@ -130,9 +139,18 @@ def import_sensors(
                     progress(done + min(position, size), total)
             batch.write()
             done += size
-            log_file(warehouse, {"file": name, "bytes": size, "lines": counts["lines"], "events": counts["events"],
-                                 "duplicates": counts["duplicates"], "rejects": counts["rejects"],
-                                 "imported_at": datetime.now().replace(microsecond=0)})
+            log_file(
+                warehouse,
+                {
+                    "file": name,
+                    "bytes": size,
+                    "lines": counts["lines"],
+                    "events": counts["events"],
+                    "duplicates": counts["duplicates"],
+                    "rejects": counts["rejects"],
+                    "imported_at": datetime.now().replace(microsecond=0),
+                },
+            )
             for key in ("lines", "events", "duplicates"):
                 setattr(summary, key, getattr(summary, key) + counts[key])
             summary.rejected += counts["rejects"]
@@ -184,8 +202,15 @@ class _Batch:
     too. Larger appends cost DuckDB less per row (fewer, fuller row groups per checkpoint).
     """
 
-    def __init__(self, warehouse: Warehouse, identities: IdentityMap, profiles: ProfileWriter, known: set[int],
-                 counts: Counter[str], flush: Callable[[], None]):
+    def __init__(
+        self,
+        warehouse: Warehouse,
+        identities: IdentityMap,
+        profiles: ProfileWriter,
+        known: set[int],
+        counts: Counter[str],
+        flush: Callable[[], None],
+    ):
         self.warehouse, self.identities, self.profiles = warehouse, identities, profiles
         self.known, self.counts, self.flush = known, counts, flush
         self.pending: list[pa.Table] = []
@@ -245,8 +270,9 @@ def _executor(jobs: int) -> Executor:
     return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
 
 
-def _in_order(pool: Executor, fn: Callable[[Chunk], tuple[ChunkResult, int]], chunks: Iterator[Chunk],
-              depth: int) -> Iterator[tuple[ChunkResult, int]]:
+def _in_order(
+    pool: Executor, fn: Callable[[Chunk], tuple[ChunkResult, int]], chunks: Iterator[Chunk], depth: int
+) -> Iterator[tuple[ChunkResult, int]]:
     """Results of ``fn`` over ``chunks`` in order, with at most ``depth`` chunks in flight (bounded memory)."""
     pending: deque[Future] = deque()
     for chunk in chunks:

@@ -14,6 +14,7 @@ Platform rule (Sensors ``$lib`` names the SDK, ``$os`` the device's system):
    web view), else Web;
 4. server SDKs (python, java, ...): ``$os`` iOS / Android when sent, else NULL.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -49,7 +50,10 @@ BOOL_SOURCES: dict[str, tuple[str, ...]] = {"is_success": ("is_success",)}
 PLATFORMS = ("iOS", "Android", "Web", "H5", "MiniProgram")
 # Kept in step with metrics/tracking_plan.yml (a test compares them).
 BUSINESS_LINE_PREFIXES: tuple[tuple[str, str], ...] = (
-    ("P2P_", "p2p"), ("forex_", "forex"), ("stock_", "stock"), ("life_", "life"),
+    ("P2P_", "p2p"),
+    ("forex_", "forex"),
+    ("stock_", "stock"),
+    ("life_", "life"),
 )
 DEFAULT_BUSINESS_LINE = "platform"
 _COLUMNS = [name for name, _, _ in EVENTS_COLUMNS]
@@ -145,8 +149,9 @@ def event_id_of(record: dict[str, Any], raw: bytes) -> str:
     return "h:" + hashlib.blake2b(raw, digest_size=16).hexdigest()
 
 
-def map_event(record: dict[str, Any], raw: bytes,
-              dumps: Callable[[dict[str, Any]], str] = _json_dumps) -> tuple[Any, ...]:
+def map_event(
+    record: dict[str, Any], raw: bytes, dumps: Callable[[dict[str, Any]], str] = _json_dumps
+) -> tuple[Any, ...]:
     """One track record as a row in ``ROW_COLUMNS`` order; raises Reject on a wrong property type.
 
     The importer's hot path: only the keys that feed a column are looked at (a C-level
@@ -174,12 +179,12 @@ def map_event(record: dict[str, Any], raw: bytes,
     if values[_BUSINESS_LINE] is None:
         values[_BUSINESS_LINE] = business_line_of(event)
     distinct_id = record["distinct_id"]
-    return (event_id_of(record, raw), record["time"], event, distinct_id, distinct_id, platform,
-            dumps(rest), *values)
+    return (event_id_of(record, raw), record["time"], event, distinct_id, distinct_id, platform, dumps(rest), *values)
 
 
-def map_event_ordered(record: dict[str, Any], raw: bytes,
-                      dumps: Callable[[dict[str, Any]], str] = _json_dumps) -> tuple[Any, ...]:
+def map_event_ordered(
+    record: dict[str, Any], raw: bytes, dumps: Callable[[dict[str, Any]], str] = _json_dumps
+) -> tuple[Any, ...]:
     """:func:`map_event` as one pass over the properties in order: the reference for its rare cases.
 
     A key that feeds a column is type-checked (the first wrong one is the reject
@@ -213,8 +218,7 @@ def map_event_ordered(record: dict[str, Any], raw: bytes,
     if values[_BUSINESS_LINE] is None:
         values[_BUSINESS_LINE] = business_line_of(event)
     distinct_id = record["distinct_id"]
-    return (event_id_of(record, raw), record["time"], event, distinct_id, distinct_id, platform,
-            dumps(rest), *values)
+    return (event_id_of(record, raw), record["time"], event, distinct_id, distinct_id, platform, dumps(rest), *values)
 
 
 def bindings_of(record: dict[str, Any]) -> list[tuple[str, str]]:
@@ -222,7 +226,11 @@ def bindings_of(record: dict[str, Any]) -> list[tuple[str, str]]:
     pairs: list[tuple[str, str]] = []
     distinct_id = record["distinct_id"]
     original = record.get("original_id")
-    if isinstance(original, str) and original and (record["type"] == "track_signup" or record.get("event") == "$SignUp"):
+    if (
+        isinstance(original, str)
+        and original
+        and (record["type"] == "track_signup" or record.get("event") == "$SignUp")
+    ):
         pairs.append((original, distinct_id))
     props = record.get("properties") or {}
     login = record.get("login_id") or (distinct_id if props.get("$is_login_id") is True else None)

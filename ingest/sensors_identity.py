@@ -7,6 +7,7 @@ first binding of an id wins, as in Sensors. Bindings persist in ``identity_map``
 later file's signup re-attributes events imported from an earlier file: one
 ``UPDATE`` per import run, joined to a staged table of the new bindings.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -84,15 +85,20 @@ class IdentityMap:
             this=events,
             expressions=[exp.EQ(this=exp.column("user_id"), expression=exp.column("user_id", table="m"))],
             from_=exp.From(this=stage),
-            where=exp.Where(this=exp.and_(
-                exp.column("distinct_id", table=EVENTS_TABLE).eq(exp.column("distinct_id", table="m")),
-                exp.NullSafeEQ(this=exp.column("user_id", table=EVENTS_TABLE),
-                               expression=exp.column("user_id", table="m")).not_(),
-            )),
+            where=exp.Where(
+                this=exp.and_(
+                    exp.column("distinct_id", table=EVENTS_TABLE).eq(exp.column("distinct_id", table="m")),
+                    exp.NullSafeEQ(
+                        this=exp.column("user_id", table=EVENTS_TABLE), expression=exp.column("user_id", table="m")
+                    ).not_(),
+                )
+            ),
         )
         try:
             changed = self.warehouse.query(update.sql(dialect=dialect)).rows
         finally:
-            self.warehouse.execute(exp.Drop(tables=[exp.to_table(STAGE_TABLE)], kind="TABLE", exists=True).sql(dialect=dialect))
+            self.warehouse.execute(
+                exp.Drop(tables=[exp.to_table(STAGE_TABLE)], kind="TABLE", exists=True).sql(dialect=dialect)
+            )
         self.new = {}
         return int(changed[0][0]) if changed and changed[0] else 0

@@ -7,13 +7,13 @@ anything else (signups, ID bindings, ``login_id`` / ``identities``, profiles, wr
 bad lines) to the general path: ``check_record``, ``map_event``, ``bindings_of``. Both
 give the same row for the lines :func:`plain_track` accepts (a test compares them).
 """
+
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
-
-import json
 
 import orjson
 import pyarrow as pa
@@ -21,14 +21,27 @@ import pyarrow.compute as pc
 
 from ingest.schema import arrow_schema
 from ingest.sensors_columns import (
-    _BUSINESS_LINE, _MAPPED, _PREFIXES, _SLOT_OF, _SOURCE_KEYS, BUSINESS_LINE_PREFIXES, DEFAULT_BUSINESS_LINE,
-    PLATFORMS, ROW_COLUMNS, _fast_dumps, _json_dumps, bindings_of, event_id_of, loads, map_event,
+    _BUSINESS_LINE,
+    _MAPPED,
+    _PREFIXES,
+    _SLOT_OF,
+    _SOURCE_KEYS,
+    BUSINESS_LINE_PREFIXES,
+    DEFAULT_BUSINESS_LINE,
+    PLATFORMS,
+    ROW_COLUMNS,
+    _fast_dumps,
+    _json_dumps,
+    bindings_of,
+    event_id_of,
+    loads,
+    map_event,
 )
 from ingest.sensors_read import EVENT_TYPES, MAX_TIME_MS, MIN_TIME_MS, Chunk, Reject, check_record
 from ingest.sensors_users import check_profile
 
 _MOBILE = ("iOS", "Android")
-_BIG = 2.0 ** 63  # orjson turns integers from here on (beyond 64 bits) into floats
+_BIG = 2.0**63  # orjson turns integers from here on (beyond 64 bits) into floats
 Row = tuple[Any, ...]
 
 
@@ -40,13 +53,15 @@ class ChunkResult:
     lines: int = 0
     events: pa.Table | None = None
     rejects: list[tuple[str, int, str, str]] = field(default_factory=list)
-    bindings: list[tuple[str, str]] = field(default_factory=list)   # (other id, login id)
+    bindings: list[tuple[str, str]] = field(default_factory=list)  # (other id, login id)
     # (type, distinct_id, ms, properties, record key)
     profiles: list[tuple[str, str, int, dict[str, Any], str]] = field(default_factory=list)
     repeated: int = 0  # events skipped because the same event_id came earlier in this chunk
 
-def plain_track(record: Any, raw: bytes,
-                dumps: Callable[[dict[str, Any]], str]) -> tuple[Row, list[tuple[str, str]]] | None:
+
+def plain_track(
+    record: Any, raw: bytes, dumps: Callable[[dict[str, Any]], str]
+) -> tuple[Row, list[tuple[str, str]]] | None:
     """The row and bindings of a plain ``track`` record, or None when the record needs the general path.
 
     Plain: a ``track`` (not ``$SignUp``) with a non-empty string ``event`` and
@@ -61,8 +76,16 @@ def plain_track(record: Any, raw: bytes,
     if get("type") != "track" or "login_id" in record or get("identities") is not None:
         return None
     event, distinct_id, time_ms, props = get("event"), get("distinct_id"), get("time"), get("properties")
-    if (type(event) is not str or not event or event == "$SignUp" or type(distinct_id) is not str or not distinct_id
-            or type(time_ms) is not int or not MIN_TIME_MS <= time_ms < MAX_TIME_MS or type(props) is not dict):
+    if (
+        type(event) is not str
+        or not event
+        or event == "$SignUp"
+        or type(distinct_id) is not str
+        or not distinct_id
+        or type(time_ms) is not int
+        or not MIN_TIME_MS <= time_ms < MAX_TIME_MS
+        or type(props) is not dict
+    ):
         return None
     rest = dict(props)
     values: list[Any] = [None] * len(_MAPPED)
@@ -72,8 +95,11 @@ def plain_track(record: Any, raw: bytes,
             continue
         index, kind = _SLOT_OF[key]
         kind_of = type(value)
-        if (not (kind_of is kind or (kind is float and kind_of is int)) or values[index] is not None
-                or (kind_of is float and not -_BIG < value < _BIG)):
+        if (
+            not (kind_of is kind or (kind is float and kind_of is int))
+            or values[index] is not None
+            or (kind_of is float and not -_BIG < value < _BIG)
+        ):
             return None
         values[index] = value
         del rest[key]
@@ -176,8 +202,15 @@ def parse_lines(file: str, lines: Iterable[tuple[int, bytes]], time_zone: str) -
                 rows.append(row)
             else:
                 check_profile(record["type"], record.get("properties") or {})
-                result.profiles.append((record["type"], record["distinct_id"], record["time"],
-                                        record.get("properties") or {}, event_id_of(record, raw)))
+                result.profiles.append(
+                    (
+                        record["type"],
+                        record["distinct_id"],
+                        record["time"],
+                        record.get("properties") or {},
+                        event_id_of(record, raw),
+                    )
+                )
         except Reject as err:
             _reject(result, number, raw, str(err))
             continue

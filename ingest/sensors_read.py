@@ -7,6 +7,7 @@ and a chunk is parsed independently (by a worker process when there are several)
 A line that cannot be used is never an exception: :func:`check_record` returns the
 one-line reason that goes to the rejects table.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -23,9 +24,16 @@ CHUNK_BYTES = 32 * 1024 * 1024
 NEWLINE = b"\n"
 
 EVENT_TYPES = frozenset({"track", "track_signup", "track_id_bind", "track_id_unbind"})
-PROFILE_TYPES = frozenset({
-    "profile_set", "profile_set_once", "profile_increment", "profile_append", "profile_unset", "profile_delete",
-})
+PROFILE_TYPES = frozenset(
+    {
+        "profile_set",
+        "profile_set_once",
+        "profile_increment",
+        "profile_append",
+        "profile_unset",
+        "profile_delete",
+    }
+)
 # Sensors requires epoch milliseconds; anything outside 2000-01-01 .. 2100-01-01 is a unit or clock mistake.
 MIN_TIME_MS, MAX_TIME_MS = 946_684_800_000, 4_102_444_800_000
 
@@ -110,8 +118,9 @@ def spans(path: Path, *, chunk_bytes: int = CHUNK_BYTES) -> Iterator[Chunk]:
         raise IngestError(f"cannot read {path}: {err.strerror or err}") from None
 
 
-def read_chunks(path: Path, *, chunk_bytes: int = CHUNK_BYTES,
-                position: Callable[[int], None] | None = None) -> Iterator[Chunk]:
+def read_chunks(
+    path: Path, *, chunk_bytes: int = CHUNK_BYTES, position: Callable[[int], None] | None = None
+) -> Iterator[Chunk]:
     """Yield ``path``'s lines in chunks of about ``chunk_bytes``; ``position`` gets the bytes read on disk so far.
 
     Memory stays at about one chunk however large the file is.
@@ -135,7 +144,7 @@ def read_chunks(path: Path, *, chunk_bytes: int = CHUNK_BYTES,
             if cut < 0:
                 tail = block
                 continue
-            data, tail = block[: cut + 1], block[cut + 1:]
+            data, tail = block[: cut + 1], block[cut + 1 :]
             yield Chunk(name, line, data, position=raw.tell())
             line += data.count(b"\n")
             if position is not None:
@@ -209,8 +218,9 @@ def check_record(record: Any) -> str | None:
     elif kind != "profile_delete" and not properties:
         return f"{kind} without properties"
     identities = record.get("identities")
-    if identities is not None and not (isinstance(identities, dict)
-                                       and all(isinstance(v, str) for v in identities.values())):
+    if identities is not None and not (
+        isinstance(identities, dict) and all(isinstance(v, str) for v in identities.values())
+    ):
         return "identities must be an object of strings"
     return None
 

@@ -7,6 +7,7 @@ are replayed in log order on the stored row, so set-once and increment behave as
 Sensors across files. Pending operations are flushed in batches: one read and one
 rewrite of the touched users per flush, so memory does not grow with the log.
 """
+
 from __future__ import annotations
 
 import json
@@ -65,8 +66,9 @@ def _timestamp(value: Any, time_zone: str) -> datetime | None:
     return None
 
 
-def apply(row: dict[str, Any] | None, extra: dict[str, Any], kind: str, props: dict[str, Any],
-          time_zone: str) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+def apply(
+    row: dict[str, Any] | None, extra: dict[str, Any], kind: str, props: dict[str, Any], time_zone: str
+) -> tuple[dict[str, Any] | None, dict[str, Any]]:
     """One operation on a user's (columns, extra properties); a deleted user is (None, {}).
 
     An increment onto a stored non-number, or an append onto a stored non-list, leaves that value
@@ -95,7 +97,9 @@ def apply(row: dict[str, Any] | None, extra: dict[str, Any], kind: str, props: d
         elif kind == "profile_increment":
             current = target.get(name) or 0
             if isinstance(current, (int, float)) and not isinstance(current, bool):
-                target[name] = current + value  # a stored text or list is left as it is, as the Sensors server refuses it
+                target[name] = (
+                    current + value
+                )  # a stored text or list is left as it is, as the Sensors server refuses it
         elif kind == "profile_append":
             current = target.get(name) or []
             if isinstance(current, list):
@@ -139,8 +143,11 @@ class ProfileWriter:
         dialect = self.warehouse.dialect
         self.warehouse.execute(create_stage_sql(STAGE_TABLE, [("user_id", "VARCHAR")], dialect))
         self.warehouse.append(STAGE_TABLE, pa.table({"user_id": pa.array([op[4] for op in ops], pa.string())}))
-        done = exp.select("record_id").from_(PROFILE_LOG_TABLE).where(
-            exp.column("record_id").isin(query=exp.select("user_id").from_(STAGE_TABLE)))
+        done = (
+            exp.select("record_id")
+            .from_(PROFILE_LOG_TABLE)
+            .where(exp.column("record_id").isin(query=exp.select("user_id").from_(STAGE_TABLE)))
+        )
         seen = {key for (key,) in self.warehouse.query(done.sql(dialect=dialect)).rows}
         fresh = []
         for op in ops:
@@ -148,9 +155,15 @@ class ProfileWriter:
                 seen.add(op[4])
                 fresh.append(op)
         if fresh:
-            self.warehouse.append(PROFILE_LOG_TABLE, pa.table({
-                "record_id": pa.array([op[4] for op in fresh], pa.string()),
-                "distinct_id": pa.array([op[1] for op in fresh], pa.string())}))
+            self.warehouse.append(
+                PROFILE_LOG_TABLE,
+                pa.table(
+                    {
+                        "record_id": pa.array([op[4] for op in fresh], pa.string()),
+                        "distinct_id": pa.array([op[1] for op in fresh], pa.string()),
+                    }
+                ),
+            )
         return fresh
 
     def _stage(self, ids: list[str]) -> exp.Select:
@@ -163,17 +176,23 @@ class ProfileWriter:
         dialect = self.warehouse.dialect
         staged = self._stage(ids)
         users = self.warehouse.query(
-            exp.select("*").from_(USERS_TABLE).where(exp.column("user_id").isin(query=staged)).sql(dialect=dialect))
+            exp.select("*").from_(USERS_TABLE).where(exp.column("user_id").isin(query=staged)).sql(dialect=dialect)
+        )
         rows: dict[str, dict[str, Any] | None] = {}
         for record in users.records():
             rows[record.pop("user_id")] = record
-        extra = self.warehouse.query(exp.select("user_id", "properties").from_(USER_PROPERTIES_TABLE)
-                                     .where(exp.column("user_id").isin(query=staged.copy())).sql(dialect=dialect))
+        extra = self.warehouse.query(
+            exp.select("user_id", "properties")
+            .from_(USER_PROPERTIES_TABLE)
+            .where(exp.column("user_id").isin(query=staged.copy()))
+            .sql(dialect=dialect)
+        )
         extras = {user: json.loads(text) for user, text in extra.rows}
         return rows, extras
 
-    def _rewrite(self, ids: list[str], rows: dict[str, dict[str, Any] | None],
-                 extras: dict[str, dict[str, Any]]) -> None:
+    def _rewrite(
+        self, ids: list[str], rows: dict[str, dict[str, Any] | None], extras: dict[str, dict[str, Any]]
+    ) -> None:
         dialect = self.warehouse.dialect
         staged = exp.select("user_id").from_(STAGE_TABLE)
         for table in (USERS_TABLE, USER_PROPERTIES_TABLE):
@@ -181,11 +200,21 @@ class ProfileWriter:
             self.warehouse.execute(delete.sql(dialect=dialect))
         kept = [(user, rows[user]) for user in ids if rows.get(user) is not None]
         if kept:
-            self.warehouse.append(USERS_TABLE, pa.Table.from_pylist(
-                [{"user_id": user, **row} for user, row in kept], schema=arrow_schema(USERS_TABLE)))
-        extra = [{"user_id": user, "properties": json.dumps(extras[user], ensure_ascii=False, sort_keys=True)}
-                 for user in ids if extras.get(user) and rows.get(user) is not None]
+            self.warehouse.append(
+                USERS_TABLE,
+                pa.Table.from_pylist(
+                    [{"user_id": user, **row} for user, row in kept], schema=arrow_schema(USERS_TABLE)
+                ),
+            )
+        extra = [
+            {"user_id": user, "properties": json.dumps(extras[user], ensure_ascii=False, sort_keys=True)}
+            for user in ids
+            if extras.get(user) and rows.get(user) is not None
+        ]
         if extra:
-            self.warehouse.append(USER_PROPERTIES_TABLE, pa.Table.from_pylist(
-                extra, schema=arrow_schema(USER_PROPERTIES_TABLE)))
-        self.warehouse.execute(exp.Drop(tables=[exp.to_table(STAGE_TABLE)], kind="TABLE", exists=True).sql(dialect=dialect))
+            self.warehouse.append(
+                USER_PROPERTIES_TABLE, pa.Table.from_pylist(extra, schema=arrow_schema(USER_PROPERTIES_TABLE))
+            )
+        self.warehouse.execute(
+            exp.Drop(tables=[exp.to_table(STAGE_TABLE)], kind="TABLE", exists=True).sql(dialect=dialect)
+        )

@@ -6,6 +6,7 @@ in the warehouse, to ``events`` restricted to the batch's time span, so on a
 time-ordered warehouse it reads only the row groups the batch overlaps instead of
 every event ever imported. All SQL is built with sqlglot.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -18,14 +19,28 @@ from sqlglot import exp
 
 from connectors.base import Warehouse
 from ingest.schema import (
-    EVENTS_TABLE, IDENTITY_TABLE, IMPORT_FILES_TABLE, PROFILE_LOG_TABLE, REJECTS_TABLE, USER_PROPERTIES_TABLE, USERS_TABLE,
-    arrow_schema, create_table_sql,
+    EVENTS_TABLE,
+    IDENTITY_TABLE,
+    IMPORT_FILES_TABLE,
+    PROFILE_LOG_TABLE,
+    REJECTS_TABLE,
+    USER_PROPERTIES_TABLE,
+    USERS_TABLE,
+    arrow_schema,
+    create_table_sql,
 )
 from ingest.sensors_identity import create_stage_sql
 
 STAGE_TABLE = "sensors_events_stage"
-IMPORT_TABLE_NAMES = (EVENTS_TABLE, USERS_TABLE, REJECTS_TABLE, IMPORT_FILES_TABLE, IDENTITY_TABLE, USER_PROPERTIES_TABLE,
-                      PROFILE_LOG_TABLE)
+IMPORT_TABLE_NAMES = (
+    EVENTS_TABLE,
+    USERS_TABLE,
+    REJECTS_TABLE,
+    IMPORT_FILES_TABLE,
+    IDENTITY_TABLE,
+    USER_PROPERTIES_TABLE,
+    PROFILE_LOG_TABLE,
+)
 
 
 def ensure_tables(warehouse: Warehouse) -> None:
@@ -46,14 +61,19 @@ def append_new_events(warehouse: Warehouse, events: pa.Table) -> tuple[int, int]
     received = events.num_rows
     ids = events.column("event_id")
     if pc.count_distinct(ids).as_py() < received:
-        first = events.append_column("_row", pa.array(range(received), pa.int64())) \
-            .group_by("event_id", use_threads=False).aggregate([("_row", "min")]).column("_row_min")
+        first = (
+            events.append_column("_row", pa.array(range(received), pa.int64()))
+            .group_by("event_id", use_threads=False)
+            .aggregate([("_row", "min")])
+            .column("_row_min")
+        )
         events = events.take(pc.take(first, pc.sort_indices(first)))
     dialect = warehouse.dialect
     times = events.column("event_time")
     low, high = pc.min(times).as_py(), pc.max(times).as_py()
-    warehouse.execute(create_stage_sql(STAGE_TABLE, [("event_id", "VARCHAR"), ("event_time", "TIMESTAMP")], dialect,
-                                       temporary=True))
+    warehouse.execute(
+        create_stage_sql(STAGE_TABLE, [("event_id", "VARCHAR"), ("event_time", "TIMESTAMP")], dialect, temporary=True)
+    )
     warehouse.append(STAGE_TABLE, pa.table({"event_id": events.column("event_id"), "event_time": times}))
     stored = exp.to_table(EVENTS_TABLE, alias="e")
     join = exp.and_(
@@ -111,9 +131,13 @@ def stored_reject_lines(warehouse: Warehouse, file: str) -> set[int]:
 def append_rejects(warehouse: Warehouse, rejects: list[tuple[str, int, str, str]], now: datetime) -> None:
     if rejects:
         file, line, raw, reason = (list(column) for column in zip(*rejects))
-        warehouse.append(REJECTS_TABLE, pa.Table.from_pydict(
-            {"file": file, "line": line, "raw": raw, "reason": reason, "imported_at": [now] * len(rejects)},
-            schema=arrow_schema(REJECTS_TABLE)))
+        warehouse.append(
+            REJECTS_TABLE,
+            pa.Table.from_pydict(
+                {"file": file, "line": line, "raw": raw, "reason": reason, "imported_at": [now] * len(rejects)},
+                schema=arrow_schema(REJECTS_TABLE),
+            ),
+        )
 
 
 def log_file(warehouse: Warehouse, row: dict[str, object]) -> None:
@@ -133,6 +157,10 @@ def recent_rejects(warehouse: Warehouse, limit: int = 50) -> list[dict[str, obje
     """The last ``limit`` rejected lines (file, line, reason, raw), newest first."""
     if not warehouse.has_table(REJECTS_TABLE):
         return []
-    query = (exp.select("file", "line", "reason", "raw", "imported_at").from_(REJECTS_TABLE)
-             .order_by(exp.column("imported_at").desc(), exp.column("file"), exp.column("line")).limit(limit))
+    query = (
+        exp.select("file", "line", "reason", "raw", "imported_at")
+        .from_(REJECTS_TABLE)
+        .order_by(exp.column("imported_at").desc(), exp.column("file"), exp.column("line"))
+        .limit(limit)
+    )
     return warehouse.query(query.sql(dialect=warehouse.dialect)).records()

@@ -4,6 +4,7 @@ Loading reports every mistake at once as ``file:line: message`` (a CatalogError,
 exit status 1), like the metric catalog. :mod:`ingest.tracking_check` compares
 the warehouse with the plan.
 """
+
 from __future__ import annotations
 
 import re
@@ -61,8 +62,9 @@ def load_plan(path: str | Path | None = None) -> TrackingPlan:
     top = Fields(doc, file, problems, "tracking plan", ["owner", "business_lines", "events"])
     owner = top.string("owner") or ""
     prefixes = []
-    for item, _ in _items(doc.get("business_lines"), doc.line_of("business_lines"), file, problems, "business_lines",
-                          required=False):
+    for item, _ in _items(
+        doc.get("business_lines"), doc.line_of("business_lines"), file, problems, "business_lines", required=False
+    ):
         rule = Fields(item, file, problems, "business line rule", ["prefix", "business_line"])
         prefix, business_line = rule.string("prefix"), rule.string("business_line")
         if prefix and business_line:
@@ -75,8 +77,9 @@ def load_plan(path: str | Path | None = None) -> TrackingPlan:
         if name in events:
             fields.error("name", f"{what} is declared twice")
         props = []
-        for prop, _ in _items(item.get("properties"), item.line_of("properties"), file, problems, f"{what}: properties",
-                              required=False):
+        for prop, _ in _items(
+            item.get("properties"), item.line_of("properties"), file, problems, f"{what}: properties", required=False
+        ):
             p = Fields(prop, file, problems, f"{what}: property", ["name", "type", "required", "values", "description"])
             kind = p.choice("type", TYPES)
             required = prop.get("required", False)
@@ -88,7 +91,9 @@ def load_plan(path: str | Path | None = None) -> TrackingPlan:
                 values = None
             prop_name = p.string("name")
             if prop_name and not PROPERTY_NAME.match(prop_name):
-                p.error("name", f"{what}: property name {prop_name[:40]!r} must be letters, digits, _ or $ (at most 100)")
+                p.error(
+                    "name", f"{what}: property name {prop_name[:40]!r} must be letters, digits, _ or $ (at most 100)"
+                )
                 prop_name = None
             if prop_name and kind:
                 props.append(PlannedProperty(prop_name, kind, required is True, tuple(values) if values else None))

@@ -8,6 +8,7 @@ A property is the ``events`` column of that name when there is one, else the key
 ``properties``. One scan per planned event, with a filtered count and an example value
 per check; every statement is built with sqlglot.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -20,8 +21,12 @@ from ingest.schema import EVENTS_COLUMNS, EVENTS_TABLE
 from ingest.tracking import PlannedProperty, TrackingPlan
 
 _COLUMN_TYPES = {name: sql_type for name, sql_type, _ in EVENTS_COLUMNS}
-_JSON_TYPES = {"string": ("VARCHAR",), "number": ("BIGINT", "UBIGINT", "DOUBLE"), "integer": ("BIGINT", "UBIGINT"),
-               "boolean": ("BOOLEAN",)}
+_JSON_TYPES = {
+    "string": ("VARCHAR",),
+    "number": ("BIGINT", "UBIGINT", "DOUBLE"),
+    "integer": ("BIGINT", "UBIGINT"),
+    "boolean": ("BOOLEAN",),
+}
 
 
 @dataclass(frozen=True)
@@ -48,8 +53,13 @@ def _checks(prop: PlannedProperty) -> list[tuple[str, exp.Expression, exp.Expres
         text = exp.cast(value.copy(), "VARCHAR")
         absent = value.copy().is_(exp.null())
         if prop.type == "integer" and _COLUMN_TYPES[prop.name] == "DOUBLE":
-            checks.append(("wrong_type", exp.and_(absent.copy().not_(), value.copy().neq(exp.func("floor", value.copy()))),
-                           text.copy()))
+            checks.append(
+                (
+                    "wrong_type",
+                    exp.and_(absent.copy().not_(), value.copy().neq(exp.func("floor", value.copy()))),
+                    text.copy(),
+                )
+            )
         typed_ok = absent.copy().not_()
     else:
         path = exp.convert(f'$."{prop.name}"')
@@ -76,7 +86,9 @@ def check_tracking(warehouse: Warehouse, plan: TrackingPlan, *, event: str | Non
     unknown = (
         exp.select("event", exp.Count(this=exp.Star()).as_("n"))
         .from_(EVENTS_TABLE)
-        .where(exp.Not(this=exp.paren(exp.column("event").isin(*[exp.convert(n) for n in names]))) if names else exp.true())
+        .where(
+            exp.Not(this=exp.paren(exp.column("event").isin(*[exp.convert(n) for n in names]))) if names else exp.true()
+        )
         .group_by("event")
     )
     if event is not None:
@@ -90,16 +102,26 @@ def check_tracking(warehouse: Warehouse, plan: TrackingPlan, *, event: str | Non
         line = exp.column("business_line")
         expected = exp.convert(plan.business_line(planned.name))
         if any(planned.name.startswith(prefix) for prefix, _ in plan.prefixes):  # unprefixed events may vary
-            checks.append((None, "wrong_business_line", exp.and_(line.copy().is_(exp.null()).not_(), line.neq(expected)),
-                         line.copy()))
+            checks.append(
+                (
+                    None,
+                    "wrong_business_line",
+                    exp.and_(line.copy().is_(exp.null()).not_(), line.neq(expected)),
+                    line.copy(),
+                )
+            )
         if not checks:
             continue
         selects = []
         for i, (_, _, condition, example) in enumerate(checks):
-            selects.append(exp.Filter(this=exp.Count(this=exp.Star()), expression=exp.Where(this=condition.copy()))
-                           .as_(f"n{i}"))
-            selects.append(exp.Filter(this=exp.Min(this=exp.cast(example.copy(), "VARCHAR")),
-                                      expression=exp.Where(this=condition.copy())).as_(f"x{i}"))
+            selects.append(
+                exp.Filter(this=exp.Count(this=exp.Star()), expression=exp.Where(this=condition.copy())).as_(f"n{i}")
+            )
+            selects.append(
+                exp.Filter(
+                    this=exp.Min(this=exp.cast(example.copy(), "VARCHAR")), expression=exp.Where(this=condition.copy())
+                ).as_(f"x{i}")
+            )
         query = exp.select(*selects).from_(EVENTS_TABLE).where(exp.column("event").eq(exp.convert(planned.name)))
         (row,) = warehouse.query(query.sql(dialect=dialect)).rows
         for i, (prop_name, kind, _, _) in enumerate(checks):

@@ -1,4 +1,5 @@
 """A small demo warehouse shared by the app tests (AppTest and the real browser)."""
+
 from __future__ import annotations
 
 from datetime import date

@@ -3,6 +3,7 @@
 Playwright drives ``/usr/bin/chromium`` (installed by ``scripts/install-browser``);
 no browser is ever downloaded.
 """
+
 from __future__ import annotations
 
 import os
@@ -22,8 +23,16 @@ from tests.app_helpers import APP
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = APP.parent / "test-artifacts"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 ERRORS = "[data-testid='stException'], [data-testid='stAlertContentError']"
 
 
@@ -46,9 +55,27 @@ def running_app(warehouse_url: str, log_path: Path, extra_env: dict[str, str] | 
     env = {**os.environ, "FINLENS_WAREHOUSE": warehouse_url, **(extra_env or {})}
     log = log_path.open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=APP.parent, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(APP),
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.fileWatcherType",
+            "none",
+        ],
+        cwd=APP.parent,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:

@@ -1,12 +1,13 @@
 """Catalogs for tests: the shipped models plus metric YAML written by the test."""
+
 from __future__ import annotations
 
 import shutil
 import textwrap
 from pathlib import Path
 
-from semantic import load_catalog
 from finlens_common.settings import DEFAULT_METRICS_ROOT as DEFAULT_ROOT
+from semantic import load_catalog
 
 
 def catalog_dir_with(tmp_path: Path, metrics_yaml: str, *, keep_shipped: bool = False) -> Path:

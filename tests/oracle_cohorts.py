@@ -4,6 +4,7 @@ Funnels: an ``ASOF``-join SQL twin for the benchmark and a plain Python loop as 
 oracle; retention: its own cohort x period grid. Written from the specification in
 ``semantic/README.md``, without ``semantic``.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -12,12 +13,18 @@ from bisect import bisect_left
 from dataclasses import dataclass
 from itertools import groupby
 from typing import Any
+
 from tests.oracle_sql_base import (
-    fetch, Ask, NoOracle, _select, bucket, q,
+    Ask,
+    NoOracle,
+    _select,
+    bucket,
+    fetch,
+    q,
 )
 
-
 # --- funnels ---------------------------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Funnel:
@@ -26,26 +33,38 @@ class Funnel:
     window_seconds: int
 
 
-BIND_CARD_FUNNEL = Funnel("bind_card_funnel", (
-    ("register", "e.event = 'register'"),
-    ("realname_auth", "e.event = 'realname_auth' AND e.is_success"),
-    ("bind_card", "e.event = 'bind_card' AND e.is_success"),
-), 7 * 86_400)
+BIND_CARD_FUNNEL = Funnel(
+    "bind_card_funnel",
+    (
+        ("register", "e.event = 'register'"),
+        ("realname_auth", "e.event = 'realname_auth' AND e.is_success"),
+        ("bind_card", "e.event = 'bind_card' AND e.is_success"),
+    ),
+    7 * 86_400,
+)
 
-INVEST_FUNNEL = Funnel("invest_funnel", (
-    ("product_list", "e.event IN ('$AppViewScreen', '$pageview') AND e.page = 'product_list'"),
-    ("product_detail", "e.event IN ('$AppViewScreen', '$pageview') AND e.page = 'product_detail'"),
-    ("invest_click", "e.event IN ('$AppClick', '$WebClick') AND e.element = 'invest_button'"),
-    ("order_submit", "e.event = 'P2P_order_submit'"),
-    ("invest_success", "e.event = 'P2P_invest' AND e.is_success"),
-), 86_400)
+INVEST_FUNNEL = Funnel(
+    "invest_funnel",
+    (
+        ("product_list", "e.event IN ('$AppViewScreen', '$pageview') AND e.page = 'product_list'"),
+        ("product_detail", "e.event IN ('$AppViewScreen', '$pageview') AND e.page = 'product_detail'"),
+        ("invest_click", "e.event IN ('$AppClick', '$WebClick') AND e.element = 'invest_button'"),
+        ("order_submit", "e.event = 'P2P_order_submit'"),
+        ("invest_success", "e.event = 'P2P_invest' AND e.is_success"),
+    ),
+    86_400,
+)
 
-CHANNEL_FUNNEL = Funnel("channel_funnel", (
-    ("channel_visit", "e.event IN ('$AppViewScreen', '$pageview') AND e.utm_source IS NOT NULL"),
-    ("register", "e.event = 'register'"),
-    ("bind_card", "e.event = 'bind_card' AND e.is_success"),
-    ("first_invest", "e.event = 'P2P_invest' AND e.is_success"),
-), 30 * 86_400)
+CHANNEL_FUNNEL = Funnel(
+    "channel_funnel",
+    (
+        ("channel_visit", "e.event IN ('$AppViewScreen', '$pageview') AND e.utm_source IS NOT NULL"),
+        ("register", "e.event = 'register'"),
+        ("bind_card", "e.event = 'bind_card' AND e.is_success"),
+        ("first_invest", "e.event = 'P2P_invest' AND e.is_success"),
+    ),
+    30 * 86_400,
+)
 
 
 def funnel_sql(ask: Ask, funnel: Funnel) -> str:
@@ -75,7 +94,9 @@ def funnel_sql(ask: Ask, funnel: Funnel) -> str:
     times = ", ".join(f"s{k}.t AS t{k}" for k in range(1, n + 1))
     ctes.append(f"paths AS (SELECT s1.user_id, s1.event_id, s1.dim_value, {times}, {depth} AS depth FROM s1 {joins})")
     all_times = ", ".join(f"t{k}" for k in range(1, n + 1))
-    ctes.append(f"best AS (SELECT DISTINCT ON (user_id) user_id, depth, {all_times} FROM paths ORDER BY user_id, depth DESC, t1, event_id)")
+    ctes.append(
+        f"best AS (SELECT DISTINCT ON (user_id) user_id, depth, {all_times} FROM paths ORDER BY user_id, depth DESC, t1, event_id)"
+    )
     ctes.append("firsts AS (SELECT DISTINCT ON (user_id) user_id, dim_value FROM paths ORDER BY user_id, t1, event_id)")
     counts = ["COUNT(*) AS u1"]
     for k in range(2, n + 1):
@@ -90,12 +111,20 @@ def funnel_sql(ask: Ask, funnel: Funnel) -> str:
         dim = [f"dim_value AS {q(ask.by)}"] if ask.by else []
         previous = f"u{max(k - 1, 1)}"
         median = f"m{k}" if k > 1 else "CAST(NULL AS DOUBLE)"
-        rows.append(_select(dim, [
-            f"{k} AS step", f"'{step_name}' AS step_name", f"u{k} AS users",
-            f"CAST(u{k} AS DOUBLE) / NULLIF({previous}, 0) AS conversion_from_previous",
-            f"CAST(u{k} AS DOUBLE) / NULLIF(u1, 0) AS conversion_from_first",
-            f"{median} AS median_seconds_to_convert",
-        ]) + " FROM counts")
+        rows.append(
+            _select(
+                dim,
+                [
+                    f"{k} AS step",
+                    f"'{step_name}' AS step_name",
+                    f"u{k} AS users",
+                    f"CAST(u{k} AS DOUBLE) / NULLIF({previous}, 0) AS conversion_from_previous",
+                    f"CAST(u{k} AS DOUBLE) / NULLIF(u1, 0) AS conversion_from_first",
+                    f"{median} AS median_seconds_to_convert",
+                ],
+            )
+            + " FROM counts"
+        )
     return "WITH " + ",\n".join(ctes) + "\n" + "\nUNION ALL\n".join(rows)
 
 
@@ -156,7 +185,9 @@ def funnel_python(con: Any, ask: Ask, funnel: Funnel) -> list[dict[str, Any]]:
             gaps = [(p[k - 1] - p[k - 2]) / 1_000_000 for p in paths if len(p) >= k] if k > 1 else []
             row: dict[str, Any] = {ask.by: group} if ask.by else {}
             row.update(
-                step=k, step_name=step_name, users=reached[k - 1],
+                step=k,
+                step_name=step_name,
+                users=reached[k - 1],
                 conversion_from_previous=_div(reached[k - 1], reached[max(k - 2, 0)]),
                 conversion_from_first=_div(reached[k - 1], reached[0]),
                 median_seconds_to_convert=float(statistics.median(gaps)) if gaps else None,
@@ -175,17 +206,22 @@ def _epoch_us(day: dt.date) -> int:
 
 # --- retention -------------------------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Retention:
     name: str
-    cohort: str   # SQL predicate over alias e
+    cohort: str  # SQL predicate over alias e
     returning: str
-    period: str   # day, week, month
+    period: str  # day, week, month
     periods: int
 
 
 BIND_CARD_RETENTION = Retention(
-    "bind_card_retention", "e.event = 'bind_card' AND e.is_success", "e.event = '$AppStart'", "day", 30,
+    "bind_card_retention",
+    "e.event = 'bind_card' AND e.is_success",
+    "e.event = '$AppStart'",
+    "day",
+    30,
 )
 
 
@@ -220,21 +256,21 @@ WITH first_cohort_events AS (
     ORDER BY e.user_id, e.event_time, e.event_id
 ),
 cohort_users AS (
-    SELECT user_id, {_period_start(metric.period, 'event_time')} AS cohort, dim_value
+    SELECT user_id, {_period_start(metric.period, "event_time")} AS cohort, dim_value
     FROM first_cohort_events WHERE event_time >= {ask.lo} AND event_time < {ask.hi}
 ),
 returned AS (
-    SELECT DISTINCT e.user_id, {_period_start(metric.period, 'e.event_time')} AS return_period
+    SELECT DISTINCT e.user_id, {_period_start(metric.period, "e.event_time")} AS return_period
     FROM events e WHERE e.user_id IS NOT NULL AND ({metric.returning})
 ),
 periods AS (SELECT CAST(range AS INTEGER) AS period FROM range(1, {metric.periods + 1})),
 grid AS (
-    SELECT c.cohort, {', '.join([*key, 'p.period'])}, COUNT(*) AS cohort_size, COUNT(r.user_id) AS retained
+    SELECT c.cohort, {", ".join([*key, "p.period"])}, COUNT(*) AS cohort_size, COUNT(r.user_id) AS retained
     FROM cohort_users c CROSS JOIN periods p
     LEFT JOIN returned r ON r.user_id = c.user_id AND r.return_period = {target}
     GROUP BY ALL
 )
-SELECT {', '.join(['cohort', *outer_key, 'period', 'cohort_size'])},
+SELECT {", ".join(["cohort", *outer_key, "period", "cohort_size"])},
        CASE WHEN CAST({period_end} AS TIMESTAMP) <= (SELECT MAX(event_time) FROM events) THEN retained END AS retained,
        CASE WHEN CAST({period_end} AS TIMESTAMP) <= (SELECT MAX(event_time) FROM events)
             THEN CAST(retained AS DOUBLE) / cohort_size END AS rate

@@ -22,26 +22,49 @@ back as dicts keyed like ``run_query``'s: the bucket under the grain's name
 (ISO strings), the dimension under its name, then the metric (or the funnel
 and retention columns).
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+
 import sqlglot
 import yaml
 from sqlglot import exp
 
-from tests.oracle_sql_base import (
-    Ask, CLICK, CORE_FILE, fetch, METRICS_ROOT, NoOracle, PAGE_VIEW, SESSION_GAP_US, _group, _keys, _select, key_names, q,
-)
 from tests.oracle_cohorts import (
-    BIND_CARD_FUNNEL, BIND_CARD_RETENTION, CHANNEL_FUNNEL, Funnel, INVEST_FUNNEL, Retention, funnel_python, funnel_sql, retention_sql,
+    BIND_CARD_FUNNEL,
+    BIND_CARD_RETENTION,
+    CHANNEL_FUNNEL,
+    INVEST_FUNNEL,
+    Funnel,
+    Retention,
+    funnel_python,
+    funnel_sql,
+    retention_sql,
 )
-
+from tests.oracle_sql_base import (
+    CLICK,
+    CORE_FILE,
+    METRICS_ROOT,
+    PAGE_VIEW,
+    SESSION_GAP_US,
+    Ask,
+    NoOracle,
+    _group,
+    _keys,
+    _select,
+    fetch,
+    key_names,
+    q,
+)
 
 # --- plain event aggregates ---------------------------------------------------------------------------------
+
 
 def event_aggregate(ask: Ask, name: str, value: str, where: str | None) -> str:
     """``SELECT <bucket>, <dim>, <value> FROM events e WHERE <where> AND <range> GROUP BY ...``."""
@@ -74,11 +97,15 @@ def registrations(ask: Ask) -> str:
 
 
 def realname_users(ask: Ask) -> str:
-    return event_aggregate(ask, "realname_users", "COUNT(DISTINCT e.user_id)", "e.event = 'realname_auth' AND e.is_success")
+    return event_aggregate(
+        ask, "realname_users", "COUNT(DISTINCT e.user_id)", "e.event = 'realname_auth' AND e.is_success"
+    )
 
 
 def bind_card_users(ask: Ask) -> str:
-    return event_aggregate(ask, "bind_card_users", "COUNT(DISTINCT e.user_id)", "e.event = 'bind_card' AND e.is_success")
+    return event_aggregate(
+        ask, "bind_card_users", "COUNT(DISTINCT e.user_id)", "e.event = 'bind_card' AND e.is_success"
+    )
 
 
 def deposit_amount(ask: Ask) -> str:
@@ -86,7 +113,9 @@ def deposit_amount(ask: Ask) -> str:
 
 
 def invest_amount(ask: Ask) -> str:
-    return event_aggregate(ask, "invest_amount", "COALESCE(SUM(e.amount), 0)", "e.event = 'P2P_invest' AND e.is_success")
+    return event_aggregate(
+        ask, "invest_amount", "COALESCE(SUM(e.amount), 0)", "e.event = 'P2P_invest' AND e.is_success"
+    )
 
 
 def invest_users(ask: Ask) -> str:
@@ -163,6 +192,7 @@ def avg_visit_depth(ask: Ask) -> str:
 
 # --- first-seen users ----------------------------------------------------------------------------------------------
 
+
 def first_seen(ask: Ask, name: str) -> str:
     """Users whose first event over the whole table (ties by event_id) falls in the range, under its values."""
     if ask.where:
@@ -186,12 +216,23 @@ def new_users(ask: Ask) -> str:
 # --- the core catalog, by hand --------------------------------------------------------------------------------------------
 
 CORE: dict[str, Callable[[Ask], str]] = {
-    "pv": pv, "event_count": event_count, "uv": uv, "clicks": clicks,
-    "sessions": sessions, "bounce_rate": bounce_rate, "avg_session_duration": avg_session_duration,
-    "avg_visit_depth": avg_visit_depth, "new_users": new_users,
-    "registrations": registrations, "realname_users": realname_users, "bind_card_users": bind_card_users,
-    "deposit_amount": deposit_amount, "invest_amount": invest_amount, "invest_users": invest_users,
-    "app_errors": app_errors, "error_rate": error_rate,
+    "pv": pv,
+    "event_count": event_count,
+    "uv": uv,
+    "clicks": clicks,
+    "sessions": sessions,
+    "bounce_rate": bounce_rate,
+    "avg_session_duration": avg_session_duration,
+    "avg_visit_depth": avg_visit_depth,
+    "new_users": new_users,
+    "registrations": registrations,
+    "realname_users": realname_users,
+    "bind_card_users": bind_card_users,
+    "deposit_amount": deposit_amount,
+    "invest_amount": invest_amount,
+    "invest_users": invest_users,
+    "app_errors": app_errors,
+    "error_rate": error_rate,
     "bind_card_funnel": lambda ask: funnel_sql(ask, BIND_CARD_FUNNEL),
     "invest_funnel": lambda ask: funnel_sql(ask, INVEST_FUNNEL),
     "channel_funnel": lambda ask: funnel_sql(ask, CHANNEL_FUNNEL),
@@ -200,12 +241,24 @@ CORE: dict[str, Callable[[Ask], str]] = {
 CORE_FUNNELS = {"bind_card_funnel": BIND_CARD_FUNNEL, "invest_funnel": INVEST_FUNNEL, "channel_funnel": CHANNEL_FUNNEL}
 # Counts and sums are 0 where a group exists without matching rows; other values are NULL there.
 CORE_ZERO_WHEN_EMPTY = {
-    "pv", "event_count", "uv", "clicks", "sessions", "new_users", "registrations", "realname_users",
-    "bind_card_users", "deposit_amount", "invest_amount", "invest_users", "app_errors",
+    "pv",
+    "event_count",
+    "uv",
+    "clicks",
+    "sessions",
+    "new_users",
+    "registrations",
+    "realname_users",
+    "bind_card_users",
+    "deposit_amount",
+    "invest_amount",
+    "invest_users",
+    "app_errors",
 }
 
 
 # --- the business-line files, from their YAML text -----------------------------------------------------------------------
+
 
 def raw_metrics(root: Path | str | None = None) -> dict[str, tuple[str, dict[str, Any]]]:
     """Every metric mapping in ``<root>/catalog/*.yml``, as plain YAML: name -> (file name, mapping)."""
@@ -245,7 +298,9 @@ class Oracles:
         if file == CORE_FILE:
             return name in CORE_ZERO_WHEN_EMPTY
         kind = self.kind(name)
-        return kind in ("count", "count_distinct", "sum", "first_seen") or (kind == "session" and item.get("measure") == "sessions")
+        return kind in ("count", "count_distinct", "sum", "first_seen") or (
+            kind == "session" and item.get("measure") == "sessions"
+        )
 
     def twin_sql(self, name: str, ask: Ask) -> str:
         """The hand-written SQL answering ``ask`` for metric ``name``."""
@@ -301,8 +356,11 @@ class Oracles:
             return BIND_CARD_RETENTION
         cohort, back = item["cohort"], item["return"]
         return Retention(
-            name, _match(cohort.get("event"), cohort.get("filter")), _match(back.get("event"), back.get("filter")),
-            str(item.get("period", "day")), int(item.get("periods", 30)),
+            name,
+            _match(cohort.get("event"), cohort.get("filter")),
+            _match(back.get("event"), back.get("filter")),
+            str(item.get("period", "day")),
+            int(item.get("periods", 30)),
         )
 
     # -- builders over YAML text --
@@ -314,7 +372,9 @@ class Oracles:
             "count": f"COUNT({expr})" if expr else "COUNT(*)",
             "count_distinct": f"COUNT(DISTINCT {expr})",
             "sum": f"COALESCE(SUM({expr}), 0)",
-            "avg": f"AVG({expr})", "min": f"MIN({expr})", "max": f"MAX({expr})",
+            "avg": f"AVG({expr})",
+            "min": f"MIN({expr})",
+            "max": f"MAX({expr})",
         }[kind]
         filter_ = item.get("filter")
         return event_aggregate(ask, name, value, str(filter_) if filter_ is not None else None)
@@ -330,7 +390,10 @@ class Oracles:
             if isinstance(node, exp.Column):
                 return exp.column(f"{{{node.name}}}")  # placeholder, replaced in _combine
             if isinstance(node, exp.Div):
-                return exp.Div(this=exp.cast(node.this, "double"), expression=exp.Nullif(this=node.expression, expression=exp.Literal.number(0)))
+                return exp.Div(
+                    this=exp.cast(node.this, "double"),
+                    expression=exp.Nullif(this=node.expression, expression=exp.Literal.number(0)),
+                )
             return node
 
         formula = tree.transform(swap).sql(dialect="duckdb")
@@ -387,6 +450,7 @@ def _seconds(text: str) -> int:
 
 
 # --- running SQL and plain values -----------------------------------------------------------------------------------------
+
 
 def plain(value: Any) -> Any:
     """ISO strings for dates and times, ints/floats for numbers, None for NaN."""

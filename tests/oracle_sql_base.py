@@ -24,13 +24,13 @@ back as dicts keyed like ``run_query``'s: the bucket under the grain's name
 (ISO strings), the dimension under its name, then the metric (or the funnel
 and retention columns).
 """
+
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
 
 METRICS_ROOT = Path(__file__).resolve().parent.parent / "metrics"
 CORE_FILE = "core.yml"

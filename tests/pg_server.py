@@ -9,6 +9,7 @@ tables (the loaders write as it), and ``finlens_reader`` may only read them,
 in every database (default privileges are set in ``template1`` too). Queries
 in the tests connect as the reader, never as a superuser.
 """
+
 from __future__ import annotations
 
 import glob
@@ -86,13 +87,26 @@ def start_postgres() -> PostgresServer:
         shutil.chown(folder, "postgres")
         shutil.chown(password_file, "postgres")
         os.chmod(folder, 0o700)
-    _run_as_owner([
-        str(bindir / "initdb"), "-D", str(data), "-U", USER, f"--pwfile={password_file}",
-        "--auth=scram-sha-256", "--no-locale", "--encoding=UTF8", "--no-sync",
-    ])
+    _run_as_owner(
+        [
+            str(bindir / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            USER,
+            f"--pwfile={password_file}",
+            "--auth=scram-sha-256",
+            "--no-locale",
+            "--encoding=UTF8",
+            "--no-sync",
+        ]
+    )
     port = _free_port()
     settings = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-    result = _run_as_owner([str(bindir / "pg_ctl"), "-D", str(data), "-o", settings, "-l", str(folder / "server.log"), "-w", "start"], check=False)
+    result = _run_as_owner(
+        [str(bindir / "pg_ctl"), "-D", str(data), "-o", settings, "-l", str(folder / "server.log"), "-w", "start"],
+        check=False,
+    )
     if result.returncode != 0:
         log = (folder / "server.log").read_text() if (folder / "server.log").exists() else ""
         raise RuntimeError(f"PostgreSQL did not start: {result.stderr.strip()} {log[-500:]}")

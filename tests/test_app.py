@@ -1,4 +1,5 @@
 """The app renders on a real warehouse, and its numbers are the semantic layer's."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -30,7 +31,9 @@ def test_overview_tiles_equal_semantic_layer(catalog, app_warehouse):
     assert not at.exception
     tiles = {m.label: m.value for m in at.metric}
     with connect(app_warehouse) as warehouse:
-        (row,) = run_query(catalog, Query(metrics=("uv", "registrations"), start=date(2026, 2, 27), end=date(2026, 3, 28)), warehouse).rows
+        (row,) = run_query(
+            catalog, Query(metrics=("uv", "registrations"), start=date(2026, 2, 27), end=date(2026, 3, 28)), warehouse
+        ).rows
     # the last 30 days of data are 2026-02-27..2026-03-28; 'old' (2026-02-01) is outside them
     assert row == {"uv": 3, "registrations": 1}
     assert tiles["Unique visitors"] == format_value(3, "number")

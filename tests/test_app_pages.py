@@ -1,4 +1,5 @@
 """Every page renders on demo data, tiles equal the semantic layer, filters change queries, clicks drill down."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -9,13 +10,24 @@ from streamlit.testing.v1 import AppTest
 from connectors import connect
 from semantic import Query, run_query
 from semantic.catalog.boards import load_boards
-from semantic.drill.users import Drill, users_behind
 from semantic.catalog.formatting import format_value
+from semantic.drill.users import Drill, users_behind
 from tests.app_helpers import APP, make_demo, problems
 
-PAGES = ["finlens/pages/explore.py", "finlens/pages/funnel.py", "finlens/pages/retention.py", "finlens/pages/channels.py", "finlens/pages/breakdown.py",
-         "finlens/pages/distributions.py", "finlens/pages/segments.py", "finlens/pages/intent.py", "finlens/pages/lifecycle.py", "finlens/pages/experiments.py",
-         "finlens/pages/users.py", "finlens/pages/sequence.py"]
+PAGES = [
+    "finlens/pages/explore.py",
+    "finlens/pages/funnel.py",
+    "finlens/pages/retention.py",
+    "finlens/pages/channels.py",
+    "finlens/pages/breakdown.py",
+    "finlens/pages/distributions.py",
+    "finlens/pages/segments.py",
+    "finlens/pages/intent.py",
+    "finlens/pages/lifecycle.py",
+    "finlens/pages/experiments.py",
+    "finlens/pages/users.py",
+    "finlens/pages/sequence.py",
+]
 # the demo's last day is 2026-10-31, so the default range is the 30 days before it, compared with the 30 before those
 LAST_30 = {"start": date(2026, 10, 2), "end": date(2026, 10, 31)}
 PREVIOUS_30 = {"start": date(2026, 9, 2), "end": date(2026, 10, 1)}
@@ -129,8 +141,12 @@ def test_clicks_drill_from_a_tile_to_a_users_sequence(app, demo_url, catalog):
     assert problems(at) == [] and at.title[0].value == "Users behind the number"
     shown = next(m.value for m in at.metric if m.label == "Users")
     with connect(demo_url) as warehouse:
-        behind = users_behind(catalog, Query(metrics=("registrations",), **LAST_30), Drill(filters=(("channel", channel),)), warehouse)
-        (row,) = run_query(catalog, Query(metrics=("registrations",), where=f"channel = '{channel}'", **LAST_30), warehouse).rows
+        behind = users_behind(
+            catalog, Query(metrics=("registrations",), **LAST_30), Drill(filters=(("channel", channel),)), warehouse
+        )
+        (row,) = run_query(
+            catalog, Query(metrics=("registrations",), where=f"channel = '{channel}'", **LAST_30), warehouse
+        ).rows
     # the list behind the bar holds exactly as many users as the bar's number
     assert shown == f"{behind.total:,}" == f"{row['registrations']:,}"
     open_user = at.main.get("button_group")[-1]
@@ -149,10 +165,12 @@ def test_a_failing_question_shows_a_readable_error_and_the_page_still_renders(ap
     at.switch_page("finlens/pages/users.py").run()
     assert not at.exception
     assert at.title[0].value == "Users behind the number"
-    assert [e.value for e in at.error] == [(
-        "cannot list the users behind 'sessions': a session metric has no single set of users; "
-        "drill into a count, sum, ratio, new-users, funnel or retention metric"
-    )]
+    assert [e.value for e in at.error] == [
+        (
+            "cannot list the users behind 'sessions': a session metric has no single set of users; "
+            "drill into a count, sum, ratio, new-users, funnel or retention metric"
+        )
+    ]
 
 
 def test_a_copied_funnel_drop_off_link_lists_those_users(app, demo_url, catalog):

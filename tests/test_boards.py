@@ -1,4 +1,5 @@
 """Boards are YAML checked against the catalog, with file:line messages and did-you-mean."""
+
 from __future__ import annotations
 
 import pytest

@@ -5,6 +5,7 @@ warehouse and drives Debian's Chromium (``/usr/bin/chromium``, installed by
 ``scripts/install-browser``) with Playwright. Screenshots of every page go to
 ``test-artifacts/`` (git-ignored).
 """
+
 from __future__ import annotations
 
 import pytest
@@ -12,8 +13,25 @@ import pytest
 from tests.app_helpers import make_demo
 from tests.browser_helpers import ARTIFACTS, ERRORS, browser_tab, require_chromium, running_app, settle
 
-PAGES = ["explore", "funnel", "retention", "channels", "distributions", "segments", "intent", "lifecycle", "experiments", "board_platform", "board_life", "board_forex", "board_p2p", "board_stock",
-         "breakdown", "users", "sequence"]
+PAGES = [
+    "explore",
+    "funnel",
+    "retention",
+    "channels",
+    "distributions",
+    "segments",
+    "intent",
+    "lifecycle",
+    "experiments",
+    "board_platform",
+    "board_life",
+    "board_forex",
+    "board_p2p",
+    "board_stock",
+    "breakdown",
+    "users",
+    "sequence",
+]
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -12,6 +12,7 @@ The oracles themselves are checked first against numbers worked out by hand
 on two tiny warehouses (session gaps of exactly 1800 s and 1801 s, funnel
 ties and the inclusive window, retention periods not yet elapsed).
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -51,6 +52,7 @@ def demo_warehouse(tmp_path_factory):
 
 
 # --- comparing rows ----------------------------------------------------------------------------------------------
+
 
 def key_columns(name: str, ask: Ask) -> list[str]:
     if KIND[name] == "funnel":
@@ -117,8 +119,12 @@ def assert_same_rows(name: str, ask: Ask, got: list[dict[str, Any]], want: list[
 
 def check(warehouse, name: str, ask: Ask, where: str | None = None) -> None:
     query = Query(
-        metrics=(name,), dimensions=(ask.by,) if ask.by else (), grain=ask.grain,
-        start=ask.start, end=ask.end, where=where,
+        metrics=(name,),
+        dimensions=(ask.by,) if ask.by else (),
+        grain=ask.grain,
+        start=ask.start,
+        end=ask.end,
+        where=where,
     )
     result = run_query(CATALOG, query, warehouse)
     assert result.columns == expected_columns(name, ask)
@@ -126,6 +132,7 @@ def check(warehouse, name: str, ask: Ask, where: str | None = None) -> None:
 
 
 # --- coverage -------------------------------------------------------------------------------------------------------
+
 
 def test_every_metric_has_an_oracle():
     assert set(ORACLES.names()) == set(CATALOG.metrics), "the YAML the oracles read differs from the loaded catalog"
@@ -139,12 +146,17 @@ def test_every_metric_has_an_oracle():
 
 # --- every metric against its oracle on the demo ----------------------------------------------------------------
 
+
 @pytest.mark.parametrize("name", NAMES)
 def test_total(demo_warehouse, name):
     ask = Ask(START, END)
     check(demo_warehouse, name, ask)
-    values = [row[v] for row in ORACLES.rows(demo_warehouse, name, ask) for v in value_columns(name) if v != "step_name"]
-    assert any(v not in (0, None) for v in values), f"{name}: 0 or NULL over {START}..{END}; the demo data does not exercise it"
+    values = [
+        row[v] for row in ORACLES.rows(demo_warehouse, name, ask) for v in value_columns(name) if v != "step_name"
+    ]
+    assert any(v not in (0, None) for v in values), (
+        f"{name}: 0 or NULL over {START}..{END}; the demo data does not exercise it"
+    )
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -193,8 +205,12 @@ def test_funnel_twin_sql_matches_python_oracle(demo_warehouse, name, by):
 
 SESSION_EVENTS = [
     dict(event_id="a1", event_time="2026-03-01 10:00:00", event="$AppViewScreen", user_id="A", platform="iOS"),
-    dict(event_id="a2", event_time="2026-03-01 10:30:00", event="$AppViewScreen", user_id="A", platform="iOS"),  # +1800 s: same
-    dict(event_id="a3", event_time="2026-03-01 11:00:01", event="$AppViewScreen", user_id="A", platform="iOS"),  # +1801 s: new
+    dict(
+        event_id="a2", event_time="2026-03-01 10:30:00", event="$AppViewScreen", user_id="A", platform="iOS"
+    ),  # +1800 s: same
+    dict(
+        event_id="a3", event_time="2026-03-01 11:00:01", event="$AppViewScreen", user_id="A", platform="iOS"
+    ),  # +1801 s: new
     dict(event_id="a4", event_time="2026-03-01 11:00:01", event="$AppClick", user_id="A", platform="iOS"),
     dict(event_id="b1", event_time="2026-03-01 23:50:00", event="$AppViewScreen", user_id="B", platform="Android"),
     dict(event_id="b2", event_time="2026-03-02 00:10:00", event="$AppStart", user_id="B", platform="Android"),
@@ -211,7 +227,9 @@ SESSION_EVENTS = [
 FUNNEL_EVENTS = [
     dict(event_id="u1a", event_time="2026-03-01 10:00:00", event="register", user_id="U1", platform="iOS"),
     dict(event_id="u1b", event_time="2026-03-01 10:05:00", event="realname_auth", is_success=True, user_id="U1"),
-    dict(event_id="u1c", event_time="2026-03-08 10:00:00", event="bind_card", is_success=True, user_id="U1"),  # exactly 7 days
+    dict(
+        event_id="u1c", event_time="2026-03-08 10:00:00", event="bind_card", is_success=True, user_id="U1"
+    ),  # exactly 7 days
     dict(event_id="u1d", event_time="2026-03-09 08:00:00", event="$AppStart", user_id="U1"),
     dict(event_id="u2c", event_time="2026-03-02 12:00:00", event="register", user_id="U2", platform="Android"),
     dict(event_id="u2b", event_time="2026-03-02 12:00:00", event="realname_auth", is_success=True, user_id="U2"),
@@ -220,7 +238,9 @@ FUNNEL_EVENTS = [
     dict(event_id="u2e", event_time="2026-03-05 08:00:00", event="$AppStart", user_id="U2"),
     dict(event_id="u3a", event_time="2026-03-01 00:00:00", event="register", user_id="U3", platform="iOS"),
     dict(event_id="u3b", event_time="2026-03-01 01:00:00", event="realname_auth", is_success=True, user_id="U3"),
-    dict(event_id="u3c", event_time="2026-03-08 00:00:01", event="bind_card", is_success=True, user_id="U3"),  # 7 days + 1 s
+    dict(
+        event_id="u3c", event_time="2026-03-08 00:00:01", event="bind_card", is_success=True, user_id="U3"
+    ),  # 7 days + 1 s
     dict(event_id="u4a", event_time="2026-03-01 09:00:00", event="register", user_id="U4", platform="Web"),
     dict(event_id="u4b", event_time="2026-03-01 10:00:00", event="realname_auth", is_success=True, user_id="U4"),
     dict(event_id="u4c", event_time="2026-03-09 09:00:00", event="register", user_id="U4", platform="iOS"),
@@ -261,8 +281,18 @@ def oracle(warehouse, name: str, ask: Ask) -> dict[Any, dict[str, Any]]:
 
 def test_session_oracles_by_hand(session_warehouse):
     march = Ask(date(2026, 3, 1), date(2026, 3, 2))
-    values = {n: oracle(session_warehouse, n, march)[()][n] for n in ("sessions", "avg_session_duration", "avg_visit_depth", "bounce_rate", "pv", "uv")}
-    assert values == {"sessions": 5, "avg_session_duration": 600.0, "avg_visit_depth": 1.25, "bounce_rate": 0.5, "pv": 6, "uv": 4}
+    values = {
+        n: oracle(session_warehouse, n, march)[()][n]
+        for n in ("sessions", "avg_session_duration", "avg_visit_depth", "bounce_rate", "pv", "uv")
+    }
+    assert values == {
+        "sessions": 5,
+        "avg_session_duration": 600.0,
+        "avg_visit_depth": 1.25,
+        "bounce_rate": 0.5,
+        "pv": 6,
+        "uv": 4,
+    }
     by_platform = oracle(session_warehouse, "sessions", Ask(march.start, march.end, by="platform"))
     assert {k: r["sessions"] for k, r in by_platform.items()} == {"iOS": 2, "Android": 1, "Web": 2}
     bounce = oracle(session_warehouse, "bounce_rate", Ask(march.start, march.end, by="platform"))
@@ -286,21 +316,50 @@ def test_funnel_oracles_by_hand(funnel_warehouse):
     ask = Ask(date(2026, 3, 1), date(2026, 3, 10))
     by_platform = Ask(ask.start, ask.end, by="platform")
     expected_total = [
-        (1, 6, 1.0, 1.0, None), (2, 5, 5 / 6, 5 / 6, 1800.0), (3, 3, 3 / 5, 3 / 6, 1800.0),
+        (1, 6, 1.0, 1.0, None),
+        (2, 5, 5 / 6, 5 / 6, 1800.0),
+        (3, 3, 3 / 5, 3 / 6, 1800.0),
     ]
     expected_ios = [(1, 4, 1.0, 1.0, None), (2, 3, 3 / 4, 3 / 4, 3600.0), (3, 1, 1 / 3, 1 / 4, 604500.0)]
     columns, rows = fetch(funnel_warehouse, ORACLES.twin_sql("bind_card_funnel", ask))
     twin = [dict(zip(columns, r)) for r in rows]
     columns, rows = fetch(funnel_warehouse, ORACLES.twin_sql("bind_card_funnel", by_platform))
     twin_by = [dict(zip(columns, r)) for r in rows]
-    for total, grouped in ((ORACLES.rows(funnel_warehouse, "bind_card_funnel", ask), ORACLES.rows(funnel_warehouse, "bind_card_funnel", by_platform)), (twin, twin_by)):
-        shape = [(r["step"], r["users"], r["conversion_from_previous"], r["conversion_from_first"], r["median_seconds_to_convert"]) for r in sorted(total, key=lambda r: r["step"])]
+    for total, grouped in (
+        (
+            ORACLES.rows(funnel_warehouse, "bind_card_funnel", ask),
+            ORACLES.rows(funnel_warehouse, "bind_card_funnel", by_platform),
+        ),
+        (twin, twin_by),
+    ):
+        shape = [
+            (
+                r["step"],
+                r["users"],
+                r["conversion_from_previous"],
+                r["conversion_from_first"],
+                r["median_seconds_to_convert"],
+            )
+            for r in sorted(total, key=lambda r: r["step"])
+        ]
         assert same_rows(shape, expected_total)
-        ios = [(r["step"], r["users"], r["conversion_from_previous"], r["conversion_from_first"], r["median_seconds_to_convert"]) for r in sorted(grouped, key=lambda r: r["step"]) if r["platform"] == "iOS"]
+        ios = [
+            (
+                r["step"],
+                r["users"],
+                r["conversion_from_previous"],
+                r["conversion_from_first"],
+                r["median_seconds_to_convert"],
+            )
+            for r in sorted(grouped, key=lambda r: r["step"])
+            if r["platform"] == "iOS"
+        ]
         assert same_rows(ios, expected_ios)
         web = {r["step"]: (r["users"], r["median_seconds_to_convert"]) for r in grouped if r["platform"] == "Web"}
         assert web == {1: (1, None), 2: (1, 1800.0), 3: (1, 1800.0)}
-        android = {r["step"]: (r["users"], r["median_seconds_to_convert"]) for r in grouped if r["platform"] == "Android"}
+        android = {
+            r["step"]: (r["users"], r["median_seconds_to_convert"]) for r in grouped if r["platform"] == "Android"
+        }
         assert android == {1: (1, None), 2: (1, 0.0), 3: (1, 0.0)}
 
 
@@ -311,7 +370,7 @@ def test_retention_oracle_by_hand(funnel_warehouse):
     assert cell[("2026-03-02", 1)] == (1, 1, 1.0)
     assert cell[("2026-03-02", 2)] == (1, 0, 0.0)
     assert cell[("2026-03-02", 3)] == (1, 1, 1.0)
-    assert cell[("2026-03-02", 9)] == (1, 0, 0.0)      # 03-11 ends 03-12 00:00, before the last event
+    assert cell[("2026-03-02", 9)] == (1, 0, 0.0)  # 03-11 ends 03-12 00:00, before the last event
     assert cell[("2026-03-02", 10)] == (1, None, None)  # 03-12 ends after it
     assert cell[("2026-03-08", 1)] == (2, 1, 0.5)
     assert cell[("2026-03-08", 3)] == (2, 0, 0.0)

@@ -1,4 +1,5 @@
 """Every YAML mistake is reported as ``file:line: message``, all at once, never as a traceback."""
+
 from __future__ import annotations
 
 import pytest
@@ -20,10 +21,26 @@ def problems(tmp_path, yaml_text: str) -> list[str]:
 
 
 def test_shipped_catalog_is_valid(catalog):
-    for name in ("pv", "uv", "sessions", "bounce_rate", "avg_session_duration", "avg_visit_depth", "clicks",
-                 "new_users", "registrations", "realname_users", "bind_card_users", "deposit_amount",
-                 "invest_amount", "invest_users", "error_rate", "bind_card_funnel", "invest_funnel",
-                 "bind_card_retention"):
+    for name in (
+        "pv",
+        "uv",
+        "sessions",
+        "bounce_rate",
+        "avg_session_duration",
+        "avg_visit_depth",
+        "clicks",
+        "new_users",
+        "registrations",
+        "realname_users",
+        "bind_card_users",
+        "deposit_amount",
+        "invest_amount",
+        "invest_users",
+        "error_rate",
+        "bind_card_funnel",
+        "invest_funnel",
+        "bind_card_retention",
+    ):
         assert name in catalog.metrics
     lines = {m.business_line for m in catalog.metrics.values()}
     assert lines == {"platform", "life", "forex", "p2p", "stock"}
@@ -35,30 +52,38 @@ def test_yaml_syntax_error_has_its_line(tmp_path):
 
 
 def test_unknown_column_with_did_you_mean(tmp_path):
-    got = problems(tmp_path, f"""
+    got = problems(
+        tmp_path,
+        f"""
 metrics:
   - name: typo
     type: count
     filter: "evnt = 'login'"
     {LABEL}
-""")
+""",
+    )
     assert got == ["extra.yml:4: metric 'typo': filter: unknown column 'evnt' (did you mean 'event'?)"]
 
 
 def test_unknown_metric_reference(tmp_path):
-    got = problems(tmp_path, f"""
+    got = problems(
+        tmp_path,
+        f"""
 metrics:
   - name: broken_ratio
     type: ratio
     numerator: pvv
     denominator: uv
     {LABEL}
-""")
+""",
+    )
     assert got == ["extra.yml:2: metric 'broken_ratio' refers to unknown metric 'pvv' (did you mean 'pv'?)"]
 
 
 def test_cycle_between_derived_metrics(tmp_path):
-    got = problems(tmp_path, f"""
+    got = problems(
+        tmp_path,
+        f"""
 metrics:
   - name: loop_a
     type: derived
@@ -68,12 +93,15 @@ metrics:
     type: derived
     expr: loop_a * 2
     {LABEL}
-""")
+""",
+    )
     assert got == ["extra.yml:2: metrics refer to each other in a cycle: loop_a -> loop_b -> loop_a"]
 
 
 def test_duplicate_name_and_bad_window_and_wrong_type_all_at_once(tmp_path):
-    got = problems(tmp_path, f"""
+    got = problems(
+        tmp_path,
+        f"""
 metrics:
   - name: twice
     type: count
@@ -97,7 +125,8 @@ metrics:
   - name: odd
     type: sumx
     {LABEL}
-""")
+""",
+    )
     assert len(got) == 4
     assert got[0].startswith("extra.yml:7: duplicate metric name 'twice' (first defined at ")
     assert got[0].endswith("extra.yml:2)")
@@ -110,7 +139,9 @@ metrics:
 
 
 def test_unknown_key_missing_label_and_subquery(tmp_path):
-    got = problems(tmp_path, """
+    got = problems(
+        tmp_path,
+        """
 metrics:
   - name: nolabel
     type: count
@@ -122,7 +153,8 @@ metrics:
     filter: "user_id IN (SELECT user_id FROM users)"
     label: {zh: 乙, en: B}
     business_line: platform
-""")
+""",
+    )
     assert got == [
         "extra.yml:2: metric 'nolabel': 'label' must be a mapping with zh and en strings",
         "extra.yml:4: metric: unknown key 'filtr' (did you mean 'filter'?)",
@@ -133,16 +165,24 @@ metrics:
 def test_model_errors(tmp_path):
     root = catalog_dir_with(tmp_path, "metrics: []\n")
     events = root / "models" / "events.yml"
-    events.write_text(events.read_text(encoding="utf-8").replace("expr: utm_source", "expr: utm_sorce"), encoding="utf-8")
+    events.write_text(
+        events.read_text(encoding="utf-8").replace("expr: utm_source", "expr: utm_sorce"), encoding="utf-8"
+    )
     with pytest.raises(CatalogError) as caught:
         load_catalog(root)
     (problem,) = caught.value.problems
     line = events.read_text(encoding="utf-8").splitlines().index("    expr: utm_sorce") + 1
-    assert (problem.line, problem.message) == (line, "dimension 'channel': expr: unknown column 'utm_sorce' (did you mean 'utm_source'?)")
+    assert (problem.line, problem.message) == (
+        line,
+        "dimension 'channel': expr: unknown column 'utm_sorce' (did you mean 'utm_source'?)",
+    )
 
 
 def test_cli_validate_prints_every_problem_and_exits_1(tmp_path, capsys):
-    root = catalog_dir_with(tmp_path, keep_shipped=True, metrics_yaml=f"""
+    root = catalog_dir_with(
+        tmp_path,
+        keep_shipped=True,
+        metrics_yaml=f"""
 metrics:
   - name: a1
     type: count
@@ -153,7 +193,8 @@ metrics:
     numerator: nope
     denominator: pv
     {LABEL}
-""")
+""",
+    )
     assert main(["validate", str(root)]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 2

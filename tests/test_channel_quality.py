@@ -23,6 +23,7 @@ Even count (03-01..03-30: e's visit falls out, four channels): traffic 2 3 4 6 �
   conversion 0 0 .5 .5 → median 0.25. a keep investing, b grow traffic, c target better,
   d (3 < 3.5, 0) watch and adjust.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -53,30 +54,58 @@ PV = "$AppViewScreen"
 
 
 def ev(user, time, event, utm=None, ok=None, amount=None):
-    return dict(user_id=user, event_time=f"2026-{time}", event=event, utm_source=utm, is_success=ok, amount=amount, platform="iOS")
+    return dict(
+        user_id=user,
+        event_time=f"2026-{time}",
+        event=event,
+        utm_source=utm,
+        is_success=ok,
+        amount=amount,
+        platform="iOS",
+    )
 
 
 EVENTS = [
-    ev("A1", "03-02 10:00:00", PV, "a"), ev("A1", "03-02 10:05:00", "register", "a"), ev("A1", "03-03 10:00:00", "bind_card", ok=True),
-    ev("A1", "03-04 10:00:00", "P2P_invest", ok=True, amount=1000.0), ev("A1", "03-05 10:00:00", PV, "c"),
-    ev("A2", "03-03 09:00:00", PV, "a"), ev("A2", "03-03 09:10:00", "register", "a"), ev("A2", "03-03 09:20:00", "bind_card", ok=True),
+    ev("A1", "03-02 10:00:00", PV, "a"),
+    ev("A1", "03-02 10:05:00", "register", "a"),
+    ev("A1", "03-03 10:00:00", "bind_card", ok=True),
+    ev("A1", "03-04 10:00:00", "P2P_invest", ok=True, amount=1000.0),
+    ev("A1", "03-05 10:00:00", PV, "c"),
+    ev("A2", "03-03 09:00:00", PV, "a"),
+    ev("A2", "03-03 09:10:00", "register", "a"),
+    ev("A2", "03-03 09:20:00", "bind_card", ok=True),
     ev("A2", "03-10 09:00:00", "P2P_invest", ok=True, amount=500.0),
     ev("A3", "03-04 11:00:00", PV, "a"),
-    ev("A4", "03-05 11:00:00", PV, "a"), ev("A4", "03-06 11:00:00", PV),
+    ev("A4", "03-05 11:00:00", PV, "a"),
+    ev("A4", "03-06 11:00:00", PV),
     ev(None, "03-05 12:00:00", "$pageview", "a"),
-    ev("B1", "03-06 08:00:00", PV, "b"), ev("B1", "03-06 08:10:00", "register", "b"), ev("B1", "03-07 08:00:00", "bind_card", ok=True),
+    ev("B1", "03-06 08:00:00", PV, "b"),
+    ev("B1", "03-06 08:10:00", "register", "b"),
+    ev("B1", "03-07 08:00:00", "bind_card", ok=True),
     ev("B1", "03-08 08:00:00", "P2P_invest", ok=True, amount=200.0),
     ev("B2", "03-07 08:00:00", PV, "b"),
-    ev("C1", "03-08 08:00:00", PV, "c"), ev("C1", "03-08 08:05:00", "register", "c"), ev("C1", "03-08 08:10:00", "bind_card", ok=False),
-    ev("C2", "03-02 07:00:00", "register"), ev("C2", "03-09 07:00:00", PV, "c"),
-    ev("C3", "02-27 07:00:00", PV, "b"), ev("C3", "03-10 07:00:00", PV, "c"),
-    ev("C4", "03-11 07:00:00", PV, "c"), ev("C5", "03-12 07:00:00", PV, "c"), ev("C6", "03-13 07:00:00", PV, "c"),
-    ev("D1", "03-14 12:00:00", PV, "d"), ev("D1", "03-14 12:01:00", "register", "d"), ev("D1", "03-15 12:00:00", "bind_card", ok=True),
+    ev("C1", "03-08 08:00:00", PV, "c"),
+    ev("C1", "03-08 08:05:00", "register", "c"),
+    ev("C1", "03-08 08:10:00", "bind_card", ok=False),
+    ev("C2", "03-02 07:00:00", "register"),
+    ev("C2", "03-09 07:00:00", PV, "c"),
+    ev("C3", "02-27 07:00:00", PV, "b"),
+    ev("C3", "03-10 07:00:00", PV, "c"),
+    ev("C4", "03-11 07:00:00", PV, "c"),
+    ev("C5", "03-12 07:00:00", PV, "c"),
+    ev("C6", "03-13 07:00:00", PV, "c"),
+    ev("D1", "03-14 12:00:00", PV, "d"),
+    ev("D1", "03-14 12:01:00", "register", "d"),
+    ev("D1", "03-15 12:00:00", "bind_card", ok=True),
     ev("D1", "04-13 12:00:01", "P2P_invest", ok=True, amount=300.0),
-    ev("D2", "03-16 07:00:00", PV, "d"), ev("D3", "03-17 07:00:00", PV, "d"),
-    ev("E1", "03-31 23:00:00", PV, "e"), ev("E1", "04-01 09:00:00", "register", "e"), ev("E1", "04-02 09:00:00", "bind_card", ok=True),
+    ev("D2", "03-16 07:00:00", PV, "d"),
+    ev("D3", "03-17 07:00:00", PV, "d"),
+    ev("E1", "03-31 23:00:00", PV, "e"),
+    ev("E1", "04-01 09:00:00", "register", "e"),
+    ev("E1", "04-02 09:00:00", "bind_card", ok=True),
     ev("E1", "04-03 09:00:00", "P2P_invest", ok=True, amount=100.0),
-    ev("N1", "03-05 09:00:00", PV), ev("N1", "03-05 09:05:00", "register"),
+    ev("N1", "03-05 09:00:00", PV),
+    ev("N1", "03-05 09:05:00", "register"),
 ]
 MARCH = dict(start=date(2026, 3, 1), end=date(2026, 3, 31))
 TO_30TH = dict(start=date(2026, 3, 1), end=date(2026, 3, 30))
@@ -104,7 +133,11 @@ def test_steps_conversions_and_odd_count_medians(catalog, spec, warehouse):
     rows = by_channel(result)
     assert [r.channel for r in result.rows] == ["c", "a", "d", "b", "e"]  # most traffic first
     assert {c: r.users for c, r in rows.items()} == {
-        "a": (4, 2, 2, 2), "b": (2, 1, 1, 1), "c": (6, 1, 0, 0), "d": (3, 1, 1, 0), "e": (1, 1, 1, 1),
+        "a": (4, 2, 2, 2),
+        "b": (2, 1, 1, 1),
+        "c": (6, 1, 0, 0),
+        "d": (3, 1, 1, 0),
+        "e": (1, 1, 1, 1),
     }
     assert rows["a"].conversions == pytest.approx((1.0, 0.5, 1.0, 1.0))
     assert rows["c"].conversions[:3] == pytest.approx((1.0, 1 / 6, 0.0)) and rows["c"].conversions[3] is None
@@ -127,20 +160,30 @@ def test_even_count_medians_are_halfway(catalog, spec, warehouse):
 
 def test_where_applies_to_every_step(catalog, spec, warehouse):
     # every event of the fixture is on iOS: the filter keeps all of them; Android keeps none
-    assert by_channel(channel_quality(catalog, spec, warehouse, where="platform = 'iOS'", **MARCH))["a"].users == (4, 2, 2, 2)
+    assert by_channel(channel_quality(catalog, spec, warehouse, where="platform = 'iOS'", **MARCH))["a"].users == (
+        4,
+        2,
+        2,
+        2,
+    )
     empty = channel_quality(catalog, spec, warehouse, where="platform = 'Android'", **MARCH)
     assert empty.rows == () and empty.median_traffic is None
 
 
-@pytest.mark.parametrize(("channel", "step", "dropped", "expected"), [
-    ("a", 1, False, ["A1", "A2", "A3", "A4"]),
-    ("a", 4, False, ["A1", "A2"]),
-    ("c", 3, True, ["C1"]),  # registered, never bound a card
-    ("d", 4, True, ["D1"]),  # bound a card, invested outside the window
-    ("e", 4, False, ["E1"]),
-])
+@pytest.mark.parametrize(
+    ("channel", "step", "dropped", "expected"),
+    [
+        ("a", 1, False, ["A1", "A2", "A3", "A4"]),
+        ("a", 4, False, ["A1", "A2"]),
+        ("c", 3, True, ["C1"]),  # registered, never bound a card
+        ("d", 4, True, ["D1"]),  # bound a card, invested outside the window
+        ("e", 4, False, ["E1"]),
+    ],
+)
 def test_channel_members_are_the_users_behind_each_step(catalog, spec, warehouse, channel, step, dropped, expected):
-    members = channel_members(catalog, spec, channel=channel, step=step, dropped=dropped, dialect=warehouse.dialect, **MARCH)
+    members = channel_members(
+        catalog, spec, channel=channel, step=step, dropped=dropped, dialect=warehouse.dialect, **MARCH
+    )
     listing = member_list(catalog, members, date(2026, 4, 30), warehouse, limit=None)
     assert listing.total == len(expected)
     assert sorted(r["user_id"] for r in listing.rows) == expected
@@ -163,6 +206,7 @@ def test_sql_compiles_for_every_dialect(catalog, spec, dialect):
 
 # --- the YAML ----------------------------------------------------------------------------------------------------
 
+
 def write_marketing(tmp_path: Path, text: str) -> Path:
     folder = tmp_path / "marketing"
     folder.mkdir(parents=True, exist_ok=True)
@@ -176,7 +220,9 @@ def test_shipped_spec(spec):
 
 
 def test_yaml_problems_have_file_and_line(catalog, tmp_path):
-    root = write_marketing(tmp_path, """
+    root = write_marketing(
+        tmp_path,
+        """
         channel_quality:
           funnel: chanel_funnel
           dimension: chanel
@@ -185,30 +231,40 @@ def test_yaml_problems_have_file_and_line(catalog, tmp_path):
             low_traffic_high_conversion: {zh: 扩大流量}
             high_traffic_low_conversion: {zh: 优化定向, en: Target better}
           colour: red
-        """)
+        """,
+    )
     spec, problems = channel_problems(catalog, root)
     assert spec is None
-    assert sorted(f"{Path(p.file).name}:{p.line}: {p.message}" for p in problems) == sorted([
-        "channels.yml:2: channel_quality: unknown funnel metric 'chanel_funnel' (did you mean 'channel_funnel'?)",
-        "channels.yml:4: channel_quality quadrants: missing 'low_traffic_low_conversion' (a {zh, en} strategy label)",
-        "channels.yml:6: channel_quality quadrants: 'low_traffic_high_conversion' must be a mapping with zh and en strings",
-        "channels.yml:8: channel_quality: unknown key 'colour'",
-    ])
+    assert sorted(f"{Path(p.file).name}:{p.line}: {p.message}" for p in problems) == sorted(
+        [
+            "channels.yml:2: channel_quality: unknown funnel metric 'chanel_funnel' (did you mean 'channel_funnel'?)",
+            "channels.yml:4: channel_quality quadrants: missing 'low_traffic_low_conversion' (a {zh, en} strategy label)",
+            "channels.yml:6: channel_quality quadrants: 'low_traffic_high_conversion' must be a mapping with zh and en strings",
+            "channels.yml:8: channel_quality: unknown key 'colour'",
+        ]
+    )
 
 
 def test_yaml_not_a_funnel_and_unknown_dimension(catalog, tmp_path):
-    root = write_marketing(tmp_path, """
+    root = write_marketing(
+        tmp_path,
+        """
         channel_quality:
           funnel: registrations
-        """)
+        """,
+    )
     _, problems = channel_problems(catalog, root)
     assert [f"{p.line}: {p.message}" for p in problems] == [
         "2: channel_quality: 'registrations' is a count_distinct metric, not a funnel",
         "2: channel_quality: missing required key 'quadrants'",
     ]
-    root = write_marketing(tmp_path, "channel_quality:\n  funnel: channel_funnel\n  dimension: chanel\n  quadrants: {}\n")
+    root = write_marketing(
+        tmp_path, "channel_quality:\n  funnel: channel_funnel\n  dimension: chanel\n  quadrants: {}\n"
+    )
     _, problems = channel_problems(catalog, root)
-    assert "3: channel_quality: unknown dimension 'chanel' (did you mean 'channel'?)" in [f"{p.line}: {p.message}" for p in problems]
+    assert "3: channel_quality: unknown dimension 'chanel' (did you mean 'channel'?)" in [
+        f"{p.line}: {p.message}" for p in problems
+    ]
 
 
 def test_yaml_syntax_error_and_missing_file(catalog, tmp_path):
@@ -221,6 +277,7 @@ def test_yaml_syntax_error_and_missing_file(catalog, tmp_path):
 
 
 # --- the command line --------------------------------------------------------------------------------------------
+
 
 def cli(capsys, *argv):
     parser = argparse.ArgumentParser()
@@ -242,10 +299,19 @@ def test_cli_json(capsys, fixture_url):
     assert (document["median_traffic"], document["median_conversion"]) == (3.0, 0.5)
     d = next(row for row in document["channels"] if row["channel"] == "d")
     assert d == {
-        "channel": "d", "traffic": 3, "channel_visit_users": 3, "channel_visit_conversion": 1.0,
-        "register_users": 1, "register_conversion": pytest.approx(1 / 3), "bind_card_users": 1, "bind_card_conversion": 1.0,
-        "first_invest_users": 0, "first_invest_conversion": 0.0, "overall_conversion": 0.0,
-        "quadrant": "high_traffic_low_conversion", "strategy": TARGET,
+        "channel": "d",
+        "traffic": 3,
+        "channel_visit_users": 3,
+        "channel_visit_conversion": 1.0,
+        "register_users": 1,
+        "register_conversion": pytest.approx(1 / 3),
+        "bind_card_users": 1,
+        "bind_card_conversion": 1.0,
+        "first_invest_users": 0,
+        "first_invest_conversion": 0.0,
+        "overall_conversion": 0.0,
+        "quadrant": "high_traffic_low_conversion",
+        "strategy": TARGET,
     }
 
 
@@ -258,7 +324,18 @@ def test_cli_default_range_is_the_data_span(capsys, fixture_url):
 
 
 def test_cli_table(capsys, fixture_url):
-    code, out = cli(capsys, "channels", "--from", "2026-03-01", "--to", "2026-03-30", "--format", "table", "--warehouse", fixture_url)
+    code, out = cli(
+        capsys,
+        "channels",
+        "--from",
+        "2026-03-01",
+        "--to",
+        "2026-03-30",
+        "--format",
+        "table",
+        "--warehouse",
+        fixture_url,
+    )
     assert code == 0 and "Watch and adjust in small steps" in out and "(4 rows)" in out
     assert out.rstrip().endswith("median traffic 3.5, median overall conversion 0.25")
 
@@ -298,7 +375,11 @@ def test_page_table_equals_the_semantic_layer(catalog, spec, fixture_url, monkey
     assert list(table["1. Channel visit"]) == ["2", "1"] and list(table["4. First investment"]) == ["0", "1"]
     from semantic.catalog.formatting import format_value
 
-    assert list(table["Overall conversion"]) == [format_value(r.overall, "percent") for r in expected.rows] == ["0.0%", "100.0%"]
+    assert (
+        list(table["Overall conversion"])
+        == [format_value(r.overall, "percent") for r in expected.rows]
+        == ["0.0%", "100.0%"]
+    )
     assert list(table["Strategy"]) == [r.strategy.en for r in expected.rows]
     assert "traffic 2" not in at.caption[1].value and "1.5" in at.caption[1].value
 

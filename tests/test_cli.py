@@ -1,4 +1,5 @@
 """The finlens command line: outputs, and one-line errors with the documented exit codes."""
+
 from __future__ import annotations
 
 import csv
@@ -34,7 +35,20 @@ def run(capsys, *args):
 
 
 def test_query_json_keys_by_grain_dimension_and_metric(capsys, url):
-    code, out, err = run(capsys, "query", "pv", "deposit_amount", "--by", "platform", "--grain", "day", "--warehouse", url, "--format", "json")
+    code, out, err = run(
+        capsys,
+        "query",
+        "pv",
+        "deposit_amount",
+        "--by",
+        "platform",
+        "--grain",
+        "day",
+        "--warehouse",
+        url,
+        "--format",
+        "json",
+    )
     assert (code, err) == (0, "")
     assert json.loads(out) == [
         {"day": "2026-03-10", "platform": "Web", "pv": 1, "deposit_amount": 0},
@@ -44,17 +58,23 @@ def test_query_json_keys_by_grain_dimension_and_metric(capsys, url):
 
 
 def test_query_csv_and_table(capsys, url):
-    code, out, _ = run(capsys, "query", "uv", "--from", "2026-03-11", "--to", "2026-03-11", "--warehouse", url, "--format", "csv")
+    code, out, _ = run(
+        capsys, "query", "uv", "--from", "2026-03-11", "--to", "2026-03-11", "--warehouse", url, "--format", "csv"
+    )
     assert code == 0 and list(csv.DictReader(io.StringIO(out))) == [{"uv": "1"}]
     code, out, _ = run(capsys, "query", "pv", "--by", "page", "--order-by=-pv", "--limit", "1", "--warehouse", url)
     assert code == 0
     assert out.splitlines()[2].split() == ["home", "3"] and out.splitlines()[-1] == "(1 row)"
-    code, out, _ = run(capsys, "query", "pv", "--by", "page", "--order-by", "pv desc", "--warehouse", url, "--format", "json")
+    code, out, _ = run(
+        capsys, "query", "pv", "--by", "page", "--order-by", "pv desc", "--warehouse", url, "--format", "json"
+    )
     assert [r["page"] for r in json.loads(out)] == ["home", "product_list"]
 
 
 def test_where_filter(capsys, url):
-    code, out, _ = run(capsys, "query", "pv", "--where", "platform = 'iOS' OR platform IS NULL", "--warehouse", url, "--format", "json")
+    code, out, _ = run(
+        capsys, "query", "pv", "--where", "platform = 'iOS' OR platform IS NULL", "--warehouse", url, "--format", "json"
+    )
     assert code == 0 and json.loads(out) == [{"pv": 3}]
 
 
@@ -62,7 +82,14 @@ def test_funnel_json_shape(capsys, url):
     code, out, _ = run(capsys, "query", "bind_card_funnel", "--warehouse", url, "--format", "json")
     assert code == 0
     assert json.loads(out) == [
-        {"step": s, "step_name": n, "users": 0, "conversion_from_previous": None, "conversion_from_first": None, "median_seconds_to_convert": None}
+        {
+            "step": s,
+            "step_name": n,
+            "users": 0,
+            "conversion_from_previous": None,
+            "conversion_from_first": None,
+            "median_seconds_to_convert": None,
+        }
         for s, n in ((1, "register"), (2, "realname_auth"), (3, "bind_card"))
     ]
 
@@ -82,7 +109,10 @@ def test_funnel_json_shape(capsys, url):
         (["query", "pv", "--where", "DROP TABLE events"], "not a DROP statement"),
         (["query", "pv", "--where", "amount > 5"], "unknown dimension 'amount'"),
         (["query", "bind_card_funnel", "pv"], "query it on its own"),
-        (["query", "pv", "--from", "2026-03-10", "--to", "2026-03-01"], "starts (2026-03-10) after it ends (2026-03-01)"),
+        (
+            ["query", "pv", "--from", "2026-03-10", "--to", "2026-03-01"],
+            "starts (2026-03-10) after it ends (2026-03-01)",
+        ),
     ],
 )
 def test_bad_query_is_one_line_exit_2(capsys, url, args, message):
@@ -106,8 +136,13 @@ def test_corrupt_warehouse_file(capsys, tmp_path):
 def test_locked_warehouse_file(capsys, tmp_path):
     path = tmp_path / "locked.duckdb"
     holder = subprocess.Popen(
-        [sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(path)!r}); print('ready', flush=True); time.sleep(60)"],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, time; c = duckdb.connect({str(path)!r}); print('ready', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout.readline().strip() == "ready"
@@ -138,5 +173,7 @@ def test_list(capsys):
 
 
 def test_console_script_runs_without_traceback(url):
-    result = subprocess.run(["finlens", "query", "nope", "--warehouse", url], capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        ["finlens", "query", "nope", "--warehouse", url], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 2 and "Traceback" not in result.stderr

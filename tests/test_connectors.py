@@ -3,6 +3,7 @@
 Network tests only ever reach 127.0.0.1: a closed port, a port that accepts and
 never answers, and the throwaway PostgreSQL server.
 """
+
 from __future__ import annotations
 
 import shutil

@@ -23,6 +23,7 @@ errors by page × app_version: home/5.1: 3 errors (U1 twice, U2), 2 users, 4 pag
   product_detail/5.2: 1 error (U5), 1 user, 0 page views → rate NULL; product_detail/NULL: 1 error (no user),
   0 users, 2 page views → 0.5; home/5.2 has page views but no error: not listed. Counted 5.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,7 +38,6 @@ import sqlglot
 from connectors import connect
 from finlens.cli import marketing as cli_marketing_views
 from finlens_common.errors import CatalogError, QueryError
-from semantic.compiler.dialects import DIALECTS
 from semantic.analyses.distributions import (
     bucket_distribution,
     bucket_members,
@@ -48,6 +48,7 @@ from semantic.analyses.distributions import (
     share_distribution,
     share_members,
 )
+from semantic.compiler.dialects import DIALECTS
 from semantic.drill.members import member_list
 from tests.warehouse_fixtures import ENGINES, engine_warehouse, make_warehouse
 
@@ -106,7 +107,14 @@ def specs(catalog):
 def test_events_buckets_with_users_on_edges(catalog, specs, warehouse):
     result = bucket_distribution(catalog, specs, "events", warehouse, **MARCH)
     assert [(r["bucket"], r["users"]) for r in result.rows] == [
-        ("1", 1), ("2", 1), ("3-4", 2), ("5-9", 2), ("10-19", 1), ("20-49", 0), ("50-99", 0), ("100+", 0),
+        ("1", 1),
+        ("2", 1),
+        ("3-4", 2),
+        ("5-9", 2),
+        ("10-19", 1),
+        ("20-49", 0),
+        ("50-99", 0),
+        ("100+", 0),
     ]
     assert (result.counted, result.below) == (7, 0)
     assert [r["share"] for r in result.rows] == pytest.approx([1 / 7, 1 / 7, 2 / 7, 2 / 7, 1 / 7, 0, 0, 0])
@@ -116,8 +124,12 @@ def test_events_buckets_with_users_on_edges(catalog, specs, warehouse):
 def test_amount_buckets_skip_users_without_a_total_and_count_those_below(catalog, specs, warehouse):
     result = bucket_distribution(catalog, specs, "amount", warehouse, **MARCH)
     assert [(r["bucket"], r["users"]) for r in result.rows] == [
-        ("[0.01, 1000)", 1), ("[1000, 10000)", 1), ("[10000, 50000)", 0), ("[50000, 100000)", 0),
-        ("[100000, 500000)", 0), ("500000+", 1),
+        ("[0.01, 1000)", 1),
+        ("[1000, 10000)", 1),
+        ("[10000, 50000)", 0),
+        ("[50000, 100000)", 0),
+        ("[100000, 500000)", 0),
+        ("500000+", 1),
     ]
     assert (result.counted, result.below) == (3, 1)
     assert sum(r["share"] for r in result.rows) == pytest.approx(1.0)
@@ -150,12 +162,15 @@ def test_errors_by_page_and_version_with_rate(catalog, specs, warehouse):
     assert result.counted == 5
 
 
-@pytest.mark.parametrize(("name", "bucket", "expected"), [
-    ("events", "5-9", {"U1": 7, "U5": 5}),
-    ("events", 5, {"U4": 10}),
-    ("amount", "500000+", {"U4": 500000}),
-    ("amount", "[0.01, 1000)", {"U2": 999.99}),
-])
+@pytest.mark.parametrize(
+    ("name", "bucket", "expected"),
+    [
+        ("events", "5-9", {"U1": 7, "U5": 5}),
+        ("events", 5, {"U4": 10}),
+        ("amount", "500000+", {"U4": 500000}),
+        ("amount", "[0.01, 1000)", {"U2": 999.99}),
+    ],
+)
 def test_bucket_members(catalog, specs, warehouse, name, bucket, expected):
     members = bucket_members(catalog, specs, name, bucket, dialect=warehouse.dialect, **MARCH)
     listing = member_list(catalog, members, date(2026, 3, 31), warehouse, extra=("value",), limit=None)
@@ -172,7 +187,9 @@ def test_share_members(catalog, specs, warehouse):
 def test_bad_names_are_one_line_query_errors(catalog, specs):
     with pytest.raises(QueryError, match=r"unknown distribution 'event' \(did you mean 'events'\?\)"):
         compile_distribution(catalog, specs, "event", **MARCH)
-    with pytest.raises(QueryError, match=r"has no bucket '3-5'.*; buckets: 1, 2, 3-4, 5-9, 10-19, 20-49, 50-99, 100\+$"):
+    with pytest.raises(
+        QueryError, match=r"has no bucket '3-5'.*; buckets: 1, 2, 3-4, 5-9, 10-19, 20-49, 50-99, 100\+$"
+    ):
         bucket_members(catalog, specs, "events", "3-5", **MARCH)
     with pytest.raises(QueryError, match="buckets 1 to 8, not 9"):
         bucket_members(catalog, specs, "events", 9, **MARCH)
@@ -183,20 +200,27 @@ def test_bad_names_are_one_line_query_errors(catalog, specs):
 @pytest.mark.parametrize("dialect", DIALECTS)
 def test_sql_compiles_for_every_dialect(catalog, specs, dialect):
     for name in specs:
-        sql = compile_distribution(catalog, specs, name, dialect, where="platform = 'iOS' AND register_channel = 'x'", **MARCH)
+        sql = compile_distribution(
+            catalog, specs, name, dialect, where="platform = 'iOS' AND register_channel = 'x'", **MARCH
+        )
         assert len(sqlglot.parse(sql, read=dialect)) == 1, name
-    for select in (bucket_members(catalog, specs, "amount", 2, dialect=dialect, **MARCH),
-                   share_members(catalog, specs, "province", "Beijing", dialect=dialect, **MARCH)):
+    for select in (
+        bucket_members(catalog, specs, "amount", 2, dialect=dialect, **MARCH),
+        share_members(catalog, specs, "province", "Beijing", dialect=dialect, **MARCH),
+    ):
         assert len(sqlglot.parse(select.sql(dialect=dialect), read=dialect)) == 1
 
 
 def test_user_values_stay_literals(catalog, specs):
     sql = compile_distribution(catalog, specs, "platform", where="platform = 'x'' OR 1=1 --'", **MARCH)
-    literals = [lit.this for lit in sqlglot.parse_one(sql, read="duckdb").find_all(sqlglot.exp.Literal) if lit.is_string]
+    literals = [
+        lit.this for lit in sqlglot.parse_one(sql, read="duckdb").find_all(sqlglot.exp.Literal) if lit.is_string
+    ]
     assert "x' OR 1=1 --" in literals
 
 
 # --- the YAML ----------------------------------------------------------------------------------------------------
+
 
 def problems(catalog, tmp_path: Path, text: str) -> list[str]:
     folder = tmp_path / "marketing"
@@ -213,7 +237,10 @@ def test_shipped_labels(specs):
 
 
 def test_yaml_problems_have_file_and_line(catalog, tmp_path):
-    got = problems(catalog, tmp_path, """
+    got = problems(
+        catalog,
+        tmp_path,
+        """
         distributions:
           - name: sizes
             type: buckets
@@ -237,7 +264,8 @@ def test_yaml_problems_have_file_and_line(catalog, tmp_path):
           - name: sizes
             type: share
             dimension: province
-        """)
+        """,
+    )
     assert got == [
         "distributions.yml:5: distribution 'sizes': 'edges' must increase strictly, got [1, 5, 3]",
         "distributions.yml:9: distribution 'money': amount: unknown column 'amout' (did you mean 'amount'?)",
@@ -250,11 +278,15 @@ def test_yaml_problems_have_file_and_line(catalog, tmp_path):
 
 
 def test_yaml_duplicate_and_syntax_error(catalog, tmp_path):
-    got = problems(catalog, tmp_path, """
+    got = problems(
+        catalog,
+        tmp_path,
+        """
         distributions:
           - {name: p, type: share, dimension: platform}
           - {name: p, type: share, dimension: province}
-        """)
+        """,
+    )
     assert len(got) == 1 and got[0].startswith("distributions.yml:3: duplicate distribution 'p' (first defined at ")
     assert got[0].endswith("distributions.yml:2)")
     with pytest.raises(CatalogError, match=r"distributions.yml:3: YAML syntax error"):
@@ -263,6 +295,7 @@ def test_yaml_duplicate_and_syntax_error(catalog, tmp_path):
 
 
 # --- the command line --------------------------------------------------------------------------------------------
+
 
 def cli(capsys, *argv):
     parser = argparse.ArgumentParser()
@@ -278,11 +311,18 @@ def fixture_url(tmp_path_factory):
 
 
 def test_cli_buckets_json(capsys, fixture_url):
-    code, out = cli(capsys, "distribution", "amount", "--start", "2026-03-01", "--end", "2026-03-31", "--warehouse", fixture_url)
+    code, out = cli(
+        capsys, "distribution", "amount", "--start", "2026-03-01", "--end", "2026-03-31", "--warehouse", fixture_url
+    )
     document = json.loads(out)
     assert code == 0
     assert {k: document[k] for k in ("name", "type", "start", "end", "counted", "below")} == {
-        "name": "amount", "type": "buckets", "start": "2026-03-01", "end": "2026-03-31", "counted": 3, "below": 1,
+        "name": "amount",
+        "type": "buckets",
+        "start": "2026-03-01",
+        "end": "2026-03-31",
+        "counted": 3,
+        "below": 1,
     }
     assert [r["users"] for r in document["rows"]] == [1, 1, 0, 0, 0, 1]
 

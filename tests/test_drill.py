@@ -2,6 +2,7 @@
 
 Every expected list below is worked out by hand from EVENTS (see the comments), not copied from output.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -11,8 +12,8 @@ import pytest
 from connectors import connect
 from finlens_common.errors import QueryError
 from semantic import Query
-from semantic.drill.users import Drill, bucket_range, users_behind
 from semantic.drill.lookup import dimension_values, user_events
+from semantic.drill.users import Drill, bucket_range, users_behind
 from tests.warehouse_fixtures import make_warehouse
 
 
@@ -67,7 +68,9 @@ def test_breakdown_value_and_time_bucket_narrow_the_users(catalog, warehouse):
     query = Query(metrics=("bind_card_users",), dimensions=("platform",), grain="day", **MARCH)
     assert sorted(ids(users_behind(catalog, query, Drill(filters=(("platform", "iOS"),)), warehouse))) == ["a", "d"]
     assert ids(users_behind(catalog, query, Drill(bucket="2026-03-02"), warehouse)) == ["b"]
-    assert ids(users_behind(catalog, query, Drill(filters=(("platform", "iOS"),), bucket="2026-03-02"), warehouse)) == []
+    assert (
+        ids(users_behind(catalog, query, Drill(filters=(("platform", "iOS"),), bucket="2026-03-02"), warehouse)) == []
+    )
 
 
 def test_sum_users_carry_their_own_sum_most_active_first(catalog, warehouse):
@@ -86,7 +89,12 @@ def test_paging_keeps_the_total(catalog, warehouse):
 
 def test_new_users_are_first_seen_in_range_under_the_first_events_values(catalog, warehouse):
     # first events: a 03-01 iOS, b 03-01 Android, c 03-02 iOS, e 03-04 H5; d first seen 02-20
-    assert sorted(ids(users_behind(catalog, Query(metrics=("new_users",), **MARCH), Drill(), warehouse))) == ["a", "b", "c", "e"]
+    assert sorted(ids(users_behind(catalog, Query(metrics=("new_users",), **MARCH), Drill(), warehouse))) == [
+        "a",
+        "b",
+        "c",
+        "e",
+    ]
     ios = users_behind(catalog, Query(metrics=("new_users",), where="platform = 'iOS'", **MARCH), Drill(), warehouse)
     assert sorted(ids(ios)) == ["a", "c"]
 
@@ -141,6 +149,9 @@ def test_user_events_split_sessions_and_flag_failures(catalog, warehouse):
 
 def test_dimension_values_in_range(catalog, warehouse):
     assert dimension_values(catalog, "platform", warehouse, **MARCH) == ["Android", "H5", "Web", "iOS"]
-    assert dimension_values(catalog, "platform", warehouse, start=date(2026, 3, 1), end=date(2026, 3, 1)) == ["Android", "iOS"]
+    assert dimension_values(catalog, "platform", warehouse, start=date(2026, 3, 1), end=date(2026, 3, 1)) == [
+        "Android",
+        "iOS",
+    ]
     with pytest.raises(QueryError, match="did you mean 'platform'"):
         dimension_values(catalog, "platfrom", warehouse)

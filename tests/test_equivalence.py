@@ -6,6 +6,7 @@ a grain (funnels and retentions with a breakdown only), and each engine's rows m
 equal DuckDB's: same groups, integers equal, floats within 1e-9 relative. DuckDB's
 numbers are themselves pinned against hand-written SQL in test_catalog_oracles.py.
 """
+
 from __future__ import annotations
 
 import math
@@ -36,7 +37,7 @@ def warehouses(tmp_path_factory, postgres_server):
     urls = {"duckdb": f"duckdb:///{folder}/demo.duckdb", "postgres": server.url, "chdb": f"chdb:///{chdb_dir}"}
     opened = {}
     try:
-        for name, url in urls.items():
+        for url in urls.values():
             with connect(url, read_only=False) as loader:
                 generate_demo(loader, **DEMO)
         for name, url in urls.items():
@@ -54,7 +55,13 @@ def queries_for(name: str) -> list[Query]:
         return [Query(metrics=(name,), **RANGE), Query(metrics=(name,), dimensions=("platform",), **RANGE)]
     return [
         Query(metrics=(name,), dimensions=("platform",), grain="day", **RANGE),
-        Query(metrics=(name,), dimensions=("register_channel",), grain="week", where="platform IN ('iOS', 'Android')", **RANGE),
+        Query(
+            metrics=(name,),
+            dimensions=("register_channel",),
+            grain="week",
+            where="platform IN ('iOS', 'Android')",
+            **RANGE,
+        ),
     ]
 
 
@@ -69,15 +76,19 @@ def assert_same_rows(got: list[dict], expected: list[dict], context: str) -> Non
         for column in keys:
             a, b = g[column], e[column]
             if isinstance(b, float) or isinstance(a, float):
-                assert a is not None and b is not None and math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12), f"{context}: {column} {a!r} != {b!r} in {e}"
+                assert a is not None and b is not None and math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12), (
+                    f"{context}: {column} {a!r} != {b!r} in {e}"
+                )
             else:
                 assert a == b, f"{context}: {column} {a!r} != {b!r} in {e}"
 
 
 def _key_of(keys: list[str]):
     """Sort by the non-measure columns so engines' collations do not matter."""
+
     def key(row: dict) -> tuple:
         return tuple((row[k] is None, str(row[k])) for k in keys if not isinstance(row[k], float))
+
     return key
 
 

@@ -24,6 +24,7 @@ Opening screen (a funnel experiment over opening_screen_invest, 30-day window, M
                  B2 invest ok 03-01, screen 03-04 (the investment came first) no
 fund_security 1/3 against high_yield 1/2.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -34,9 +35,9 @@ import pytest
 
 from finlens_common.errors import CatalogError, QueryError
 from semantic import load_catalog
-from semantic.compiler.dialects import DIALECTS
 from semantic.analyses.experiment_run import compile_condition_experiment, experiment_members, run_experiment
 from semantic.analyses.experiments import load_experiments
+from semantic.compiler.dialects import DIALECTS
 from semantic.drill.members import member_ids
 from tests.warehouse_fixtures import ENGINES, engine_warehouse
 
@@ -48,23 +49,38 @@ def invest(user, time, ok=True):
 
 
 def screen(user, time, variant):
-    return dict(user_id=user, event_time=time, event="$AppViewScreen", page="opening_screen",
-                properties=f'{{"ab_opening_screen":"{variant}"}}')
+    return dict(
+        user_id=user,
+        event_time=time,
+        event="$AppViewScreen",
+        page="opening_screen",
+        properties=f'{{"ab_opening_screen":"{variant}"}}',
+    )
 
 
 EVENTS = [
-    invest("P1", "2026-10-12 09:00:00"), invest("P2", "2026-10-24 23:59:59"), invest("P3", "2026-10-25 09:00:00"),
-    invest("P4", "2026-10-15 09:00:00", ok=False), invest("H1", "2026-10-11 00:00:00"), invest("H2", "2026-10-10 09:00:00"),
+    invest("P1", "2026-10-12 09:00:00"),
+    invest("P2", "2026-10-24 23:59:59"),
+    invest("P3", "2026-10-25 09:00:00"),
+    invest("P4", "2026-10-15 09:00:00", ok=False),
+    invest("H1", "2026-10-11 00:00:00"),
+    invest("H2", "2026-10-10 09:00:00"),
     invest("N1", "2026-10-12 09:00:00"),
-    screen("A1", "2026-03-01 10:00:00", "fund_security"), invest("A1", "2026-03-06 10:00:00"),
-    screen("A2", "2026-03-01 10:00:00", "fund_security"), invest("A2", "2026-04-01 10:00:01"),
+    screen("A1", "2026-03-01 10:00:00", "fund_security"),
+    invest("A1", "2026-03-06 10:00:00"),
+    screen("A2", "2026-03-01 10:00:00", "fund_security"),
+    invest("A2", "2026-04-01 10:00:01"),
     screen("A3", "2026-03-02 10:00:00", "fund_security"),
-    screen("B1", "2026-03-03 10:00:00", "high_yield"), invest("B1", "2026-03-03 10:00:00"),
-    invest("B2", "2026-03-01 10:00:00"), screen("B2", "2026-03-04 10:00:00", "high_yield"),
+    screen("B1", "2026-03-03 10:00:00", "high_yield"),
+    invest("B1", "2026-03-03 10:00:00"),
+    invest("B2", "2026-03-01 10:00:00"),
+    screen("B2", "2026-03-04 10:00:00", "high_yield"),
 ]
-USERS = [*(dict(user_id=u, campaign_group="push") for u in ("P1", "P2", "P3", "P4")),
-         *(dict(user_id=u, campaign_group="holdout") for u in ("H1", "H2", "H3", "H4", "H5")),
-         *(dict(user_id=u) for u in ("N1", "A1", "A2", "A3", "B1", "B2"))]
+USERS = [
+    *(dict(user_id=u, campaign_group="push") for u in ("P1", "P2", "P3", "P4")),
+    *(dict(user_id=u, campaign_group="holdout") for u in ("H1", "H2", "H3", "H4", "H5")),
+    *(dict(user_id=u) for u in ("N1", "A1", "A2", "A3", "B1", "B2")),
+]
 EXPERIMENTS = """experiments:
   - name: push
     label: {zh: 推送, en: Push}
@@ -108,7 +124,9 @@ def warehouse(request, tmp_path_factory):
 def test_push_against_holdout(warehouse, experiments):
     result = run_experiment(CATALOG, experiments["push"], warehouse)
     assert [(v.variant, v.users, v.converted, v.is_control) for v in result.variants] == [
-        ("holdout", 5, 1, True), ("push", 4, 2, False)]
+        ("holdout", 5, 1, True),
+        ("push", 4, 2, False),
+    ]
     assert result.unassigned_users == 6  # N1 and the five screen-test users have no campaign group
     push = result.variants[1].comparison
     assert (push.rate, push.control_rate) == (0.5, 0.2)
@@ -123,7 +141,9 @@ def test_variant_members_converted_or_not(warehouse, experiments):
     push = experiments["push"]
 
     def ids(**options):
-        return set(member_ids(experiment_members(CATALOG, push, date(2026, 10, 24), warehouse.dialect, **options), warehouse))
+        return set(
+            member_ids(experiment_members(CATALOG, push, date(2026, 10, 24), warehouse.dialect, **options), warehouse)
+        )
 
     assert ids(variant="push") == {"P1", "P2", "P3", "P4"}
     assert ids(variant="push", converted=True) == {"P1", "P2"}
@@ -132,7 +152,10 @@ def test_variant_members_converted_or_not(warehouse, experiments):
 
 def test_funnel_experiment(warehouse, experiments):
     result = run_experiment(CATALOG, experiments["screen"], warehouse)
-    assert [(v.variant, v.users, v.converted) for v in result.variants] == [("fund_security", 3, 1), ("high_yield", 2, 1)]
+    assert [(v.variant, v.users, v.converted) for v in result.variants] == [
+        ("fund_security", 3, 1),
+        ("high_yield", 2, 1),
+    ]
     assert result.variants[1].comparison.lift == pytest.approx(0.5 - 1 / 3)
 
 
@@ -148,13 +171,28 @@ def test_missing_control_is_one_line(warehouse, experiments):
         run_experiment(CATALOG, broken, warehouse)
 
 
-@pytest.mark.parametrize("body,message", [
-    ("variant: campaign_group\n    control: holdout\n", "experiments.yml:2: experiment 'x': give either 'metric'"),
-    ("variant: campaign_group\n    control: holdout\n    metric: pv\n", "experiments.yml:6: experiment 'x': metric 'pv' is a aggregate"),
-    ("variant: platform\n    control: iOS\n    converted: {did: register}\n", "experiments.yml:4: experiment 'x': with 'converted', the variant must be a dimension of 'users'"),
-    ("variant: campaign_group\n    control: holdout\n    metric: invest_funel\n", "experiments.yml:6: experiment 'x': unknown metric 'invest_funel' (did you mean 'invest_funnel'?)"),
-    ("variant: campaign_group\n    control: holdout\n    converted: {did: P2P_invest, last_dayz: 3}\n", "experiments.yml:6: experiment 'x' converted: unknown key 'last_dayz'"),
-])
+@pytest.mark.parametrize(
+    "body,message",
+    [
+        ("variant: campaign_group\n    control: holdout\n", "experiments.yml:2: experiment 'x': give either 'metric'"),
+        (
+            "variant: campaign_group\n    control: holdout\n    metric: pv\n",
+            "experiments.yml:6: experiment 'x': metric 'pv' is a aggregate",
+        ),
+        (
+            "variant: platform\n    control: iOS\n    converted: {did: register}\n",
+            "experiments.yml:4: experiment 'x': with 'converted', the variant must be a dimension of 'users'",
+        ),
+        (
+            "variant: campaign_group\n    control: holdout\n    metric: invest_funel\n",
+            "experiments.yml:6: experiment 'x': unknown metric 'invest_funel' (did you mean 'invest_funnel'?)",
+        ),
+        (
+            "variant: campaign_group\n    control: holdout\n    converted: {did: P2P_invest, last_dayz: 3}\n",
+            "experiments.yml:6: experiment 'x' converted: unknown key 'last_dayz'",
+        ),
+    ],
+)
 def test_bad_experiments_say_what_and_where(tmp_path, body, message):
     text = "experiments:\n  - name: x\n    label: {zh: x, en: x}\n    " + body
     with pytest.raises(CatalogError) as caught:

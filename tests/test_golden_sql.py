@@ -4,6 +4,7 @@ A change to generated SQL shows up as a diff here; regenerate deliberately with
 ``FINLENS_UPDATE_GOLDEN=1 pytest tests/test_golden_sql.py`` and review the diff.
 The numbers themselves are pinned by the execution tests, not by these files.
 """
+
 from __future__ import annotations
 
 import os
@@ -24,15 +25,21 @@ MARCH = dict(start=date(2026, 3, 1), end=date(2026, 3, 31))
 CASES = {
     "pv_uv_by_platform_daily": Query(metrics=("pv", "uv"), dimensions=("platform",), grain="day", **MARCH),
     "ratio_derived_joined_filter": Query(
-        metrics=("error_rate", "net_deposit", "bind_card_users"), dimensions=("register_channel",), grain="week",
-        where="platform IN ('iOS', 'Android') AND NOT gender = 'F'", **MARCH,
+        metrics=("error_rate", "net_deposit", "bind_card_users"),
+        dimensions=("register_channel",),
+        grain="week",
+        where="platform IN ('iOS', 'Android') AND NOT gender = 'F'",
+        **MARCH,
     ),
     "session_metrics_with_new_users": Query(
-        metrics=("sessions", "bounce_rate", "avg_session_duration", "avg_visit_depth", "new_users", "pv"), grain="month",
+        metrics=("sessions", "bounce_rate", "avg_session_duration", "avg_visit_depth", "new_users", "pv"),
+        grain="month",
     ),
     "invest_funnel_by_platform": Query(metrics=("invest_funnel",), dimensions=("platform",), **MARCH),
     "bind_card_retention": Query(metrics=("bind_card_retention",), **MARCH),
-    "hourly_top_pages": Query(metrics=("pv",), dimensions=("page",), grain="hour", order_by=("-pv",), limit=10, **MARCH),
+    "hourly_top_pages": Query(
+        metrics=("pv",), dimensions=("page",), grain="hour", order_by=("-pv",), limit=10, **MARCH
+    ),
 }
 
 

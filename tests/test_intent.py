@@ -40,6 +40,7 @@ Users with counted dwell: A B C D E G I M = 8. Preferred: bond A E I M = 4, stoc
 Crosstab (tier, type): strong bond A, money B, stock C; medium money D, bond E, stock E G (2), none F;
 weak bond I, none H J (2); not ranked bond M.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -54,12 +55,9 @@ from sqlglot import exp
 
 from connectors import connect
 from finlens_common.errors import CatalogError, QueryError
-from semantic import load_catalog
-from semantic.compiler import dialects
-from semantic.analyses.intent import intent_problems, load_intent
 from finlens_common.settings import DEFAULT_METRICS_ROOT as DEFAULT_ROOT
-from semantic.drill.members import member_ids, member_list
-from semantic.compiler.results import normalise
+from semantic import load_catalog
+from semantic.analyses.intent import intent_problems, load_intent
 from semantic.analyses.intent_sql import (
     build_intent_scores,
     build_preferences,
@@ -68,6 +66,9 @@ from semantic.analyses.intent_sql import (
     intent_members,
     intent_summary,
 )
+from semantic.compiler import dialects
+from semantic.compiler.results import normalise
+from semantic.drill.members import member_ids, member_list
 from tests.catalog_helpers import catalog_dir_with
 from tests.warehouse_fixtures import load, make_warehouse
 
@@ -96,8 +97,15 @@ preference:
 
 
 def ev(user, time, event, page=None, element=None, product_type=None, duration=None):
-    return {"user_id": user, "event_time": time, "event": event, "page": page, "element": element,
-            "product_type": product_type, "duration": duration}
+    return {
+        "user_id": user,
+        "event_time": time,
+        "event": event,
+        "page": page,
+        "element": element,
+        "product_type": product_type,
+        "duration": duration,
+    }
 
 
 def detail(user, time, product_type, duration, event=V):
@@ -146,21 +154,44 @@ EVENTS = [
 ]
 
 SCORES = {"A": 30, "B": 23, "C": 23, "D": 11, "E": 9, "F": 6, "G": 6, "H": 4, "I": 3, "J": 1}
-TIERS = {"A": "strong", "B": "strong", "C": "strong", "D": "medium", "E": "medium", "F": "medium", "G": "medium",
-         "H": "weak", "I": "weak", "J": "weak"}
+TIERS = {
+    "A": "strong",
+    "B": "strong",
+    "C": "strong",
+    "D": "medium",
+    "E": "medium",
+    "F": "medium",
+    "G": "medium",
+    "H": "weak",
+    "I": "weak",
+    "J": "weak",
+}
 PREFERENCES = {  # (user, type): (dwell, share, preferred)
-    ("A", "bond"): (120, 0.8, True), ("A", "stock"): (30, 0.2, False),
-    ("B", "bond"): (40, 0.4, False), ("B", "money"): (60, 0.6, True),
+    ("A", "bond"): (120, 0.8, True),
+    ("A", "stock"): (30, 0.2, False),
+    ("B", "bond"): (40, 0.4, False),
+    ("B", "money"): (60, 0.6, True),
     ("C", "stock"): (20, 1.0, True),
     ("D", "money"): (30, 1.0, True),
-    ("E", "bond"): (45, 0.45, True), ("E", "stock"): (45, 0.45, True), ("E", "money"): (10, 0.1, False),
+    ("E", "bond"): (45, 0.45, True),
+    ("E", "stock"): (45, 0.45, True),
+    ("E", "money"): (10, 0.1, False),
     ("G", "stock"): (150, 1.0, True),
     ("I", "bond"): (10, 1.0, True),
     ("M", "bond"): (5, 1.0, True),
 }
-CROSSTAB = {("strong", "bond"): 1, ("strong", "money"): 1, ("strong", "stock"): 1,
-            ("medium", "money"): 1, ("medium", "bond"): 1, ("medium", "stock"): 2, ("medium", None): 1,
-            ("weak", "bond"): 1, ("weak", None): 2, (None, "bond"): 1}
+CROSSTAB = {
+    ("strong", "bond"): 1,
+    ("strong", "money"): 1,
+    ("strong", "stock"): 1,
+    ("medium", "money"): 1,
+    ("medium", "bond"): 1,
+    ("medium", "stock"): 2,
+    ("medium", None): 1,
+    ("weak", "bond"): 1,
+    ("weak", None): 2,
+    (None, "bond"): 1,
+}
 ENGINES = ("duckdb", "postgres", "chdb")
 
 
@@ -251,7 +282,11 @@ def test_summary(cat, spec, warehouse):
     assert summary.preference_window == (date(2026, 2, 13), AS_OF)
     got = [(t.name, t.users, t.share, t.min_score, t.max_score, t.threshold) for t in summary.tiers]
     assert got == [("strong", 3, 0.3, 23, 30, 23), ("medium", 4, 0.4, 6, 11, 6), ("weak", 3, 0.3, 1, 4, 1)]
-    assert [(p.value, p.users, p.share) for p in summary.preferences] == [("bond", 4, 0.5), ("stock", 3, 3 / 8), ("money", 2, 0.25)]
+    assert [(p.value, p.users, p.share) for p in summary.preferences] == [
+        ("bond", 4, 0.5),
+        ("stock", 3, 3 / 8),
+        ("money", 2, 0.25),
+    ]
     assert {(c.tier, c.value): c.users for c in summary.crosstab} == CROSSTAB
     assert len(summary.sql) == 2 and all("intent_tiers" in sql for sql in summary.sql)
 
@@ -263,18 +298,23 @@ def test_summary_before_any_data(cat, spec, warehouse):
     assert [(t.users, t.share, t.threshold) for t in summary.tiers] == [(0, None, None)] * 3
 
 
-@pytest.mark.parametrize(("tier", "prefers", "expected"), [
-    (None, None, {u: (SCORES[u], TIERS[u]) for u in SCORES}),
-    ("strong", None, {"A": (30, "strong"), "B": (23, "strong"), "C": (23, "strong")}),
-    ("medium", "stock", {"E": (9, "medium"), "G": (6, "medium")}),
-    ("strong", "bond", {"A": (30, "strong")}),
-    ("weak", "money", {}),
-    (None, "bond", {"A": (30, "strong"), "E": (9, "medium"), "I": (3, "weak"), "M": (None, None)}),
-])
+@pytest.mark.parametrize(
+    ("tier", "prefers", "expected"),
+    [
+        (None, None, {u: (SCORES[u], TIERS[u]) for u in SCORES}),
+        ("strong", None, {"A": (30, "strong"), "B": (23, "strong"), "C": (23, "strong")}),
+        ("medium", "stock", {"E": (9, "medium"), "G": (6, "medium")}),
+        ("strong", "bond", {"A": (30, "strong")}),
+        ("weak", "money", {}),
+        (None, "bond", {"A": (30, "strong"), "E": (9, "medium"), "I": (3, "weak"), "M": (None, None)}),
+    ],
+)
 def test_members(cat, spec, warehouse, tier, prefers, expected):
     got = rows(intent_members(cat, spec, AS_OF, warehouse.dialect, tier=tier, prefers=prefers), warehouse)
     assert {user: (score, name) for user, score, name in got} == expected
-    assert member_ids(intent_members(cat, spec, AS_OF, warehouse.dialect, tier=tier, prefers=prefers), warehouse) == sorted(expected)
+    assert member_ids(
+        intent_members(cat, spec, AS_OF, warehouse.dialect, tier=tier, prefers=prefers), warehouse
+    ) == sorted(expected)
 
 
 def test_member_list_carries_score_and_tier(cat, spec, warehouse):
@@ -286,7 +326,9 @@ def test_member_list_carries_score_and_tier(cat, spec, warehouse):
     assert [row["user_id"] for row in listing.rows] == ["G", "F"]
 
 
-@pytest.mark.parametrize(("n", "top", "within"), [(100, "0.07", 7), (35, "0.6", 21), (10, "0.2", 2), (7, "0.3", 3), (1, "0.2", 1)])
+@pytest.mark.parametrize(
+    ("n", "top", "within"), [(100, "0.07", 7), (35, "0.6", 21), (10, "0.2", 2), (7, "0.3", 3), (1, "0.2", 1)]
+)
 def test_the_position_test_is_exact(warehouse, n, top, within):
     """position <= ceil(top * n) in integers: 0.07 * 100 is 7.000000000000001 in doubles (ClickHouse's CEIL says 8).
 
@@ -297,16 +339,23 @@ def test_the_position_test_is_exact(warehouse, n, top, within):
     from semantic.analyses.intent_sql import _within
 
     position = exp.column("position")
-    ranked = exp.select(exp.alias_(exp.Window(this=exp.RowNumber(), order=exp.Order(expressions=[exp.column("event_id")])), "position"))
+    ranked = exp.select(
+        exp.alias_(exp.Window(this=exp.RowNumber(), order=exp.Order(expressions=[exp.column("event_id")])), "position")
+    )
     ranked = ranked.from_("events")
-    counted = exp.select(exp.Count(this=exp.Star())).from_(ranked.subquery("r")).where(
-        exp.and_(position <= exp.convert(n), _within(position.copy(), exp.convert(n), Fraction(top))))
+    counted = (
+        exp.select(exp.Count(this=exp.Star()))
+        .from_(ranked.subquery("r"))
+        .where(exp.and_(position <= exp.convert(n), _within(position.copy(), exp.convert(n), Fraction(top))))
+    )
     assert len(EVENTS) >= within
     assert normalise(warehouse.query(counted.sql(dialect=warehouse.dialect)).rows[0][0]) == within
 
 
 def test_unknown_tier_is_a_query_error(cat, spec):
-    with pytest.raises(QueryError, match=r"unknown tier 'strnog' \(did you mean 'strong'\?\); one of strong, medium, weak"):
+    with pytest.raises(
+        QueryError, match=r"unknown tier 'strnog' \(did you mean 'strong'\?\); one of strong, medium, weak"
+    ):
         intent_members(cat, spec, AS_OF, "duckdb", tier="strnog")
 
 
@@ -318,8 +367,15 @@ def test_a_later_as_of_moves_both_windows(cat, spec, duckdb_url):
     with connect(duckdb_url) as warehouse:
         got = rows(build_intent_scores(cat, spec, date(2026, 3, 15), "duckdb"), warehouse)
     assert {u: (s, t) for u, s, t in got} == {
-        "A": (30, "strong"), "B": (23, "strong"), "C": (23, "strong"), "H": (19, "medium"), "D": (11, "medium"),
-        "E": (9, "medium"), "F": (6, "weak"), "G": (6, "weak"), "J": (1, "weak"),
+        "A": (30, "strong"),
+        "B": (23, "strong"),
+        "C": (23, "strong"),
+        "H": (19, "medium"),
+        "D": (11, "medium"),
+        "E": (9, "medium"),
+        "F": (6, "weak"),
+        "G": (6, "weak"),
+        "J": (1, "weak"),
     }
 
 
@@ -345,12 +401,22 @@ def test_shipped_intent_file_loads(cat):
     spec, problems = intent_problems(cat, DEFAULT_ROOT)
     assert problems == [] and spec is not None
     assert [(r.events, r.weight) for r in spec.score.rules] == [
-        (("$AppViewScreen", "$pageview"), 1), (("$AppViewScreen", "$pageview"), 3),
-        (("$AppClick", "$WebClick"), 8), (("P2P_order_submit",), 15),
+        (("$AppViewScreen", "$pageview"), 1),
+        (("$AppViewScreen", "$pageview"), 3),
+        (("$AppClick", "$WebClick"), 8),
+        (("P2P_order_submit",), 15),
     ]
-    assert [(t.name, float(t.top), t.label.en) for t in spec.score.tiers] == [("strong", 0.2, "Strong"), ("medium", 0.6, "Medium"), ("weak", 1.0, "Weak")]
+    assert [(t.name, float(t.top), t.label.en) for t in spec.score.tiers] == [
+        ("strong", 0.2, "Strong"),
+        ("medium", 0.6, "Medium"),
+        ("weak", 1.0, "Weak"),
+    ]
     assert spec.score.window_days == 14 and spec.preference.window_days == 30
-    assert (spec.preference.dwell, spec.preference.by, float(spec.preference.threshold)) == ("duration", "product_type", 0.4)
+    assert (spec.preference.dwell, spec.preference.by, float(spec.preference.threshold)) == (
+        "duration",
+        "product_type",
+        0.4,
+    )
 
 
 BAD = """\
@@ -405,12 +471,15 @@ def test_tier_order_and_last_top(cat, tmp_path):
     root = write_root(tmp_path, TEST_YAML.replace("top: 1.0", "top: 0.9").replace("top: 0.6", "top: 0.33333"))
     _, problems = intent_problems(cat, root)
     text = "\n".join(str(p) for p in problems)
-    assert "intent.yml:13: intent score 'purchase_intent' tier 2: 'top' must have at most 4 decimals, not 0.33333" in text
+    assert (
+        "intent.yml:13: intent score 'purchase_intent' tier 2: 'top' must have at most 4 decimals, not 0.33333" in text
+    )
     assert "the last tier's 'top' must be 1.0" not in text  # reported once the tiers themselves are right
     root = write_root(tmp_path / "again", TEST_YAML.replace("top: 1.0", "top: 0.9"))
     _, problems = intent_problems(cat, root)
     assert [str(p).split("intent.yml:")[1] for p in problems] == [
-        "11: intent score 'purchase_intent': the last tier's 'top' must be 1.0 (every ranked user has a tier), not 0.9"]
+        "11: intent score 'purchase_intent': the last tier's 'top' must be 1.0 (every ranked user has a tier), not 0.9"
+    ]
 
 
 def test_yaml_syntax_error_and_missing_file(cat, tmp_path):
@@ -443,14 +512,25 @@ def test_cli_summary_users_and_csv(root, duckdb_url, monkeypatch, capsys):
     code, out = run_cli(["score", "--as-of", "2026-03-14", "--warehouse", duckdb_url], capsys)
     summary = json.loads(out)
     assert code == 0 and summary["ranked_users"] == 10 and summary["dwell_users"] == 8
-    assert [(t["name"], t["users"], t["threshold"]) for t in summary["tiers"]] == [("strong", 3, 23), ("medium", 4, 6), ("weak", 3, 1)]
+    assert [(t["name"], t["users"], t["threshold"]) for t in summary["tiers"]] == [
+        ("strong", 3, 23),
+        ("medium", 4, 6),
+        ("weak", 3, 1),
+    ]
     assert {(c["tier"], c["value"]): c["users"] for c in summary["crosstab"]} == CROSSTAB
 
-    code, out = run_cli(["score", "--as-of", "2026-03-14", "--tier", "medium", "--prefers", "stock", "--warehouse", duckdb_url], capsys)
+    code, out = run_cli(
+        ["score", "--as-of", "2026-03-14", "--tier", "medium", "--prefers", "stock", "--warehouse", duckdb_url], capsys
+    )
     listing = json.loads(out)
-    assert listing["total"] == 2 and [(u["user_id"], u["score"], u["tier"]) for u in listing["users"]] == [("G", 6, "medium"), ("E", 9, "medium")]
+    assert listing["total"] == 2 and [(u["user_id"], u["score"], u["tier"]) for u in listing["users"]] == [
+        ("G", 6, "medium"),
+        ("E", 9, "medium"),
+    ]
 
-    code, out = run_cli(["score", "--as-of", "2026-03-14", "--prefers", "bond", "--csv", "--warehouse", duckdb_url], capsys)
+    code, out = run_cli(
+        ["score", "--as-of", "2026-03-14", "--prefers", "bond", "--csv", "--warehouse", duckdb_url], capsys
+    )
     assert out == "user_id\nA\nE\nI\nM\n"
 
     # the default as-of is the last day with events: 03-15 (H's order at midnight), see the test above

@@ -1,4 +1,5 @@
 """The intent page renders the semantic layer's numbers on the hand-built fixture of tests/test_intent.py."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -64,13 +65,19 @@ def test_page_shows_the_semantic_layers_numbers(page, setup):
     assert metrics["Users with a score"] == f"{expected.ranked_users:,}" == "10"
     assert metrics["Users with product dwell time"] == f"{expected.dwell_users:,}" == "8"
     tiers = table(at, "intent_tiers")
-    assert [(r["Tier"], r["Users"], r["Threshold (score ≥)"], r["Share"]) for r in tiers] == [
-        (x.label["en"], x.users, x.threshold, f"{x.share:.1%}") for x in expected.tiers
-    ] == [("Strong", 3, 23, "30.0%"), ("Medium", 4, 6, "40.0%"), ("Weak", 3, 1, "30.0%")]
+    assert (
+        [(r["Tier"], r["Users"], r["Threshold (score ≥)"], r["Share"]) for r in tiers]
+        == [(x.label["en"], x.users, x.threshold, f"{x.share:.1%}") for x in expected.tiers]
+        == [("Strong", 3, 23, "30.0%"), ("Medium", 4, 6, "40.0%"), ("Weak", 3, 1, "30.0%")]
+    )
     types = table(at, "intent_types")
     assert [(r["Product type"], r["Users"]) for r in types] == [(p.value, p.users) for p in expected.preferences]
     crosstab = {r["Tier"]: r for r in table(at, "intent_crosstab")}
-    assert (crosstab["Medium"]["stock"], crosstab["Medium"]["(no preference)"], crosstab["(no score)"]["bond"]) == (2, 1, 1)
+    assert (crosstab["Medium"]["stock"], crosstab["Medium"]["(no preference)"], crosstab["(no score)"]["bond"]) == (
+        2,
+        1,
+        1,
+    )
     assert metrics["Users"] == "10"  # every ranked user before a tier is picked
 
 

@@ -18,6 +18,7 @@ Events (credit = a $AppViewScreen of page credit_report; invest = P2P_invest):
   a crawler credit page view with no user on 03-10
 The 30 days ending 2026-03-31 start on 03-02.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -28,9 +29,9 @@ import pytest
 
 from finlens_common.errors import CatalogError, QueryError
 from semantic import Query, compile_query, load_catalog, run_query
+from semantic.analyses.segments import compile_segment_count, parse_segment_text, segment_count, segment_members
 from semantic.compiler.dialects import DIALECTS
 from semantic.drill.members import member_ids, member_list
-from semantic.analyses.segments import compile_segment_count, parse_segment_text, segment_count, segment_members
 from tests.warehouse_fixtures import ENGINES, engine_warehouse
 
 AS_OF = date(2026, 3, 31)
@@ -46,12 +47,19 @@ def invest(user, time, ok, amount):
 
 
 EVENTS = [
-    credit("U1", "2026-02-01 09:00:00"), invest("U1", "2026-03-10 10:00:00", True, 1000.0), invest("U1", "2026-03-20 10:00:00", True, 5000.0),
-    credit("U2", "2026-03-05 12:00:00"), invest("U2", "2026-03-06 12:00:00", False, 2000.0),
+    credit("U1", "2026-02-01 09:00:00"),
+    invest("U1", "2026-03-10 10:00:00", True, 1000.0),
+    invest("U1", "2026-03-20 10:00:00", True, 5000.0),
+    credit("U2", "2026-03-05 12:00:00"),
+    invest("U2", "2026-03-06 12:00:00", False, 2000.0),
     credit("U3", "2026-02-15 12:00:00"),
-    credit("U4", "2026-03-30 10:00:00"), credit("U4", "2026-03-30 10:10:00"), credit("U4", "2026-03-30 10:20:00"),
-    credit("U5", "2026-03-01 08:00:00"), invest("U5", "2026-04-01 08:00:00", True, 9999.0),
-    credit("U6", "2026-03-01 23:59:59"), credit("U6", "2026-03-02 00:00:00"),
+    credit("U4", "2026-03-30 10:00:00"),
+    credit("U4", "2026-03-30 10:10:00"),
+    credit("U4", "2026-03-30 10:20:00"),
+    credit("U5", "2026-03-01 08:00:00"),
+    invest("U5", "2026-04-01 08:00:00", True, 9999.0),
+    credit("U6", "2026-03-01 23:59:59"),
+    credit("U6", "2026-03-02 00:00:00"),
     credit(None, "2026-03-10 03:00:00"),
 ]
 USERS = [
@@ -94,7 +102,11 @@ CASES = [
     # U2 (last second of January, only a failed investment) and U6; U1 invested, U3 registered in February.
     ("january_credit_never_invested", JANUARY_CREDIT_NEVER_INVESTED, {"U2", "U6"}),
     # The exact complement, visitors with NULL register_time included.
-    ("not_january", "not:\n" + "\n".join("  " + line for line in JANUARY_CREDIT_NEVER_INVESTED.strip().splitlines()), {"U1", "U3", "U4", "U5", "U7"}),
+    (
+        "not_january",
+        "not:\n" + "\n".join("  " + line for line in JANUARY_CREDIT_NEVER_INVESTED.strip().splitlines()),
+        {"U1", "U3", "U4", "U5", "U7"},
+    ),
     # Two successful investments by 03-31: only U1 (U5's comes after "as of").
     ("invested_twice", "did: P2P_invest\nfilter: is_success\nat_least: 2", {"U1"}),
     # Sum of successful amounts >= 6000: U1's 1000 + 5000 = 6000 exactly; > 6000: nobody.
@@ -125,7 +137,11 @@ CASES = [
     ("rfm_general_retain", "rfm: [general_retain, important_value]", {"U1"}),
     # Intent: nobody viewed products or clicked invest in the 14 days, so nobody is ranked.
     ("no_intent", "any: [{intent: strong}, {intent: [medium, weak]}, {prefers: bond}]", set()),
-    ("toutiao_or_no_credit", "any:\n  - {user: register_channel, eq: toutiao}\n  - did_not: $AppViewScreen\n    filter: \"page = 'credit_report'\"", {"U1", "U7"}),
+    (
+        "toutiao_or_no_credit",
+        "any:\n  - {user: register_channel, eq: toutiao}\n  - did_not: $AppViewScreen\n    filter: \"page = 'credit_report'\"",
+        {"U1", "U7"},
+    ),
 ]
 
 
@@ -136,7 +152,10 @@ def test_membership(warehouse, name, text, expected):
 
 def test_as_of_moves_the_windows(warehouse):
     """As of 2026-04-01, U5's 9999 counts (sum >= 6000 adds U5) and the last 30 days start on 03-03, dropping U6."""
-    assert members(warehouse, "did: P2P_invest\nfilter: is_success\nsum: amount\ngte: 6000", date(2026, 4, 1)) == {"U1", "U5"}
+    assert members(warehouse, "did: P2P_invest\nfilter: is_success\nsum: amount\ngte: 6000", date(2026, 4, 1)) == {
+        "U1",
+        "U5",
+    }
     assert members(warehouse, CREDIT + "\nlast_days: 30", date(2026, 4, 1)) == {"U2", "U4"}
 
 
@@ -165,21 +184,36 @@ def test_segment_filters_a_metric(warehouse):
 
 
 def test_segment_compiles_for_every_dialect():
-    segment = parse_segment_text(CATALOG, JANUARY_CREDIT_NEVER_INVESTED + "  - did: P2P_invest\n    sum: amount\n    between: [1, 9]\n    last_days: 7\n"
-                                 "  - any: [{intent: strong}, {prefers: bond}, {lifecycle: new}, {rfm: general_retain}]\n")
+    segment = parse_segment_text(
+        CATALOG,
+        JANUARY_CREDIT_NEVER_INVESTED + "  - did: P2P_invest\n    sum: amount\n    between: [1, 9]\n    last_days: 7\n"
+        "  - any: [{intent: strong}, {prefers: bond}, {lifecycle: new}, {rfm: general_retain}]\n",
+    )
     for dialect in DIALECTS:
         sql = compile_segment_count(CATALOG, segment, AS_OF, dialect)
         assert "segment_behaviour" in sql and "2026-01-01" in sql and "segment_rfm" in sql
 
 
-@pytest.mark.parametrize("text,message", [
-    ("did: P2P_invest\nfilter: \"amont > 1\"", "<segment>:2: segment: filter: unknown dimension 'amont' (did you mean 'amount'?)"),
-    ("user: provnce\neq: x", "<segment>:1: segment: unknown user attribute 'provnce'"),
-    ("did_not: P2P_invest\nat_least: 2", "<segment>:1: segment: 'did_not' takes no at_least"),
-    ("did: P2P_invest\nsum: platform\ngte: 1", "<segment>:2: segment: sum needs a numeric column of 'events', not 'platform'"),
-    ("user: register_time\nbetween: [2026-02-01, 2026-01-01]", "<segment>:2: segment: 'between' starts (2026-02-01) after it ends (2026-01-01)"),
-    ("every: []", "<segment>:1: segment: unknown condition 'every'"),
-])
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        (
+            'did: P2P_invest\nfilter: "amont > 1"',
+            "<segment>:2: segment: filter: unknown dimension 'amont' (did you mean 'amount'?)",
+        ),
+        ("user: provnce\neq: x", "<segment>:1: segment: unknown user attribute 'provnce'"),
+        ("did_not: P2P_invest\nat_least: 2", "<segment>:1: segment: 'did_not' takes no at_least"),
+        (
+            "did: P2P_invest\nsum: platform\ngte: 1",
+            "<segment>:2: segment: sum needs a numeric column of 'events', not 'platform'",
+        ),
+        (
+            "user: register_time\nbetween: [2026-02-01, 2026-01-01]",
+            "<segment>:2: segment: 'between' starts (2026-02-01) after it ends (2026-01-01)",
+        ),
+        ("every: []", "<segment>:1: segment: unknown condition 'every'"),
+    ],
+)
 def test_bad_conditions_say_what_and_where(text, message):
     with pytest.raises(QueryError) as caught:
         parse_segment_text(CATALOG, text)
@@ -196,16 +230,23 @@ def test_segment_files_report_every_problem_with_file_and_line(tmp_path):
         "  - name: a\n    label: {zh: 甲, en: A}\n    where: {segment: b}\n"
         "  - name: b\n    label: {zh: 乙, en: B}\n    where: {segment: a}\n"
         "  - name: c\n    label: {zh: 丙, en: C}\n    where:\n      did: P2P_invest\n      last_days: 0\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     with pytest.raises(CatalogError) as caught:
         load_catalog(root)
     lines = str(caught.value).splitlines()
-    assert any(line.endswith("bad.yml:12: segment 'c': 'last_days' must be a whole number >= 1, not 0") for line in lines)
-    assert any(line.endswith("bad.yml:2: segment 'a': segment 'a' refers to itself through a → b → a") for line in lines)
+    assert any(
+        line.endswith("bad.yml:12: segment 'c': 'last_days' must be a whole number >= 1, not 0") for line in lines
+    )
+    assert any(
+        line.endswith("bad.yml:2: segment 'a': segment 'a' refers to itself through a → b → a") for line in lines
+    )
 
 
 def test_unknown_segment_and_missing_end_are_one_line_errors():
-    with pytest.raises(QueryError, match="unknown segment 'churn_risk_redeeme' \\(did you mean 'churn_risk_redeemed'\\?\\)"):
+    with pytest.raises(
+        QueryError, match="unknown segment 'churn_risk_redeeme' \\(did you mean 'churn_risk_redeemed'\\?\\)"
+    ):
         compile_query(CATALOG, Query(metrics=("pv",), end=AS_OF, segment="churn_risk_redeeme"))
     with pytest.raises(QueryError, match="give an end date"):
         compile_query(CATALOG, Query(metrics=("pv",), segment="churn_risk_redeemed"))

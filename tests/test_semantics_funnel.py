@@ -13,6 +13,7 @@ Range 2026-03-01..2026-03-10. Per user, the deepest step reached (hand-derived):
   U10 3 register on the last day; later steps after the range end still count
   U11 -  two failed realname_auth 30 minutes apart, no register
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -75,7 +76,9 @@ def warehouse(tmp_path_factory):
 def test_funnel_steps(catalog, warehouse):
     got = run_query(catalog, Query(metrics=("bind_card_funnel",), **RANGE), warehouse).rows
     assert [(r["step"], r["step_name"], r["users"]) for r in got] == [
-        (1, "register", 9), (2, "realname_auth", 7), (3, "bind_card", 4),
+        (1, "register", 9),
+        (2, "realname_auth", 7),
+        (3, "bind_card", 4),
     ]
     assert [r["conversion_from_previous"] for r in got] == pytest.approx([1.0, 7 / 9, 4 / 7])
     assert [r["conversion_from_first"] for r in got] == pytest.approx([1.0, 7 / 9, 4 / 9])
@@ -90,10 +93,18 @@ def test_breakdown_uses_earliest_step_one_event(catalog, warehouse):
     got = run_query(catalog, Query(metrics=("bind_card_funnel",), dimensions=("platform",), **RANGE), warehouse).rows
     users = {(r["platform"], r["step"]): r["users"] for r in got}
     assert users == {
-        ("Android", 1): 2, ("Android", 2): 2, ("Android", 3): 1,  # U3, U4
-        ("Web", 1): 2, ("Web", 2): 1, ("Web", 3): 0,  # U5, U6
-        ("iOS", 1): 4, ("iOS", 2): 3, ("iOS", 3): 2,  # U1, U2, U7 (first register on iOS), U10
-        (None, 1): 1, (None, 2): 1, (None, 3): 1,  # U8
+        ("Android", 1): 2,
+        ("Android", 2): 2,
+        ("Android", 3): 1,  # U3, U4
+        ("Web", 1): 2,
+        ("Web", 2): 1,
+        ("Web", 3): 0,  # U5, U6
+        ("iOS", 1): 4,
+        ("iOS", 2): 3,
+        ("iOS", 3): 2,  # U1, U2, U7 (first register on iOS), U10
+        (None, 1): 1,
+        (None, 2): 1,
+        (None, 3): 1,  # U8
     }
     web = [r for r in got if r["platform"] == "Web"]
     assert web[2]["conversion_from_previous"] == 0.0
@@ -101,7 +112,9 @@ def test_breakdown_uses_earliest_step_one_event(catalog, warehouse):
 
 
 def test_range_end_moves_step_one_only(catalog, warehouse):
-    got = run_query(catalog, Query(metrics=("bind_card_funnel",), start=date(2026, 3, 10), end=date(2026, 3, 10)), warehouse).rows
+    got = run_query(
+        catalog, Query(metrics=("bind_card_funnel",), start=date(2026, 3, 10), end=date(2026, 3, 10)), warehouse
+    ).rows
     assert [r["users"] for r in got] == [1, 1, 1]  # U10 only, finishing on 03-12
 
 
@@ -109,7 +122,9 @@ def test_event_matching_two_steps_fulfils_one(tmp_path, warehouse):
     """A custom funnel (YAML alone) whose two steps are the same event: one event cannot be both."""
     from tests.catalog_helpers import catalog_with
 
-    catalog = catalog_with(tmp_path, """
+    catalog = catalog_with(
+        tmp_path,
+        """
 metrics:
   - name: double_realname
     type: funnel
@@ -120,7 +135,8 @@ metrics:
     label: {zh: 两次实名, en: Two real-name checks}
     format: percent
     business_line: platform
-""")
+""",
+    )
     got = run_query(catalog, Query(metrics=("double_realname",), **RANGE), warehouse).rows
     # U1-U11 each have a realname_auth in range (U10's is on 03-11, but its time is only checked for step 1:
     # U10 has none in range, so 10 users start); only U11 has a second one within the hour.

@@ -8,6 +8,7 @@ period N of cohort day C is known only when C + N + 1 days <= that instant.
   R4 first bind 02-27 (before the range), again 03-02: not in any cohort
   R5 never binds; starts every day: never counted
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -72,7 +73,9 @@ def test_breakdown_by_cohort_event_dimension(catalog, warehouse):
 def test_weekly_periods(tmp_path, warehouse):
     from tests.catalog_helpers import catalog_with
 
-    catalog = catalog_with(tmp_path, """
+    catalog = catalog_with(
+        tmp_path,
+        """
 metrics:
   - name: weekly_start_retention
     type: retention
@@ -83,7 +86,8 @@ metrics:
     label: {zh: 周留存, en: Weekly retention}
     format: percent
     business_line: platform
-""")
+""",
+    )
     got = run_query(catalog, Query(metrics=("weekly_start_retention",)), warehouse).rows
     # First $AppStart: R5 03-01 (Sunday: week of 02-23); R1, R2, R3, R4 in the week of 03-02 (R2: 03-01 21:00 → 02-23).
     sizes = {(r["cohort"], r["period"]): (r["cohort_size"], r["retained"]) for r in got}

@@ -11,6 +11,7 @@ Sessions (30-minute gap; exactly 1800 s stays, 1801 s splits):
   D (platform NULL, gender NULL): S6 03-02 13:00:00 login only, 0 s
   NULL user: one page view 03-02 08:00 (counts in pv, in no session, not in uv)
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -22,12 +23,48 @@ from semantic import Query, run_query
 from tests.warehouse_fixtures import make_warehouse
 
 EVENTS = [
-    dict(event_id="a1", event_time="2026-03-01 10:00:00", event="$AppViewScreen", user_id="A", platform="iOS", page="home"),
+    dict(
+        event_id="a1",
+        event_time="2026-03-01 10:00:00",
+        event="$AppViewScreen",
+        user_id="A",
+        platform="iOS",
+        page="home",
+    ),
     dict(event_id="a5", event_time="2026-03-01 10:10:00", event="app_error", user_id="A", platform="iOS", page="home"),
-    dict(event_id="a2", event_time="2026-03-01 10:30:00", event="$AppViewScreen", user_id="A", platform="iOS", page="product_list"),
-    dict(event_id="a3", event_time="2026-03-01 11:00:01", event="$AppViewScreen", user_id="A", platform="iOS", page="home"),
-    dict(event_id="a4", event_time="2026-03-01 11:05:01", event="$AppClick", user_id="A", platform="iOS", page="home", element="banner"),
-    dict(event_id="b1", event_time="2026-03-01 23:50:00", event="$AppViewScreen", user_id="B", platform="Android", page="home"),
+    dict(
+        event_id="a2",
+        event_time="2026-03-01 10:30:00",
+        event="$AppViewScreen",
+        user_id="A",
+        platform="iOS",
+        page="product_list",
+    ),
+    dict(
+        event_id="a3",
+        event_time="2026-03-01 11:00:01",
+        event="$AppViewScreen",
+        user_id="A",
+        platform="iOS",
+        page="home",
+    ),
+    dict(
+        event_id="a4",
+        event_time="2026-03-01 11:05:01",
+        event="$AppClick",
+        user_id="A",
+        platform="iOS",
+        page="home",
+        element="banner",
+    ),
+    dict(
+        event_id="b1",
+        event_time="2026-03-01 23:50:00",
+        event="$AppViewScreen",
+        user_id="B",
+        platform="Android",
+        page="home",
+    ),
     dict(event_id="b2", event_time="2026-03-02 00:10:00", event="$AppStart", user_id="B", platform="Android"),
     dict(event_id="c1", event_time="2026-03-02 09:00:00", event="$pageview", user_id="C", platform="Web", page="home"),
     dict(event_id="c2", event_time="2026-03-02 09:00:00", event="$WebClick", user_id="C", platform="Web"),
@@ -55,7 +92,18 @@ def rows(catalog, warehouse, *metrics, **options):
 
 
 def test_totals(catalog, warehouse):
-    (row,) = rows(catalog, warehouse, "pv", "uv", "clicks", "sessions", "avg_session_duration", "avg_visit_depth", "bounce_rate", "error_rate")
+    (row,) = rows(
+        catalog,
+        warehouse,
+        "pv",
+        "uv",
+        "clicks",
+        "sessions",
+        "avg_session_duration",
+        "avg_visit_depth",
+        "bounce_rate",
+        "error_rate",
+    )
     assert row["pv"] == 6  # a1 a2 a3 b1 c1 n1
     assert row["uv"] == 4  # A B C D; the NULL user is not a visitor
     assert row["clicks"] == 2
@@ -80,7 +128,9 @@ def test_gap_of_exactly_limit_stays_and_one_more_second_splits(catalog, warehous
 
 
 def test_date_range_selects_events_before_sessionizing(catalog, warehouse):
-    (row,) = rows(catalog, warehouse, "sessions", "bounce_rate", "pv", "uv", start=date(2026, 3, 2), end=date(2026, 3, 2))
+    (row,) = rows(
+        catalog, warehouse, "sessions", "bounce_rate", "pv", "uv", start=date(2026, 3, 2), end=date(2026, 3, 2)
+    )
     # b2 alone is a session without page views; C has S4 and S5; D has S6.
     assert row == {"sessions": 4, "bounce_rate": 0.0, "pv": 2, "uv": 3}
 
@@ -107,7 +157,9 @@ def test_joined_user_dimension_has_no_fan_out(catalog, warehouse):
 def test_filter_on_joined_dimension_and_is_null(catalog, warehouse):
     assert rows(catalog, warehouse, "uv", where="gender = 'F'") == [{"uv": 2}]
     assert rows(catalog, warehouse, "uv", where="platform IS NULL") == [{"uv": 1}]
-    assert rows(catalog, warehouse, "pv", where="platform IN ('Web', 'Android') AND NOT page = 'product_list'") == [{"pv": 3}]
+    assert rows(catalog, warehouse, "pv", where="platform IN ('Web', 'Android') AND NOT page = 'product_list'") == [
+        {"pv": 3}
+    ]
 
 
 def test_new_users_by_day_and_in_range(catalog, warehouse):
@@ -131,9 +183,19 @@ def test_iso_weeks_start_on_monday(catalog, warehouse):
 @pytest.mark.parametrize(
     ("grain", "expected"),
     [
-        ("hour", [("2026-03-01 10:00:00", 3), ("2026-03-01 11:00:00", 2), ("2026-03-01 23:00:00", 1),
-                  ("2026-03-02 00:00:00", 1), ("2026-03-02 08:00:00", 1), ("2026-03-02 09:00:00", 2),
-                  ("2026-03-02 12:00:00", 1), ("2026-03-02 13:00:00", 1)]),
+        (
+            "hour",
+            [
+                ("2026-03-01 10:00:00", 3),
+                ("2026-03-01 11:00:00", 2),
+                ("2026-03-01 23:00:00", 1),
+                ("2026-03-02 00:00:00", 1),
+                ("2026-03-02 08:00:00", 1),
+                ("2026-03-02 09:00:00", 2),
+                ("2026-03-02 12:00:00", 1),
+                ("2026-03-02 13:00:00", 1),
+            ],
+        ),
         ("month", [("2026-03-01", 12)]),
         ("quarter", [("2026-01-01", 12)]),
         ("year", [("2026-01-01", 12)]),

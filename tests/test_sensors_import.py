@@ -10,6 +10,7 @@ So: 11 events; a-1's two page views belong to u1 once day2 is imported (re-attri
 uv = 4 (u1, b-1, u2, u3), pv = 3; bind_card_funnel: 2 registered (u1, u3), 1 verified,
 1 bound (u2's bind_card has no register before it).
 """
+
 from __future__ import annotations
 
 import gzip
@@ -75,8 +76,12 @@ def day2(sa) -> None:
     sa.track("u1", "register", {"$time": ms(9, 10), "is_success": True, "method": "phone"}, is_login_id=True)
     sa.track("u1", "realname_auth", {"$time": ms(9, 20), "is_success": True}, is_login_id=True)
     sa.track("u1", "bind_card", {"$time": ms(9, 30), "is_success": True}, is_login_id=True)
-    sa.track("u1", "P2P_invest", {"$time": ms(10, 0), "amount": 1000, "is_success": True, "product_id": "p1",
-                                  "product_type": "bond"}, is_login_id=True)
+    sa.track(
+        "u1",
+        "P2P_invest",
+        {"$time": ms(10, 0), "amount": 1000, "is_success": True, "product_id": "p1", "product_type": "bond"},
+        is_login_id=True,
+    )
     sa.track("u3", "register", {"$time": ms(12, 0), "is_success": True}, is_login_id=True)
 
 
@@ -120,24 +125,57 @@ def test_summaries_count_every_line(imported):
 
 def test_events_columns_and_identity(imported):
     url = imported[0]
-    got = rows(url, "SELECT event_time, event, user_id, distinct_id, platform, page, utm_source, device_model, "
-                    "app_version, business_line FROM events WHERE distinct_id = 'a-1' ORDER BY event_time")
+    got = rows(
+        url,
+        "SELECT event_time, event, user_id, distinct_id, platform, page, utm_source, device_model, "
+        "app_version, business_line FROM events WHERE distinct_id = 'a-1' ORDER BY event_time",
+    )
     assert got == [
-        (datetime(2026, 3, 10, 9, 0), "$AppViewScreen", "u1", "a-1", "iOS", "home", "douyin", "iPhone15,2", "5.2.1", "platform"),
-        (datetime(2026, 3, 10, 9, 1), "$AppViewScreen", "u1", "a-1", "iOS", "product_list", "douyin", "iPhone15,2", "5.2.1", "platform"),
+        (
+            datetime(2026, 3, 10, 9, 0),
+            "$AppViewScreen",
+            "u1",
+            "a-1",
+            "iOS",
+            "home",
+            "douyin",
+            "iPhone15,2",
+            "5.2.1",
+            "platform",
+        ),
+        (
+            datetime(2026, 3, 10, 9, 1),
+            "$AppViewScreen",
+            "u1",
+            "a-1",
+            "iOS",
+            "product_list",
+            "douyin",
+            "iPhone15,2",
+            "5.2.1",
+            "platform",
+        ),
     ]
     assert rows(url, "SELECT platform, user_id FROM events WHERE distinct_id = 'b-1'") == [("Web", "b-1")]
-    assert rows(url, "SELECT amount, is_success, product_id, product_type, business_line, platform FROM events "
-                     "WHERE event = 'P2P_invest'") == [(1000.0, True, "p1", "bond", "p2p", None)]
-    assert rows(url, "SELECT json_extract_string(properties, '$.card_index'), json_extract_string(properties, '$.method') "
-                     "FROM events WHERE event = 'bind_card' AND user_id = 'u2'") == [("1", None)]
+    assert rows(
+        url,
+        "SELECT amount, is_success, product_id, product_type, business_line, platform FROM events "
+        "WHERE event = 'P2P_invest'",
+    ) == [(1000.0, True, "p1", "bond", "p2p", None)]
+    assert rows(
+        url,
+        "SELECT json_extract_string(properties, '$.card_index'), json_extract_string(properties, '$.method') "
+        "FROM events WHERE event = 'bind_card' AND user_id = 'u2'",
+    ) == [("1", None)]
     assert rows(url, "SELECT count(*), count(DISTINCT event_id) FROM events") == [(11, 11)]
     assert rows(url, "SELECT distinct_id, user_id FROM identity_map") == [("a-1", "u1")]
 
 
 def test_rejects_table_has_file_line_and_reason(imported, logs):
     got = rows(imported[0], "SELECT file, line, raw, reason FROM import_rejects ORDER BY line")
-    assert [(f, line, raw) for f, line, raw, _ in got] == [(str(logs[1].resolve()), 7 + i, raw) for i, raw in enumerate(BAD_LINES)]
+    assert [(f, line, raw) for f, line, raw, _ in got] == [
+        (str(logs[1].resolve()), 7 + i, raw) for i, raw in enumerate(BAD_LINES)
+    ]
     reasons = [reason for *_, reason in got]
     assert reasons[0].startswith("not valid JSON")
     assert reasons[1] == "missing required field time"
@@ -146,7 +184,9 @@ def test_rejects_table_has_file_line_and_reason(imported, logs):
 
 
 def test_profiles_fill_users(imported):
-    assert rows(imported[0], "SELECT user_id, gender, province, is_real_name FROM users") == [("u2", "m", "Beijing", True)]
+    assert rows(imported[0], "SELECT user_id, gender, province, is_real_name FROM users") == [
+        ("u2", "m", "Beijing", True)
+    ]
     assert rows(imported[0], "SELECT properties FROM user_properties") == [('{"vip": "gold"}',)]
 
 
@@ -156,7 +196,10 @@ def test_catalog_metrics_on_imported_data(imported, catalog):
         funnel = run_query(catalog, Query(metrics=("bind_card_funnel",)), warehouse).rows
     assert (totals["uv"], totals["pv"]) == (4, 3)
     assert [(step["step_name"], step["users"]) for step in funnel] == [
-        ("register", 2), ("realname_auth", 1), ("bind_card", 1)]
+        ("register", 2),
+        ("realname_auth", 1),
+        ("bind_card", 1),
+    ]
 
 
 def test_gzip_log_and_time_zone(logs, tmp_path):
@@ -179,8 +222,10 @@ def test_cli_exit_status_and_one_line_errors(logs, tmp_path, capsys):
     assert main(["import", "sensors", str(tmp_path / "missing.log"), "--warehouse", url]) == 4
     assert main(["import", "sensors", str(logs[0]), "--time-zone", "Mars/Base", "--warehouse", url]) == 4
     _, err = capsys.readouterr()
-    assert err.splitlines() == [f"finlens: error: {tmp_path / 'missing.log'}: no such file",
-                                "finlens: error: unknown time zone 'Mars/Base': use an IANA name such as Asia/Shanghai or UTC"]
+    assert err.splitlines() == [
+        f"finlens: error: {tmp_path / 'missing.log'}: no such file",
+        "finlens: error: unknown time zone 'Mars/Base': use an IANA name such as Asia/Shanghai or UTC",
+    ]
 
 
 def test_truncated_gzip_is_one_line_error(logs, tmp_path, capsys):
@@ -210,29 +255,76 @@ def test_plain_track_gives_the_general_paths_row():
     """
     ios = {"$lib": "iOS", "$os": "iOS", "$app_version": "5.2.1", "$model": "iPhone15,2"}
     plain = [
-        {"type": "track", "event": "P2P_invest", "distinct_id": "u1", "time": T0, "_track_id": 42,
-         "properties": {**ios, "amount": 100, "is_success": True, "note": "x"}},
-        {"type": "track", "event": "view", "distinct_id": "u2", "time": T0, "anonymous_id": "a2",
-         "properties": {"$lib": "js", "$os": "Android", "$is_login_id": True, "$utm_source": None}},
-        {"type": "track", "event": "view", "distinct_id": "u3", "time": T0, "_track_id": True,
-         "properties": {"platform": "Web", "$lib": "MiniProgram"}},
-        {"type": "track", "event": "view", "distinct_id": "u4", "time": T0, "_track_id": "",
-         "properties": {"$lib": "MiniProgram", "page": "home", "duration": 1.5}},
-        {"type": "track", "event": "forex_trade", "distinct_id": "u5", "time": T0, "_track_id": "abc",
-         "properties": {"$lib": "python", "$os": "Linux", "business_line": "fx"}},
+        {
+            "type": "track",
+            "event": "P2P_invest",
+            "distinct_id": "u1",
+            "time": T0,
+            "_track_id": 42,
+            "properties": {**ios, "amount": 100, "is_success": True, "note": "x"},
+        },
+        {
+            "type": "track",
+            "event": "view",
+            "distinct_id": "u2",
+            "time": T0,
+            "anonymous_id": "a2",
+            "properties": {"$lib": "js", "$os": "Android", "$is_login_id": True, "$utm_source": None},
+        },
+        {
+            "type": "track",
+            "event": "view",
+            "distinct_id": "u3",
+            "time": T0,
+            "_track_id": True,
+            "properties": {"platform": "Web", "$lib": "MiniProgram"},
+        },
+        {
+            "type": "track",
+            "event": "view",
+            "distinct_id": "u4",
+            "time": T0,
+            "_track_id": "",
+            "properties": {"$lib": "MiniProgram", "page": "home", "duration": 1.5},
+        },
+        {
+            "type": "track",
+            "event": "forex_trade",
+            "distinct_id": "u5",
+            "time": T0,
+            "_track_id": "abc",
+            "properties": {"$lib": "python", "$os": "Linux", "business_line": "fx"},
+        },
     ]
     general = [
-        {"type": "track", "event": "view", "distinct_id": "u6", "time": T0,  # two sources of app_version
-         "properties": {"app_version": "1", "$app_version": "2"}},
+        {
+            "type": "track",
+            "event": "view",
+            "distinct_id": "u6",
+            "time": T0,  # two sources of app_version
+            "properties": {"app_version": "1", "$app_version": "2"},
+        },
         {"type": "track", "event": "deposit", "distinct_id": "u7", "time": T0, "properties": {"amount": "abc"}},
         {"type": "track", "event": "view", "distinct_id": "u8", "time": T0, "login_id": "L8", "properties": {}},
         {"type": "track", "event": "$SignUp", "distinct_id": "u9", "time": T0, "original_id": "a9", "properties": {}},
         {"type": "track", "event": "view", "distinct_id": "u10", "time": float(T0), "properties": {}},
         {"type": "track", "event": "view", "distinct_id": "u11", "time": T0},
-        {"type": "track_signup", "event": "x", "distinct_id": "u12", "time": T0, "original_id": "a12",
-         "properties": {}},
-        {"type": "track", "event": "view", "distinct_id": "u13", "time": T0, "properties": {},
-         "identities": {"$identity_login_id": "u13"}},
+        {
+            "type": "track_signup",
+            "event": "x",
+            "distinct_id": "u12",
+            "time": T0,
+            "original_id": "a12",
+            "properties": {},
+        },
+        {
+            "type": "track",
+            "event": "view",
+            "distinct_id": "u13",
+            "time": T0,
+            "properties": {},
+            "identities": {"$identity_login_id": "u13"},
+        },
     ]
     for record in plain:
         raw = line(**record).encode()
@@ -242,12 +334,20 @@ def test_plain_track_gives_the_general_paths_row():
         assert got == (map_event_ordered(record, raw, _fast_dumps), bindings_of(record))
     for record in general:
         assert plain_track(record, line(**record).encode(), _fast_dumps) is None, record
-    (row, pairs), = [plain_track(plain[0], line(**plain[0]).encode(), _fast_dumps)]
+    ((row, pairs),) = [plain_track(plain[0], line(**plain[0]).encode(), _fast_dumps)]
     got = dict(zip(ROW_COLUMNS, row))
     assert (got["event_id"], got["platform"], got["business_line"], got["amount"], got["is_success"]) == (
-        f"t:42:{T0}:u1", "iOS", "p2p", 100, True)
+        f"t:42:{T0}:u1",
+        "iOS",
+        "p2p",
+        100,
+        True,
+    )
     assert (got["app_version"], got["device_model"], got["properties"]) == (
-        "5.2.1", "iPhone15,2", '{"$lib":"iOS","$os":"iOS","note":"x"}')
+        "5.2.1",
+        "iPhone15,2",
+        '{"$lib":"iOS","$os":"iOS","note":"x"}',
+    )
     # $is_login_id with anonymous_id binds a2 -> u2; js on Android is H5; a null column property stays in properties.
     row, pairs = plain_track(plain[1], line(**plain[1]).encode(), _fast_dumps)
     assert pairs == [("a2", "u2")] and row[5] == "H5" and '"$utm_source":null' in row[6] and row[0].startswith("h:")
@@ -271,23 +371,57 @@ def test_lines_orjson_refuses_keep_the_json_module_semantics():
     ]
     result = parse_chunk(Chunk("f.log", 1, ("\n".join(lines) + "\n").encode()), "UTC")
     assert result.events.column("properties").to_pylist() == [
-        '{"x":NaN}', '{"big":1000000000000000000000000000000}', "{}"]
+        '{"x":NaN}',
+        '{"big":1000000000000000000000000000000}',
+        "{}",
+    ]
     assert result.events.column("event_id").to_pylist()[2] == f"t:18446744073709551616:{T0}:d"
     assert [(r[1], r[3].split(":")[0]) for r in result.rejects] == [(3, "not valid JSON")]
 
 
 PARALLEL_LOG = [
-    line(type="track", event="login", distinct_id="u7", anonymous_id="anon-7", time=T0, _track_id=1,
-         properties={"$is_login_id": True}),
-    line(type="track", event="$AppViewScreen", distinct_id="anon-7", time=T0 + 1000, _track_id=2,
-         properties={"$lib": "iOS", "$screen_name": "home"}),
+    line(
+        type="track",
+        event="login",
+        distinct_id="u7",
+        anonymous_id="anon-7",
+        time=T0,
+        _track_id=1,
+        properties={"$is_login_id": True},
+    ),
+    line(
+        type="track",
+        event="$AppViewScreen",
+        distinct_id="anon-7",
+        time=T0 + 1000,
+        _track_id=2,
+        properties={"$lib": "iOS", "$screen_name": "home"},
+    ),
     "{broken",
-    line(type="track", event="view", distinct_id="anon-8", time=T0 + 2000, _track_id=3,
-         properties={"$lib": "js", "$os": "Android"}),
-    line(type="track", event="$AppViewScreen", distinct_id="anon-7", time=T0 + 1000, _track_id=2,
-         properties={"$lib": "iOS", "$screen_name": "home"}),
-    line(type="track", event="P2P_invest", distinct_id="u7", time=T0 + 3000, _track_id=4,
-         properties={"$is_login_id": True, "amount": 100}),
+    line(
+        type="track",
+        event="view",
+        distinct_id="anon-8",
+        time=T0 + 2000,
+        _track_id=3,
+        properties={"$lib": "js", "$os": "Android"},
+    ),
+    line(
+        type="track",
+        event="$AppViewScreen",
+        distinct_id="anon-7",
+        time=T0 + 1000,
+        _track_id=2,
+        properties={"$lib": "iOS", "$screen_name": "home"},
+    ),
+    line(
+        type="track",
+        event="P2P_invest",
+        distinct_id="u7",
+        time=T0 + 3000,
+        _track_id=4,
+        properties={"$is_login_id": True, "amount": 100},
+    ),
     line(type="profile_set", distinct_id="u7", time=T0 + 3000, properties={"gender": "f"}),
     line(type="track", event="x", distinct_id="anon-8", time=T0 + 4000, properties={}),
     line(type="track", event="x", distinct_id="anon-8", time=T0 + 4000, properties={}),
@@ -315,8 +449,9 @@ def test_worker_processes_and_batches_keep_lines_duplicates_and_identity(tmp_pat
     seen: list[tuple[int, int]] = []
     with connect(url, read_only=False) as warehouse:
         threads = warehouse.query("SELECT current_setting('threads')").rows
-        first = import_sensors(warehouse, [log], jobs=2, chunk_bytes=1,
-                               progress=lambda done, total: seen.append((done, total)))
+        first = import_sensors(
+            warehouse, [log], jobs=2, chunk_bytes=1, progress=lambda done, total: seen.append((done, total))
+        )
         again = import_sensors(warehouse, [log], jobs=2, chunk_bytes=1)
         assert warehouse.query("SELECT current_setting('threads')").rows == threads  # put back after the import
     assert (first.lines, first.events, first.duplicates, first.rejected, first.profiles) == (10, 5, 2, 2, 1)
@@ -347,7 +482,9 @@ def test_profile_operations_on_a_value_of_another_type_leave_it_unchanged():
     """increment onto the text 'gold' and append onto the number 3 keep the stored values; a number still adds."""
     from ingest.sensors_users import apply
 
-    row, extra = apply(None, {"level": "gold", "tags": 3, "points": 10}, "profile_increment", {"level": 5, "points": 2}, "UTC")
+    row, extra = apply(
+        None, {"level": "gold", "tags": 3, "points": 10}, "profile_increment", {"level": 5, "points": 2}, "UTC"
+    )
     assert extra == {"level": "gold", "tags": 3, "points": 12}
     row, extra = apply(row, extra, "profile_append", {"tags": ["vip"], "list": ["a"]}, "UTC")
     assert extra == {"level": "gold", "tags": 3, "points": 12, "list": ["a"]}

@@ -1,4 +1,5 @@
 """The tracking plan: loading with file:line errors, and check-tracking's violations counted by hand."""
+
 from __future__ import annotations
 
 import json
@@ -16,14 +17,45 @@ from tests.warehouse_fixtures import make_warehouse
 
 EVENTS = [
     # clean
-    dict(event_time="2026-03-10 09:00:00", event="deposit", user_id="A", business_line="platform", amount=100.0, is_success=True),
+    dict(
+        event_time="2026-03-10 09:00:00",
+        event="deposit",
+        user_id="A",
+        business_line="platform",
+        amount=100.0,
+        is_success=True,
+    ),
     # deposit: amount missing (required), fail_reason outside the allowed set
-    dict(event_time="2026-03-10 09:01:00", event="deposit", user_id="A", business_line="platform", is_success=False,
-         fail_reason="card_expired"),
+    dict(
+        event_time="2026-03-10 09:01:00",
+        event="deposit",
+        user_id="A",
+        business_line="platform",
+        is_success=False,
+        fail_reason="card_expired",
+    ),
     # bind_card: card_index a string where an integer is planned, and 3 (not allowed) as an integer
-    dict(event_time="2026-03-10 09:02:00", event="bind_card", user_id="A", is_success=True, properties='{"card_index": "2"}'),
-    dict(event_time="2026-03-10 09:03:00", event="bind_card", user_id="B", is_success=True, properties='{"card_index": 3}'),
-    dict(event_time="2026-03-10 09:04:00", event="bind_card", user_id="C", is_success=True, properties='{"card_index": 2}'),
+    dict(
+        event_time="2026-03-10 09:02:00",
+        event="bind_card",
+        user_id="A",
+        is_success=True,
+        properties='{"card_index": "2"}',
+    ),
+    dict(
+        event_time="2026-03-10 09:03:00",
+        event="bind_card",
+        user_id="B",
+        is_success=True,
+        properties='{"card_index": 3}',
+    ),
+    dict(
+        event_time="2026-03-10 09:04:00",
+        event="bind_card",
+        user_id="C",
+        is_success=True,
+        properties='{"card_index": 2}',
+    ),
     # unknown events
     dict(event_time="2026-03-10 09:05:00", event="Deposit_v2", user_id="A"),
     dict(event_time="2026-03-10 09:06:00", event="Deposit_v2", user_id="B"),
@@ -71,8 +103,10 @@ def test_cli_json_and_exit_status(url, capsys):
 
 def test_plan_mistakes_are_file_line_messages(tmp_path, capsys):
     plan = tmp_path / "plan.yml"
-    plan.write_text("owner: me\nevents:\n  - name: deposit\n    properties:\n      - {name: amount, type: money}\n"
-                    "  - name: deposit\n    colour: red\n")
+    plan.write_text(
+        "owner: me\nevents:\n  - name: deposit\n    properties:\n      - {name: amount, type: money}\n"
+        "  - name: deposit\n    colour: red\n"
+    )
     with pytest.raises(CatalogError) as err:
         load_plan(plan)
     assert str(err.value).splitlines() == [
@@ -81,14 +115,18 @@ def test_plan_mistakes_are_file_line_messages(tmp_path, capsys):
         f"{plan}:7: event: unknown key 'colour'",
     ]
     assert main(["check-tracking", "--plan", str(tmp_path / "none.yml")]) == 1
-    assert capsys.readouterr().err.startswith(f"finlens: error: {tmp_path / 'none.yml'}:1: cannot read the tracking plan")
+    assert capsys.readouterr().err.startswith(
+        f"finlens: error: {tmp_path / 'none.yml'}:1: cannot read the tracking plan"
+    )
 
 
 def test_data_quality_page_shows_violations(url, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
     monkeypatch.setenv("FINLENS_WAREHOUSE", url)
-    page = AppTest.from_file(str(Path(__file__).parent.parent / "finlens" / "pages" / "data_quality.py"), default_timeout=60).run()
+    page = AppTest.from_file(
+        str(Path(__file__).parent.parent / "finlens" / "pages" / "data_quality.py"), default_timeout=60
+    ).run()
     assert not page.exception and not page.error
     frame = page.dataframe[0].value
     assert int(frame["count"].sum()) == 7

@@ -1,4 +1,5 @@
 """Choosing the warehouse, and the embedded default filled with demo data on first use."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """Build small real DuckDB warehouses from compact, hand-written rows."""
+
 from __future__ import annotations
 
 import shutil
@@ -51,7 +52,9 @@ ENGINES = ("duckdb", "postgres", "chdb")
 
 
 @contextmanager
-def engine_warehouse(request, folder: Path, events: list[dict[str, Any]], users: list[dict[str, Any]]) -> Iterator[Warehouse]:
+def engine_warehouse(
+    request, folder: Path, events: list[dict[str, Any]], users: list[dict[str, Any]]
+) -> Iterator[Warehouse]:
     """The rows loaded into ``request.param``'s engine (a DuckDB file, the session's PostgreSQL server or chdb), opened read-only.
 
     Use from a fixture parametrized over :data:`ENGINES`.

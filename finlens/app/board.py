@@ -3,6 +3,7 @@
 Each tile and chart is queried and drawn on its own, so a failing query shows
 a readable ``st.error`` where it would be and the rest of the board renders.
 """
+
 from __future__ import annotations
 
 import logging
@@ -13,7 +14,6 @@ from typing import Any
 import streamlit as st
 
 from finlens.app import charts as app_charts
-
 from finlens.app import state as app_state
 from finlens.app.drill import BREAKDOWN_PAGE, USERS_PAGE, Target, go
 from finlens.app.filters import Filters
@@ -77,18 +77,25 @@ def render_tiles(tiles: tuple[Tile, ...], filters: Filters, *, key: str) -> None
     rows = -(-len(tiles) // MAX_TILES_PER_ROW)
     per_row = -(-len(tiles) // rows)  # balanced: 6 tiles as 3 + 3, not 4 + 2
     for start in range(0, len(tiles), per_row):
-        row = tiles[start:start + per_row]
+        row = tiles[start : start + per_row]
         for column, tile in zip(st.columns(per_row), row):
             metric = catalog.metrics[tile.metric]
             with column.container(border=True):
                 st.metric(
-                    metric.label.get(filters.language), tile_value(now.get(tile.metric), metric.format, filters.language),
-                    delta=change(now.get(tile.metric), before.get(tile.metric)), help=f"{format_value(now.get(tile.metric), metric.format)} · {metric.description}",
-                    chart_data=[r[tile.metric] if r[tile.metric] is not None else 0 for r in daily], chart_type="area",
+                    metric.label.get(filters.language),
+                    tile_value(now.get(tile.metric), metric.format, filters.language),
+                    delta=change(now.get(tile.metric), before.get(tile.metric)),
+                    help=f"{format_value(now.get(tile.metric), metric.format)} · {metric.description}",
+                    chart_data=[r[tile.metric] if r[tile.metric] is not None else 0 for r in daily],
+                    chart_type="area",
                 )
                 drill = tile.drill or DEFAULT_DRILL
-                if st.button(f"{t('open_breakdown', filters.language)} →", key=f"tile_{key}_{tile.metric}", type="tertiary",
-                             help=f"{t('by', filters.language)} {catalog.dimensions[drill].label.get(filters.language)}"):
+                if st.button(
+                    f"{t('open_breakdown', filters.language)} →",
+                    key=f"tile_{key}_{tile.metric}",
+                    type="tertiary",
+                    help=f"{t('by', filters.language)} {catalog.dimensions[drill].label.get(filters.language)}",
+                ):
                     go(BREAKDOWN_PAGE, Target(metric=tile.metric, by=drill))
 
 
@@ -130,12 +137,21 @@ def render_chart(chart: Chart, filters: Filters, *, key: str) -> None:
         return
     if chart.kind == "bar" and chart.by:
         order = (f"-{chart.metrics[0]}",)
-        result = app_state.run(filters.query(chart.metrics[:1], extra_where=chart.where, dimensions=(chart.by,), order_by=order, limit=chart.limit))
+        result = app_state.run(
+            filters.query(
+                chart.metrics[:1], extra_where=chart.where, dimensions=(chart.by,), order_by=order, limit=chart.limit
+            )
+        )
         if not result.rows:
             st.info("–")
             return
         dim = catalog.dimensions[chart.by]
-        state = app_charts.show(app_charts.bars(result.rows, chart.by, dim.label.get(lang), first.name, first.label.get(lang), first.format), key=key)
+        state = app_charts.show(
+            app_charts.bars(
+                result.rows, chart.by, dim.label.get(lang), first.name, first.label.get(lang), first.format
+            ),
+            key=key,
+        )
         point = app_charts.picked(state)
         if point and chart.by in point:
             value = None if point[chart.by] == "(none)" else point[chart.by]
@@ -146,7 +162,9 @@ def render_chart(chart: Chart, filters: Filters, *, key: str) -> None:
         return
     grain = chart.grain or "day"
     metrics = chart.metrics
-    result = app_state.run(filters.query(metrics, extra_where=chart.where, grain=grain, dimensions=(chart.by,) if chart.by else ()))
+    result = app_state.run(
+        filters.query(metrics, extra_where=chart.where, grain=grain, dimensions=(chart.by,) if chart.by else ())
+    )
     if chart.kind == "table" or chart.by:
         st.dataframe(result.to_dataframe(), hide_index=True, width="stretch")
         return
@@ -159,7 +177,10 @@ def render_chart(chart: Chart, filters: Filters, *, key: str) -> None:
     if point and grain in point:
         bucket = _bucket(point[grain])
         metric = point.get("metric_name") or metrics[0]
-        go(BREAKDOWN_PAGE, Target(metric=metric, bucket=bucket, grain=grain, by=chart.drill or DEFAULT_DRILL, where=chart.where))
+        go(
+            BREAKDOWN_PAGE,
+            Target(metric=metric, bucket=bucket, grain=grain, by=chart.drill or DEFAULT_DRILL, where=chart.where),
+        )
 
 
 def _bucket(value: Any) -> str:

@@ -4,6 +4,7 @@ The numbers are the funnel's, run through :func:`finlens.app.state.run` (cached
 by compiled SQL and warehouse URL) and placed in quadrants by
 :func:`semantic.analyses.channel_quality.quality_from_rows`, exactly as the CLI does.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -13,7 +14,6 @@ import pandas as pd
 import streamlit as st
 
 from finlens.app import charts as app_charts
-
 from finlens.app import state as app_state
 from finlens.app.filters import Filters
 from semantic.analyses.channel_quality import (
@@ -24,8 +24,8 @@ from semantic.analyses.channel_quality import (
     load_channel_spec,
     quality_from_rows,
 )
-from semantic.compiler.compile import compile_query
 from semantic.catalog.formatting import format_value
+from semantic.compiler.compile import compile_query
 
 TEXT: dict[str, tuple[str, str]] = {  # key: (en, zh)
     "title": ("Channel quality", "渠道质量"),
@@ -33,8 +33,10 @@ TEXT: dict[str, tuple[str, str]] = {  # key: (en, zh)
     "traffic": ("Traffic (users at step 1)", "流量（第一步用户数）"),
     "overall": ("Overall conversion", "整体转化率"),
     "strategy": ("Strategy", "策略"),
-    "medians": ("Split at the medians over {n} channels: traffic {traffic}, conversion {conversion}; a value at the median counts as high.",
-                "按 {n} 个渠道的中位数划分：流量 {traffic}，转化率 {conversion}；等于中位数算作高。"),
+    "medians": (
+        "Split at the medians over {n} channels: traffic {traffic}, conversion {conversion}; a value at the median counts as high.",
+        "按 {n} 个渠道的中位数划分：流量 {traffic}，转化率 {conversion}；等于中位数算作高。",
+    ),
     "pick_channel": ("Channel", "渠道"),
     "step_users": ("Users who reached a step", "到达某一步的用户"),
     "breakdown": ("Break registrations down by platform", "按平台拆解注册"),
@@ -77,38 +79,92 @@ def quadrant_chart(result: ChannelQuality, channels: ChannelSpec, language: str)
     A click on a point picks its channel (selection ``pick`` on field ``channel``).
     """
     placed = [r for r in result.rows if r.quadrant is not None]
-    frame = pd.DataFrame([{
-        "channel": str(r.channel), "traffic": r.traffic, "overall": r.overall, "quadrant": r.quadrant,
-        "strategy": r.strategy.get(language) if r.strategy else "", "overall_text": format_value(r.overall, "percent"),
-        "traffic_text": format_value(r.traffic, "number"),
-    } for r in placed])
+    frame = pd.DataFrame(
+        [
+            {
+                "channel": str(r.channel),
+                "traffic": r.traffic,
+                "overall": r.overall,
+                "quadrant": r.quadrant,
+                "strategy": r.strategy.get(language) if r.strategy else "",
+                "overall_text": format_value(r.overall, "percent"),
+                "traffic_text": format_value(r.traffic, "number"),
+            }
+            for r in placed
+        ]
+    )
     pick = alt.selection_point(name=app_charts.PICK, fields=["channel"], on="click")
     low_x, high_x = max(1, int(frame["traffic"].min() * 0.7)), int(frame["traffic"].max() * 1.4) + 1
     top_y = max(float(frame["overall"].max()) * 1.15, 0.01)
     x = alt.X("traffic:Q", title=text("traffic", language), scale=alt.Scale(type="log", domain=[low_x, high_x]))
-    y = alt.Y("overall:Q", title=text("overall", language), axis=alt.Axis(format=".0%"), scale=alt.Scale(domain=[0, top_y]))
+    y = alt.Y(
+        "overall:Q", title=text("overall", language), axis=alt.Axis(format=".0%"), scale=alt.Scale(domain=[0, top_y])
+    )
     strategy_title = text("strategy", language)
-    points = alt.Chart(frame).mark_circle(size=160, cursor="pointer").encode(
-        x=x, y=y,
-        color=alt.Color("quadrant:N", title=strategy_title, scale=alt.Scale(domain=list(QUADRANTS), range=[QUADRANT_COLORS[q] for q in QUADRANTS]),
-                        legend=alt.Legend(labelExpr=_legend_expr(channels, language))),
-        opacity=alt.condition(pick, alt.value(1.0), alt.value(0.5)),
-        tooltip=[alt.Tooltip("channel:N", title=text("channel", language)), alt.Tooltip("traffic_text:N", title=text("traffic", language)),
-                 alt.Tooltip("overall_text:N", title=text("overall", language)), alt.Tooltip("strategy:N", title=strategy_title)],
-    ).add_params(pick)
-    names = alt.Chart(frame).mark_text(align="left", dx=9, fontSize=11, color="#334155").encode(x=x, y=y, text="channel:N")
+    points = (
+        alt.Chart(frame)
+        .mark_circle(size=160, cursor="pointer")
+        .encode(
+            x=x,
+            y=y,
+            color=alt.Color(
+                "quadrant:N",
+                title=strategy_title,
+                scale=alt.Scale(domain=list(QUADRANTS), range=[QUADRANT_COLORS[q] for q in QUADRANTS]),
+                legend=alt.Legend(labelExpr=_legend_expr(channels, language)),
+            ),
+            opacity=alt.condition(pick, alt.value(1.0), alt.value(0.5)),
+            tooltip=[
+                alt.Tooltip("channel:N", title=text("channel", language)),
+                alt.Tooltip("traffic_text:N", title=text("traffic", language)),
+                alt.Tooltip("overall_text:N", title=text("overall", language)),
+                alt.Tooltip("strategy:N", title=strategy_title),
+            ],
+        )
+        .add_params(pick)
+    )
+    names = (
+        alt.Chart(frame).mark_text(align="left", dx=9, fontSize=11, color="#334155").encode(x=x, y=y, text="channel:N")
+    )
     rules = [
-        alt.Chart(pd.DataFrame({"traffic": [result.median_traffic]})).mark_rule(strokeDash=[4, 4], color="#64748b").encode(x=x),
-        alt.Chart(pd.DataFrame({"overall": [result.median_conversion]})).mark_rule(strokeDash=[4, 4], color="#64748b").encode(y=y),
+        alt.Chart(pd.DataFrame({"traffic": [result.median_traffic]}))
+        .mark_rule(strokeDash=[4, 4], color="#64748b")
+        .encode(x=x),
+        alt.Chart(pd.DataFrame({"overall": [result.median_conversion]}))
+        .mark_rule(strokeDash=[4, 4], color="#64748b")
+        .encode(y=y),
     ]
-    corners = pd.DataFrame([
-        {"traffic": high_x * 0.95, "overall": top_y * 0.97, "label": channels.quadrants["high_traffic_high_conversion"].get(language), "align": "right"},
-        {"traffic": low_x * 1.05, "overall": top_y * 0.97, "label": channels.quadrants["low_traffic_high_conversion"].get(language), "align": "left"},
-        {"traffic": high_x * 0.95, "overall": top_y * 0.02, "label": channels.quadrants["high_traffic_low_conversion"].get(language), "align": "right"},
-        {"traffic": low_x * 1.05, "overall": top_y * 0.02, "label": channels.quadrants["low_traffic_low_conversion"].get(language), "align": "left"},
-    ])
+    corners = pd.DataFrame(
+        [
+            {
+                "traffic": high_x * 0.95,
+                "overall": top_y * 0.97,
+                "label": channels.quadrants["high_traffic_high_conversion"].get(language),
+                "align": "right",
+            },
+            {
+                "traffic": low_x * 1.05,
+                "overall": top_y * 0.97,
+                "label": channels.quadrants["low_traffic_high_conversion"].get(language),
+                "align": "left",
+            },
+            {
+                "traffic": high_x * 0.95,
+                "overall": top_y * 0.02,
+                "label": channels.quadrants["high_traffic_low_conversion"].get(language),
+                "align": "right",
+            },
+            {
+                "traffic": low_x * 1.05,
+                "overall": top_y * 0.02,
+                "label": channels.quadrants["low_traffic_low_conversion"].get(language),
+                "align": "left",
+            },
+        ]
+    )
     labels = [
-        alt.Chart(corners[corners["align"] == side]).mark_text(align=side, baseline="middle", fontSize=12, fontWeight="bold", color="#475569", opacity=0.8)
+        alt.Chart(corners[corners["align"] == side])
+        .mark_text(align=side, baseline="middle", fontSize=12, fontWeight="bold", color="#475569", opacity=0.8)
         .encode(x=x, y=y, text="label:N")
         for side in ("left", "right")
     ]

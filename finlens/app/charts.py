@@ -4,6 +4,7 @@ Every chart carries tooltips with numbers already formatted per the metric's
 YAML ``format`` (a ``*_text`` column from :func:`semantic.catalog.formatting.format_value`),
 and a point selection named ``pick`` so a click can drill down.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -25,7 +26,13 @@ def _theme() -> alt.theme.ThemeConfig:
         "config": {
             "font": "sans-serif",
             "range": {"category": PALETTE},
-            "axis": {"labelFontSize": 11, "titleFontSize": 12, "gridColor": "#eef0f3", "domainColor": "#cbd5e1", "labelLimit": 160},
+            "axis": {
+                "labelFontSize": 11,
+                "titleFontSize": 12,
+                "gridColor": "#eef0f3",
+                "domainColor": "#cbd5e1",
+                "labelLimit": 160,
+            },
             "legend": {"labelFontSize": 11, "titleFontSize": 11, "orient": "bottom"},
             "view": {"stroke": None},
             "bar": {"color": PALETTE[0]},
@@ -45,7 +52,9 @@ def trend(rows: list[dict[str, Any]], grain: str, metrics: list[tuple[str, str, 
     labels = {name: label for name, label, _ in metrics}
     formats = {name: fmt for name, _, fmt in metrics}
     long["series"] = long["metric_name"].map(labels)
-    long["text"] = [format_value(None if pd.isna(v) else v, formats[n]) for n, v in zip(long["metric_name"], long["value"])]
+    long["text"] = [
+        format_value(None if pd.isna(v) else v, formats[n]) for n, v in zip(long["metric_name"], long["value"])
+    ]
     long[grain] = pd.to_datetime(long[grain])
     pick = alt.selection_point(name=PICK, fields=[grain, "metric_name"], on="click")
     fmt = metrics[0][2]
@@ -53,26 +62,40 @@ def trend(rows: list[dict[str, Any]], grain: str, metrics: list[tuple[str, str, 
         x=alt.X(f"{grain}:T", title=None),
         y=alt.Y("value:Q", title=None, axis=alt.Axis(format=AXIS_FORMATS.get(fmt, "~s"), tickMinStep=_min_step(fmt))),
         color=alt.Color("series:N", title=None, sort=[m[1] for m in metrics]),
-        tooltip=[alt.Tooltip(f"{grain}:T", title=grain), alt.Tooltip("series:N", title=" "), alt.Tooltip("text:N", title="value")],
+        tooltip=[
+            alt.Tooltip(f"{grain}:T", title=grain),
+            alt.Tooltip("series:N", title=" "),
+            alt.Tooltip("text:N", title="value"),
+        ],
     )
     points = base.mark_point(filled=True, size=40).add_params(pick)
     return (base.mark_line() + points).properties(height=260)
 
 
-def bars(rows: list[dict[str, Any]], dimension: str, dimension_label: str, metric: str, label: str, fmt: str) -> alt.Chart:
+def bars(
+    rows: list[dict[str, Any]], dimension: str, dimension_label: str, metric: str, label: str, fmt: str
+) -> alt.Chart:
     """Horizontal bars, largest first; a click picks a dimension value."""
     frame = pd.DataFrame(rows)
-    frame[dimension] = frame[dimension].map(lambda v: "(none)" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v))
+    frame[dimension] = frame[dimension].map(
+        lambda v: "(none)" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v)
+    )
     frame["text"] = _text(frame[metric], fmt)
     pick = alt.selection_point(name=PICK, fields=[dimension], on="click")
     base = alt.Chart(frame).encode(
         y=alt.Y(f"{dimension}:N", sort="-x", title=dimension_label, axis=alt.Axis(labelOverlap=False)),
-        x=alt.X(f"{metric}:Q", title=label, axis=alt.Axis(format=AXIS_FORMATS.get(fmt, "~s"), tickMinStep=_min_step(fmt))),
+        x=alt.X(
+            f"{metric}:Q", title=label, axis=alt.Axis(format=AXIS_FORMATS.get(fmt, "~s"), tickMinStep=_min_step(fmt))
+        ),
         tooltip=[alt.Tooltip(f"{dimension}:N", title=dimension_label), alt.Tooltip("text:N", title=label)],
     )
-    bar = base.mark_bar(cursor="pointer").encode(
-        opacity=alt.condition(pick, alt.value(1.0), alt.value(0.45)),
-    ).add_params(pick)
+    bar = (
+        base.mark_bar(cursor="pointer")
+        .encode(
+            opacity=alt.condition(pick, alt.value(1.0), alt.value(0.45)),
+        )
+        .add_params(pick)
+    )
     labels = base.mark_text(align="left", dx=4, fontSize=11, color="#334155").encode(text="text:N")
     return (bar + labels).properties(height=40 + 26 * len(frame))
 
@@ -96,11 +119,19 @@ def funnel(rows: list[dict[str, Any]], step_labels: dict[str, str], users_label:
     base = alt.Chart(frame).encode(
         y=alt.Y("step_label:N", sort=order, title=None),
         x=alt.X("users:Q", title=users_label),
-        tooltip=[alt.Tooltip("step_label:N", title=" "), alt.Tooltip("users_text:N", title=users_label),
-                 alt.Tooltip("from_previous:N", title="← %"), alt.Tooltip("from_first:N", title="1 → %"),
-                 alt.Tooltip("median:N", title="median")],
+        tooltip=[
+            alt.Tooltip("step_label:N", title=" "),
+            alt.Tooltip("users_text:N", title=users_label),
+            alt.Tooltip("from_previous:N", title="← %"),
+            alt.Tooltip("from_first:N", title="1 → %"),
+            alt.Tooltip("median:N", title="median"),
+        ],
     )
-    bar = base.mark_bar(cursor="pointer").encode(opacity=alt.condition(pick, alt.value(1.0), alt.value(0.45))).add_params(pick)
+    bar = (
+        base.mark_bar(cursor="pointer")
+        .encode(opacity=alt.condition(pick, alt.value(1.0), alt.value(0.45)))
+        .add_params(pick)
+    )
     text = base.mark_text(align="left", dx=4, fontSize=12, color="#334155").encode(text="label:N")
     return (bar + text).properties(height=40 + 44 * len(frame))
 
@@ -115,13 +146,21 @@ def heatmap(rows: list[dict[str, Any]], cohort_label: str, period_label: str) ->
     base = alt.Chart(frame).encode(
         x=alt.X("period:O", title=period_label),
         y=alt.Y("cohort:O", title=cohort_label, axis=alt.Axis(labelOverlap=False)),
-        tooltip=[alt.Tooltip("cohort:O", title=cohort_label), alt.Tooltip("period:O", title=period_label),
-                 alt.Tooltip("cohort_size:Q", title="n", format=","), alt.Tooltip("retained:Q", format=","),
-                 alt.Tooltip("rate_text:N", title="%")],
+        tooltip=[
+            alt.Tooltip("cohort:O", title=cohort_label),
+            alt.Tooltip("period:O", title=period_label),
+            alt.Tooltip("cohort_size:Q", title="n", format=","),
+            alt.Tooltip("retained:Q", format=","),
+            alt.Tooltip("rate_text:N", title="%"),
+        ],
     )
-    cells = base.mark_rect(cursor="pointer").encode(
-        color=alt.Color("rate:Q", title=None, scale=alt.Scale(scheme="blues"), legend=alt.Legend(format=".0%")),
-    ).add_params(pick)
+    cells = (
+        base.mark_rect(cursor="pointer")
+        .encode(
+            color=alt.Color("rate:Q", title=None, scale=alt.Scale(scheme="blues"), legend=alt.Legend(format=".0%")),
+        )
+        .add_params(pick)
+    )
     return cells.properties(height=max(160, 60 + 20 * frame["cohort"].nunique()))
 
 

@@ -1,4 +1,5 @@
 """The distributions page's data and charts: cached runs keyed by SQL, bucket members, histograms, the error heatmap."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -9,9 +10,9 @@ import pandas as pd
 import streamlit as st
 
 from finlens.app import charts as app_charts
-
 from finlens.app import state as app_state
 from finlens.app.filters import Filters
+from finlens.app.members import all_member_ids, member_page
 from semantic.analyses.distributions import (
     Distribution,
     DistributionSpec,
@@ -20,10 +21,9 @@ from semantic.analyses.distributions import (
     distribution,
     load_distributions,
 )
-from semantic.drill.users import UserList
 from semantic.catalog.formatting import format_value
-from finlens.app.members import all_member_ids, member_page
 from semantic.drill.members import ids_csv
+from semantic.drill.users import UserList
 
 CACHE_SECONDS = 3600
 TEXT: dict[str, tuple[str, str]] = {  # key: (en, zh)
@@ -32,12 +32,22 @@ TEXT: dict[str, tuple[str, str]] = {  # key: (en, zh)
     "users": ("Users", "用户数"),
     "share": ("Share", "占比"),
     "counted": ("{counted} users counted", "共统计 {counted} 名用户"),
-    "below": ("{below} users with a total below the first edge are in no bucket", "{below} 名用户的合计低于第一个分界，不计入任何区间"),
-    "no_total": ("Users without a matching event in the range are in no bucket.", "范围内没有相应事件的用户不计入任何区间。"),
-    "latest": ("Each user counts once, under the value of their latest event in the range that has one.",
-               "每位用户只计一次，取其在范围内最近一次有值事件的取值。"),
-    "errors_caption": ("{counted} error events; error rate = errors per page view of the same page and version.",
-                       "共 {counted} 次错误；错误率 = 同页面同版本每次浏览的错误数。"),
+    "below": (
+        "{below} users with a total below the first edge are in no bucket",
+        "{below} 名用户的合计低于第一个分界，不计入任何区间",
+    ),
+    "no_total": (
+        "Users without a matching event in the range are in no bucket.",
+        "范围内没有相应事件的用户不计入任何区间。",
+    ),
+    "latest": (
+        "Each user counts once, under the value of their latest event in the range that has one.",
+        "每位用户只计一次，取其在范围内最近一次有值事件的取值。",
+    ),
+    "errors_caption": (
+        "{counted} error events; error rate = errors per page view of the same page and version.",
+        "共 {counted} 次错误；错误率 = 同页面同版本每次浏览的错误数。",
+    ),
     "errors": ("Errors", "错误数"),
     "error_rate": ("Error rate", "错误率"),
     "page_views": ("Page views", "浏览量"),
@@ -74,13 +84,17 @@ def _run(sql: str, url: str, name: str, start: date, end: date, where: str | Non
 def run(name: str, filters: Filters) -> Distribution:
     """Distribution ``name`` over the sidebar's range and filters, cached by its SQL and the warehouse URL."""
     where = filters.where()
-    sql = compile_distribution(app_state.catalog(), specs(), name, _dialect(), start=filters.start, end=filters.end, where=where)
+    sql = compile_distribution(
+        app_state.catalog(), specs(), name, _dialect(), start=filters.start, end=filters.end, where=where
+    )
     return _run(sql, app_state.warehouse_url(), name, filters.start, filters.end, where)
 
 
 def members(name: str, bucket: str, filters: Filters, *, offset: int = 0) -> UserList:
     """One page of a bucket's users (``value``: their total), as of the range's last day."""
-    return member_page(_bucket_select(name, bucket, filters), filters.end, extra=("value",), limit=PAGE_SIZE, offset=offset)
+    return member_page(
+        _bucket_select(name, bucket, filters), filters.end, extra=("value",), limit=PAGE_SIZE, offset=offset
+    )
 
 
 def member_csv(name: str, bucket: str, filters: Filters) -> str:
@@ -89,29 +103,48 @@ def member_csv(name: str, bucket: str, filters: Filters) -> str:
 
 
 def _bucket_select(name: str, bucket: str, filters: Filters):
-    return bucket_members(app_state.catalog(), specs(), name, bucket, start=filters.start, end=filters.end,
-                          dialect=_dialect(), where=filters.where())
+    return bucket_members(
+        app_state.catalog(),
+        specs(),
+        name,
+        bucket,
+        start=filters.start,
+        end=filters.end,
+        dialect=_dialect(),
+        where=filters.where(),
+    )
 
 
 def histogram(result: Distribution, language: str) -> alt.LayerChart:
     """Users per bucket (in bucket order), labelled with their share; a click picks a bucket."""
     frame = pd.DataFrame(result.rows)
-    frame["label"] = [f"{format_value(u, 'number')} · {format_value(s, 'percent')}" for u, s in zip(frame["users"], frame["share"])]
+    frame["label"] = [
+        f"{format_value(u, 'number')} · {format_value(s, 'percent')}" for u, s in zip(frame["users"], frame["share"])
+    ]
     pick = alt.selection_point(name=app_charts.PICK, fields=["bucket"], on="click")
     order = list(frame["bucket"])
     base = alt.Chart(frame).encode(
         x=alt.X("bucket:N", sort=order, title=text("bucket", language), axis=alt.Axis(labelAngle=0)),
         y=alt.Y("users:Q", title=text("users", language)),
-        tooltip=[alt.Tooltip("bucket:N", title=text("bucket", language)), alt.Tooltip("label:N", title=text("users", language))],
+        tooltip=[
+            alt.Tooltip("bucket:N", title=text("bucket", language)),
+            alt.Tooltip("label:N", title=text("users", language)),
+        ],
     )
-    bars = base.mark_bar(cursor="pointer").encode(opacity=alt.condition(pick, alt.value(1.0), alt.value(0.5))).add_params(pick)
+    bars = (
+        base.mark_bar(cursor="pointer")
+        .encode(opacity=alt.condition(pick, alt.value(1.0), alt.value(0.5)))
+        .add_params(pick)
+    )
     labels = base.mark_text(dy=-6, fontSize=11, color="#334155").encode(text="label:N")
     return (bars + labels).properties(height=320)
 
 
 def share_bars(result: Distribution, column: str, label: str, language: str, limit: int = 20) -> alt.LayerChart:
     """The largest shares as horizontal bars (the table lists every value)."""
-    rows = [{column: "(none)" if r[column] is None else str(r[column]), "share": r["share"]} for r in result.rows[:limit]]
+    rows = [
+        {column: "(none)" if r[column] is None else str(r[column]), "share": r["share"]} for r in result.rows[:limit]
+    ]
     return app_charts.bars(rows, column, label, "share", text("share", language), "percent")
 
 
@@ -122,12 +155,26 @@ def error_heatmap(result: Distribution, language: str) -> alt.Chart:
     for column in (rows, cols):
         frame[column] = [text("none", language) if v is None else str(v) for v in frame[column]]
     frame["rate_text"] = [format_value(None if pd.isna(v) else v, "percent") for v in frame["error_rate"]]
-    return alt.Chart(frame).mark_rect().encode(
-        x=alt.X(f"{cols}:N", title=cols, sort="ascending"),
-        y=alt.Y(f"{rows}:N", title=rows, sort="ascending", axis=alt.Axis(labelOverlap=False)),
-        color=alt.Color("error_rate:Q", title=text("error_rate", language), scale=alt.Scale(scheme="oranges"), legend=alt.Legend(format=".1%")),
-        tooltip=[alt.Tooltip(f"{rows}:N"), alt.Tooltip(f"{cols}:N"), alt.Tooltip("errors:Q", title=text("errors", language), format=","),
-                 alt.Tooltip("users:Q", title=text("affected", language), format=","),
-                 alt.Tooltip("page_views:Q", title=text("page_views", language), format=","),
-                 alt.Tooltip("rate_text:N", title=text("error_rate", language))],
-    ).properties(height=max(200, 24 * frame[rows].nunique() + 60))
+    return (
+        alt.Chart(frame)
+        .mark_rect()
+        .encode(
+            x=alt.X(f"{cols}:N", title=cols, sort="ascending"),
+            y=alt.Y(f"{rows}:N", title=rows, sort="ascending", axis=alt.Axis(labelOverlap=False)),
+            color=alt.Color(
+                "error_rate:Q",
+                title=text("error_rate", language),
+                scale=alt.Scale(scheme="oranges"),
+                legend=alt.Legend(format=".1%"),
+            ),
+            tooltip=[
+                alt.Tooltip(f"{rows}:N"),
+                alt.Tooltip(f"{cols}:N"),
+                alt.Tooltip("errors:Q", title=text("errors", language), format=","),
+                alt.Tooltip("users:Q", title=text("affected", language), format=","),
+                alt.Tooltip("page_views:Q", title=text("page_views", language), format=","),
+                alt.Tooltip("rate_text:N", title=text("error_rate", language)),
+            ],
+        )
+        .properties(height=max(200, 24 * frame[rows].nunique() + 60))
+    )

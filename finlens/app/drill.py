@@ -11,6 +11,7 @@ that exist, a filter that passes the expression checker, days in range,
 bounded numbers and text. Each bad parameter is one ``st.error`` line, and
 the page then shows no drill rather than a guess.
 """
+
 from __future__ import annotations
 
 import re
@@ -21,12 +22,12 @@ from typing import Any
 import streamlit as st
 
 from finlens_common.errors import QueryError
+from semantic.catalog.catalog import Catalog
 from semantic.catalog.days import DayError, as_day
-from semantic.drill.users import Drill
 from semantic.catalog.expression_guard import parse_user_filter
 from semantic.catalog.expressions import SnippetError, did_you_mean
 from semantic.catalog.specs import GRAINS
-from semantic.catalog.catalog import Catalog
+from semantic.drill.users import Drill
 
 BREAKDOWN_PAGE = "finlens/pages/breakdown.py"
 USERS_PAGE = "finlens/pages/users.py"
@@ -34,10 +35,10 @@ SEQUENCE_PAGE = "finlens/pages/sequence.py"
 NULL = "∅"
 KEYS = ("m", "by", "sel", "bucket", "grain", "step", "dropped", "cohort", "period", "retained", "where", "user", "p")
 MAX_PARAM_LENGTH = 4000  # characters of one URL parameter (a filter's own limit)
-MAX_SELECTIONS = 10      # clicked values one drill narrows by
-MAX_STEP = 100           # funnel steps
-MAX_PERIOD = 366         # retention periods
-MAX_USER_ID = 200        # characters of a user id
+MAX_SELECTIONS = 10  # clicked values one drill narrows by
+MAX_STEP = 100  # funnel steps
+MAX_PERIOD = 366  # retention periods
+MAX_USER_ID = 200  # characters of a user id
 BUCKET = re.compile(r"^\d{4}-\d{2}-\d{2}( \d{2}:\d{2}:\d{2})?$")
 
 
@@ -75,8 +76,15 @@ class Target:
         return out
 
     def drill(self) -> Drill:
-        return Drill(filters=self.filters, bucket=self.bucket, step=self.step, dropped=self.dropped,
-                     cohort=self.cohort, period=self.period, retained=self.retained)
+        return Drill(
+            filters=self.filters,
+            bucket=self.bucket,
+            step=self.step,
+            dropped=self.dropped,
+            cohort=self.cohort,
+            period=self.period,
+            retained=self.retained,
+        )
 
     def narrowed(self, name: str, value: Any) -> Target:
         """This target with one more clicked value (and no breakdown)."""
@@ -101,6 +109,7 @@ def parse_target(catalog: Catalog, params: Mapping[str, list[str]]) -> Target | 
     Raises:
         QueryError: one line naming the parameter and what is wrong with it.
     """
+
     def one(key: str) -> str | None:
         values = params.get(key) or []
         if len(values) > 1:
@@ -114,7 +123,9 @@ def parse_target(catalog: Catalog, params: Mapping[str, list[str]]) -> Target | 
     if metric_name is None:
         return None
     if metric_name not in catalog.metrics:
-        raise QueryError(f"URL parameter 'm': unknown metric {metric_name!r}{did_you_mean(metric_name, catalog.metrics)}")
+        raise QueryError(
+            f"URL parameter 'm': unknown metric {metric_name!r}{did_you_mean(metric_name, catalog.metrics)}"
+        )
     metric = catalog.metrics[metric_name]
     usable = {d.name for d in catalog.dimensions_for(metric.model)}
     selections = params.get("sel") or []
@@ -124,14 +135,20 @@ def parse_target(catalog: Catalog, params: Mapping[str, list[str]]) -> Target | 
     for item in selections:
         name, colon, value = item.partition(":")
         if not colon or name not in usable:
-            raise QueryError(f"URL parameter 'sel': {item[:60]!r} is not DIMENSION:VALUE for a dimension of {metric_name!r}"
-                             f"{did_you_mean(name, usable)}")
+            raise QueryError(
+                f"URL parameter 'sel': {item[:60]!r} is not DIMENSION:VALUE for a dimension of {metric_name!r}"
+                f"{did_you_mean(name, usable)}"
+            )
         if len(value) > MAX_PARAM_LENGTH:
-            raise QueryError(f"URL parameter 'sel': the value for {name!r} is longer than {MAX_PARAM_LENGTH:,} characters")
+            raise QueryError(
+                f"URL parameter 'sel': the value for {name!r} is longer than {MAX_PARAM_LENGTH:,} characters"
+            )
         filters.append((name, None if value == NULL else value))
     by = one("by")
     if by is not None and by not in usable:
-        raise QueryError(f"URL parameter 'by': unknown dimension {by[:60]!r} for {metric_name!r}{did_you_mean(by, usable)}")
+        raise QueryError(
+            f"URL parameter 'by': unknown dimension {by[:60]!r} for {metric_name!r}{did_you_mean(by, usable)}"
+        )
     where = one("where")
     if where is not None:
         try:
@@ -145,16 +162,25 @@ def parse_target(catalog: Catalog, params: Mapping[str, list[str]]) -> Target | 
     for key, value in (("bucket", bucket), ("cohort", cohort)):
         if value is not None:
             if not BUCKET.match(value):
-                raise QueryError(f"URL parameter {key!r}: {value[:40]!r} is not a day (YYYY-MM-DD, or YYYY-MM-DD HH:00:00 for hours)")
+                raise QueryError(
+                    f"URL parameter {key!r}: {value[:40]!r} is not a day (YYYY-MM-DD, or YYYY-MM-DD HH:00:00 for hours)"
+                )
             try:
                 as_day(value[:10])
             except DayError as err:
                 raise QueryError(f"URL parameter {key!r}: {err}") from None
     return Target(
-        metric=metric_name, filters=tuple(filters), by=by, bucket=bucket, grain=grain,
-        step=_number(one("step"), "step", 1, MAX_STEP), dropped=_flag(one("dropped"), "dropped"),
-        cohort=cohort, period=_number(one("period"), "period", 0, MAX_PERIOD),
-        retained=None if one("retained") is None else _flag(one("retained"), "retained"), where=where,
+        metric=metric_name,
+        filters=tuple(filters),
+        by=by,
+        bucket=bucket,
+        grain=grain,
+        step=_number(one("step"), "step", 1, MAX_STEP),
+        dropped=_flag(one("dropped"), "dropped"),
+        cohort=cohort,
+        period=_number(one("period"), "period", 0, MAX_PERIOD),
+        retained=None if one("retained") is None else _flag(one("retained"), "retained"),
+        where=where,
     )
 
 

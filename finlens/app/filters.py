@@ -4,6 +4,7 @@ Every widget is bound to a URL query parameter (``bind="query-params"``), so a
 copied link reproduces the view. Pages read the choices through
 :func:`current` and turn them into queries with :meth:`Filters.query`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -12,8 +13,8 @@ from datetime import date, timedelta
 import streamlit as st
 
 from finlens.app import state as app_state
-from finlens.app.params import check_choices, check_days
 from finlens.app.i18n import t
+from finlens.app.params import check_choices, check_days
 from semantic import Query
 from semantic.compiler.filters import equals_where
 
@@ -37,7 +38,9 @@ class Filters:
         """The chosen dimension values (and ``extra``) as a ``--where`` expression."""
         return equals_where([(name, list(chosen)) for name, chosen in self.values], extra)
 
-    def query(self, metrics: tuple[str, ...], *, extra_where: str | None = None, compare: bool = False, **options) -> Query:
+    def query(
+        self, metrics: tuple[str, ...], *, extra_where: str | None = None, compare: bool = False, **options
+    ) -> Query:
         """A query over the chosen range (or the comparison range) under the chosen filters."""
         start, end = self.comparison() if compare else (self.start, self.end)
         return Query(metrics=metrics, start=start, end=end, where=self.where(extra_where), **options)
@@ -70,14 +73,30 @@ def sidebar(span: tuple[date, date]) -> Filters:
     with st.sidebar:
         # bound widgets keep the option's displayed text in the URL, so options are the codes themselves
         check_choices("lang", ("en", "zh"))
-        lang = st.segmented_control("Language / 语言", ["en", "zh"], default="en", key="lang", bind="query-params") or "en"
+        lang = (
+            st.segmented_control("Language / 语言", ["en", "zh"], default="en", key="lang", bind="query-params") or "en"
+        )
         check_days("range", first - timedelta(days=400), last)
-        chosen = st.date_input(t("date_range", lang), value=default, min_value=first - timedelta(days=400), max_value=last,
-                               key="range", bind="query-params")
+        chosen = st.date_input(
+            t("date_range", lang),
+            value=default,
+            min_value=first - timedelta(days=400),
+            max_value=last,
+            key="range",
+            bind="query-params",
+        )
         start, end = _range(chosen, default)
         check_choices("compare", COMPARISONS)
-        compare = st.selectbox(t("compare", lang), COMPARISONS, key="compare", bind="query-params",
-                               help=" · ".join(f"{c}: {t(f'compare_{c}', lang)}" for c in COMPARISONS)) or "previous"
+        compare = (
+            st.selectbox(
+                t("compare", lang),
+                COMPARISONS,
+                key="compare",
+                bind="query-params",
+                help=" · ".join(f"{c}: {t(f'compare_{c}', lang)}" for c in COMPARISONS),
+            )
+            or "previous"
+        )
         dims = app_state.catalog().dimensions
         values = []
         for name in FILTER_DIMENSIONS:
@@ -114,7 +133,9 @@ def current() -> Filters:
     if isinstance(filters, Filters):
         return filters
     span = app_state.span() or (date.today(), date.today())
-    return Filters(start=max(span[0], span[1] - timedelta(days=DEFAULT_DAYS - 1)), end=span[1], compare="previous", language="en")
+    return Filters(
+        start=max(span[0], span[1] - timedelta(days=DEFAULT_DAYS - 1)), end=span[1], compare="previous", language="en"
+    )
 
 
 def with_range(filters: Filters, start: date, end: date) -> Filters:

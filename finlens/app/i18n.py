@@ -1,4 +1,5 @@
 """The app's own words in Chinese and English (metric, dimension and board labels come from the YAML)."""
+
 from __future__ import annotations
 
 TEXT: dict[str, tuple[str, str]] = {  # key: (en, zh)
@@ -30,8 +31,10 @@ TEXT: dict[str, tuple[str, str]] = {  # key: (en, zh)
     "download_csv": ("Download CSV", "下载 CSV"),
     "page": ("Page", "页码"),
     "user_id": ("User id", "用户 ID"),
-    "no_drill": ("Pick a number to drill into: click a tile's button or a bar on any board.",
-                 "请选择要下钻的数字：点击看板上的指标卡按钮或柱形。"),
+    "no_drill": (
+        "Pick a number to drill into: click a tile's button or a bar on any board.",
+        "请选择要下钻的数字：点击看板上的指标卡按钮或柱形。",
+    ),
     "no_user": ("Type a user id, or open one from a user list.", "输入用户 ID，或从用户列表打开。"),
     "no_events": ("No events for this user.", "该用户没有事件。"),
     "sessions": ("sessions", "个会话"),
@@ -64,12 +67,16 @@ TEXT: dict[str, tuple[str, str]] = {  # key: (en, zh)
     "lifecycle": ("Lifecycle & RFM", "生命周期与 RFM"),
     "experiments": ("Experiments", "实验评估"),
     "as_of": ("As of", "截至"),
-    "as_of_help": ("Behaviour windows, scores and stages are computed from the events up to the end of this day: the sidebar's last day.",
-                   "行为窗口、评分和阶段按截至该日结束的事件计算：即侧栏日期范围的最后一天。"),
+    "as_of_help": (
+        "Behaviour windows, scores and stages are computed from the events up to the end of this day: the sidebar's last day.",
+        "行为窗口、评分和阶段按截至该日结束的事件计算：即侧栏日期范围的最后一天。",
+    ),
     "saved_segment": ("Saved segment", "已保存分群"),
     "build_segment": ("Build a segment", "新建分群"),
-    "definition": ("Definition (paste under `segments:` in metrics/segments/*.yml to save it)",
-                   "定义（粘贴到 metrics/segments/*.yml 的 segments: 下即可保存）"),
+    "definition": (
+        "Definition (paste under `segments:` in metrics/segments/*.yml to save it)",
+        "定义（粘贴到 metrics/segments/*.yml 的 segments: 下即可保存）",
+    ),
     "segment_as_filter": ("A metric inside and outside the segment", "分群内外的指标对比"),
     "in_segment": ("In the segment", "分群内"),
     "not_in_segment": ("Everyone else", "分群外"),
@@ -81,10 +88,18 @@ TEXT: dict[str, tuple[str, str]] = {  # key: (en, zh)
     "relative_lift": ("Relative lift", "相对提升"),
     "p_value": ("p-value", "p 值"),
     "interval": ("Interval of the lift", "提升的置信区间"),
-    "significant": ("Significant at {level}: the difference is unlikely to be chance.", "在 {level} 置信水平下显著：差异不太可能是偶然。"),
-    "not_significant": ("Not significant at {level}: the data cannot tell the variants apart yet.", "在 {level} 置信水平下不显著：目前还无法区分各组。"),
-    "small_sample": ("Fewer than 10 conversions or non-conversions in a group: the normal approximation is rough.",
-                     "某组转化或未转化人数少于 10：正态近似较粗糙。"),
+    "significant": (
+        "Significant at {level}: the difference is unlikely to be chance.",
+        "在 {level} 置信水平下显著：差异不太可能是偶然。",
+    ),
+    "not_significant": (
+        "Not significant at {level}: the data cannot tell the variants apart yet.",
+        "在 {level} 置信水平下不显著：目前还无法区分各组。",
+    ),
+    "small_sample": (
+        "Fewer than 10 conversions or non-conversions in a group: the normal approximation is rough.",
+        "某组转化或未转化人数少于 10：正态近似较粗糙。",
+    ),
     "unassigned": ("users without a variant were left out", "名无分组用户未计入"),
     "converted_users": ("Converted", "已转化"),
     "not_converted_users": ("Not converted", "未转化"),

@@ -3,6 +3,7 @@
 Like :mod:`finlens.app.state`, results are cached by (compiled SQL, warehouse
 URL); the page never builds SQL, it calls these.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -10,15 +11,15 @@ from datetime import date
 import streamlit as st
 
 from finlens.app import state as app_state
-from semantic.drill.users import UserList
-from semantic.analyses.intent import IntentSpec, load_intent
 from finlens.app.members import all_member_ids, member_page
+from semantic.analyses.intent import IntentSpec, load_intent
 from semantic.analyses.intent_sql import (
     IntentSummary,
     compile_intent_summary,
     intent_members,
     run_intent_summary,
 )
+from semantic.drill.users import UserList
 
 CACHE_SECONDS = 3600
 EXTRA = ("score", "tier")
@@ -36,14 +37,20 @@ TEXT: dict[str, tuple[str, str]] = {  # key: (en, zh)
     "threshold": ("Threshold (score ≥)", "门槛（分数 ≥）"),
     "min_score": ("Min score", "最低分"),
     "max_score": ("Max score", "最高分"),
-    "ties_note": ("Users tied at a threshold all join the higher tier, so a tier may hold a little more than its share.",
-                  "与门槛同分的用户都归入较高的分层，因此分层人数可能略多于其占比。"),
+    "ties_note": (
+        "Users tied at a threshold all join the higher tier, so a tier may hold a little more than its share.",
+        "与门槛同分的用户都归入较高的分层，因此分层人数可能略多于其占比。",
+    ),
     "preferences": ("Product preference", "产品偏好"),
     "type": ("Product type", "产品类型"),
     "dwell_users": ("Users with product dwell time", "有产品浏览时长的用户"),
-    "preference_note": (("A user prefers a type when it holds more than {threshold:.0%} of their product-detail dwell time; "
-                         "a user may prefer two types."),
-                        "某类型占用户产品详情浏览时长超过 {threshold:.0%} 即为偏好该类型；一个用户可偏好两种类型。"),
+    "preference_note": (
+        (
+            "A user prefers a type when it holds more than {threshold:.0%} of their product-detail dwell time; "
+            "a user may prefer two types."
+        ),
+        "某类型占用户产品详情浏览时长超过 {threshold:.0%} 即为偏好该类型；一个用户可偏好两种类型。",
+    ),
     "crosstab": ("Tier × preferred type", "分层 × 偏好类型"),
     "no_score": ("(no score)", "（无评分）"),
     "no_preference": ("(no preference)", "（无偏好）"),

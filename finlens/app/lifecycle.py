@@ -3,6 +3,7 @@
 Every result is cached by its compiled SQL and the warehouse URL, as in
 :mod:`finlens.app.state`; the page never builds SQL itself.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -13,10 +14,8 @@ import pandas as pd
 import streamlit as st
 
 from finlens.app import state as app_state
-from semantic.drill.users import UserList
-from semantic.analyses.lifecycle import LifecycleSpec, load_lifecycle
 from finlens.app.members import all_member_ids, member_page
-from semantic.drill.members import ids_csv
+from semantic.analyses.lifecycle import LifecycleSpec, load_lifecycle
 from semantic.analyses.lifecycle_sql import (
     LIFECYCLE_COLUMNS,
     RFM_COLUMNS,
@@ -31,6 +30,8 @@ from semantic.analyses.lifecycle_sql import (
     run_rows,
     stage_summary,
 )
+from semantic.drill.members import ids_csv
+from semantic.drill.users import UserList
 
 CACHE_SECONDS = app_state.CACHE_SECONDS
 TEXT: dict[str, tuple[str, str]] = {  # key: (en, zh)
@@ -42,8 +43,10 @@ TEXT: dict[str, tuple[str, str]] = {  # key: (en, zh)
     "share": ("Share", "占比"),
     "customers": ("Existing customers", "老客"),
     "rfm": ("RFM groups", "RFM 分群"),
-    "rfm_caption": ("Investing users in the {days} days {start} – {end}; a score is high from {high}.",
-                    "{start} 至 {end}（{days} 天）内有投资的用户；评分 ≥ {high} 为高。"),
+    "rfm_caption": (
+        "Investing users in the {days} days {start} – {end}; a score is high from {high}.",
+        "{start} 至 {end}（{days} 天）内有投资的用户；评分 ≥ {high} 为高。",
+    ),
     "group": ("Group", "分群"),
     "avg_recency_days": ("Avg. days since last investment", "平均距上次投资天数"),
     "avg_frequency": ("Avg. investments", "平均投资次数"),
@@ -128,9 +131,12 @@ def rf_heatmap(cells: list[dict[str, Any]], language: str) -> alt.Chart:
     base = alt.Chart(frame).encode(
         x=alt.X("r_score:O", title="R", scale=alt.Scale(domain=[1, 2, 3, 4, 5])),
         y=alt.Y("f_score:O", title="F", sort="descending", scale=alt.Scale(domain=[5, 4, 3, 2, 1])),
-        tooltip=[alt.Tooltip("r_score:O", title="R"), alt.Tooltip("f_score:O", title="F"),
-                 alt.Tooltip("users:Q", title=t("users", language), format=","),
-                 alt.Tooltip("avg_monetary:Q", title=t("avg_monetary", language), format=",.0f")],
+        tooltip=[
+            alt.Tooltip("r_score:O", title="R"),
+            alt.Tooltip("f_score:O", title="F"),
+            alt.Tooltip("users:Q", title=t("users", language), format=","),
+            alt.Tooltip("avg_monetary:Q", title=t("avg_monetary", language), format=",.0f"),
+        ],
     )
     cells_ = base.mark_rect().encode(color=alt.Color("users:Q", title=None, scale=alt.Scale(scheme="blues")))
     labels = base.mark_text(fontSize=12, color="#0f172a").encode(text=alt.Text("users:Q", format=","))

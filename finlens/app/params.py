@@ -5,6 +5,7 @@ URL an input anyone can type. Known parameters are checked where they are
 read (:mod:`finlens.app.drill`, the bound widgets); an unknown one is shown
 as one ``st.error`` line and removed, so it cannot linger in shared links.
 """
+
 from __future__ import annotations
 
 import re
@@ -18,8 +19,21 @@ from semantic.catalog.days import DayError, as_day
 
 SIDEBAR_KEYS = ("lang", "range", "compare")
 WIDGET_KEYS = (
-    "explore_metrics", "explore_dims", "explore_grain", "explore_where", "explore_dialect", "funnel_metric", "funnel_by",
-    "retention_metric", "segment", "seg_combine", "seg_rows", "experiment", "distribution", "as_of", "lifecycle_pick",
+    "explore_metrics",
+    "explore_dims",
+    "explore_grain",
+    "explore_where",
+    "explore_dialect",
+    "funnel_metric",
+    "funnel_by",
+    "retention_metric",
+    "segment",
+    "seg_combine",
+    "seg_rows",
+    "experiment",
+    "distribution",
+    "as_of",
+    "lifecycle_pick",
 )
 # widgets created per row or per dimension: seg_kind_0, f_platform ...
 WIDGET_PATTERN = re.compile(r"^(f_[a-z][a-z0-9_]{0,62}|seg_(kind|attr|op|value|event|filter|days|times)_\d{1,2})$")

@@ -5,6 +5,7 @@ under ``where:``, so the semantic layer parses and checks it like a file and
 a built segment can be saved by copying the text. Every widget is bound to a
 URL parameter, so a built segment is a shareable link.
 """
+
 from __future__ import annotations
 
 import json
@@ -66,40 +67,70 @@ def build_condition(lang: str) -> str | None:
     """Render the builder; the condition as YAML/JSON text, or None before a row is complete."""
     catalog = app_state.catalog()
     users = catalog.models["users"]
-    attributes = sorted({*users.columns, *(d.name for d in catalog.dimensions.values() if d.model == users.name)} - {users.entity})
+    attributes = sorted(
+        {*users.columns, *(d.name for d in catalog.dimensions.values() if d.model == users.name)} - {users.entity}
+    )
     events = [str(v) for v in app_state.values("event")] or ["register"]
     # bound widgets keep the option's displayed text in the URL, so the options are the codes themselves
     check_choices("seg_combine", ("all", "any"))
-    combine = st.radio(label("combine", lang), ("all", "any"), horizontal=True, key="seg_combine", bind="query-params",
-                       help=f"all: {label('all', lang)} · any: {label('any', lang)}")
-    count = int(st.number_input(label("rows", lang), min_value=1, max_value=MAX_ROWS, value=2, key="seg_rows", bind="query-params"))
+    combine = st.radio(
+        label("combine", lang),
+        ("all", "any"),
+        horizontal=True,
+        key="seg_combine",
+        bind="query-params",
+        help=f"all: {label('all', lang)} · any: {label('any', lang)}",
+    )
+    count = int(
+        st.number_input(
+            label("rows", lang), min_value=1, max_value=MAX_ROWS, value=2, key="seg_rows", bind="query-params"
+        )
+    )
     items = []
     for i in range(count):
         kind_col, field_col, value_col, extra_col = st.columns([1.2, 2, 2.4, 1.4])
         check_choices(f"seg_kind_{i}", KINDS)
-        kind = kind_col.selectbox(label("kind", lang), KINDS, key=f"seg_kind_{i}", bind="query-params",
-                                  help=" · ".join(f"{k}: {label(k, lang)}" for k in KINDS))
+        kind = kind_col.selectbox(
+            label("kind", lang),
+            KINDS,
+            key=f"seg_kind_{i}",
+            bind="query-params",
+            help=" · ".join(f"{k}: {label(k, lang)}" for k in KINDS),
+        )
         if kind == "user":
             check_choices(f"seg_attr_{i}", attributes)
             check_choices(f"seg_op_{i}", USER_OPERATORS)
-            attribute = field_col.selectbox(label("attribute", lang), attributes, key=f"seg_attr_{i}", bind="query-params")
-            operator = value_col.selectbox(label("operator", lang), USER_OPERATORS, key=f"seg_op_{i}", bind="query-params")
+            attribute = field_col.selectbox(
+                label("attribute", lang), attributes, key=f"seg_attr_{i}", bind="query-params"
+            )
+            operator = value_col.selectbox(
+                label("operator", lang), USER_OPERATORS, key=f"seg_op_{i}", bind="query-params"
+            )
             value = extra_col.text_input(label("value", lang), key=f"seg_value_{i}", bind="query-params")
             if value.strip() or operator == "is_null":
                 items.append({"user": attribute, operator: _value(value, operator)})
             continue
         check_choices(f"seg_event_{i}", events)
         event = field_col.selectbox(label("event", lang), events, key=f"seg_event_{i}", bind="query-params")
-        condition_filter = value_col.text_input(label("filter", lang), key=f"seg_filter_{i}", bind="query-params",
-                                                placeholder="page = 'credit_report'")
-        days = int(extra_col.number_input(label("last_days", lang), min_value=0, value=0, key=f"seg_days_{i}", bind="query-params"))
+        condition_filter = value_col.text_input(
+            label("filter", lang), key=f"seg_filter_{i}", bind="query-params", placeholder="page = 'credit_report'"
+        )
+        days = int(
+            extra_col.number_input(
+                label("last_days", lang), min_value=0, value=0, key=f"seg_days_{i}", bind="query-params"
+            )
+        )
         item: dict[str, object] = {kind: event}
         if condition_filter.strip():
             item["filter"] = condition_filter.strip()
         if days:
             item["last_days"] = days
         if kind == "did":
-            times = int(extra_col.number_input(label("at_least", lang), min_value=1, value=1, key=f"seg_times_{i}", bind="query-params"))
+            times = int(
+                extra_col.number_input(
+                    label("at_least", lang), min_value=1, value=1, key=f"seg_times_{i}", bind="query-params"
+                )
+            )
             if times > 1:
                 item["at_least"] = times
         items.append(item)
@@ -113,4 +144,3 @@ def to_yaml(text: str) -> str:
     import yaml
 
     return yaml.safe_dump({"where": json.loads(text)}, allow_unicode=True, sort_keys=False)
-

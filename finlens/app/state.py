@@ -5,6 +5,7 @@ Pages call :func:`run` with a :class:`~semantic.Query` (and :func:`users`,
 Results are cached by (compiled SQL, warehouse URL), so switching pages on
 warm data re-runs nothing.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -15,10 +16,10 @@ from connectors import Warehouse, connect
 from finlens_common.settings import warehouse_url as resolve_warehouse_url
 from semantic import Catalog, CompiledQuery, Query, QueryResult, compile_query, load_catalog
 from semantic.catalog.boards import Board, load_boards
-from semantic.drill.users import Drill, UserList, compile_users, run_user_sql
+from semantic.compiler.results import run_compiled
 from semantic.compiler.span import time_span
 from semantic.drill.lookup import UserEvents, dimension_values, user_events
-from semantic.compiler.results import run_compiled
+from semantic.drill.users import Drill, UserList, compile_users, run_user_sql
 
 CACHE_SECONDS = 3600
 

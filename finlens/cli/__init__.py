@@ -5,6 +5,7 @@ Every user mistake ends as one line on stderr and a non-zero exit status
 The commands live in ``core`` (demo, validate, list, compile, query),
 ``ingest``, ``segments``, ``intent``, ``lifecycle`` and ``marketing``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,7 +19,9 @@ from finlens.cli.common import OneLineParser
 from finlens_common.errors import FinlensError
 
 GROUPS = (core, ingest, segments, intent, lifecycle, marketing)
-COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {name: command for group in GROUPS for name, command in group.COMMANDS.items()}
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    name: command for group in GROUPS for name, command in group.COMMANDS.items()
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -49,8 +52,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as err:  # a bug, not the person's mistake: one line, the traceback with FINLENS_DEBUG=1
         if os.environ.get("FINLENS_DEBUG"):
             raise
-        print(f"finlens: internal error: {type(err).__name__}: {(str(err).splitlines() or [''])[0][:300]} "
-              "(set FINLENS_DEBUG=1 for the traceback)", file=sys.stderr)
+        print(
+            f"finlens: internal error: {type(err).__name__}: {(str(err).splitlines() or [''])[0][:300]} "
+            "(set FINLENS_DEBUG=1 for the traceback)",
+            file=sys.stderr,
+        )
         return 70
 
 

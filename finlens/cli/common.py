@@ -3,6 +3,7 @@
 Kept apart from the command modules so each of them imports this and nothing
 of the others (no cycles), and the parser in ``__init__`` imports them all.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,8 +19,12 @@ class OneLineParser(argparse.ArgumentParser):
     """argparse, but a usage mistake is one line on stderr (exit 2), like every other error; ``-h`` shows the usage."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"finlens: error: {self.prog.removeprefix('finlens ').strip()}: {message.splitlines()[0]}\n"
-                  if self.prog != "finlens" else f"finlens: error: {message.splitlines()[0]}\n")
+        self.exit(
+            2,
+            f"finlens: error: {self.prog.removeprefix('finlens ').strip()}: {message.splitlines()[0]}\n"
+            if self.prog != "finlens"
+            else f"finlens: error: {message.splitlines()[0]}\n",
+        )
 
 
 def parse_day(text: str) -> date:
@@ -41,7 +46,9 @@ def load_catalog_for(args: argparse.Namespace, path: str | None = None):
 
 def add_as_of(parser: argparse.ArgumentParser) -> None:
     """``--as-of`` and ``--warehouse``, shared by the marketing commands."""
-    parser.add_argument("--as-of", metavar="DATE", help="compute as of the end of this day (default: the last day with events)")
+    parser.add_argument(
+        "--as-of", metavar="DATE", help="compute as of the end of this day (default: the last day with events)"
+    )
     parser.add_argument("--warehouse", help=WAREHOUSE_HELP)
 
 

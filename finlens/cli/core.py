@@ -1,4 +1,5 @@
 """The core commands: demo data, validate, list, compile, query."""
+
 from __future__ import annotations
 
 import argparse
@@ -26,7 +27,10 @@ def _query_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--to", dest="end", metavar="DATE", help="last day, inclusive (YYYY-MM-DD)")
     parser.add_argument("--where", help="boolean SQL over dimension names, e.g. \"platform = 'iOS'\"")
     parser.add_argument(
-        "--order-by", action="append", default=[], metavar="COL",
+        "--order-by",
+        action="append",
+        default=[],
+        metavar="COL",
         help="order by an output column (repeatable); 'COL desc' or --order-by=-COL for descending",
     )
     parser.add_argument("--limit", type=int, help="at most this many rows")
@@ -51,7 +55,9 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
 
     compile_ = commands.add_parser("compile", help="print the SQL for a query")
     _query_options(compile_)
-    compile_.add_argument("--dialect", required=True, help="duckdb, postgres, clickhouse, snowflake, bigquery, trino or spark")
+    compile_.add_argument(
+        "--dialect", required=True, help="duckdb, postgres, clickhouse, snowflake, bigquery, trino or spark"
+    )
 
     query = commands.add_parser("query", help="run a query on the warehouse")
     _query_options(query)
@@ -65,10 +71,16 @@ def _query(args: argparse.Namespace):
     if args.segment and args.not_segment:
         raise QueryError("give --segment or --not-segment, not both")
     return Query(
-        metrics=tuple(args.metrics), dimensions=tuple(args.by), grain=args.grain,
-        start=parse_day(args.start) if args.start else None, end=parse_day(args.end) if args.end else None,
-        where=args.where, order_by=tuple(_order_item(item) for item in args.order_by), limit=args.limit,
-        segment=args.segment or args.not_segment, exclude_segment=bool(args.not_segment and not args.segment),
+        metrics=tuple(args.metrics),
+        dimensions=tuple(args.by),
+        grain=args.grain,
+        start=parse_day(args.start) if args.start else None,
+        end=parse_day(args.end) if args.end else None,
+        where=args.where,
+        order_by=tuple(_order_item(item) for item in args.order_by),
+        limit=args.limit,
+        segment=args.segment or args.not_segment,
+        exclude_segment=bool(args.not_segment and not args.segment),
     )
 
 
@@ -88,22 +100,26 @@ def cmd_demo(args: argparse.Namespace) -> int:
     with connect(url, read_only=False) as warehouse:
         summary = demo.generate_demo(warehouse, progress=bar.update, **options)
     bar.close()
-    print(f"demo: {summary.users:,} users, {summary.events:,} events, {summary.start} to {summary.end}, "
-          f"{summary.seconds:.1f} s -> {redact(url)}")
+    print(
+        f"demo: {summary.users:,} users, {summary.events:,} events, {summary.start} to {summary.end}, "
+        f"{summary.seconds:.1f} s -> {redact(url)}"
+    )
     return 0
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from semantic.catalog.boards import board_problems
     from semantic.analyses.validation import marketing_problems
+    from semantic.catalog.boards import board_problems
 
     catalog = load_catalog_for(args, args.path)
     boards, problems = board_problems(catalog, args.path or args.metrics_dir)
     problems = [*problems, *marketing_problems(catalog, args.path or args.metrics_dir)]
     if problems:
         raise CatalogError(problems)
-    print(f"ok: {len(catalog.models)} models, {len(catalog.dimensions)} dimensions, {len(catalog.metrics)} metrics, "
-          f"{len(boards)} boards, {len(catalog.segments)} segments; marketing files checked")
+    print(
+        f"ok: {len(catalog.models)} models, {len(catalog.dimensions)} dimensions, {len(catalog.metrics)} metrics, "
+        f"{len(boards)} boards, {len(catalog.segments)} segments; marketing files checked"
+    )
     return 0
 
 
@@ -111,8 +127,15 @@ def cmd_list(args: argparse.Namespace) -> int:
     catalog = load_catalog_for(args)
     if args.what == "metrics":
         rows = [
-            {"name": m.name, "type": m.type if m.type != "aggregate" else m.aggregation, "model": m.model,
-             "business_line": m.business_line, "format": m.format, "label_zh": m.label.zh, "label_en": m.label.en}
+            {
+                "name": m.name,
+                "type": m.type if m.type != "aggregate" else m.aggregation,
+                "model": m.model,
+                "business_line": m.business_line,
+                "format": m.format,
+                "label_zh": m.label.zh,
+                "label_en": m.label.en,
+            }
             for m in catalog.metrics.values()
         ]
     else:

@@ -6,6 +6,7 @@ touching the query commands; ``cli.py`` only calls :func:`add_parsers` and merge
 violation was found), 5 when some lines were rejected (or violations were found),
 otherwise the error's usual code (4 for an unreadable file, 3 for the warehouse).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,6 +19,7 @@ from finlens.cli.progress import ProgressBar
 
 REJECTS_EXIT_CODE = 5
 
+
 def add_parsers(commands: argparse._SubParsersAction) -> None:
     """Add ``import`` and ``check-tracking`` to the ``finlens`` subcommands."""
     importer = commands.add_parser("import", help="import event logs (Sensors Analytics SDK logs)")
@@ -25,7 +27,9 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     importer.add_argument("paths", nargs="+", metavar="PATH", help="log files")
     importer.add_argument("--warehouse", help=WAREHOUSE_HELP)
     importer.add_argument("--time-zone", default="Asia/Shanghai", help="zone of event_time (default Asia/Shanghai)")
-    importer.add_argument("--jobs", type=int, help="parsing processes (default: 2 up to 3 CPUs, else CPUs - 1, at most 4)")
+    importer.add_argument(
+        "--jobs", type=int, help="parsing processes (default: 2 up to 3 CPUs, else CPUs - 1, at most 4)"
+    )
 
     check = commands.add_parser("check-tracking", help="compare warehouse events with metrics/tracking_plan.yml")
     check.add_argument("--plan", help="tracking plan file (default: metrics/tracking_plan.yml)")
@@ -46,13 +50,20 @@ def cmd_import(args: argparse.Namespace) -> int:
     url = resolve_warehouse_url(args.warehouse)
     bar = ProgressBar("importing", unit="MB")
     with connect(url, read_only=False) as warehouse:
-        summary = import_sensors(warehouse, args.paths, time_zone=args.time_zone, jobs=args.jobs,
-                                 progress=lambda done, total: bar.update(done // 1_000_000, total // 1_000_000))
+        summary = import_sensors(
+            warehouse,
+            args.paths,
+            time_zone=args.time_zone,
+            jobs=args.jobs,
+            progress=lambda done, total: bar.update(done // 1_000_000, total // 1_000_000),
+        )
     bar.close()
-    print(f"import: {summary.files} file(s), {summary.lines:,} lines: {summary.events:,} new events, "
-          f"{summary.duplicates:,} already imported, {summary.rejected:,} rejected, {summary.profiles:,} profile records "
-          f"({summary.users:,} users), {summary.identities:,} new identity bindings, {summary.reattributed:,} earlier "
-          f"events re-attributed; {summary.seconds:.1f} s -> {redact(url)}")
+    print(
+        f"import: {summary.files} file(s), {summary.lines:,} lines: {summary.events:,} new events, "
+        f"{summary.duplicates:,} already imported, {summary.rejected:,} rejected, {summary.profiles:,} profile records "
+        f"({summary.users:,} users), {summary.identities:,} new identity bindings, {summary.reattributed:,} earlier "
+        f"events re-attributed; {summary.seconds:.1f} s -> {redact(url)}"
+    )
     if summary.rejected:
         reasons = ", ".join(f"{reason} ({count:,})" for reason, count in summary.reasons.most_common(5))
         print(f"rejected lines are in table import_rejects (file, line, raw, reason): {reasons}", file=sys.stderr)

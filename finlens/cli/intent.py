@@ -6,25 +6,32 @@ users of a tier AND preferring a type, with last visit, visits in the last 30
 days and last province; ``--csv`` prints every such user id for a push system.
 ``cli.py`` only calls :func:`add_parsers` and merges :data:`COMMANDS`.
 """
+
 from __future__ import annotations
 
 import argparse
 import json
 import sys
 
-from finlens_common.errors import QueryError
 from finlens.cli.common import WAREHOUSE_HELP, as_of_day, load_catalog_for
 from finlens.cli.output import render_rows
+from finlens_common.errors import QueryError
 
 DEFAULT_LIMIT = 50
 
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:
     """Add ``score`` to the ``finlens`` subcommands."""
-    score = commands.add_parser("score", help="purchase-intent tiers and product preferences (metrics/marketing/intent.yml)")
-    score.add_argument("--as-of", dest="as_of", metavar="DATE", help="the day scored, inclusive (default: the last day with events)")
+    score = commands.add_parser(
+        "score", help="purchase-intent tiers and product preferences (metrics/marketing/intent.yml)"
+    )
+    score.add_argument(
+        "--as-of", dest="as_of", metavar="DATE", help="the day scored, inclusive (default: the last day with events)"
+    )
     score.add_argument("--tier", help="list the users of this tier (e.g. strong)")
-    score.add_argument("--prefers", metavar="TYPE", help="list the users preferring this product type (e.g. bond); AND with --tier")
+    score.add_argument(
+        "--prefers", metavar="TYPE", help="list the users preferring this product type (e.g. bond); AND with --tier"
+    )
     score.add_argument("--users", action="store_true", help="list users instead of the summary")
     score.add_argument("--csv", action="store_true", help="print every matching user id as CSV (for a push system)")
     score.add_argument("--limit", type=int, default=DEFAULT_LIMIT, help=f"users listed (default {DEFAULT_LIMIT})")
@@ -35,8 +42,8 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
 def cmd_score(args: argparse.Namespace) -> int:
     from finlens.workspace import open_warehouse
     from semantic.analyses.intent import load_intent
-    from semantic.drill.members import ids_csv, member_ids, member_list
     from semantic.analyses.intent_sql import check_tier, intent_members, intent_summary
+    from semantic.drill.members import ids_csv, member_ids, member_list
 
     if args.limit is not None and args.limit < 1:
         raise QueryError(f"--limit must be a whole number >= 1, got {args.limit}")
@@ -52,12 +59,19 @@ def cmd_score(args: argparse.Namespace) -> int:
                 return 0
             listing = member_list(catalog, members, as_of, warehouse, extra=("score", "tier"), limit=args.limit)
             if args.format == "json":
-                out = {"as_of": as_of.isoformat(), "tier": args.tier, "prefers": args.prefers, "total": listing.total,
-                       "users": listing.rows}
+                out = {
+                    "as_of": as_of.isoformat(),
+                    "tier": args.tier,
+                    "prefers": args.prefers,
+                    "total": listing.total,
+                    "users": listing.rows,
+                }
                 sys.stdout.write(json.dumps(out, ensure_ascii=False, indent=2) + "\n")
             else:
                 sys.stdout.write(render_rows(listing.columns, listing.rows, "table"))
-                print(f"{listing.total:,} users (tier {args.tier or 'any'}, prefers {args.prefers or 'any'}, as of {as_of})")
+                print(
+                    f"{listing.total:,} users (tier {args.tier or 'any'}, prefers {args.prefers or 'any'}, as of {as_of})"
+                )
             return 0
         summary = intent_summary(catalog, spec, as_of, warehouse)
     if args.format == "json":
@@ -65,8 +79,18 @@ def cmd_score(args: argparse.Namespace) -> int:
         return 0
     start, end = summary.score_window
     print(f"{spec.score.label.en} as of {as_of}: {summary.ranked_users:,} users with a score ({start} to {end})")
-    tiers = [{"tier": t.name, "top": t.top, "users": t.users, "share": t.share, "threshold": t.threshold,
-              "min_score": t.min_score, "max_score": t.max_score} for t in summary.tiers]
+    tiers = [
+        {
+            "tier": t.name,
+            "top": t.top,
+            "users": t.users,
+            "share": t.share,
+            "threshold": t.threshold,
+            "min_score": t.min_score,
+            "max_score": t.max_score,
+        }
+        for t in summary.tiers
+    ]
     sys.stdout.write(render_rows(list(tiers[0]), tiers, "table"))
     start, end = summary.preference_window
     print(f"\nPreferred product types ({start} to {end}; {summary.dwell_users:,} users with dwell time)")

@@ -8,6 +8,7 @@ stage's or scores' columns), ``--csv`` prints their ids for a push system. JSON 
 default. ``--as-of`` defaults to the last day with events. Meanings:
 :mod:`semantic.analyses.lifecycle`. ``cli.py`` calls :func:`add_parsers` and merges :data:`COMMANDS`.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -16,26 +17,32 @@ import sys
 from datetime import date
 from typing import Any
 
-from finlens_common.errors import QueryError
 from finlens.cli.common import WAREHOUSE_HELP, as_of_day, load_catalog_for
 from finlens.cli.output import render_rows
+from finlens_common.errors import QueryError
 
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:
     """Add ``lifecycle`` and ``rfm`` to the ``finlens`` subcommands."""
-    lifecycle = commands.add_parser("lifecycle", help="users per lifecycle stage (visitor, new, holding, redeemed) as of a day")
+    lifecycle = commands.add_parser(
+        "lifecycle", help="users per lifecycle stage (visitor, new, holding, redeemed) as of a day"
+    )
     lifecycle.add_argument("--stage", help="one stage: visitor, new, holding or redeemed")
     _common(lifecycle)
 
     rfm = commands.add_parser("rfm", help="RFM groups of investing users as of a day, and score thresholds")
     rfm.add_argument("--group", help="one RFM group, e.g. important_value")
     for letter in ("r", "f", "m"):
-        rfm.add_argument(f"--{letter}", type=int, metavar="SCORE", help=f"only users with this {letter.upper()} score (1-5)")
+        rfm.add_argument(
+            f"--{letter}", type=int, metavar="SCORE", help=f"only users with this {letter.upper()} score (1-5)"
+        )
     _common(rfm)
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--as-of", dest="as_of", metavar="DATE", help="the day (YYYY-MM-DD; default: the last day with events)")
+    parser.add_argument(
+        "--as-of", dest="as_of", metavar="DATE", help="the day (YYYY-MM-DD; default: the last day with events)"
+    )
     parser.add_argument("--users", action="store_true", help="list the users (paged by --limit/--offset)")
     parser.add_argument("--csv", action="store_true", help="print every user id as CSV (user_id, one per line)")
     parser.add_argument("--limit", type=int, default=50, help="users per page with --users (default 50; 0: all)")
@@ -46,6 +53,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 def _setup(args: argparse.Namespace):
     from semantic.analyses.lifecycle import load_lifecycle
+
     catalog = load_catalog_for(args)
     return catalog, load_lifecycle(catalog)  # the catalog folder's marketing/lifecycle.yml
 
@@ -60,7 +68,9 @@ def _emit(payload: dict[str, Any], rows_key: str, args: argparse.Namespace) -> i
     return 0
 
 
-def _members(catalog, members, as_of: date, warehouse, extra: tuple[str, ...], args: argparse.Namespace) -> dict[str, Any] | None:
+def _members(
+    catalog, members, as_of: date, warehouse, extra: tuple[str, ...], args: argparse.Namespace
+) -> dict[str, Any] | None:
     """The CSV (printed; returns None) or one page of the members."""
     from semantic.drill.members import ids_csv, member_ids, member_list
 
@@ -91,8 +101,11 @@ def cmd_lifecycle(args: argparse.Namespace) -> int:
             page = _members(catalog, members, as_of, warehouse, LIFECYCLE_COLUMNS[1:], args)
             return 0 if page is None else _emit({"as_of": as_of.isoformat(), "stage": stage, **page}, "users", args)
         summary = lifecycle_summary(catalog, spec, as_of, warehouse)
-    rows = [{**row, "label_zh": spec.stage_label(row["stage"], "zh"), "label_en": spec.stage_label(row["stage"], "en")}
-            for row in summary.rows if stage is None or row["stage"] == stage]
+    rows = [
+        {**row, "label_zh": spec.stage_label(row["stage"], "zh"), "label_en": spec.stage_label(row["stage"], "en")}
+        for row in summary.rows
+        if stage is None or row["stage"] == stage
+    ]
     return _emit({"as_of": as_of.isoformat(), "total": summary.total, "stages": rows}, "stages", args)
 
 
@@ -116,12 +129,26 @@ def cmd_rfm(args: argparse.Namespace) -> int:
             page = _members(catalog, members, as_of, warehouse, RFM_COLUMNS[1:], args)
             return 0 if page is None else _emit({"as_of": as_of.isoformat(), "group": group, **page}, "users", args)
         summary = rfm_summary(catalog, spec, as_of, warehouse)
-    rows = [{**row, "label_zh": spec.group_label(row["rfm_group"], "zh"), "label_en": spec.group_label(row["rfm_group"], "en")}
-            for row in summary.rows if group is None or row["rfm_group"] == group]
+    rows = [
+        {
+            **row,
+            "label_zh": spec.group_label(row["rfm_group"], "zh"),
+            "label_en": spec.group_label(row["rfm_group"], "en"),
+        }
+        for row in summary.rows
+        if group is None or row["rfm_group"] == group
+    ]
     payload = {
         "as_of": as_of.isoformat(),
-        "lookback": {"start": lookback_start(spec, as_of).isoformat(), "end": as_of.isoformat(), "days": spec.lookback_days},
-        "high_from": spec.high_from, "total": summary.total, "groups": rows, "thresholds": list(summary.thresholds),
+        "lookback": {
+            "start": lookback_start(spec, as_of).isoformat(),
+            "end": as_of.isoformat(),
+            "days": spec.lookback_days,
+        },
+        "high_from": spec.high_from,
+        "total": summary.total,
+        "groups": rows,
+        "thresholds": list(summary.thresholds),
     }
     return _emit(payload, "groups", args)
 

@@ -1,4 +1,5 @@
 """Rendering result rows as an aligned table, JSON or CSV for the command line."""
+
 from __future__ import annotations
 
 import csv

@@ -1,4 +1,5 @@
 """A business-line board: renders the ``metrics/boards/<name>.yml`` the router picked for this URL."""
+
 from __future__ import annotations
 
 import streamlit as st

@@ -3,6 +3,7 @@
 Renders what ``ingest.tracking_check.check_tracking`` and ``ingest.sensors_write``
 return; the page builds no SQL and opens no warehouse of its own.
 """
+
 from __future__ import annotations
 
 import pandas as pd

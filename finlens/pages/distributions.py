@@ -1,17 +1,17 @@
 """Distributions: users by number of events and by invested amount, shares by version, platform, device and
 province, page errors by page × app version; a bucket opens its users (list and CSV of ids)."""
+
 from __future__ import annotations
 
 import streamlit as st
 
 from finlens.app import charts as app_charts
-
-from finlens.app import state as app_state
 from finlens.app import distributions as data
+from finlens.app import state as app_state
 from finlens.app.board import guarded
 from finlens.app.filters import current
-from finlens.app.params import check_choices
 from finlens.app.i18n import t
+from finlens.app.params import check_choices
 from semantic.catalog.formatting import format_value
 
 filters = current()
@@ -25,8 +25,13 @@ def render() -> None:
     specs = data.specs()
     names = list(specs)
     check_choices("distribution", names)
-    name = st.selectbox(data.text("distribution", lang), names, format_func=lambda n: specs[n].label.get(lang) or n,
-                        key="distribution", bind="query-params")
+    name = st.selectbox(
+        data.text("distribution", lang),
+        names,
+        format_func=lambda n: specs[n].label.get(lang) or n,
+        key="distribution",
+        bind="query-params",
+    )
     spec = specs[name]
     if spec.description:
         st.caption(spec.description)
@@ -36,17 +41,35 @@ def render() -> None:
     elif spec.kind == "share":
         column = result.columns[0]
         label = catalog.dimensions[column].label.get(lang) if column in catalog.dimensions else column
-        st.caption(f"{data.text('counted', lang, counted=format_value(result.counted, 'number'))} · {data.text('latest', lang)}")
+        st.caption(
+            f"{data.text('counted', lang, counted=format_value(result.counted, 'number'))} · {data.text('latest', lang)}"
+        )
         if result.rows:
             app_charts.show(data.share_bars(result, column, label, lang), select=False)
-        st.dataframe([{label: r[column], data.text("users", lang): r["users"], data.text("share", lang): format_value(r["share"], "percent")}
-                      for r in result.rows], hide_index=True, width="stretch")
+        st.dataframe(
+            [
+                {
+                    label: r[column],
+                    data.text("users", lang): r["users"],
+                    data.text("share", lang): format_value(r["share"], "percent"),
+                }
+                for r in result.rows
+            ],
+            hide_index=True,
+            width="stretch",
+        )
     else:
         st.caption(data.text("errors_caption", lang, counted=format_value(result.counted, "number")))
         if result.rows:
             app_charts.show(data.error_heatmap(result, lang), select=False)
-        st.dataframe([{**{c: r[c] for c in result.columns[:-1]}, "error_rate": format_value(r["error_rate"], "percent")} for r in result.rows],
-                     hide_index=True, width="stretch")
+        st.dataframe(
+            [
+                {**{c: r[c] for c in result.columns[:-1]}, "error_rate": format_value(r["error_rate"], "percent")}
+                for r in result.rows
+            ],
+            hide_index=True,
+            width="stretch",
+        )
     with st.expander(t("sql", lang)):
         st.code(result.sql, language="sql")
 
@@ -60,9 +83,21 @@ def _buckets(name: str, result, fmt: str) -> None:
     point = app_charts.picked(state)
     labels = [r["bucket"] for r in result.rows]
     clicked = point.get("bucket") if point else None
-    st.dataframe([{data.text("bucket", lang): r["bucket"], data.text("users", lang): r["users"],
-                   data.text("share", lang): format_value(r["share"], "percent")} for r in result.rows], hide_index=True, width="stretch")
-    bucket = st.pills(data.text("pick_bucket", lang), labels, default=clicked if clicked in labels else None, key=f"bucket_{name}")
+    st.dataframe(
+        [
+            {
+                data.text("bucket", lang): r["bucket"],
+                data.text("users", lang): r["users"],
+                data.text("share", lang): format_value(r["share"], "percent"),
+            }
+            for r in result.rows
+        ],
+        hide_index=True,
+        width="stretch",
+    )
+    bucket = st.pills(
+        data.text("pick_bucket", lang), labels, default=clicked if clicked in labels else None, key=f"bucket_{name}"
+    )
     if not bucket:
         return
     listing = data.members(name, bucket, filters)
@@ -71,8 +106,13 @@ def _buckets(name: str, result, fmt: str) -> None:
     if listing.rows:
         rows = [{**r, "value": format_value(r["value"], fmt)} for r in listing.rows]
         st.dataframe(rows, hide_index=True, width="stretch")
-        st.download_button(t("download_ids", lang), data.member_csv(name, bucket, filters), file_name=f"{name}_{''.join(c if c.isalnum() else '_' for c in bucket)}_users.csv",
-                           mime="text/csv", key=f"bucket_csv_{name}")
+        st.download_button(
+            t("download_ids", lang),
+            data.member_csv(name, bucket, filters),
+            file_name=f"{name}_{''.join(c if c.isalnum() else '_' for c in bucket)}_users.csv",
+            mime="text/csv",
+            key=f"bucket_csv_{name}",
+        )
 
 
 guarded(render)

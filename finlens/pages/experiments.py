@@ -1,17 +1,17 @@
 """Experiments: each variant's conversion against the control, with lift, p-value and interval; open the users of a variant."""
+
 from __future__ import annotations
 
 import streamlit as st
 
 from finlens.app import charts as app_charts
-
 from finlens.app import state as app_state
 from finlens.app.board import guarded
 from finlens.app.drill import USERS_PAGE, Target, go
 from finlens.app.filters import current
-from finlens.app.params import check_choices
-from finlens.app.members import show_members
 from finlens.app.i18n import t
+from finlens.app.members import show_members
+from finlens.app.params import check_choices
 from semantic.analyses.experiment_run import experiment_members, run_experiment
 from semantic.analyses.experiments import load_experiments
 from semantic.catalog.formatting import format_value
@@ -42,22 +42,31 @@ def render() -> None:
     start, end = (experiment.start, experiment.end) if fixed else (filters.start, filters.end)
     result = _result(name, app_state.warehouse_url(), start, end)
     level = f"{experiment.confidence:.0%}"
-    st.caption(f"{catalog.dimensions[experiment.variant].label.get(lang)} · {result.start or '…'} – {result.end or '…'}"
-               + (f" · {result.unassigned_users:,} {t('unassigned', lang)}" if result.unassigned_users else ""))
+    st.caption(
+        f"{catalog.dimensions[experiment.variant].label.get(lang)} · {result.start or '…'} – {result.end or '…'}"
+        + (f" · {result.unassigned_users:,} {t('unassigned', lang)}" if result.unassigned_users else "")
+    )
     rows = [{"variant": v.variant, "rate": v.rate} for v in result.variants]
-    app_charts.show(app_charts.bars(rows, "variant", t("variant", lang), "rate", t("rate", lang), "percent"), select=False)
+    app_charts.show(
+        app_charts.bars(rows, "variant", t("variant", lang), "rate", t("rate", lang), "percent"), select=False
+    )
     table = []
     for v in result.variants:
         c = v.comparison
-        table.append({
-            t("variant", lang): v.variant + (f" ({t('control', lang)})" if v.is_control else ""),
-            t("users", lang): f"{v.users:,}", t("converted_users", lang): f"{v.converted:,}",
-            t("rate", lang): format_value(v.rate, "percent"),
-            t("lift", lang): format_value(c.lift, "percent") if c else "",
-            t("relative_lift", lang): format_value(c.relative_lift, "percent") if c else "",
-            t("p_value", lang): (f"{c.p_value:.4g}" if c.p_value is not None else "–") if c else "",
-            t("interval", lang): f"[{format_value(c.ci_low, 'percent')}, {format_value(c.ci_high, 'percent')}]" if c and c.ci_low is not None else "",
-        })
+        table.append(
+            {
+                t("variant", lang): v.variant + (f" ({t('control', lang)})" if v.is_control else ""),
+                t("users", lang): f"{v.users:,}",
+                t("converted_users", lang): f"{v.converted:,}",
+                t("rate", lang): format_value(v.rate, "percent"),
+                t("lift", lang): format_value(c.lift, "percent") if c else "",
+                t("relative_lift", lang): format_value(c.relative_lift, "percent") if c else "",
+                t("p_value", lang): (f"{c.p_value:.4g}" if c.p_value is not None else "–") if c else "",
+                t("interval", lang): f"[{format_value(c.ci_low, 'percent')}, {format_value(c.ci_high, 'percent')}]"
+                if c and c.ci_low is not None
+                else "",
+            }
+        )
     st.dataframe(table, hide_index=True, width="stretch")
     for v in result.variants:
         if v.comparison is None:
@@ -68,15 +77,31 @@ def render() -> None:
         if v.comparison.small_sample:
             st.caption(t("small_sample", lang))
     st.subheader(t("members", lang))
-    variant = st.segmented_control(t("variant", lang), [v.variant for v in result.variants], default=result.variants[0].variant,
-                                   key="experiment_variant")
+    variant = st.segmented_control(
+        t("variant", lang),
+        [v.variant for v in result.variants],
+        default=result.variants[0].variant,
+        key="experiment_variant",
+    )
     if variant is None:
         return
     if experiment.converted is not None:
-        converted = st.segmented_control(" ", ["converted_users", "not_converted_users"], default="converted_users",
-                                         format_func=lambda k: t(k, lang), key="experiment_converted", label_visibility="collapsed")
-        members = experiment_members(catalog, experiment, result.end, app_state.warehouse(app_state.warehouse_url()).dialect,
-                                     variant=variant, converted=converted == "converted_users")
+        converted = st.segmented_control(
+            " ",
+            ["converted_users", "not_converted_users"],
+            default="converted_users",
+            format_func=lambda k: t(k, lang),
+            key="experiment_converted",
+            label_visibility="collapsed",
+        )
+        members = experiment_members(
+            catalog,
+            experiment,
+            result.end,
+            app_state.warehouse(app_state.warehouse_url()).dialect,
+            variant=variant,
+            converted=converted == "converted_users",
+        )
         show_members(members, result.end, key="experiment_members", lang=lang, file_name=f"{name}_{variant}.csv")
     elif not fixed and catalog.metrics[experiment.metric].type == "funnel":
         steps = len(catalog.metrics[experiment.metric].steps)

@@ -1,18 +1,18 @@
 """Explore: any metric x any dimensions x grain x filter, as a chart and a table, with its SQL and a CSV."""
+
 from __future__ import annotations
 
 import streamlit as st
 
 from finlens.app import charts as app_charts
-
 from finlens.app import state as app_state
 from finlens.app.board import guarded, render_funnel, render_heatmap
 from finlens.app.filters import current
-from finlens.app.params import check_choices
 from finlens.app.i18n import t
+from finlens.app.params import check_choices
 from semantic import compile_query
-from semantic.compiler.dialects import DIALECTS
 from semantic.catalog.specs import GRAINS
+from semantic.compiler.dialects import DIALECTS
 
 filters = current()
 lang = filters.language
@@ -34,9 +34,18 @@ single = catalog.metrics[chosen[0]].type in ("funnel", "retention")
 check_choices("explore_grain", ["(none)", *GRAINS])
 check_choices("explore_dialect", DIALECTS)
 a, b, c = st.columns(3)
-grain = None if single else a.selectbox(t("grain", lang), ["(none)", *GRAINS], index=2, key="explore_grain", bind="query-params")
+grain = (
+    None
+    if single
+    else a.selectbox(t("grain", lang), ["(none)", *GRAINS], index=2, key="explore_grain", bind="query-params")
+)
 grain = None if grain in (None, "(none)") else grain
-where = b.text_input(t("where", lang), key="explore_where", bind="query-params", placeholder="platform IN ('iOS', 'Android')") or None
+where = (
+    b.text_input(
+        t("where", lang), key="explore_where", bind="query-params", placeholder="platform IN ('iOS', 'Android')"
+    )
+    or None
+)
 dialect = c.selectbox(t("dialect", lang), DIALECTS, key="explore_dialect", bind="query-params")
 
 
@@ -53,10 +62,17 @@ def render() -> None:
         app_charts.show(app_charts.trend(result.rows, grain, specs), select=False)
     elif len(dims) == 1 and not grain and result.rows:
         dim = catalog.dimensions[dims[0]]
-        app_charts.show(app_charts.bars(result.rows[:40], dims[0], dim.label.get(lang), first.name, first.label.get(lang), first.format), select=False)
+        app_charts.show(
+            app_charts.bars(
+                result.rows[:40], dims[0], dim.label.get(lang), first.name, first.label.get(lang), first.format
+            ),
+            select=False,
+        )
     frame = result.to_dataframe()
     st.dataframe(frame, hide_index=True, width="stretch")
-    st.download_button(t("download_csv", lang), frame.to_csv(index=False), file_name="finlens_explore.csv", mime="text/csv")
+    st.download_button(
+        t("download_csv", lang), frame.to_csv(index=False), file_name="finlens_explore.csv", mime="text/csv"
+    )
     st.subheader(t("sql", lang))
     st.code(compile_query(catalog, query, dialect).sql, language="sql")
 

@@ -1,4 +1,5 @@
 """Funnel: any funnel metric, optionally by a dimension; a click on a step opens its users."""
+
 from __future__ import annotations
 
 import streamlit as st
@@ -6,8 +7,8 @@ import streamlit as st
 from finlens.app import state as app_state
 from finlens.app.board import guarded, render_funnel
 from finlens.app.filters import current
-from finlens.app.params import check_choices
 from finlens.app.i18n import t
+from finlens.app.params import check_choices
 from semantic.catalog.formatting import format_value
 
 filters = current()

@@ -1,13 +1,12 @@
 """Purchase intent: tiers by percentile with thresholds, product preferences, the crosstab, and who is in each cell."""
+
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
 from finlens.app import charts as app_charts
-
 from finlens.app import intent as app_intent
-
 from finlens.app import state as app_state
 from finlens.app.board import guarded
 from finlens.app.drill import SEQUENCE_PAGE, Target, go
@@ -42,21 +41,48 @@ def render() -> None:
     st.subheader(t("tiers", lang))
     tier_rows = [{"tier": labels[x.name], "users": x.users} for x in summary.tiers]
     if summary.ranked_users:
-        app_charts.show(app_charts.bars(tier_rows, "tier", t("tier", lang), "users", t("users", lang), "number"), select=False)
-    st.dataframe([{
-        t("tier", lang): labels[x.name], t("top", lang): format_value(x.top, "percent"), t("users", lang): x.users,
-        t("share", lang): format_value(x.share, "percent"), t("threshold", lang): x.threshold,
-        t("min_score", lang): x.min_score, t("max_score", lang): x.max_score,
-    } for x in summary.tiers], hide_index=True, width="stretch", key="intent_tiers")
+        app_charts.show(
+            app_charts.bars(tier_rows, "tier", t("tier", lang), "users", t("users", lang), "number"), select=False
+        )
+    st.dataframe(
+        [
+            {
+                t("tier", lang): labels[x.name],
+                t("top", lang): format_value(x.top, "percent"),
+                t("users", lang): x.users,
+                t("share", lang): format_value(x.share, "percent"),
+                t("threshold", lang): x.threshold,
+                t("min_score", lang): x.min_score,
+                t("max_score", lang): x.max_score,
+            }
+            for x in summary.tiers
+        ],
+        hide_index=True,
+        width="stretch",
+        key="intent_tiers",
+    )
     st.caption(t("ties_note", lang))
 
     st.subheader(t("preferences", lang))
     st.caption(t("preference_note", lang).format(threshold=float(spec.preference.threshold)))
     type_rows = [{"type": p.value, "users": p.users, "share": p.share} for p in summary.preferences]
     if type_rows:
-        app_charts.show(app_charts.bars(type_rows, "type", t("type", lang), "users", t("users", lang), "number"), select=False)
-        st.dataframe([{t("type", lang): r["type"], t("users", lang): r["users"], t("share", lang): format_value(r["share"], "percent")}
-                      for r in type_rows], hide_index=True, width="stretch", key="intent_types")
+        app_charts.show(
+            app_charts.bars(type_rows, "type", t("type", lang), "users", t("users", lang), "number"), select=False
+        )
+        st.dataframe(
+            [
+                {
+                    t("type", lang): r["type"],
+                    t("users", lang): r["users"],
+                    t("share", lang): format_value(r["share"], "percent"),
+                }
+                for r in type_rows
+            ],
+            hide_index=True,
+            width="stretch",
+            key="intent_types",
+        )
 
     st.subheader(t("crosstab", lang))
     types = [p.value for p in summary.preferences]
@@ -75,15 +101,36 @@ def render() -> None:
 
     st.subheader(t("members", lang))
     left, right = st.columns(2)
-    tier_choice = left.selectbox(t("tier", lang), [None, *(x.name for x in spec.score.tiers)], key="intent_tier",
-                                 format_func=lambda v: t("any", lang) if v is None else labels[v])
-    prefers = right.selectbox(t("prefers", lang), [None, *types], key="intent_prefers",
-                              format_func=lambda v: t("any", lang) if v is None else str(v))
+    tier_choice = left.selectbox(
+        t("tier", lang),
+        [None, *(x.name for x in spec.score.tiers)],
+        key="intent_tier",
+        format_func=lambda v: t("any", lang) if v is None else labels[v],
+    )
+    prefers = right.selectbox(
+        t("prefers", lang),
+        [None, *types],
+        key="intent_prefers",
+        format_func=lambda v: t("any", lang) if v is None else str(v),
+    )
     first = app_intent.members(as_of, tier_choice, prefers, limit=PAGE_SIZE)
     pages = max(1, -(-first.total // PAGE_SIZE))
-    page = st.number_input(f"{t('page', lang)} (1–{pages})", min_value=1, max_value=pages, value=1,
-                           key=f"intent_page_{tier_choice}_{prefers}") if pages > 1 else 1
-    listing = first if page == 1 else app_intent.members(as_of, tier_choice, prefers, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    page = (
+        st.number_input(
+            f"{t('page', lang)} (1–{pages})",
+            min_value=1,
+            max_value=pages,
+            value=1,
+            key=f"intent_page_{tier_choice}_{prefers}",
+        )
+        if pages > 1
+        else 1
+    )
+    listing = (
+        first
+        if page == 1
+        else app_intent.members(as_of, tier_choice, prefers, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    )
     st.metric(t("users", lang), f"{listing.total:,}")
     if not listing.rows:
         st.info("–")
@@ -92,14 +139,25 @@ def render() -> None:
     choice = st.pills(t("open_user", lang), user_ids[:12], key="intent_open")
     if choice:
         go(SEQUENCE_PAGE, Target(metric=spec.score.name, extra={"user": str(choice)}))
-    event = st.dataframe(listing.rows, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
-                         key="intent_members")
+    event = st.dataframe(
+        listing.rows,
+        hide_index=True,
+        width="stretch",
+        on_select="rerun",
+        selection_mode="single-row",
+        key="intent_members",
+    )
     picked = app_charts.selected_rows(event)
     if picked:
         go(SEQUENCE_PAGE, Target(metric=spec.score.name, extra={"user": str(user_ids[picked[0]])}))
     name = "_".join([spec.score.name, tier_choice or "all", *([str(prefers)] if prefers else [])])
-    st.download_button(t("download_ids", lang), ids_csv(app_intent.ids(as_of, tier_choice, prefers)),
-                       file_name=f"{name}_{as_of}.csv", mime="text/csv", key="intent_csv")
+    st.download_button(
+        t("download_ids", lang),
+        ids_csv(app_intent.ids(as_of, tier_choice, prefers)),
+        file_name=f"{name}_{as_of}.csv",
+        mime="text/csv",
+        key="intent_csv",
+    )
     with st.expander(t("sql", lang)):
         st.code(listing.sql, language="sql")
         for sql in summary.sql:

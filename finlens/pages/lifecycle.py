@@ -1,15 +1,14 @@
 """Lifecycle & RFM: users per stage and per RFM group as of a day, the R x F grid, and the users of any of them."""
+
 from __future__ import annotations
 
 import streamlit as st
 
 from finlens.app import charts as app_charts
-
 from finlens.app import state as app_state
 from finlens.app.board import guarded
 from finlens.app.drill import SEQUENCE_PAGE
 from finlens.app.filters import language
-from finlens.app.params import check_choices, check_days
 from finlens.app.lifecycle import (
     grid,
     member_csv,
@@ -20,6 +19,7 @@ from finlens.app.lifecycle import (
     stages,
     t,
 )
+from finlens.app.params import check_choices, check_days
 from semantic.catalog.formatting import format_value
 
 PAGE_SIZE = 50
@@ -31,7 +31,9 @@ if span is None:
     st.info(t("no_data", lang))
     st.stop()
 check_days("as_of", span[0], span[1])
-as_of = st.date_input(t("as_of", lang), value=span[1], min_value=span[0], max_value=span[1], key="as_of", bind="query-params")
+as_of = st.date_input(
+    t("as_of", lang), value=span[1], min_value=span[0], max_value=span[1], key="as_of", bind="query-params"
+)
 
 
 def render_stages() -> None:
@@ -39,7 +41,11 @@ def render_stages() -> None:
     st.subheader(t("stages", lang))
     columns = st.columns(len(summary.rows))
     for column, row in zip(columns, summary.rows):
-        column.metric(spec().stage_label(row["stage"], lang), f"{row['users']:,}", help=f"{t('share', lang)} {format_value(row['share'], 'percent')}")
+        column.metric(
+            spec().stage_label(row["stage"], lang),
+            f"{row['users']:,}",
+            help=f"{t('share', lang)} {format_value(row['share'], 'percent')}",
+        )
     customers = sum(r["users"] for r in summary.rows if r["stage"] in ("holding", "redeemed"))
     st.caption(f"{t('customers', lang)}: {customers:,} / {summary.total:,}")
     bars = [{"stage": spec().stage_label(r["stage"], lang), "users": r["users"]} for r in summary.rows]
@@ -49,31 +55,62 @@ def render_stages() -> None:
 def render_rfm() -> None:
     summary = rfm(as_of)
     st.subheader(t("rfm", lang))
-    st.caption(t("rfm_caption", lang).format(days=spec().lookback_days, start=summary.start, end=as_of, high=spec().high_from))
+    st.caption(
+        t("rfm_caption", lang).format(days=spec().lookback_days, start=summary.start, end=as_of, high=spec().high_from)
+    )
     if not summary.total:
         st.info(t("no_investors", lang))
         return
-    table = [{"group": r["rfm_group"], "label": spec().group_label(r["rfm_group"], lang), "users": r["users"], "share": r["share"],
-              "avg_recency_days": r["avg_recency_days"], "avg_frequency": r["avg_frequency"], "avg_monetary": r["avg_monetary"]}
-             for r in summary.rows]
-    st.dataframe(table, hide_index=True, width="stretch", column_config={
-        "group": None, "label": t("group", lang), "users": st.column_config.NumberColumn(t("users", lang), format="%d"),
-        "share": st.column_config.NumberColumn(t("share", lang), format="percent"),
-        "avg_recency_days": st.column_config.NumberColumn(t("avg_recency_days", lang), format="%.1f"),
-        "avg_frequency": st.column_config.NumberColumn(t("avg_frequency", lang), format="%.2f"),
-        "avg_monetary": st.column_config.NumberColumn(t("avg_monetary", lang), format="¥%.0f"),
-    })
+    table = [
+        {
+            "group": r["rfm_group"],
+            "label": spec().group_label(r["rfm_group"], lang),
+            "users": r["users"],
+            "share": r["share"],
+            "avg_recency_days": r["avg_recency_days"],
+            "avg_frequency": r["avg_frequency"],
+            "avg_monetary": r["avg_monetary"],
+        }
+        for r in summary.rows
+    ]
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "group": None,
+            "label": t("group", lang),
+            "users": st.column_config.NumberColumn(t("users", lang), format="%d"),
+            "share": st.column_config.NumberColumn(t("share", lang), format="percent"),
+            "avg_recency_days": st.column_config.NumberColumn(t("avg_recency_days", lang), format="%.1f"),
+            "avg_frequency": st.column_config.NumberColumn(t("avg_frequency", lang), format="%.2f"),
+            "avg_monetary": st.column_config.NumberColumn(t("avg_monetary", lang), format="¥%.0f"),
+        },
+    )
     left, right = st.columns(2)
     with left:
         bars = [{"group": r["label"], "users": r["users"]} for r in table]
-        app_charts.show(app_charts.bars(bars, "group", t("group", lang), "users", t("users", lang), "number"), select=False)
+        app_charts.show(
+            app_charts.bars(bars, "group", t("group", lang), "users", t("users", lang), "number"), select=False
+        )
     with right:
         st.markdown(f"**{t('grid', lang)}**")
         app_charts.show(rf_heatmap(grid(as_of), lang), select=False)
     with st.expander(t("thresholds", lang)):
-        st.dataframe([{t("measure", lang): r["measure"], t("score", lang): r["score"], t("users", lang): r["users"],
-                       t("min_value", lang): r["min_value"], t("max_value", lang): r["max_value"]} for r in summary.thresholds],
-                     hide_index=True, width="stretch")
+        st.dataframe(
+            [
+                {
+                    t("measure", lang): r["measure"],
+                    t("score", lang): r["score"],
+                    t("users", lang): r["users"],
+                    t("min_value", lang): r["min_value"],
+                    t("max_value", lang): r["max_value"],
+                }
+                for r in summary.thresholds
+            ],
+            hide_index=True,
+            width="stretch",
+        )
 
 
 def render_members() -> None:
@@ -83,7 +120,9 @@ def render_members() -> None:
         if not option:
             return t("nobody", lang)
         kind, _, name = option.partition(":")
-        return f"{t(kind, lang)} · " + (spec().stage_label(name, lang) if kind == "stage" else spec().group_label(name, lang))
+        return f"{t(kind, lang)} · " + (
+            spec().stage_label(name, lang) if kind == "stage" else spec().group_label(name, lang)
+        )
 
     check_choices("lifecycle_pick", options)
     picked = st.selectbox(t("pick", lang), options, format_func=label, key="lifecycle_pick", bind="query-params")
@@ -92,7 +131,13 @@ def render_members() -> None:
     kind, _, name = picked.partition(":")
     first = members(kind, name, as_of, limit=PAGE_SIZE)
     pages = max(1, -(-first.total // PAGE_SIZE))
-    page = st.number_input(f"{t('members', lang)} (1–{pages})", min_value=1, max_value=pages, value=1, key=f"lifecycle_page_{picked}") if pages > 1 else 1
+    page = (
+        st.number_input(
+            f"{t('members', lang)} (1–{pages})", min_value=1, max_value=pages, value=1, key=f"lifecycle_page_{picked}"
+        )
+        if pages > 1
+        else 1
+    )
     listing = first if page == 1 else members(kind, name, as_of, limit=PAGE_SIZE, offset=(int(page) - 1) * PAGE_SIZE)
     st.metric(t("members", lang), f"{listing.total:,}")
     if not listing.rows:
@@ -101,11 +146,20 @@ def render_members() -> None:
     choice = st.pills(t("open_user", lang), ids[:12], key="lifecycle_open")
     if choice:
         st.switch_page(SEQUENCE_PAGE, query_params={"user": str(choice)})
-    event = st.dataframe(listing.rows, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row", key="lifecycle_members")
+    event = st.dataframe(
+        listing.rows,
+        hide_index=True,
+        width="stretch",
+        on_select="rerun",
+        selection_mode="single-row",
+        key="lifecycle_members",
+    )
     rows = app_charts.selected_rows(event)
     if rows:
         st.switch_page(SEQUENCE_PAGE, query_params={"user": str(ids[rows[0]])})
-    st.download_button(t("download", lang), member_csv(kind, name, as_of), file_name=f"{kind}_{name}_{as_of}.csv", mime="text/csv")
+    st.download_button(
+        t("download", lang), member_csv(kind, name, as_of), file_name=f"{kind}_{name}_{as_of}.csv", mime="text/csv"
+    )
     with st.expander(t("sql", lang)):
         st.code(listing.sql, language="sql")
 

@@ -1,4 +1,5 @@
 """Overview: the overview board (user scale, user quality, trends, business lines) and marketing effect."""
+
 from __future__ import annotations
 
 import streamlit as st
@@ -28,8 +29,11 @@ def marketing() -> None:
     for column, title, picked in ((left, "best_channels", rows[:3]), (right, "worst_channels", rows[::-1][:3])):
         column.markdown(f"**{t(title, lang)}**")
         for r in picked:
-            column.metric(r["channel"], format_value(r["conversion"], "percent"),
-                          help=f"{format_value(r['bind_card_users'], 'number')} / {format_value(r['registrations'], 'number')}")
+            column.metric(
+                r["channel"],
+                format_value(r["conversion"], "percent"),
+                help=f"{format_value(r['bind_card_users'], 'number')} / {format_value(r['registrations'], 'number')}",
+            )
 
 
 st.header(t("marketing", lang))

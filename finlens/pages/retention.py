@@ -1,4 +1,5 @@
 """Retention: cohort x period heatmap of any retention metric; a click on a cell opens the cohort's users."""
+
 from __future__ import annotations
 
 import streamlit as st
@@ -6,8 +7,8 @@ import streamlit as st
 from finlens.app import state as app_state
 from finlens.app.board import guarded, render_heatmap
 from finlens.app.filters import current
-from finlens.app.params import check_choices
 from finlens.app.i18n import t
+from finlens.app.params import check_choices
 
 filters = current()
 lang = filters.language

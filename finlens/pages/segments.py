@@ -1,4 +1,5 @@
 """Segments: pick a saved segment or build one; its members as of the range's last day, ids for push, and a metric in and out of it."""
+
 from __future__ import annotations
 
 import streamlit as st
@@ -6,12 +7,12 @@ import streamlit as st
 from finlens.app import state as app_state
 from finlens.app.board import guarded
 from finlens.app.filters import current
-from finlens.app.params import check_choices
-from finlens.app.members import show_members
-from finlens.app.segment_builder import build_condition, to_yaml
 from finlens.app.i18n import t
-from semantic.catalog.formatting import format_value
+from finlens.app.members import show_members
+from finlens.app.params import check_choices
+from finlens.app.segment_builder import build_condition, to_yaml
 from semantic.analyses.segments import parse_segment_text, segment_members
+from semantic.catalog.formatting import format_value
 
 BUILD = "__build__"
 COMPARED = ("uv", "pv", "invest_users", "invest_amount", "deposit_amount")
@@ -25,8 +26,14 @@ st.caption(f"{t('as_of', lang)} {as_of}", help=t("as_of_help", lang))
 names = [*catalog.segments, BUILD]
 # bound widgets keep the option's displayed text in the URL, so the options are the names themselves
 check_choices("segment", names)
-choice = st.selectbox(t("saved_segment", lang), names, key="segment", bind="query-params",
-                      help=" · ".join(f"{n}: {s.label.get(lang)}" for n, s in catalog.segments.items()) + f" · {BUILD}: {t('build_segment', lang)}")
+choice = st.selectbox(
+    t("saved_segment", lang),
+    names,
+    key="segment",
+    bind="query-params",
+    help=" · ".join(f"{n}: {s.label.get(lang)}" for n, s in catalog.segments.items())
+    + f" · {BUILD}: {t('build_segment', lang)}",
+)
 
 
 def chosen_segment():
@@ -55,9 +62,14 @@ def render() -> None:
     metrics = tuple(m for m in COMPARED if m in catalog.metrics)
     inside = app_state.run(filters.query(metrics, segment=segment)).rows[0]
     outside = app_state.run(filters.query(metrics, segment=segment, exclude_segment=True)).rows[0]
-    table = [{t("metric", lang): catalog.metrics[m].label.get(lang),
-              t("in_segment", lang): format_value(inside[m], catalog.metrics[m].format),
-              t("not_in_segment", lang): format_value(outside[m], catalog.metrics[m].format)} for m in metrics]
+    table = [
+        {
+            t("metric", lang): catalog.metrics[m].label.get(lang),
+            t("in_segment", lang): format_value(inside[m], catalog.metrics[m].format),
+            t("not_in_segment", lang): format_value(outside[m], catalog.metrics[m].format),
+        }
+        for m in metrics
+    ]
     st.dataframe(table, hide_index=True, width="stretch")
 
 

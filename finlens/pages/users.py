@@ -1,10 +1,10 @@
 """Users behind a number: the paged list of entity ids a clicked number counts, CSV export, open a user."""
+
 from __future__ import annotations
 
 import streamlit as st
 
 from finlens.app import charts as app_charts
-
 from finlens.app import state as app_state
 from finlens.app.board import guarded
 from finlens.app.drill import SEQUENCE_PAGE, Target, from_params, go
@@ -40,16 +40,36 @@ st.caption(" · ".join(parts))
 
 def render() -> None:
     if metric.type == "funnel" and target.step and target.step > 1:
-        mode = st.segmented_control(" ", ["reached", "dropped"], default="dropped" if target.dropped else "reached",
-                                    format_func=lambda m: t(m, lang), key="users_mode", label_visibility="collapsed")
+        mode = st.segmented_control(
+            " ",
+            ["reached", "dropped"],
+            default="dropped" if target.dropped else "reached",
+            format_func=lambda m: t(m, lang),
+            key="users_mode",
+            label_visibility="collapsed",
+        )
         current_target = Target(**{**target.__dict__, "dropped": mode == "dropped"})
     else:
         current_target = target
     query = filters.query((metric.name,), extra_where=target.where, grain=target.grain if target.bucket else None)
     first = app_state.users(query, current_target.drill(), limit=PAGE_SIZE)
     pages = max(1, -(-first.total // PAGE_SIZE))
-    page = st.number_input(f"{t('page', lang)} (1–{pages})", min_value=1, max_value=pages, value=1, key=f"users_page_{abs(hash(str(target.params()))) % 10**8}") if pages > 1 else 1
-    listing = first if page == 1 else app_state.users(query, current_target.drill(), limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    page = (
+        st.number_input(
+            f"{t('page', lang)} (1–{pages})",
+            min_value=1,
+            max_value=pages,
+            value=1,
+            key=f"users_page_{abs(hash(str(target.params()))) % 10**8}",
+        )
+        if pages > 1
+        else 1
+    )
+    listing = (
+        first
+        if page == 1
+        else app_state.users(query, current_target.drill(), limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    )
     st.metric(t("users", lang), f"{listing.total:,}")
     if not listing.rows:
         st.info("–")
@@ -58,7 +78,14 @@ def render() -> None:
     choice = st.pills(t("open_user", lang), ids[:12], key="users_open")
     if choice:
         go(SEQUENCE_PAGE, Target(metric=metric.name, extra={"user": str(choice)}))
-    event = st.dataframe(listing.rows, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row", key="users_table")
+    event = st.dataframe(
+        listing.rows,
+        hide_index=True,
+        width="stretch",
+        on_select="rerun",
+        selection_mode="single-row",
+        key="users_table",
+    )
     rows = app_charts.selected_rows(event)
     if rows:
         go(SEQUENCE_PAGE, Target(metric=metric.name, extra={"user": str(ids[rows[0]])}))

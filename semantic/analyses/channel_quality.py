@@ -19,6 +19,7 @@ axis when its value is **>= the median** (a value exactly at the median is
 high). The NULL channel is listed but gets no quadrant and does not enter the
 medians. The quadrants' strategy labels come from the YAML.
 """
+
 from __future__ import annotations
 
 import statistics
@@ -32,16 +33,21 @@ from sqlglot import exp
 from connectors.base import Warehouse
 from finlens_common.errors import CatalogError, CatalogProblem, QueryError
 from semantic.analyses.marketing_yaml import marketing_root, read_marketing_file
-from semantic.compiler.compile import compile_query
-from semantic.drill.users import Drill, users_select
+from semantic.catalog.catalog import Catalog
 from semantic.catalog.expressions import did_you_mean
 from semantic.catalog.fields import Fields, Problems
+from semantic.catalog.specs import FunnelMetric, FunnelStep, Label, Source
+from semantic.compiler.compile import compile_query
 from semantic.compiler.query import Query
 from semantic.compiler.results import run_compiled
-from semantic.catalog.specs import FunnelMetric, FunnelStep, Label, Source
-from semantic.catalog.catalog import Catalog
+from semantic.drill.users import Drill, users_select
 
-QUADRANTS = ("high_traffic_high_conversion", "low_traffic_high_conversion", "high_traffic_low_conversion", "low_traffic_low_conversion")
+QUADRANTS = (
+    "high_traffic_high_conversion",
+    "low_traffic_high_conversion",
+    "high_traffic_low_conversion",
+    "low_traffic_low_conversion",
+)
 FILE = "channels.yml"
 
 
@@ -90,15 +96,21 @@ class ChannelQuality:
             for step, users, conversion in zip(self.steps, row.users, row.conversions):
                 item[f"{step.name}_users"] = users
                 item[f"{step.name}_conversion"] = conversion
-            item.update(overall_conversion=row.overall, quadrant=row.quadrant,
-                        strategy=row.strategy.get(language) if row.strategy else None)
+            item.update(
+                overall_conversion=row.overall,
+                quadrant=row.quadrant,
+                strategy=row.strategy.get(language) if row.strategy else None,
+            )
             out.append(item)
         return out
 
 
 # --- the YAML ----------------------------------------------------------------------------------------------------
 
-def channel_problems(catalog: Catalog, root: str | Path | None = None) -> tuple[ChannelSpec | None, list[CatalogProblem]]:
+
+def channel_problems(
+    catalog: Catalog, root: str | Path | None = None
+) -> tuple[ChannelSpec | None, list[CatalogProblem]]:
     """The channel-quality spec in ``marketing/channels.yml`` (None when absent or broken) and every problem."""
     problems = Problems(catalog.allowed_functions)
     read = read_marketing_file(catalog, FILE, root, problems)
@@ -125,7 +137,9 @@ def channel_problems(catalog: Catalog, root: str | Path | None = None) -> tuple[
     if ok and dimension is not None:
         usable = [d.name for d in catalog.dimensions_for(catalog.metrics[funnel].model)]  # type: ignore[index]
         if dimension not in usable:
-            fields.error("dimension", f"channel_quality: unknown dimension {dimension!r}{did_you_mean(dimension, usable)}")
+            fields.error(
+                "dimension", f"channel_quality: unknown dimension {dimension!r}{did_you_mean(dimension, usable)}"
+            )
             ok = False
     label = fields.label() if fields.has("label") else Label(zh="渠道质量", en="Channel quality")
     quadrants: dict[str, Label] = {}
@@ -139,8 +153,13 @@ def channel_problems(catalog: Catalog, root: str | Path | None = None) -> tuple[
                 quadrants[name] = quadrant_fields.label(name)
     if not ok or dimension is None or len(quadrants) != len(QUADRANTS) or problems.items:
         return None, problems.items
-    return ChannelSpec(funnel=funnel, dimension=dimension, label=label, quadrants=quadrants,  # type: ignore[arg-type]
-                       source=Source(file, mapping.line)), problems.items
+    return ChannelSpec(
+        funnel=funnel,
+        dimension=dimension,
+        label=label,
+        quadrants=quadrants,  # type: ignore[arg-type]
+        source=Source(file, mapping.line),
+    ), problems.items
 
 
 def load_channel_spec(catalog: Catalog, root: str | Path | None = None) -> ChannelSpec:
@@ -152,7 +171,11 @@ def load_channel_spec(catalog: Catalog, root: str | Path | None = None) -> Chann
     spec, problems = channel_problems(catalog, root)
     if spec is None and not problems:
         path = marketing_root(catalog, root) / FILE
-        problems = [CatalogProblem(str(path), 0, "file not found: channel quality needs its funnel, dimension and quadrant labels here")]
+        problems = [
+            CatalogProblem(
+                str(path), 0, "file not found: channel quality needs its funnel, dimension and quadrant labels here"
+            )
+        ]
     if problems or spec is None:
         raise CatalogError(problems)
     return spec
@@ -160,13 +183,21 @@ def load_channel_spec(catalog: Catalog, root: str | Path | None = None) -> Chann
 
 # --- the numbers -------------------------------------------------------------------------------------------------
 
+
 def channel_query(spec: ChannelSpec, *, start: date | None, end: date | None, where: str | None = None) -> Query:
     """The funnel query behind the channel table."""
     return Query(metrics=(spec.funnel,), dimensions=(spec.dimension,), start=start, end=end, where=where)
 
 
-def channel_quality(catalog: Catalog, spec: ChannelSpec, warehouse: Warehouse, *, start: date | None, end: date | None,
-                    where: str | None = None) -> ChannelQuality:
+def channel_quality(
+    catalog: Catalog,
+    spec: ChannelSpec,
+    warehouse: Warehouse,
+    *,
+    start: date | None,
+    end: date | None,
+    where: str | None = None,
+) -> ChannelQuality:
     """Run the channel funnel on ``warehouse`` and place each channel in its quadrant."""
     compiled = compile_query(catalog, channel_query(spec, start=start, end=end, where=where), warehouse.dialect)
     return quality_from_rows(catalog, spec, run_compiled(compiled, warehouse).rows, compiled.sql)
@@ -185,7 +216,11 @@ def quality_from_rows(catalog: Catalog, spec: ChannelSpec, rows: list[dict[str, 
         users = tuple(int(s["users"]) if s else 0 for s in steps)
         conversions = tuple(s["conversion_from_previous"] if s else None for s in steps)
         overall = users[-1] / users[0] if users[0] else None
-        channels.append(ChannelRow(channel=value, users=users, conversions=conversions, overall=overall, quadrant=None, strategy=None))
+        channels.append(
+            ChannelRow(
+                channel=value, users=users, conversions=conversions, overall=overall, quadrant=None, strategy=None
+            )
+        )
     ranked = [c for c in channels if c.channel is not None and c.traffic > 0 and c.overall is not None]
     median_traffic = statistics.median([c.traffic for c in ranked]) if ranked else None
     median_conversion = statistics.median([c.overall for c in ranked]) if ranked else None  # type: ignore[type-var]
@@ -196,8 +231,13 @@ def quality_from_rows(catalog: Catalog, spec: ChannelSpec, rows: list[dict[str, 
             row = replace(row, quadrant=name, strategy=spec.quadrants[name])
         placed.append(row)
     placed.sort(key=lambda r: (r.channel is None, -r.traffic, str(r.channel)))
-    return ChannelQuality(steps=funnel.steps, rows=tuple(placed), median_traffic=_plain(median_traffic),
-                          median_conversion=_plain(median_conversion), sql=sql)
+    return ChannelQuality(
+        steps=funnel.steps,
+        rows=tuple(placed),
+        median_traffic=_plain(median_traffic),
+        median_conversion=_plain(median_conversion),
+        sql=sql,
+    )
 
 
 def quadrant(traffic: float, conversion: float, median_traffic: float, median_conversion: float) -> str:
@@ -215,8 +255,19 @@ def _plain(value: float | None) -> float | None:
 
 # --- drill-down --------------------------------------------------------------------------------------------------
 
-def channel_members(catalog: Catalog, spec: ChannelSpec, *, channel: Any, step: int, start: date | None, end: date | None,
-                    dialect: str = "duckdb", where: str | None = None, dropped: bool = False) -> exp.Select:
+
+def channel_members(
+    catalog: Catalog,
+    spec: ChannelSpec,
+    *,
+    channel: Any,
+    step: int,
+    start: date | None,
+    end: date | None,
+    dialect: str = "duckdb",
+    where: str | None = None,
+    dropped: bool = False,
+) -> exp.Select:
     """A members SELECT (``user_id`` and the step times, one row per user) for :func:`semantic.drill.members.member_list`.
 
     The users of ``channel`` (None: the NULL channel) whose deepest path reaches ``step``; with

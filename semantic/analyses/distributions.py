@@ -24,6 +24,7 @@ statement (``semantic/sql_distributions.py``) over the events model. The range
   ``error_rate`` = errors / page_views (NULL without page views). Cells without an error
   are not listed. ``counted`` is the error events in all cells.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -38,12 +39,12 @@ from connectors.base import Warehouse
 from finlens_common.errors import CatalogError, CatalogProblem, QueryError
 from semantic.analyses import distributions_sql as sql
 from semantic.analyses.marketing_yaml import marketing_root, read_marketing_file
+from semantic.catalog.catalog import Catalog
 from semantic.catalog.expressions import did_you_mean
 from semantic.catalog.fields import Fields, Problems
-from semantic.compiler.results import normalise
 from semantic.catalog.specs import FORMATS, Label, Source
-from semantic.catalog.catalog import Catalog
 from semantic.catalog.yaml_lines import LineMap
+from semantic.compiler.results import normalise
 
 FILE = "distributions.yml"
 KINDS = ("buckets", "share", "errors")
@@ -107,7 +108,10 @@ class Distribution:
 
 # --- the YAML ----------------------------------------------------------------------------------------------------
 
-def distribution_problems(catalog: Catalog, root: str | Path | None = None) -> tuple[dict[str, DistributionSpec], list[CatalogProblem]]:
+
+def distribution_problems(
+    catalog: Catalog, root: str | Path | None = None
+) -> tuple[dict[str, DistributionSpec], list[CatalogProblem]]:
     """The distributions in ``marketing/distributions.yml`` (empty when absent) and every problem."""
     problems = Problems(catalog.allowed_functions)
     read = read_marketing_file(catalog, FILE, root, problems)
@@ -124,7 +128,9 @@ def distribution_problems(catalog: Catalog, root: str | Path | None = None) -> t
         if spec is None:
             continue
         if spec.name in specs:
-            problems.add(file, item.line, f"duplicate distribution {spec.name!r} (first defined at {specs[spec.name].source})")
+            problems.add(
+                file, item.line, f"duplicate distribution {spec.name!r} (first defined at {specs[spec.name].source})"
+            )
             continue
         specs[spec.name] = spec
     return specs, problems.items
@@ -138,7 +144,11 @@ def load_distributions(catalog: Catalog, root: str | Path | None = None) -> dict
     """
     specs, problems = distribution_problems(catalog, root)
     if not specs and not problems and not (marketing_root(catalog, root) / FILE).is_file():
-        problems = [CatalogProblem(str(marketing_root(catalog, root) / FILE), 0, "file not found: declare the distributions here")]
+        problems = [
+            CatalogProblem(
+                str(marketing_root(catalog, root) / FILE), 0, "file not found: declare the distributions here"
+            )
+        ]
     if problems:
         raise CatalogError(problems)
     return specs
@@ -146,7 +156,13 @@ def load_distributions(catalog: Catalog, root: str | Path | None = None) -> dict
 
 def _parse(catalog: Catalog, file: str, item: LineMap, problems: Problems) -> DistributionSpec | None:
     kind = str(item.get("type", "")).lower()
-    fields = Fields(item, file, problems, "distribution", KEYS.get(kind, (*COMMON, *sorted({k for keys in KEYS.values() for k in keys}))))
+    fields = Fields(
+        item,
+        file,
+        problems,
+        "distribution",
+        KEYS.get(kind, (*COMMON, *sorted({k for keys in KEYS.values() for k in keys}))),
+    )
     name = fields.name()
     what = fields.what = f"distribution {name!r}" if name else "distribution"
     kind = fields.choice("type", KINDS)
@@ -155,25 +171,41 @@ def _parse(catalog: Catalog, file: str, item: LineMap, problems: Problems) -> Di
     columns = catalog.models[sql.MODEL].columns
     usable = [d.name for d in catalog.dimensions_for(sql.MODEL)]
     before = len(problems.items)
-    common: dict[str, Any] = {"name": name, "kind": kind, "source": Source(file, item.line),
-                              "description": fields.string("description", required=False, default="") or ""}
+    common: dict[str, Any] = {
+        "name": name,
+        "kind": kind,
+        "source": Source(file, item.line),
+        "description": fields.string("description", required=False, default="") or "",
+    }
     if kind == "buckets":
         events = fields.event_names() if fields.has("event") else None
-        spec = DistributionSpec(**common, label=fields.label(), events=events, filter=_snippet(fields, "filter", columns),
-                                amount=_snippet(fields, "amount", columns), edges=_edges(fields, what),
-                                format=fields.choice("format", FORMATS, default="number") or "number")
+        spec = DistributionSpec(
+            **common,
+            label=fields.label(),
+            events=events,
+            filter=_snippet(fields, "filter", columns),
+            amount=_snippet(fields, "amount", columns),
+            edges=_edges(fields, what),
+            format=fields.choice("format", FORMATS, default="number") or "number",
+        )
     elif kind == "share":
         dimension = fields.string("dimension")
         if dimension is not None and dimension not in usable:
             fields.error("dimension", f"{what}: unknown dimension {dimension!r}{did_you_mean(dimension, usable)}")
-        label = fields.label() if fields.has("label") else (catalog.dimensions[dimension].label if dimension in catalog.dimensions else Label("", ""))
+        label = (
+            fields.label()
+            if fields.has("label")
+            else (catalog.dimensions[dimension].label if dimension in catalog.dimensions else Label("", ""))
+        )
         spec = DistributionSpec(**common, label=label, dimension=dimension)
     else:
         events = fields.event_names() if fields.has("event") else ("app_error",)
         by = _names(fields, "by", usable, what) if fields.has("by") else DEFAULT_ERROR_BY
         if catalog.models[sql.MODEL].sessions is None:
             fields.error("type", f"{what}: the events model declares no sessions page_view rule to count page views by")
-        spec = DistributionSpec(**common, label=fields.label(), events=events, filter=_snippet(fields, "filter", columns), by=by)
+        spec = DistributionSpec(
+            **common, label=fields.label(), events=events, filter=_snippet(fields, "filter", columns), by=by
+        )
     return spec if len(problems.items) == before else None
 
 
@@ -192,7 +224,10 @@ def _edges(fields: Fields, what: str) -> tuple[float, ...]:
         fields.error("edges", f"{what}: 'edges' must increase strictly, got {list(items)}")
         return ()
     if items[0] <= 0:
-        fields.error("edges", f"{what}: the first edge must be above 0 (users with a zero total are in no bucket), got {items[0]}")
+        fields.error(
+            "edges",
+            f"{what}: the first edge must be above 0 (users with a zero total are in no bucket), got {items[0]}",
+        )
         return ()
     return tuple(items)
 
@@ -214,6 +249,7 @@ def _number(value: float) -> str:
 
 # --- compiling and running ---------------------------------------------------------------------------------------
 
+
 def find(specs: dict[str, DistributionSpec], name: str) -> DistributionSpec:
     """The distribution ``name``, or a QueryError with a did-you-mean."""
     spec = specs.get(name)
@@ -229,8 +265,16 @@ def _spec(specs: dict[str, DistributionSpec], name: str, kind: str) -> Distribut
     return spec
 
 
-def compile_distribution(catalog: Catalog, specs: dict[str, DistributionSpec], name: str, dialect: str = "duckdb", *,
-                         start: date | None, end: date | None, where: str | None = None) -> str:
+def compile_distribution(
+    catalog: Catalog,
+    specs: dict[str, DistributionSpec],
+    name: str,
+    dialect: str = "duckdb",
+    *,
+    start: date | None,
+    end: date | None,
+    where: str | None = None,
+) -> str:
     """The one SQL statement answering distribution ``name`` on ``dialect``."""
     spec = find(specs, name)
     dims = tuple(catalog.dimensions[d] for d in (*spec.by, *([spec.dimension] if spec.dimension else ())))
@@ -244,15 +288,31 @@ def compile_distribution(catalog: Catalog, specs: dict[str, DistributionSpec], n
     return sql.finish(select, ctx.dialect)
 
 
-def _run(catalog: Catalog, specs: dict[str, DistributionSpec], name: str, kind: str, warehouse: Warehouse,
-         start: date | None, end: date | None, where: str | None) -> tuple[DistributionSpec, str, list[tuple]]:
+def _run(
+    catalog: Catalog,
+    specs: dict[str, DistributionSpec],
+    name: str,
+    kind: str,
+    warehouse: Warehouse,
+    start: date | None,
+    end: date | None,
+    where: str | None,
+) -> tuple[DistributionSpec, str, list[tuple]]:
     spec = _spec(specs, name, kind)
     text = compile_distribution(catalog, specs, name, warehouse.dialect, start=start, end=end, where=where)
     return spec, text, [tuple(normalise(v) for v in row) for row in warehouse.query(text).rows]
 
 
-def bucket_distribution(catalog: Catalog, spec: dict[str, DistributionSpec], name: str, warehouse: Warehouse, *,
-                        start: date | None, end: date | None, where: str | None = None) -> Distribution:
+def bucket_distribution(
+    catalog: Catalog,
+    spec: dict[str, DistributionSpec],
+    name: str,
+    warehouse: Warehouse,
+    *,
+    start: date | None,
+    end: date | None,
+    where: str | None = None,
+) -> Distribution:
     """Users per bucket of their total (every bucket listed, empty ones with 0), with shares."""
     found, text, raw = _run(catalog, spec, name, "buckets", warehouse, start, end, where)
     return buckets_from_counts(found, {int(bucket): int(users) for bucket, users in raw}, text)
@@ -265,45 +325,110 @@ def buckets_from_counts(spec: DistributionSpec, counts: dict[int, int], text: st
     for k, (label, lower) in enumerate(zip(spec.bucket_labels(), spec.edges), start=1):
         users = counts.get(k, 0)
         upper = spec.edges[k] if k < len(spec.edges) else None
-        rows.append({"bucket": label, "lower": lower, "upper": upper, "users": users, "share": users / counted if counted else None})
-    return Distribution(name=spec.name, kind="buckets", columns=["bucket", "lower", "upper", "users", "share"], rows=rows,
-                        counted=counted, below=counts.get(0, 0), sql=text)
+        rows.append(
+            {
+                "bucket": label,
+                "lower": lower,
+                "upper": upper,
+                "users": users,
+                "share": users / counted if counted else None,
+            }
+        )
+    return Distribution(
+        name=spec.name,
+        kind="buckets",
+        columns=["bucket", "lower", "upper", "users", "share"],
+        rows=rows,
+        counted=counted,
+        below=counts.get(0, 0),
+        sql=text,
+    )
 
 
-def share_distribution(catalog: Catalog, spec: dict[str, DistributionSpec], name: str, warehouse: Warehouse, *,
-                       start: date | None, end: date | None, where: str | None = None) -> Distribution:
+def share_distribution(
+    catalog: Catalog,
+    spec: dict[str, DistributionSpec],
+    name: str,
+    warehouse: Warehouse,
+    *,
+    start: date | None,
+    end: date | None,
+    where: str | None = None,
+) -> Distribution:
     """Users by the value of their latest event with one; largest share first (ties by value)."""
     found, text, raw = _run(catalog, spec, name, "share", warehouse, start, end, where)
     counted = sum(int(users) for _, users in raw)
     column = found.dimension or "value"
     rows = [{column: value, "users": int(users), "share": int(users) / counted} for value, users in raw]
     rows.sort(key=lambda r: (-r["users"], str(r[column])))
-    return Distribution(name=found.name, kind="share", columns=[column, "users", "share"], rows=rows, counted=counted, below=None, sql=text)
+    return Distribution(
+        name=found.name,
+        kind="share",
+        columns=[column, "users", "share"],
+        rows=rows,
+        counted=counted,
+        below=None,
+        sql=text,
+    )
 
 
-def error_distribution(catalog: Catalog, spec: dict[str, DistributionSpec], name: str, warehouse: Warehouse, *,
-                       start: date | None, end: date | None, where: str | None = None) -> Distribution:
+def error_distribution(
+    catalog: Catalog,
+    spec: dict[str, DistributionSpec],
+    name: str,
+    warehouse: Warehouse,
+    *,
+    start: date | None,
+    end: date | None,
+    where: str | None = None,
+) -> Distribution:
     """Error events, users affected, page views and error rate per cell; most errors first."""
     found, text, raw = _run(catalog, spec, name, "errors", warehouse, start, end, where)
     columns = [*found.by, "errors", "users", "page_views", "error_rate"]
     rows = [dict(zip(columns, row)) for row in raw]
     rows.sort(key=lambda r: (-r["errors"], *((r[d] is None, str(r[d])) for d in found.by)))
-    return Distribution(name=found.name, kind="errors", columns=columns, rows=rows, counted=sum(r["errors"] for r in rows), below=None, sql=text)
+    return Distribution(
+        name=found.name,
+        kind="errors",
+        columns=columns,
+        rows=rows,
+        counted=sum(r["errors"] for r in rows),
+        below=None,
+        sql=text,
+    )
 
 
 RUNNERS = {"buckets": bucket_distribution, "share": share_distribution, "errors": error_distribution}
 
 
-def distribution(catalog: Catalog, spec: dict[str, DistributionSpec], name: str, warehouse: Warehouse, *,
-                 start: date | None, end: date | None, where: str | None = None) -> Distribution:
+def distribution(
+    catalog: Catalog,
+    spec: dict[str, DistributionSpec],
+    name: str,
+    warehouse: Warehouse,
+    *,
+    start: date | None,
+    end: date | None,
+    where: str | None = None,
+) -> Distribution:
     """Any declared distribution, by its kind."""
     return RUNNERS[find(spec, name).kind](catalog, spec, name, warehouse, start=start, end=end, where=where)
 
 
 # --- drill-down --------------------------------------------------------------------------------------------------
 
-def bucket_members(catalog: Catalog, spec: dict[str, DistributionSpec], name: str, bucket: str | int, *,
-                   start: date | None, end: date | None, dialect: str = "duckdb", where: str | None = None) -> exp.Select:
+
+def bucket_members(
+    catalog: Catalog,
+    spec: dict[str, DistributionSpec],
+    name: str,
+    bucket: str | int,
+    *,
+    start: date | None,
+    end: date | None,
+    dialect: str = "duckdb",
+    where: str | None = None,
+) -> exp.Select:
     """A members SELECT (``user_id``, ``value`` = their total) of one bucket, by label or 1-based index."""
     found = _spec(spec, name, "buckets")
     labels = found.bucket_labels()
@@ -314,13 +439,24 @@ def bucket_members(catalog: Catalog, spec: dict[str, DistributionSpec], name: st
     elif bucket in labels:
         index = labels.index(bucket) + 1
     else:
-        raise QueryError(f"distribution {name!r} has no bucket {bucket!r}{did_you_mean(str(bucket), labels)}; buckets: {', '.join(labels)}")
+        raise QueryError(
+            f"distribution {name!r} has no bucket {bucket!r}{did_you_mean(str(bucket), labels)}; buckets: {', '.join(labels)}"
+        )
     ctx = sql.events_context(catalog, dialect, start=start, end=end, where=where)
     return sql.bucket_member_select(sql.bucket_ctes(ctx, found.edges, found.events, found.filter, found.amount), index)
 
 
-def share_members(catalog: Catalog, spec: dict[str, DistributionSpec], name: str, value: Any, *,
-                  start: date | None, end: date | None, dialect: str = "duckdb", where: str | None = None) -> exp.Select:
+def share_members(
+    catalog: Catalog,
+    spec: dict[str, DistributionSpec],
+    name: str,
+    value: Any,
+    *,
+    start: date | None,
+    end: date | None,
+    dialect: str = "duckdb",
+    where: str | None = None,
+) -> exp.Select:
     """A members SELECT (``user_id``, ``value``) of the users whose latest value is ``value``."""
     found = _spec(spec, name, "share")
     dimension = catalog.dimensions[found.dimension or ""]

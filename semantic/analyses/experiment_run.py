@@ -5,6 +5,7 @@ compiler's own statement). A condition experiment groups the users holding a
 variant by it and counts those for whom the condition holds, as of the
 experiment's last day (see :mod:`semantic.analyses.experiments`).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -14,17 +15,17 @@ from sqlglot import exp
 
 from connectors.base import Warehouse
 from finlens_common.errors import QueryError
-from semantic.compiler import dialects
 from semantic.analyses.experiment_stats import Comparison, compare, rate
 from semantic.analyses.experiments import Experiment
+from semantic.catalog.catalog import Catalog
 from semantic.catalog.expressions import qualify
-from semantic.compiler.span import default_as_of
+from semantic.catalog.specs import FunnelMetric, RatioMetric
+from semantic.compiler import dialects
+from semantic.compiler.context import conjunction, flag, with_ctes
 from semantic.compiler.query import Query
 from semantic.compiler.results import normalise, run_query
-from semantic.catalog.specs import FunnelMetric, RatioMetric
-from semantic.catalog.catalog import Catalog
-from semantic.compiler.context import conjunction, flag, with_ctes
 from semantic.compiler.segment import USERS_MODEL, segment_frame
+from semantic.compiler.span import default_as_of
 
 
 @dataclass(frozen=True)
@@ -86,23 +87,34 @@ def compile_condition_experiment(catalog: Catalog, experiment: Experiment, as_of
     return statement.sql(dialect=dialect, pretty=True)
 
 
-def experiment_members(catalog: Catalog, experiment: Experiment, as_of: date, dialect: str, *,
-                       variant: str, converted: bool | None = None) -> exp.Select:
+def experiment_members(
+    catalog: Catalog, experiment: Experiment, as_of: date, dialect: str, *, variant: str, converted: bool | None = None
+) -> exp.Select:
     """``SELECT user_id`` of a condition experiment's users of ``variant`` (only converted or not, if given)."""
     if experiment.converted is None:
-        raise QueryError(f"experiment {experiment.name!r} counts a metric's users: open them from the metric's users page")
+        raise QueryError(
+            f"experiment {experiment.name!r} counts a metric's users: open them from the metric's users page"
+        )
     frame, variant_expr, population = experiment_frame(catalog, experiment, as_of, dialect)
     users = catalog.models[USERS_MODEL]
     tests = [population, variant_expr.copy().eq(exp.convert(variant))]
     if converted is not None:
         tests.append(frame.tests[0] if converted else exp.not_(exp.paren(frame.tests[0], copy=False)))
-    select = frame.select.select(exp.alias_(exp.column(users.entity, table=users.name), "user_id", copy=False), copy=False)
+    select = frame.select.select(
+        exp.alias_(exp.column(users.entity, table=users.name), "user_id", copy=False), copy=False
+    )
     select = select.where(conjunction(tests), copy=False)
     return with_ctes(select, frame.ctes) if frame.ctes else select
 
 
-def run_experiment(catalog: Catalog, experiment: Experiment, warehouse: Warehouse, *,
-                   start: date | None = None, end: date | None = None) -> ExperimentResult:
+def run_experiment(
+    catalog: Catalog,
+    experiment: Experiment,
+    warehouse: Warehouse,
+    *,
+    start: date | None = None,
+    end: date | None = None,
+) -> ExperimentResult:
     """Users and conversions per variant, each compared with the control (``start``/``end`` override the YAML)."""
     start = start or experiment.start
     end = end or experiment.end
@@ -118,21 +130,29 @@ def run_experiment(catalog: Catalog, experiment: Experiment, warehouse: Warehous
     control = next(((n, x) for v, n, x in assigned if v == experiment.control), None)
     if control is None:
         seen = ", ".join(v for v, _, _ in assigned) or "none"
-        raise QueryError(f"experiment {experiment.name!r}: no users in control variant {experiment.control!r} (variants found: {seen})")
+        raise QueryError(
+            f"experiment {experiment.name!r}: no users in control variant {experiment.control!r} (variants found: {seen})"
+        )
     outcomes = []
     for variant, users, converted in assigned:
         is_control = variant == experiment.control
-        comparison = None if is_control else compare((control[1], control[0]), (converted, users), experiment.confidence)
+        comparison = (
+            None if is_control else compare((control[1], control[0]), (converted, users), experiment.confidence)
+        )
         outcomes.append(VariantOutcome(variant, users, converted, rate(converted, users), is_control, comparison))
     outcomes.sort(key=lambda o: (not o.is_control, o.variant))
     return ExperimentResult(experiment, start, end, outcomes, unassigned, sql)
 
 
-def _metric_counts(catalog: Catalog, experiment: Experiment, warehouse: Warehouse, start: date | None, end: date | None):
+def _metric_counts(
+    catalog: Catalog, experiment: Experiment, warehouse: Warehouse, start: date | None, end: date | None
+):
     """(variant, users, converted) from the metric grouped by the variant."""
     metric = catalog.metrics[experiment.metric or ""]
     if isinstance(metric, FunnelMetric):
-        result = run_query(catalog, Query(metrics=(metric.name,), dimensions=(experiment.variant,), start=start, end=end), warehouse)
+        result = run_query(
+            catalog, Query(metrics=(metric.name,), dimensions=(experiment.variant,), start=start, end=end), warehouse
+        )
         last = len(metric.steps)
         by_variant: dict = {}
         for row in result.rows:
@@ -145,4 +165,6 @@ def _metric_counts(catalog: Catalog, experiment: Experiment, warehouse: Warehous
     assert isinstance(metric, RatioMetric)
     names = (metric.denominator, metric.numerator)
     result = run_query(catalog, Query(metrics=names, dimensions=(experiment.variant,), start=start, end=end), warehouse)
-    return [(row[experiment.variant], int(row[names[0]] or 0), int(row[names[1]] or 0)) for row in result.rows], result.sql
+    return [
+        (row[experiment.variant], int(row[names[0]] or 0), int(row[names[1]] or 0)) for row in result.rows
+    ], result.sql

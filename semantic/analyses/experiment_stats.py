@@ -12,6 +12,7 @@ Textbook formulas, written out so they can be checked by hand:
 The normal approximation wants roughly ten conversions and ten non-conversions per group;
 :attr:`Comparison.small_sample` says when that does not hold.
 """
+
 from __future__ import annotations
 
 import math

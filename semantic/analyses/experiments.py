@@ -14,6 +14,7 @@ column such as ``campaign_group``, or an event property such as
 
 ``control`` names the variant the others are compared with.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -21,17 +22,29 @@ from datetime import date
 from pathlib import Path
 
 from finlens_common.errors import CatalogError, CatalogProblem, QueryError
+from semantic.analyses.marketing_yaml import read_marketing_file
+from semantic.catalog.catalog import Catalog
 from semantic.catalog.days import DayError, as_day
 from semantic.catalog.expressions import did_you_mean
 from semantic.catalog.fields import Fields, Problems
-from semantic.analyses.marketing_yaml import read_marketing_file
 from semantic.catalog.segment_parser import SegmentScope, parse_condition
 from semantic.catalog.segment_specs import EVENTS_MODEL, USERS_MODEL, Condition, Window
 from semantic.catalog.specs import AggregateMetric, FunnelMetric, Label, RatioMetric, Source
-from semantic.catalog.catalog import Catalog
 from semantic.catalog.yaml_lines import LineMap
 
-KEYS = ("name", "label", "description", "variant", "control", "metric", "converted", "population", "start", "end", "confidence")
+KEYS = (
+    "name",
+    "label",
+    "description",
+    "variant",
+    "control",
+    "metric",
+    "converted",
+    "population",
+    "start",
+    "end",
+    "confidence",
+)
 
 
 @dataclass(frozen=True)
@@ -56,7 +69,9 @@ class Experiment:
         return "condition" if self.converted is not None else "metric"
 
 
-def experiment_problems(catalog: Catalog, root: str | Path | None = None) -> tuple[dict[str, Experiment], list[CatalogProblem]]:
+def experiment_problems(
+    catalog: Catalog, root: str | Path | None = None
+) -> tuple[dict[str, Experiment], list[CatalogProblem]]:
     """Every experiment and every problem (``file:line: message``); a missing file means no experiments."""
     problems = Problems(catalog.allowed_functions)
     found: dict[str, Experiment] = {}
@@ -73,7 +88,11 @@ def experiment_problems(catalog: Catalog, root: str | Path | None = None) -> tup
         if experiment is None:
             continue
         if experiment.name in found:
-            problems.add(file, item.line, f"duplicate experiment name {experiment.name!r} (first defined at {found[experiment.name].source})")
+            problems.add(
+                file,
+                item.line,
+                f"duplicate experiment name {experiment.name!r} (first defined at {found[experiment.name].source})",
+            )
             continue
         found[experiment.name] = experiment
     return found, problems.items
@@ -107,21 +126,32 @@ def _parse(catalog: Catalog, item: LineMap, file: str, problems: Problems) -> Ex
     scope = SegmentScope(catalog.models[USERS_MODEL], catalog.models[EVENTS_MODEL], catalog.dimensions)
     converted = population = None
     if fields.has("converted"):
-        converted = parse_condition(item["converted"], file, problems, scope, f"{what} converted", item.line_of("converted"))
+        converted = parse_condition(
+            item["converted"], file, problems, scope, f"{what} converted", item.line_of("converted")
+        )
     if fields.has("population"):
-        population = parse_condition(item["population"], file, problems, scope, f"{what} population", item.line_of("population"))
+        population = parse_condition(
+            item["population"], file, problems, scope, f"{what} population", item.line_of("population")
+        )
     if fields.has("metric") == fields.has("converted"):
-        fields.error(None, f"{what}: give either 'metric' (a funnel or a ratio of distinct counts) or 'converted' (a condition)")
+        fields.error(
+            None, f"{what}: give either 'metric' (a funnel or a ratio of distinct counts) or 'converted' (a condition)"
+        )
         return None
     if metric is not None and not _check_metric(catalog, fields, metric, variant, what):
         return None
     if fields.has("converted"):
         dimension = catalog.dimensions.get(variant or "")
         if variant and (dimension is None or dimension.model != USERS_MODEL):
-            fields.error("variant", f"{what}: with 'converted', the variant must be a dimension of {USERS_MODEL!r}, not {variant!r}")
+            fields.error(
+                "variant",
+                f"{what}: with 'converted', the variant must be a dimension of {USERS_MODEL!r}, not {variant!r}",
+            )
             return None
     elif population is not None:
-        fields.error("population", f"{what}: 'population' goes with 'converted'; a metric's own denominator is its population")
+        fields.error(
+            "population", f"{what}: 'population' goes with 'converted'; a metric's own denominator is its population"
+        )
     bounds = Window(start=_day(fields, "start"), end=_day(fields, "end"))
     confidence = item.get("confidence", 0.95)
     if isinstance(confidence, bool) or not isinstance(confidence, float) or not 0.5 <= confidence < 1:
@@ -132,9 +162,20 @@ def _parse(catalog: Catalog, item: LineMap, file: str, problems: Problems) -> Ex
         return None
     if variant is None or control is None or (converted is None and metric is None):
         return None
-    return Experiment(name=name, label=label, description=fields.string("description", required=False, default="") or "",
-                      variant=variant, control=str(control), metric=metric, converted=converted, population=population,
-                      start=bounds.start, end=bounds.end, confidence=confidence, source=Source(file, item.line))
+    return Experiment(
+        name=name,
+        label=label,
+        description=fields.string("description", required=False, default="") or "",
+        variant=variant,
+        control=str(control),
+        metric=metric,
+        converted=converted,
+        population=population,
+        start=bounds.start,
+        end=bounds.end,
+        confidence=confidence,
+        source=Source(file, item.line),
+    )
 
 
 def _check_metric(catalog: Catalog, fields: Fields, metric: str, variant: str | None, what: str) -> bool:
@@ -145,14 +186,21 @@ def _check_metric(catalog: Catalog, fields: Fields, metric: str, variant: str | 
     if isinstance(spec, RatioMetric):
         parts = [catalog.metrics[spec.numerator], catalog.metrics[spec.denominator]]
         if not all(isinstance(p, AggregateMetric) and p.aggregation == "count_distinct" for p in parts):
-            fields.error("metric", f"{what}: ratio {metric!r} must divide two count_distinct metrics to be a conversion rate")
+            fields.error(
+                "metric", f"{what}: ratio {metric!r} must divide two count_distinct metrics to be a conversion rate"
+            )
             return False
     elif not isinstance(spec, FunnelMetric):
-        fields.error("metric", f"{what}: metric {metric!r} is a {spec.type}; use a funnel or a ratio of distinct counts")
+        fields.error(
+            "metric", f"{what}: metric {metric!r} is a {spec.type}; use a funnel or a ratio of distinct counts"
+        )
         return False
     usable = {d.name for d in catalog.dimensions_for(spec.model)}
     if variant and variant not in usable:
-        fields.error("variant", f"{what}: {variant!r} is not a dimension of {spec.model!r} metrics{did_you_mean(variant, usable)}")
+        fields.error(
+            "variant",
+            f"{what}: {variant!r} is not a dimension of {spec.model!r} metrics{did_you_mean(variant, usable)}",
+        )
         return False
     return True
 

@@ -5,17 +5,18 @@ module only says which builder gives the label and in which column, and
 registers them with the segment compiler, which treats them all alike.
 Importing :mod:`semantic` imports this module.
 """
+
 from __future__ import annotations
 
 from datetime import date
 
 from sqlglot import exp
 
-from semantic.catalog.catalog import Catalog
 from semantic.analyses.intent import load_intent, tier_names
 from semantic.analyses.intent_sql import build_intent_scores, build_preferences
 from semantic.analyses.lifecycle import load_lifecycle
 from semantic.analyses.lifecycle_sql import build_lifecycle, build_rfm
+from semantic.catalog.catalog import Catalog
 from semantic.compiler.segment import Feature, register_feature
 
 

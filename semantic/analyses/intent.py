@@ -41,6 +41,7 @@ the user *prefers* the type when the share is strictly above ``threshold``
 (default 0.4, also compared exactly), so a user may prefer two types (45/45/10)
 or none. Preferences and tiers combine with AND (strong tier AND prefers bond).
 """
+
 from __future__ import annotations
 
 import math
@@ -51,12 +52,12 @@ from pathlib import Path
 from sqlglot import exp
 
 from finlens_common.errors import CatalogProblem
+from semantic.analyses.marketing_yaml import load_marketing_file, parse_marketing_file
+from semantic.catalog.catalog import Catalog
 from semantic.catalog.expression_guard import parse_yaml_snippet
 from semantic.catalog.expressions import SnippetError, did_you_mean
 from semantic.catalog.fields import MAX_DAYS, Fields, Problems
-from semantic.analyses.marketing_yaml import load_marketing_file, parse_marketing_file
 from semantic.catalog.specs import Label, Model, Source
-from semantic.catalog.catalog import Catalog
 from semantic.catalog.yaml_lines import LineMap
 
 INTENT_FILE = "intent.yml"
@@ -68,8 +69,13 @@ PREFERENCE_KEYS = ("window_days", "model", "event", "filter", "dwell", "by", "th
 DEFAULT_SCORE_DAYS = 14
 DEFAULT_PREFERENCE_DAYS = 30
 MAX_WINDOW_DAYS = 366
-DEFAULT_PREFERENCE = {"event": ("$AppViewScreen", "$pageview"), "filter": "page = 'product_detail'",
-                      "dwell": "duration", "by": "product_type", "threshold": 0.4}
+DEFAULT_PREFERENCE = {
+    "event": ("$AppViewScreen", "$pageview"),
+    "filter": "page = 'product_detail'",
+    "dwell": "duration",
+    "by": "product_type",
+    "threshold": 0.4,
+}
 MAX_DECIMALS = 4
 NUMERIC_TYPES = ("double", "float", "real", "decimal", "numeric", "int", "bigint", "smallint", "tinyint", "hugeint")
 
@@ -141,7 +147,9 @@ def intent_problems(catalog: Catalog, root: str | Path | None = None) -> tuple[I
 
 def load_intent(catalog: Catalog, root: str | Path | None = None) -> IntentSpec:
     """The checked spec (a CatalogError lists every problem, or says the file is missing)."""
-    return load_marketing_file(catalog, INTENT_FILE, root, _parse, "intent file not found: create it to use intent scores and preferences")
+    return load_marketing_file(
+        catalog, INTENT_FILE, root, _parse, "intent file not found: create it to use intent scores and preferences"
+    )
 
 
 def _parse(catalog: Catalog, file: str, doc: LineMap, problems: Problems) -> IntentSpec | None:
@@ -153,8 +161,13 @@ def _parse(catalog: Catalog, file: str, doc: LineMap, problems: Problems) -> Int
         what = f"intent score {name!r}" if isinstance(name, str) and name else "intent score"
         score = _score(catalog, Fields(score_map, file, problems, what, SCORE_KEYS))
     preference_map = fields.mapping_at("preference", required=False)
-    preference_fields = Fields(preference_map if preference_map is not None else _empty(doc), file, problems,
-                               "intent preference", PREFERENCE_KEYS)
+    preference_fields = Fields(
+        preference_map if preference_map is not None else _empty(doc),
+        file,
+        problems,
+        "intent preference",
+        PREFERENCE_KEYS,
+    )
     preference = _preference(catalog, preference_fields)
     if score is None or preference is None:
         return None
@@ -172,12 +185,16 @@ def _model(catalog: Catalog, fields: Fields) -> Model | None:
     name = fields.string("model", required=False, default="events") or "events"
     model = catalog.models.get(name)
     if model is None:
-        fields.error("model" if fields.has("model") else None,
-                     f"{fields.what}: unknown model {name!r}{did_you_mean(name, catalog.models)}")
+        fields.error(
+            "model" if fields.has("model") else None,
+            f"{fields.what}: unknown model {name!r}{did_you_mean(name, catalog.models)}",
+        )
         return None
     if model.time_column is None or model.event_column is None:
-        fields.error("model" if fields.has("model") else None,
-                     f"{fields.what}: model {name!r} needs a time_column and an event_column")
+        fields.error(
+            "model" if fields.has("model") else None,
+            f"{fields.what}: model {name!r} needs a time_column and an event_column",
+        )
         return None
     return model
 
@@ -190,14 +207,21 @@ def _window(fields: Fields, default: int) -> int | None:
     return days
 
 
-def _fraction(fields: Fields, key: str, *, low: float, high: float, high_ok: bool, required: bool = True) -> Fraction | None:
+def _fraction(
+    fields: Fields, key: str, *, low: float, high: float, high_ok: bool, required: bool = True
+) -> Fraction | None:
     """A number in (low, high] (or (low, high)), with at most MAX_DECIMALS decimals, as an exact fraction."""
     value = fields.raw(key)
     if value is None:
         if required:
             fields.error(None, f"{fields.what}: missing required key {key!r}")
         return None
-    inside = isinstance(value, (int, float)) and not isinstance(value, bool) and low < value and (value <= high if high_ok else value < high)
+    inside = (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and low < value
+        and (value <= high if high_ok else value < high)
+    )
     if not inside:
         closing = "]" if high_ok else ")"
         fields.error(key, f"{fields.what}: {key!r} must be a number in ({low:g}, {high:g}{closing}, not {value!r}")
@@ -209,7 +233,9 @@ def _fraction(fields: Fields, key: str, *, low: float, high: float, high_ok: boo
     return exact
 
 
-def _snippet(fields: Fields, key: str, model: Model | None, default: str | None = None) -> tuple[bool, exp.Expression | None]:
+def _snippet(
+    fields: Fields, key: str, model: Model | None, default: str | None = None
+) -> tuple[bool, exp.Expression | None]:
     """(ok, the filter) for an optional snippet over ``model``'s columns; a default applies when the key is absent."""
     given = fields.has(key)
     if not given and default is None:
@@ -242,8 +268,16 @@ def _score(catalog: Catalog, fields: Fields) -> ScoreSpec | None:
     if None in (name, window, model, rules, tiers):
         return None
     assert name is not None and window is not None and model is not None and rules is not None and tiers is not None
-    return ScoreSpec(name=name, label=label, description=description, window_days=window, model=model.name,
-                     rules=rules, tiers=tiers, source=Source(fields.file, fields.mapping.line))
+    return ScoreSpec(
+        name=name,
+        label=label,
+        description=description,
+        window_days=window,
+        model=model.name,
+        rules=rules,
+        tiers=tiers,
+        source=Source(fields.file, fields.mapping.line),
+    )
 
 
 def _entries(fields: Fields, key: str, kind: str) -> list[tuple[LineMap, int]] | None:
@@ -272,10 +306,17 @@ def _rules(fields: Fields, model: Model | None) -> tuple[WeightRule, ...] | None
         events = rule_fields.event_names("event")
         ok, filter_ = _snippet(rule_fields, "filter", model)
         weight = _weight(rule_fields)
-        label = rule_fields.label() if rule_fields.has("label") else Label(zh=", ".join(events or ()), en=", ".join(events or ()))
+        label = (
+            rule_fields.label()
+            if rule_fields.has("label")
+            else Label(zh=", ".join(events or ()), en=", ".join(events or ()))
+        )
         if events is not None and ok and weight is not None:
-            rules.append(WeightRule(events=events, filter=filter_, weight=weight, label=label,
-                                    source=Source(fields.file, item.line)))
+            rules.append(
+                WeightRule(
+                    events=events, filter=filter_, weight=weight, label=label, source=Source(fields.file, item.line)
+                )
+            )
     return tuple(rules) if len(rules) == len(entries) else None
 
 
@@ -307,16 +348,22 @@ def _tiers(fields: Fields) -> tuple[Tier, ...] | None:
         elif name is not None:
             seen[name] = line
         if top is not None and tiers and top <= tiers[-1].top:
-            tier_fields.error("top", f"{tier_fields.what}: 'top' must be above the previous tier's "
-                                     f"({float(tiers[-1].top):g}): tops are cumulative shares, strictly increasing")
+            tier_fields.error(
+                "top",
+                f"{tier_fields.what}: 'top' must be above the previous tier's "
+                f"({float(tiers[-1].top):g}): tops are cumulative shares, strictly increasing",
+            )
             top = None
         if name is not None and top is not None:
             tiers.append(Tier(name=name, top=top, label=label))
     if len(tiers) != len(entries):
         return None
     if tiers[-1].top != 1:
-        fields.error("tiers", f"{fields.what}: the last tier's 'top' must be 1.0 (every ranked user has a tier), "
-                              f"not {float(tiers[-1].top):g}")
+        fields.error(
+            "tiers",
+            f"{fields.what}: the last tier's 'top' must be 1.0 (every ranked user has a tier), "
+            f"not {float(tiers[-1].top):g}",
+        )
         return None
     return tuple(tiers)
 
@@ -328,12 +375,23 @@ def _preference(catalog: Catalog, fields: Fields) -> PreferenceSpec | None:
     ok, filter_ = _snippet(fields, "filter", model, DEFAULT_PREFERENCE["filter"])  # type: ignore[arg-type]
     dwell = _column(fields, "dwell", model, numeric=True)
     by = _column(fields, "by", model, numeric=False)
-    threshold = _fraction(fields, "threshold", low=0, high=1, high_ok=False, required=False) if fields.has("threshold") \
+    threshold = (
+        _fraction(fields, "threshold", low=0, high=1, high_ok=False, required=False)
+        if fields.has("threshold")
         else Fraction(str(DEFAULT_PREFERENCE["threshold"]))
+    )
     if window is None or model is None or events is None or not ok or dwell is None or by is None or threshold is None:
         return None
-    return PreferenceSpec(window_days=window, model=model.name, events=events, filter=filter_, dwell=dwell, by=by,
-                          threshold=threshold, source=Source(fields.file, fields.mapping.line))
+    return PreferenceSpec(
+        window_days=window,
+        model=model.name,
+        events=events,
+        filter=filter_,
+        dwell=dwell,
+        by=by,
+        threshold=threshold,
+        source=Source(fields.file, fields.mapping.line),
+    )
 
 
 def _column(fields: Fields, key: str, model: Model | None, *, numeric: bool) -> str | None:
@@ -344,10 +402,14 @@ def _column(fields: Fields, key: str, model: Model | None, *, numeric: bool) -> 
     line_key = key if fields.has(key) else None
     if name not in model.columns:
         default = "" if fields.has(key) else " (the default; set it for this model)"
-        fields.error(line_key, f"{fields.what}: {key}: unknown column {name!r}{did_you_mean(name, model.columns)}{default}")
+        fields.error(
+            line_key, f"{fields.what}: {key}: unknown column {name!r}{did_you_mean(name, model.columns)}{default}"
+        )
         return None
     if numeric and not model.columns[name].lower().startswith(NUMERIC_TYPES):
-        fields.error(line_key, f"{fields.what}: {key}: column {name!r} is {model.columns[name]}, not a number of seconds")
+        fields.error(
+            line_key, f"{fields.what}: {key}: column {name!r} is {model.columns[name]}, not a number of seconds"
+        )
         return None
     return name
 
@@ -355,5 +417,3 @@ def _column(fields: Fields, key: str, model: Model | None, *, numeric: bool) -> 
 def tier_names(spec: IntentSpec) -> tuple[str, ...]:
     """The tier names, strongest first (for messages and pickers)."""
     return tuple(t.name for t in spec.score.tiers)
-
-

@@ -15,6 +15,7 @@ score END) OVER ()``, the position test written ``(position - 1) * q < n * p``
 for ``top = p / q`` so it is exact integer arithmetic on every engine;
 ``intent_tiers`` names the first tier whose threshold the score reaches.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -26,11 +27,10 @@ from sqlglot import exp
 
 from connectors.base import Warehouse
 from finlens_common.errors import QueryError
-from semantic.compiler import dialects
-from semantic.catalog.expressions import did_you_mean
 from semantic.analyses.intent import IntentSpec
-from semantic.compiler.results import normalise
 from semantic.catalog.catalog import Catalog
+from semantic.catalog.expressions import did_you_mean
+from semantic.compiler import dialects
 from semantic.compiler.context import (
     conjunction,
     cte,
@@ -41,6 +41,7 @@ from semantic.compiler.context import (
     model_context,
     with_ctes,
 )
+from semantic.compiler.results import normalise
 
 ONE = exp.Literal.number(1)
 ZERO = exp.Literal.number(0)
@@ -84,43 +85,77 @@ def score_ctes(catalog: Catalog, spec: IntentSpec, as_of: date, dialect: str) ->
     ctx = model_context(catalog, model, dialect, start=start, end=end)
     event = ctx.column(model.event_column or "event")
     tests = [matches_events(event, rule.events, ctx.snippet(rule.filter)) for rule in score.rules]
-    weight = exp.Case(ifs=[exp.If(this=test.copy(), true=exp.convert(rule.weight)) for test, rule in zip(tests, score.rules)])
+    weight = exp.Case(
+        ifs=[exp.If(this=test.copy(), true=exp.convert(rule.weight)) for test, rule in zip(tests, score.rules)]
+    )
     rows = ctx.source(exp.select(_as(ctx.entity, "user_id"), _as(weight, "weight")))
-    rows = rows.where(conjunction([*ctx.range_conditions(), ctx.entity.is_(exp.null()).not_(),
-                                   exp.paren(disjunction(tests), copy=False)]), copy=False)
+    rows = rows.where(
+        conjunction(
+            [*ctx.range_conditions(), ctx.entity.is_(exp.null()).not_(), exp.paren(disjunction(tests), copy=False)]
+        ),
+        copy=False,
+    )
 
     total = exp.Sum(this=ident("weight"))
-    sums = (exp.select(ident("user_id"), _as(total, "score")).from_(cte("intent_events"), copy=False)
-            .group_by(ident("user_id"), copy=False).having(total.copy() > ZERO.copy(), copy=False))
+    sums = (
+        exp.select(ident("user_id"), _as(total, "score"))
+        .from_(cte("intent_events"), copy=False)
+        .group_by(ident("user_id"), copy=False)
+        .having(total.copy() > ZERO.copy(), copy=False)
+    )
 
     order = exp.Order(expressions=[exp.Ordered(this=ident("score"), desc=True), exp.Ordered(this=ident("user_id"))])
     ranked = exp.select(
-        ident("user_id"), ident("score"),
+        ident("user_id"),
+        ident("score"),
         _as(exp.Window(this=exp.Count(this=exp.Star())), "ranked_users"),
         _as(exp.Window(this=exp.RowNumber(), order=order), "score_position"),
     ).from_(cte("intent_scores"), copy=False)
 
     thresholds = [
-        _as(exp.Window(this=exp.Min(this=exp.Case(ifs=[exp.If(
-            this=_within(ident("score_position"), ident("ranked_users"), tier.top), true=ident("score"))]))),
-            threshold_column(position))
+        _as(
+            exp.Window(
+                this=exp.Min(
+                    this=exp.Case(
+                        ifs=[
+                            exp.If(
+                                this=_within(ident("score_position"), ident("ranked_users"), tier.top),
+                                true=ident("score"),
+                            )
+                        ]
+                    )
+                )
+            ),
+            threshold_column(position),
+        )
         for position, tier in enumerate(score.tiers, start=1)
     ]
     with_thresholds = exp.select(ident("user_id"), ident("score"), ident("ranked_users"), *thresholds).from_(
-        cte("intent_ranked"), copy=False)
+        cte("intent_ranked"), copy=False
+    )
 
     *upper, last = score.tiers
     tier = exp.Case(
-        ifs=[exp.If(this=ident("score") >= ident(threshold_column(position)), true=exp.convert(t.name))
-             for position, t in enumerate(upper, start=1)],
+        ifs=[
+            exp.If(this=ident("score") >= ident(threshold_column(position)), true=exp.convert(t.name))
+            for position, t in enumerate(upper, start=1)
+        ],
         default=exp.convert(last.name),
     )
     tiers = exp.select(
-        ident("user_id"), ident("score"), ident("ranked_users"),
-        *(ident(threshold_column(p)) for p in range(1, len(score.tiers) + 1)), _as(tier, "tier"),
+        ident("user_id"),
+        ident("score"),
+        ident("ranked_users"),
+        *(ident(threshold_column(p)) for p in range(1, len(score.tiers) + 1)),
+        _as(tier, "tier"),
     ).from_(cte("intent_thresholds"), copy=False)
-    return [("intent_events", rows), ("intent_scores", sums), ("intent_ranked", ranked),
-            ("intent_thresholds", with_thresholds), ("intent_tiers", tiers)]
+    return [
+        ("intent_events", rows),
+        ("intent_scores", sums),
+        ("intent_ranked", ranked),
+        ("intent_thresholds", with_thresholds),
+        ("intent_tiers", tiers),
+    ]
 
 
 def preference_ctes(catalog: Catalog, spec: IntentSpec, as_of: date, dialect: str) -> Ctes:
@@ -131,20 +166,35 @@ def preference_ctes(catalog: Catalog, spec: IntentSpec, as_of: date, dialect: st
     ctx = model_context(catalog, model, dialect, start=start, end=end)
     by, dwell = ctx.column(preference.by), ctx.column(preference.dwell)
     test = matches_events(ctx.column(model.event_column or "event"), preference.events, ctx.snippet(preference.filter))
-    rows = ctx.source(exp.select(_as(ctx.entity, "user_id"), _as(by, "value"), _as(exp.Sum(this=dwell.copy()), "dwell_seconds")))
-    rows = rows.where(conjunction([
-        *ctx.range_conditions(), ctx.entity.is_(exp.null()).not_(), test,
-        by.copy().is_(exp.null()).not_(), dwell.copy().is_(exp.null()).not_(),
-    ]), copy=False).group_by(ctx.entity.copy(), by.copy(), copy=False)
+    rows = ctx.source(
+        exp.select(_as(ctx.entity, "user_id"), _as(by, "value"), _as(exp.Sum(this=dwell.copy()), "dwell_seconds"))
+    )
+    rows = rows.where(
+        conjunction(
+            [
+                *ctx.range_conditions(),
+                ctx.entity.is_(exp.null()).not_(),
+                test,
+                by.copy().is_(exp.null()).not_(),
+                dwell.copy().is_(exp.null()).not_(),
+            ]
+        ),
+        copy=False,
+    ).group_by(ctx.entity.copy(), by.copy(), copy=False)
 
     per_user = exp.Window(this=exp.Sum(this=ident("dwell_seconds")), partition_by=[ident("user_id")])
-    totals = exp.select(ident("user_id"), ident("value"), ident("dwell_seconds"), _as(per_user, "user_dwell_seconds")).from_(
-        cte("preference_dwell"), copy=False)
+    totals = exp.select(
+        ident("user_id"), ident("value"), ident("dwell_seconds"), _as(per_user, "user_dwell_seconds")
+    ).from_(cte("preference_dwell"), copy=False)
 
     threshold = preference.threshold
-    above = _times(ident("dwell_seconds"), threshold.denominator) > _times(ident("user_dwell_seconds"), threshold.numerator)
+    above = _times(ident("dwell_seconds"), threshold.denominator) > _times(
+        ident("user_dwell_seconds"), threshold.numerator
+    )
     types = exp.select(
-        ident("user_id"), ident("value"), ident("dwell_seconds"),
+        ident("user_id"),
+        ident("value"),
+        ident("dwell_seconds"),
         _as(dialects.safe_divide(ident("dwell_seconds"), ident("user_dwell_seconds")), "share"),
         _as(exp.Case(ifs=[exp.If(this=above, true=exp.true())], default=exp.false()), "preferred"),
     ).from_(cte("preference_totals"), copy=False)
@@ -164,8 +214,10 @@ def build_intent_scores(catalog: Catalog, spec: IntentSpec, as_of: date, dialect
 
 def build_preferences(catalog: Catalog, spec: IntentSpec, as_of: date, dialect: str) -> exp.Select:
     """One row per user and type with counted dwell: ``user_id, value, dwell_seconds, share, preferred``."""
-    return _last(preference_ctes(catalog, spec, as_of, dialects.check_dialect(dialect)),
-                 ("user_id", "value", "dwell_seconds", "share", "preferred"))
+    return _last(
+        preference_ctes(catalog, spec, as_of, dialects.check_dialect(dialect)),
+        ("user_id", "value", "dwell_seconds", "share", "preferred"),
+    )
 
 
 def check_tier(spec: IntentSpec, tier: str | None) -> None:
@@ -174,8 +226,15 @@ def check_tier(spec: IntentSpec, tier: str | None) -> None:
         raise QueryError(f"unknown tier {tier!r}{did_you_mean(tier, names)}; one of {', '.join(names)}")
 
 
-def intent_members(catalog: Catalog, spec: IntentSpec, as_of: date, dialect: str, *, tier: str | None = None,
-                   prefers: str | None = None) -> exp.Select:
+def intent_members(
+    catalog: Catalog,
+    spec: IntentSpec,
+    as_of: date,
+    dialect: str,
+    *,
+    tier: str | None = None,
+    prefers: str | None = None,
+) -> exp.Select:
     """``user_id, score, tier`` of the users in ``tier`` AND preferring ``prefers`` (either may be None).
 
     Without ``tier`` and ``prefers``: every ranked user. With ``tier``: ranked users of that tier, narrowed to
@@ -188,11 +247,21 @@ def intent_members(catalog: Catalog, spec: IntentSpec, as_of: date, dialect: str
     scores = "t"
     columns = [exp.column("score", table=scores), exp.column("tier", table=scores)]
     if prefers is None:
-        select = exp.select(exp.column("user_id", table=scores), *columns).from_(cte("intent_tiers", scores), copy=False)
+        select = exp.select(exp.column("user_id", table=scores), *columns).from_(
+            cte("intent_tiers", scores), copy=False
+        )
     else:
         ctes += preference_ctes(catalog, spec, as_of, dialect)
-        ctes.append(("intent_preferers", exp.select(ident("user_id")).from_(cte("preference_types"), copy=False).where(
-            exp.and_(ident("value").eq(exp.convert(str(prefers))), ident("preferred"), copy=False), copy=False)))
+        ctes.append(
+            (
+                "intent_preferers",
+                exp.select(ident("user_id"))
+                .from_(cte("preference_types"), copy=False)
+                .where(
+                    exp.and_(ident("value").eq(exp.convert(str(prefers))), ident("preferred"), copy=False), copy=False
+                ),
+            )
+        )
         pair = exp.column("user_id", table="p").eq(exp.column("user_id", table=scores))
         select = exp.select(exp.column("user_id", table="p"), *columns).from_(cte("intent_preferers", "p"), copy=False)
         select = join(select, cte("intent_tiers", scores), pair, side=None if tier is not None else "LEFT")
@@ -261,7 +330,8 @@ class IntentSummary:
             "as_of": self.as_of.isoformat(),
             "score_window": [d.isoformat() for d in self.score_window],
             "preference_window": [d.isoformat() for d in self.preference_window],
-            "ranked_users": self.ranked_users, "dwell_users": self.dwell_users,
+            "ranked_users": self.ranked_users,
+            "dwell_users": self.dwell_users,
             "tiers": [t.__dict__ for t in self.tiers],
             "preferences": [p.__dict__ for p in self.preferences],
             "crosstab": [c.__dict__ for c in self.crosstab],
@@ -273,27 +343,58 @@ def compile_intent_summary(catalog: Catalog, spec: IntentSpec, as_of: date, dial
     dialect = dialects.check_dialect(dialect)
     ctes = score_ctes(catalog, spec, as_of, dialect)
     tier_count = len(spec.score.tiers)
-    per_tier = exp.select(
-        ident("tier"), _as(exp.Count(this=exp.Star()), "users"), _as(exp.Min(this=ident("score")), "min_score"),
-        _as(exp.Max(this=ident("score")), "max_score"), _as(exp.Max(this=ident("ranked_users")), "ranked_users"),
-        *(_as(exp.Max(this=ident(threshold_column(p))), threshold_column(p)) for p in range(1, tier_count + 1)),
-    ).from_(cte("intent_tiers"), copy=False).group_by(ident("tier"), copy=False)
+    per_tier = (
+        exp.select(
+            ident("tier"),
+            _as(exp.Count(this=exp.Star()), "users"),
+            _as(exp.Min(this=ident("score")), "min_score"),
+            _as(exp.Max(this=ident("score")), "max_score"),
+            _as(exp.Max(this=ident("ranked_users")), "ranked_users"),
+            *(_as(exp.Max(this=ident(threshold_column(p))), threshold_column(p)) for p in range(1, tier_count + 1)),
+        )
+        .from_(cte("intent_tiers"), copy=False)
+        .group_by(ident("tier"), copy=False)
+    )
     tiers_sql = finish(with_ctes(per_tier, ctes), dialect)
 
     ctes = score_ctes(catalog, spec, as_of, dialect) + preference_ctes(catalog, spec, as_of, dialect)
     key = _as(ONE.copy(), "join_key")
-    ctes.append(("preference_users", exp.select(key.copy(), _as(exp.Count(this=exp.Distinct(expressions=[ident("user_id")])), "dwell_users"))
-                 .from_(cte("preference_dwell"), copy=False)))
-    ctes.append(("intent_preferred", exp.select(ident("user_id"), ident("value")).from_(cte("preference_types"), copy=False)
-                 .where(ident("preferred"), copy=False)))
+    ctes.append(
+        (
+            "preference_users",
+            exp.select(
+                key.copy(), _as(exp.Count(this=exp.Distinct(expressions=[ident("user_id")])), "dwell_users")
+            ).from_(cte("preference_dwell"), copy=False),
+        )
+    )
+    ctes.append(
+        (
+            "intent_preferred",
+            exp.select(ident("user_id"), ident("value"))
+            .from_(cte("preference_types"), copy=False)
+            .where(ident("preferred"), copy=False),
+        )
+    )
     tier, value = exp.column("tier", table="t"), exp.column("value", table="p")
-    crossed = exp.select(key.copy(), _as(tier, "tier"), _as(value, "value"), _as(exp.Count(this=exp.Star()), "users")).from_(
-        cte("intent_tiers", "t"), copy=False)
-    crossed = join(crossed, cte("intent_preferred", "p"), exp.column("user_id", table="t").eq(exp.column("user_id", table="p")), side="FULL")
+    crossed = exp.select(
+        key.copy(), _as(tier, "tier"), _as(value, "value"), _as(exp.Count(this=exp.Star()), "users")
+    ).from_(cte("intent_tiers", "t"), copy=False)
+    crossed = join(
+        crossed,
+        cte("intent_preferred", "p"),
+        exp.column("user_id", table="t").eq(exp.column("user_id", table="p")),
+        side="FULL",
+    )
     ctes.append(("intent_crosstab", crossed.group_by(tier.copy(), value.copy(), copy=False)))
-    final = exp.select(exp.column("dwell_users", table="d"), *(exp.column(c, table="c") for c in ("tier", "value", "users"))).from_(
-        cte("preference_users", "d"), copy=False)
-    final = join(final, cte("intent_crosstab", "c"), exp.column("join_key", table="d").eq(exp.column("join_key", table="c")), side="LEFT")
+    final = exp.select(
+        exp.column("dwell_users", table="d"), *(exp.column(c, table="c") for c in ("tier", "value", "users"))
+    ).from_(cte("preference_users", "d"), copy=False)
+    final = join(
+        final,
+        cte("intent_crosstab", "c"),
+        exp.column("join_key", table="d").eq(exp.column("join_key", table="c")),
+        side="LEFT",
+    )
     return tiers_sql, finish(with_ctes(final, ctes), dialect)
 
 
@@ -303,30 +404,53 @@ def run_intent_summary(spec: IntentSpec, as_of: date, sql: tuple[str, str], ware
     count = len(spec.score.tiers)
     rows = {r[0]: r for r in ([normalise(v) for v in row] for row in warehouse.query(tiers_sql).rows)}
     ranked = next((r[4] for r in rows.values()), 0) or 0
-    thresholds = next(iter(rows.values()), [None] * (5 + count))[5:5 + count]
+    thresholds = next(iter(rows.values()), [None] * (5 + count))[5 : 5 + count]
     tiers = []
     for position, tier in enumerate(spec.score.tiers):
         row = rows.get(tier.name)
         users = row[1] if row else 0
-        tiers.append(TierSummary(
-            name=tier.name, label={"zh": tier.label.zh, "en": tier.label.en}, top=float(tier.top), users=users,
-            share=users / ranked if ranked else None, min_score=row[2] if row else None, max_score=row[3] if row else None,
-            threshold=thresholds[position],
-        ))
+        tiers.append(
+            TierSummary(
+                name=tier.name,
+                label={"zh": tier.label.zh, "en": tier.label.en},
+                top=float(tier.top),
+                users=users,
+                share=users / ranked if ranked else None,
+                min_score=row[2] if row else None,
+                max_score=row[3] if row else None,
+                threshold=thresholds[position],
+            )
+        )
     crossed = [[normalise(v) for v in row] for row in warehouse.query(crosstab_sql).rows]
     dwell_users = next((r[0] for r in crossed), 0) or 0
     cells = [CrossCount(tier=r[1], value=r[2], users=r[3]) for r in crossed if r[3] is not None]
     order = {t.name: i for i, t in enumerate(spec.score.tiers)}
-    cells.sort(key=lambda c: (order.get(c.tier, len(order)) if c.tier is not None else len(order), c.value is None, str(c.value)))
+    cells.sort(
+        key=lambda c: (
+            order.get(c.tier, len(order)) if c.tier is not None else len(order),
+            c.value is None,
+            str(c.value),
+        )
+    )
     per_type: dict[str, int] = {}
     for cell in cells:
         if cell.value is not None:
             per_type[str(cell.value)] = per_type.get(str(cell.value), 0) + cell.users
-    preferences = tuple(TypeSummary(value=v, users=n, share=n / dwell_users if dwell_users else None)
-                        for v, n in sorted(per_type.items(), key=lambda item: (-item[1], item[0])))
-    return IntentSummary(as_of=as_of, score_window=score_window(spec, as_of), preference_window=preference_window(spec, as_of),
-                         ranked_users=ranked, dwell_users=dwell_users, tiers=tuple(tiers), preferences=preferences,
-                         crosstab=tuple(cells), sql=(tiers_sql, crosstab_sql))
+    preferences = tuple(
+        TypeSummary(value=v, users=n, share=n / dwell_users if dwell_users else None)
+        for v, n in sorted(per_type.items(), key=lambda item: (-item[1], item[0]))
+    )
+    return IntentSummary(
+        as_of=as_of,
+        score_window=score_window(spec, as_of),
+        preference_window=preference_window(spec, as_of),
+        ranked_users=ranked,
+        dwell_users=dwell_users,
+        tiers=tuple(tiers),
+        preferences=preferences,
+        crosstab=tuple(cells),
+        sql=(tiers_sql, crosstab_sql),
+    )
 
 
 def intent_summary(catalog: Catalog, spec: IntentSpec, as_of: date, warehouse: Warehouse) -> IntentSummary:

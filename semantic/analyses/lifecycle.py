@@ -53,6 +53,7 @@ The file (``<catalog root>/marketing/lifecycle.yml``)::
 
 Filters and the amount are SQL over the events model's columns, checked like metric filters.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -61,11 +62,11 @@ from pathlib import Path
 from sqlglot import exp
 
 from finlens_common.errors import CatalogProblem
+from semantic.analyses.marketing_yaml import load_marketing_file, parse_marketing_file
+from semantic.catalog.catalog import Catalog
 from semantic.catalog.expressions import did_you_mean
 from semantic.catalog.fields import MAX_DAYS, Fields, Problems
-from semantic.analyses.marketing_yaml import load_marketing_file, parse_marketing_file
 from semantic.catalog.specs import Label, Model, Source
-from semantic.catalog.catalog import Catalog
 from semantic.catalog.yaml_lines import LineMap
 
 STAGES = ("visitor", "new", "holding", "redeemed")
@@ -129,7 +130,9 @@ class LifecycleSpec:
         return next((g.label.get(language) for g in self.groups if g.name == name), name)
 
 
-def lifecycle_problems(catalog: Catalog, root: str | Path | None = None) -> tuple[LifecycleSpec | None, list[CatalogProblem]]:
+def lifecycle_problems(
+    catalog: Catalog, root: str | Path | None = None
+) -> tuple[LifecycleSpec | None, list[CatalogProblem]]:
     """The spec in ``root``'s ``marketing/lifecycle.yml`` (default: the catalog's root) and every problem in it.
 
     A catalog without the file has no lifecycle and no problem: ``(None, [])``.
@@ -139,7 +142,9 @@ def lifecycle_problems(catalog: Catalog, root: str | Path | None = None) -> tupl
 
 def load_lifecycle(catalog: Catalog, root: str | Path | None = None) -> LifecycleSpec:
     """The checked spec (a CatalogError lists every problem, or says the file is missing)."""
-    return load_marketing_file(catalog, LIFECYCLE_FILE, root, _parse, "lifecycle file not found: create it to use lifecycle stages and RFM")
+    return load_marketing_file(
+        catalog, LIFECYCLE_FILE, root, _parse, "lifecycle file not found: create it to use lifecycle stages and RFM"
+    )
 
 
 def _parse(catalog: Catalog, file: str, doc: LineMap, problems: Problems) -> LifecycleSpec | None:
@@ -153,8 +158,16 @@ def _parse(catalog: Catalog, file: str, doc: LineMap, problems: Problems) -> Lif
     if None in (model, users_model, registered, invest, redeem, stages, groups):
         return None
     return LifecycleSpec(
-        model=model.name, users_model=users_model, registered=registered, invest=invest, redeem=redeem,  # type: ignore[union-attr,arg-type]
-        stages=stages, lookback_days=lookback, high_from=high_from, groups=groups, source=Source(file, doc.line),  # type: ignore[arg-type]
+        model=model.name,
+        users_model=users_model,
+        registered=registered,
+        invest=invest,
+        redeem=redeem,  # type: ignore[union-attr,arg-type]
+        stages=stages,
+        lookback_days=lookback,
+        high_from=high_from,
+        groups=groups,
+        source=Source(file, doc.line),  # type: ignore[arg-type]
     )
 
 
@@ -162,10 +175,16 @@ def _model(catalog: Catalog, fields: Fields, key: str, default: str, *, events: 
     name = fields.string(key, required=False, default=default) or default
     model = catalog.models.get(name)
     if model is None:
-        fields.error(key if fields.has(key) else None, f"{fields.what}: unknown model {name!r}{did_you_mean(name, catalog.models)}")
+        fields.error(
+            key if fields.has(key) else None,
+            f"{fields.what}: unknown model {name!r}{did_you_mean(name, catalog.models)}",
+        )
         return None
     if events and (model.time_column is None or model.event_column is None):
-        fields.error(key if fields.has(key) else None, f"{fields.what}: model {name!r} needs a time_column and an event_column to hold investments")
+        fields.error(
+            key if fields.has(key) else None,
+            f"{fields.what}: model {name!r} needs a time_column and an event_column to hold investments",
+        )
         return None
     return model
 
@@ -175,7 +194,11 @@ def _users(catalog: Catalog, fields: Fields) -> tuple[str | None, str | None]:
     mapping = fields.mapping_at("users", required=False)
     if mapping is None and fields.has("users"):
         return None, None  # reported: not a mapping
-    sub = Fields(mapping, fields.file, fields.problems, "lifecycle users", ("model", "registered")) if mapping is not None else None
+    sub = (
+        Fields(mapping, fields.file, fields.problems, "lifecycle users", ("model", "registered"))
+        if mapping is not None
+        else None
+    )
     name = (sub.string("model", required=False) if sub else None) or "users"
     column = (sub.string("registered", required=False) if sub else None) or "register_time"
 
@@ -190,10 +213,16 @@ def _users(catalog: Catalog, fields: Fields) -> tuple[str | None, str | None]:
         error("model", f"lifecycle users: unknown model {name!r}{did_you_mean(name, catalog.models)}")
         return None, None
     if model.primary_key != model.entity:
-        error("model", f"lifecycle users: model {name!r} must hold one row per user (its primary_key is {model.primary_key!r}, not the entity {model.entity!r})")
+        error(
+            "model",
+            f"lifecycle users: model {name!r} must hold one row per user (its primary_key is {model.primary_key!r}, not the entity {model.entity!r})",
+        )
         return None, None
     if column not in model.columns:
-        error("registered", f"lifecycle users: model {name!r} has no column {column!r}{did_you_mean(column, model.columns)}")
+        error(
+            "registered",
+            f"lifecycle users: model {name!r} has no column {column!r}{did_you_mean(column, model.columns)}",
+        )
         return name, None
     return name, column
 
@@ -203,7 +232,9 @@ def _rule(fields: Fields, key: str, model: Model | None, *, amount: bool) -> Eve
     if mapping is None:
         return None
     what = f"lifecycle {key}"
-    sub = Fields(mapping, fields.file, fields.problems, what, ("event", "filter", "amount") if amount else ("event", "filter"))
+    sub = Fields(
+        mapping, fields.file, fields.problems, what, ("event", "filter", "amount") if amount else ("event", "filter")
+    )
     events = sub.event_names("event")
     filter_ = _snippet(sub, "filter", model, required=False)
     value = _snippet(sub, "amount", model, required=True) if amount else None
@@ -219,7 +250,9 @@ def _snippet(fields: Fields, key: str, model: Model | None, *, required: bool) -
     return fields.snippet(key, model.columns, required=required)
 
 
-def _named_list(fields: Fields, key: str, names: tuple[str, ...], kind: str, *, what: str = "lifecycle") -> tuple[Named, ...] | None:
+def _named_list(
+    fields: Fields, key: str, names: tuple[str, ...], kind: str, *, what: str = "lifecycle"
+) -> tuple[Named, ...] | None:
     """Exactly the fixed ``names``, each once, each with a label (the order of the file is kept)."""
     items = fields.list_at(key)
     if items is None:
@@ -228,7 +261,9 @@ def _named_list(fields: Fields, key: str, names: tuple[str, ...], kind: str, *, 
     ok = True
     for position, (item, line) in enumerate(zip(items, items.item_lines), start=1):
         if not isinstance(item, LineMap):
-            fields.problems.add(fields.file, line, f"{what}: {kind} {position} must be a mapping with a name and a label")
+            fields.problems.add(
+                fields.file, line, f"{what}: {kind} {position} must be a mapping with a name and a label"
+            )
             ok = False
             continue
         sub = Fields(item, fields.file, fields.problems, f"{what} {kind} {position}", ("name", "label"))
@@ -238,7 +273,10 @@ def _named_list(fields: Fields, key: str, names: tuple[str, ...], kind: str, *, 
             ok = False
             continue
         if name not in names:
-            sub.error("name", f"{what}: unknown {kind} {name!r}{did_you_mean(name, names)}; the {kind}s are {', '.join(names)}")
+            sub.error(
+                "name",
+                f"{what}: unknown {kind} {name!r}{did_you_mean(name, names)}; the {kind}s are {', '.join(names)}",
+            )
             ok = False
         elif name in found:
             sub.error("name", f"{what}: {kind} {name!r} is listed twice")
@@ -259,7 +297,9 @@ def _rfm(fields: Fields) -> tuple[int, int, tuple[Named, ...] | None]:
     sub = Fields(mapping, fields.file, fields.problems, "lifecycle rfm", ("lookback_days", "high_from", "groups"))
     lookback = sub.integer("lookback_days", default=DEFAULT_LOOKBACK_DAYS, maximum=MAX_DAYS) or DEFAULT_LOOKBACK_DAYS
     if lookback > MAX_LOOKBACK_DAYS:
-        sub.error("lookback_days", f"lifecycle rfm: 'lookback_days' must be at most {MAX_LOOKBACK_DAYS}, not {lookback}")
+        sub.error(
+            "lookback_days", f"lifecycle rfm: 'lookback_days' must be at most {MAX_LOOKBACK_DAYS}, not {lookback}"
+        )
         lookback = DEFAULT_LOOKBACK_DAYS
     high_from = sub.raw("high_from") if sub.has("high_from") else DEFAULT_HIGH_FROM
     if isinstance(high_from, bool) or not isinstance(high_from, int) or not 1 <= high_from <= 5:

@@ -10,6 +10,7 @@ a truncating cast in ClickHouse; the operands are never negative), day
 differences of dates through ``DateDiff``, so DuckDB, PostgreSQL and ClickHouse
 agree to the row.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -20,12 +21,10 @@ from sqlglot import exp
 
 from connectors.base import Warehouse
 from finlens_common.errors import QueryError
-from semantic.compiler import dialects
-from semantic.catalog.expressions import did_you_mean
 from semantic.analyses.lifecycle import GROUPS, SCORES, STAGES, EventRule, LifecycleSpec
-from semantic.drill.members import hoist_ctes
-from semantic.compiler.results import normalise
 from semantic.catalog.catalog import Catalog
+from semantic.catalog.expressions import did_you_mean
+from semantic.compiler import dialects
 from semantic.compiler.context import (
     SqlContext,
     conjunction,
@@ -38,6 +37,9 @@ from semantic.compiler.context import (
     when,
     with_ctes,
 )
+from semantic.compiler.reader import model_rows
+from semantic.compiler.results import normalise
+from semantic.drill.members import hoist_ctes
 
 LIFECYCLE_COLUMNS = ("user_id", "stage", "last_invest", "last_redeem", "invest_count")
 RFM_COLUMNS = ("user_id", "recency_days", "frequency", "monetary", "r_score", "f_score", "m_score", "rfm_group")
@@ -78,32 +80,54 @@ def build_lifecycle(catalog: Catalog, spec: LifecycleSpec, as_of: date, dialect:
         _alias(exp.Max(this=when(redeem, ctx.time_column)), "last_redeem"),
         _alias(exp.Sum(this=flag(invest.copy())), "invest_count"),
     )
-    activity = ctx.source(activity).where(conjunction([
-        ctx.entity.is_(exp.null()).not_(), *ctx.range_conditions(),
-        exp.paren(exp.or_(invest.copy(), redeem.copy(), copy=False), copy=False),
-    ]), copy=False).group_by(ctx.entity.copy(), copy=False)
+    activity = (
+        ctx.source(activity)
+        .where(
+            conjunction(
+                [
+                    ctx.entity.is_(exp.null()).not_(),
+                    *ctx.range_conditions(),
+                    exp.paren(exp.or_(invest.copy(), redeem.copy(), copy=False), copy=False),
+                ]
+            ),
+            copy=False,
+        )
+        .group_by(ctx.entity.copy(), copy=False)
+    )
 
     users = catalog.models[spec.users_model]
     user_id = exp.column(users.primary_key, table=users.name)
     last_invest, last_redeem = exp.column("last_invest", table="a"), exp.column("last_redeem", table="a")
     end = dialects.timestamp_literal(f"{as_of + timedelta(days=1)} 00:00:00")
-    stage = exp.Case(ifs=[
-        exp.If(this=exp.and_(last_invest.is_(exp.null()).not_(), last_redeem > last_invest.copy(), copy=False), true=exp.convert("redeemed")),
-        exp.If(this=last_invest.copy().is_(exp.null()).not_(), true=exp.convert("holding")),
-        exp.If(this=exp.column(spec.registered, table=users.name) < end, true=exp.convert("new")),
-    ], default=exp.convert("visitor"))
+    stage = exp.Case(
+        ifs=[
+            exp.If(
+                this=exp.and_(last_invest.is_(exp.null()).not_(), last_redeem > last_invest.copy(), copy=False),
+                true=exp.convert("redeemed"),
+            ),
+            exp.If(this=last_invest.copy().is_(exp.null()).not_(), true=exp.convert("holding")),
+            exp.If(this=exp.column(spec.registered, table=users.name) < end, true=exp.convert("new")),
+        ],
+        default=exp.convert("visitor"),
+    )
     select = exp.select(
-        _alias(user_id, "user_id"), _alias(stage, "stage"), _alias(last_invest.copy(), "last_invest"),
+        _alias(user_id, "user_id"),
+        _alias(stage, "stage"),
+        _alias(last_invest.copy(), "last_invest"),
         _alias(last_redeem.copy(), "last_redeem"),
         _alias(exp.Coalesce(this=exp.column("invest_count", table="a"), expressions=[ZERO.copy()]), "invest_count"),
-    ).from_(SqlContext.table(users), copy=False)
-    select = join(select, cte("lifecycle_activity", "a"), user_id.copy().eq(exp.column("user_id", table="a")), side="LEFT")
+    ).from_(model_rows(users), copy=False)
+    select = join(
+        select, cte("lifecycle_activity", "a"), user_id.copy().eq(exp.column("user_id", table="a")), side="LEFT"
+    )
     return with_ctes(select, [("lifecycle_activity", activity)])
 
 
 def _score(rank: str) -> exp.Expression:
     """``floor(5 * (rank - 1) / n) + 1`` in integers: 1..5, ties sharing the score of their lowest rank."""
-    scaled = exp.Mul(this=FIVE.copy(), expression=exp.paren(exp.Sub(this=ident(rank), expression=ONE.copy()), copy=False))
+    scaled = exp.Mul(
+        this=FIVE.copy(), expression=exp.paren(exp.Sub(this=ident(rank), expression=ONE.copy()), copy=False)
+    )
     return exp.Add(this=exp.IntDiv(this=scaled, expression=ident("n")), expression=ONE.copy())
 
 
@@ -115,8 +139,10 @@ def _group(high_from: int) -> exp.Expression:
     """The classic eight groups from whether each of R, F, M scores at least ``high_from``."""
     ifs = []
     for name, highs in GROUPS.items():
-        tests = [ident(score) >= exp.Literal.number(high_from) if high else ident(score) < exp.Literal.number(high_from)
-                 for score, high in zip(("r_score", "f_score", "m_score"), highs)]
+        tests = [
+            ident(score) >= exp.Literal.number(high_from) if high else ident(score) < exp.Literal.number(high_from)
+            for score, high in zip(("r_score", "f_score", "m_score"), highs)
+        ]
         ifs.append(exp.If(this=exp.and_(*tests, copy=False), true=exp.convert(name)))
     return exp.Case(ifs=ifs)
 
@@ -137,12 +163,26 @@ def build_rfm(catalog: Catalog, spec: LifecycleSpec, as_of: date, dialect: str) 
         _alias(exp.Count(this=exp.Star()), "frequency"),
         _alias(exp.Coalesce(this=exp.Sum(this=amount), expressions=[ZERO.copy()]), "monetary"),
     )
-    investments = ctx.source(investments).where(conjunction([
-        ctx.entity.is_(exp.null()).not_(), *ctx.range_conditions(), _matches(ctx, spec.invest),
-    ]), copy=False).group_by(ctx.entity.copy(), copy=False)
-    recency = exp.DateDiff(this=_date(as_of), expression=dialects.cast(ident("last_invest"), "date"), unit=exp.var("DAY"))
-    measured = exp.select(ident("user_id"), _alias(recency, "recency_days"), ident("frequency"), ident("monetary")
-                          ).from_(cte("rfm_investments"), copy=False)
+    investments = (
+        ctx.source(investments)
+        .where(
+            conjunction(
+                [
+                    ctx.entity.is_(exp.null()).not_(),
+                    *ctx.range_conditions(),
+                    _matches(ctx, spec.invest),
+                ]
+            ),
+            copy=False,
+        )
+        .group_by(ctx.entity.copy(), copy=False)
+    )
+    recency = exp.DateDiff(
+        this=_date(as_of), expression=dialects.cast(ident("last_invest"), "date"), unit=exp.var("DAY")
+    )
+    measured = exp.select(
+        ident("user_id"), _alias(recency, "recency_days"), ident("frequency"), ident("monetary")
+    ).from_(cte("rfm_investments"), copy=False)
     values = [ident(c) for c in ("user_id", "recency_days", "frequency", "monetary")]
     ranked = exp.select(
         *values,
@@ -153,12 +193,17 @@ def build_rfm(catalog: Catalog, spec: LifecycleSpec, as_of: date, dialect: str) 
     ).from_(cte("rfm_measured"), copy=False)
     scored = exp.select(
         *(v.copy() for v in values),
-        _alias(_score("r_rank"), "r_score"), _alias(_score("f_rank"), "f_score"), _alias(_score("m_rank"), "m_score"),
+        _alias(_score("r_rank"), "r_score"),
+        _alias(_score("f_rank"), "f_score"),
+        _alias(_score("m_rank"), "m_score"),
     ).from_(cte("rfm_ranked"), copy=False)
-    select = exp.select(*(ident(c) for c in RFM_COLUMNS[:-1]), _alias(_group(spec.high_from), "rfm_group")
-                        ).from_(cte("rfm_scored"), copy=False)
-    return with_ctes(select, [("rfm_investments", investments), ("rfm_measured", measured),
-                              ("rfm_ranked", ranked), ("rfm_scored", scored)])
+    select = exp.select(*(ident(c) for c in RFM_COLUMNS[:-1]), _alias(_group(spec.high_from), "rfm_group")).from_(
+        cte("rfm_scored"), copy=False
+    )
+    return with_ctes(
+        select,
+        [("rfm_investments", investments), ("rfm_measured", measured), ("rfm_ranked", ranked), ("rfm_scored", scored)],
+    )
 
 
 def _wrapped(inner: exp.Select, name: str, columns: tuple[str, ...], where: list[exp.Expression]) -> exp.Select:
@@ -183,14 +228,25 @@ def check_group(group: str) -> str:
     return group
 
 
-def lifecycle_members(catalog: Catalog, spec: LifecycleSpec, as_of: date, dialect: str, *, stage: str | None = None) -> exp.Select:
+def lifecycle_members(
+    catalog: Catalog, spec: LifecycleSpec, as_of: date, dialect: str, *, stage: str | None = None
+) -> exp.Select:
     """The users in ``stage`` (every user without it), with the lifecycle columns: a members SELECT."""
     where = [ident("stage").eq(exp.convert(check_stage(stage)))] if stage is not None else []
     return _wrapped(build_lifecycle(catalog, spec, as_of, dialect), "lifecycle", LIFECYCLE_COLUMNS, where)
 
 
-def rfm_members(catalog: Catalog, spec: LifecycleSpec, as_of: date, dialect: str, *, group: str | None = None,
-                r: int | None = None, f: int | None = None, m: int | None = None) -> exp.Select:
+def rfm_members(
+    catalog: Catalog,
+    spec: LifecycleSpec,
+    as_of: date,
+    dialect: str,
+    *,
+    group: str | None = None,
+    r: int | None = None,
+    f: int | None = None,
+    m: int | None = None,
+) -> exp.Select:
     """The investing users in ``group`` and with the given scores (all of them without any), with the RFM columns."""
     where = [ident("rfm_group").eq(exp.convert(check_group(group)))] if group is not None else []
     for column, score in (("r_score", r), ("f_score", f), ("m_score", m)):
@@ -244,16 +300,25 @@ def _share() -> exp.Expression:
 def compile_lifecycle_summary(catalog: Catalog, spec: LifecycleSpec, as_of: date, dialect: str) -> str:
     """SQL: ``stage, users, share`` (share of all users of the users model), one row per stage present."""
     ctes, bare = hoist_ctes(build_lifecycle(catalog, spec, as_of, dialect))
-    select = exp.select(ident("stage"), _alias(exp.Count(this=exp.Star()), "users"), _alias(_share(), "share")
-                        ).from_(cte("lifecycle"), copy=False).group_by(ident("stage"), copy=False)
+    select = (
+        exp.select(ident("stage"), _alias(exp.Count(this=exp.Star()), "users"), _alias(_share(), "share"))
+        .from_(cte("lifecycle"), copy=False)
+        .group_by(ident("stage"), copy=False)
+    )
     return to_sql(with_ctes(select, [*ctes, ("lifecycle", bare)]), dialect)
 
 
 def stage_summary(spec: LifecycleSpec, as_of: date, sql: str, rows: list[dict[str, Any]]) -> LifecycleSummary:
     """The summary from the rows of :func:`compile_lifecycle_summary`, every stage listed in the file's order."""
     found = {row["stage"]: row for row in rows}
-    ordered = tuple({"stage": s.name, "users": int(found.get(s.name, {}).get("users") or 0),
-                     "share": float(found.get(s.name, {}).get("share") or 0.0)} for s in spec.stages)
+    ordered = tuple(
+        {
+            "stage": s.name,
+            "users": int(found.get(s.name, {}).get("users") or 0),
+            "share": float(found.get(s.name, {}).get("share") or 0.0),
+        }
+        for s in spec.stages
+    )
     return LifecycleSummary(as_of=as_of, rows=ordered, total=sum(r["users"] for r in ordered), sql=sql)
 
 
@@ -270,23 +335,37 @@ def _as_double(name: str) -> exp.Expression:
 def compile_rfm_summary(catalog: Catalog, spec: LifecycleSpec, as_of: date, dialect: str) -> tuple[str, str]:
     """SQL for the groups and SQL for the score thresholds (see :class:`RfmSummary`)."""
     ctes, bare = hoist_ctes(build_rfm(catalog, spec, as_of, dialect))
-    groups = exp.select(
-        ident("rfm_group"), _alias(exp.Count(this=exp.Star()), "users"), _alias(_share(), "share"),
-        *(_alias(exp.Avg(this=_as_double(c)), f"avg_{c}") for c in ("recency_days", "frequency", "monetary")),
-    ).from_(cte("rfm"), copy=False).group_by(ident("rfm_group"), copy=False)
+    groups = (
+        exp.select(
+            ident("rfm_group"),
+            _alias(exp.Count(this=exp.Star()), "users"),
+            _alias(_share(), "share"),
+            *(_alias(exp.Avg(this=_as_double(c)), f"avg_{c}") for c in ("recency_days", "frequency", "monetary")),
+        )
+        .from_(cte("rfm"), copy=False)
+        .group_by(ident("rfm_group"), copy=False)
+    )
     parts = [
-        exp.select(_alias(exp.convert(measure), "measure"), _alias(ident(score), "score"),
-                   _alias(exp.Count(this=exp.Star()), "users"), _alias(exp.Min(this=_as_double(measure)), "min_value"),
-                   _alias(exp.Max(this=_as_double(measure)), "max_value"),
-                   ).from_(cte("rfm"), copy=False).group_by(ident(score), copy=False)
+        exp.select(
+            _alias(exp.convert(measure), "measure"),
+            _alias(ident(score), "score"),
+            _alias(exp.Count(this=exp.Star()), "users"),
+            _alias(exp.Min(this=_as_double(measure)), "min_value"),
+            _alias(exp.Max(this=_as_double(measure)), "max_value"),
+        )
+        .from_(cte("rfm"), copy=False)
+        .group_by(ident(score), copy=False)
         for measure, score in (("recency_days", "r_score"), ("frequency", "f_score"), ("monetary", "m_score"))
     ]
     stacked = exp.union(*parts, distinct=False)
-    thresholds = exp.select(*(ident(c) for c in ("measure", "score", "users", "min_value", "max_value"))
-                            ).from_(exp.Subquery(this=stacked, alias=exp.TableAlias(this=exp.to_identifier("t"))), copy=False)
+    thresholds = exp.select(*(ident(c) for c in ("measure", "score", "users", "min_value", "max_value"))).from_(
+        exp.Subquery(this=stacked, alias=exp.TableAlias(this=exp.to_identifier("t"))), copy=False
+    )
     named = [*ctes, ("rfm", bare)]
-    return (to_sql(with_ctes(groups, [(n, b.copy()) for n, b in named]), dialect),
-            to_sql(with_ctes(thresholds, [(n, b.copy()) for n, b in named]), dialect))
+    return (
+        to_sql(with_ctes(groups, [(n, b.copy()) for n, b in named]), dialect),
+        to_sql(with_ctes(thresholds, [(n, b.copy()) for n, b in named]), dialect),
+    )
 
 
 MEASURES = ("recency_days", "frequency", "monetary")
@@ -295,27 +374,52 @@ MEASURES = ("recency_days", "frequency", "monetary")
 def compile_rfm_grid(catalog: Catalog, spec: LifecycleSpec, as_of: date, dialect: str) -> str:
     """SQL: ``r_score, f_score, users, avg_monetary`` for every R x F cell with users (the heatmap)."""
     ctes, bare = hoist_ctes(build_rfm(catalog, spec, as_of, dialect))
-    select = exp.select(ident("r_score"), ident("f_score"), _alias(exp.Count(this=exp.Star()), "users"),
-                        _alias(exp.Avg(this=_as_double("monetary")), "avg_monetary"),
-                        ).from_(cte("rfm"), copy=False).group_by(ident("r_score"), ident("f_score"), copy=False)
+    select = (
+        exp.select(
+            ident("r_score"),
+            ident("f_score"),
+            _alias(exp.Count(this=exp.Star()), "users"),
+            _alias(exp.Avg(this=_as_double("monetary")), "avg_monetary"),
+        )
+        .from_(cte("rfm"), copy=False)
+        .group_by(ident("r_score"), ident("f_score"), copy=False)
+    )
     return to_sql(with_ctes(select, [*ctes, ("rfm", bare)]), dialect)
 
 
-def group_summary(spec: LifecycleSpec, as_of: date, sqls: tuple[str, str], rows: list[dict[str, Any]],
-                  threshold_rows: list[dict[str, Any]]) -> RfmSummary:
+def group_summary(
+    spec: LifecycleSpec,
+    as_of: date,
+    sqls: tuple[str, str],
+    rows: list[dict[str, Any]],
+    threshold_rows: list[dict[str, Any]],
+) -> RfmSummary:
     """The summary from the rows of :func:`compile_rfm_summary`, every group listed in the file's order."""
     found = {row["rfm_group"]: row for row in rows}
     ordered = []
     for group in spec.groups:
         row = found.get(group.name, {})
-        ordered.append({"rfm_group": group.name, "users": int(row.get("users") or 0), "share": float(row.get("share") or 0.0),
-                        **{f"avg_{c}": row.get(f"avg_{c}") for c in MEASURES}})
+        ordered.append(
+            {
+                "rfm_group": group.name,
+                "users": int(row.get("users") or 0),
+                "share": float(row.get("share") or 0.0),
+                **{f"avg_{c}": row.get(f"avg_{c}") for c in MEASURES},
+            }
+        )
     thresholds = sorted(threshold_rows, key=lambda r: (MEASURES.index(r["measure"]), r["score"]))
     for row in thresholds:
         if row["measure"] != "monetary":  # whole days and counts, stacked as doubles
             row["min_value"], row["max_value"] = int(row["min_value"]), int(row["max_value"])
-    return RfmSummary(as_of=as_of, start=lookback_start(spec, as_of), rows=tuple(ordered), thresholds=tuple(thresholds),
-                      total=sum(r["users"] for r in ordered), sql=sqls[0], thresholds_sql=sqls[1])
+    return RfmSummary(
+        as_of=as_of,
+        start=lookback_start(spec, as_of),
+        rows=tuple(ordered),
+        thresholds=tuple(thresholds),
+        total=sum(r["users"] for r in ordered),
+        sql=sqls[0],
+        thresholds_sql=sqls[1],
+    )
 
 
 def rfm_summary(catalog: Catalog, spec: LifecycleSpec, as_of: date, warehouse: Warehouse) -> RfmSummary:

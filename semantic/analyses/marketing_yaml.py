@@ -5,6 +5,7 @@ Each file belongs to one module (``intent.yml`` → :mod:`semantic.analyses.inte
 a missing file means the feature is not configured, not an error, except
 when the feature is asked for.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -12,9 +13,9 @@ from pathlib import Path
 from typing import TypeVar
 
 from finlens_common.errors import CatalogError, CatalogProblem
+from semantic.catalog.catalog import Catalog
 from semantic.catalog.fields import Problems
 from semantic.catalog.loader import display_path, read_yaml_file
-from semantic.catalog.catalog import Catalog
 from semantic.catalog.yaml_lines import LineMap
 
 
@@ -23,7 +24,9 @@ def marketing_root(catalog: Catalog, root: str | Path | None = None) -> Path:
     return Path(root if root is not None else catalog.root or "metrics") / "marketing"
 
 
-def read_marketing_file(catalog: Catalog, name: str, root: str | Path | None, problems: Problems) -> tuple[str, LineMap] | None:
+def read_marketing_file(
+    catalog: Catalog, name: str, root: str | Path | None, problems: Problems
+) -> tuple[str, LineMap] | None:
     """One YAML file under ``marketing/`` with line numbers; None when missing (or unreadable: reported)."""
     folder = marketing_root(catalog, root)
     path = folder / name
@@ -38,7 +41,9 @@ Spec = TypeVar("Spec")
 Parser = Callable[[Catalog, str, LineMap, Problems], "Spec | None"]
 
 
-def parse_marketing_file(catalog: Catalog, name: str, root: str | Path | None, parse: Parser) -> tuple[Spec | None, list[CatalogProblem]]:
+def parse_marketing_file(
+    catalog: Catalog, name: str, root: str | Path | None, parse: Parser
+) -> tuple[Spec | None, list[CatalogProblem]]:
     """The spec ``parse`` reads from ``marketing/<name>`` and every problem; ``(None, [])`` when the file is missing."""
     problems = Problems(catalog.allowed_functions)
     read = read_marketing_file(catalog, name, root, problems)

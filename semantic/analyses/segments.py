@@ -5,6 +5,7 @@ the app's builder and ``finlens segment --define`` parse the same structure
 from text. Members are always "as of" a day: behaviour windows, scores and
 stages are computed from the events up to the end of that day.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -13,16 +14,16 @@ from sqlglot import exp
 
 from connectors.base import Warehouse
 from finlens_common.errors import QueryError
-from semantic.compiler import dialects
+from semantic.catalog.catalog import Catalog
 from semantic.catalog.expressions import did_you_mean
 from semantic.catalog.fields import Problems
 from semantic.catalog.segment_parser import SegmentScope, parse_condition
 from semantic.catalog.segment_specs import EVENTS_MODEL, USERS_MODEL, Segment
 from semantic.catalog.specs import Label, Source
-from semantic.catalog.catalog import Catalog
+from semantic.catalog.yaml_lines import YamlProblem, load_yaml
+from semantic.compiler import dialects
 from semantic.compiler.context import cte, hoist_ctes, with_ctes
 from semantic.compiler.segment import build_segment
-from semantic.catalog.yaml_lines import YamlProblem, load_yaml
 
 CUSTOM = "custom"
 
@@ -52,7 +53,9 @@ def parse_segment_text(catalog: Catalog, text: str, *, name: str = CUSTOM, file:
     if problems.items or condition is None:
         first = problems.items[0] if problems.items else None
         raise QueryError(str(first) if first else f"{file}: the segment has no condition")
-    return Segment(name=name, label=Label(zh=name, en=name), description="", condition=condition, source=Source(file, 1))
+    return Segment(
+        name=name, label=Label(zh=name, en=name), description="", condition=condition, source=Source(file, 1)
+    )
 
 
 def resolve_segment(catalog: Catalog, segment: Segment | str) -> Segment:
@@ -67,7 +70,9 @@ def segment_members(catalog: Catalog, segment: Segment | str, as_of: date, diale
 def compile_segment_count(catalog: Catalog, segment: Segment | str, as_of: date, dialect: str = "duckdb") -> str:
     """SQL for the number of members."""
     ctes, body = hoist_ctes(segment_members(catalog, segment, as_of, dialect))
-    count = exp.select(exp.alias_(exp.Count(this=exp.Star()), "users", copy=False)).from_(cte("segment_members"), copy=False)
+    count = exp.select(exp.alias_(exp.Count(this=exp.Star()), "users", copy=False)).from_(
+        cte("segment_members"), copy=False
+    )
     statement = with_ctes(count, [*ctes, ("segment_members", body)])
     statement = dialects.quote_reserved(dialects.adapt(statement, dialect))
     return statement.sql(dialect=dialect, pretty=True)

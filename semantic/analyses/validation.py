@@ -1,4 +1,5 @@
 """Every marketing file checked at once, for ``finlens validate``: each analysis reads its own file."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -5,18 +5,19 @@ is checked against the catalog here, with ``file:line`` messages and a
 did-you-mean, exactly like the catalog itself. The app renders what these
 specs say and never hard-codes a board. Reference: ``metrics/README.md``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
 from finlens_common.errors import CatalogError, CatalogProblem
+from semantic.catalog.catalog import Catalog
 from semantic.catalog.expression_guard import parse_user_filter
 from semantic.catalog.expressions import SnippetError, did_you_mean
 from semantic.catalog.fields import Fields, Problems
-from semantic.catalog.loader import read_yaml_folder, default_root
+from semantic.catalog.loader import default_root, read_yaml_folder
 from semantic.catalog.specs import GRAINS, Label, Source
-from semantic.catalog.catalog import Catalog
 from semantic.catalog.yaml_lines import LineMap
 
 CHART_KINDS = ("line", "bar", "funnel", "heatmap", "table")
@@ -79,7 +80,11 @@ def board_problems(catalog: Catalog, root: str | Path | None = None) -> tuple[di
         if board is None:
             continue
         if board.name in boards:
-            problems.add(file, doc.line_of("board"), f"duplicate board {board.name!r} (first defined at {boards[board.name].source})")
+            problems.add(
+                file,
+                doc.line_of("board"),
+                f"duplicate board {board.name!r} (first defined at {boards[board.name].source})",
+            )
             continue
         boards[board.name] = board
     ordered = dict(sorted(boards.items(), key=lambda item: (item[1].order, item[0])))
@@ -106,12 +111,12 @@ def _parse_board(catalog: Catalog, file: str, doc: LineMap, problems: Problems) 
     line = fields.string("business_line", required=False)
     order = fields.integer("order", default=100, minimum=0) or 0
     tiles = []
-    for item, item_line in _items(fields, "tiles", file, problems, what):
+    for item, _line in _items(fields, "tiles", file, problems, what):
         tile = _parse_tile(catalog, file, item, problems, what)
         if tile is not None:
             tiles.append(tile)
     charts = []
-    for index, (item, item_line) in enumerate(_items(fields, "charts", file, problems, what), start=1):
+    for index, (item, _line) in enumerate(_items(fields, "charts", file, problems, what), start=1):
         chart = _parse_chart(catalog, file, item, problems, f"{what} chart {index}")
         if chart is not None:
             charts.append(chart)
@@ -119,8 +124,15 @@ def _parse_board(catalog: Catalog, file: str, doc: LineMap, problems: Problems) 
         fields.error(None, f"{what}: declares no tiles and no charts")
     if name is None:
         return None
-    return Board(name=name, label=label, business_line=line, order=order, tiles=tuple(tiles), charts=tuple(charts),
-                 source=Source(file, doc.line))
+    return Board(
+        name=name,
+        label=label,
+        business_line=line,
+        order=order,
+        tiles=tuple(tiles),
+        charts=tuple(charts),
+        source=Source(file, doc.line),
+    )
 
 
 def _items(fields: Fields, key: str, file: str, problems: Problems, what: str) -> list[tuple[LineMap, int]]:
@@ -167,15 +179,27 @@ def _parse_tile(catalog: Catalog, file: str, item: LineMap, problems: Problems, 
     if kind in ("funnel", "retention"):
         fields.error("metric", f"{what} tile: {metric!r} is a {kind}; show it as a chart, not a tile")
         return None
-    return Tile(metric=metric, drill=_dimension(catalog, fields, "drill", metric, f"{what} tile"), source=Source(file, item.line))
+    return Tile(
+        metric=metric,
+        drill=_dimension(catalog, fields, "drill", metric, f"{what} tile"),
+        source=Source(file, item.line),
+    )
 
 
 def _parse_chart(catalog: Catalog, file: str, item: LineMap, problems: Problems, what: str) -> Chart | None:
-    fields = Fields(item, file, problems, what, ("name", "label", "type", "metrics", "metric", "by", "grain", "where", "drill", "limit"))
+    fields = Fields(
+        item,
+        file,
+        problems,
+        what,
+        ("name", "label", "type", "metrics", "metric", "by", "grain", "where", "drill", "limit"),
+    )
     kind = fields.choice("type", CHART_KINDS)
     names = _metric_names(fields, what)
     # a list, not a generator: every unknown name is reported, not just the first
-    ok = all([_metric(catalog, fields, "metrics" if fields.has("metrics") else "metric", n, what) for n in names]) and bool(names)  # noqa: C419
+    ok = all(
+        [_metric(catalog, fields, "metrics" if fields.has("metrics") else "metric", n, what) for n in names]
+    ) and bool(names)  # noqa: C419
     first = names[0] if ok else None
     by = _dimension(catalog, fields, "by", first, what)
     drill = _dimension(catalog, fields, "drill", first, what)
@@ -204,8 +228,18 @@ def _parse_chart(catalog: Catalog, file: str, item: LineMap, problems: Problems,
         return None
     label = fields.label() if fields.has("label") else catalog.metrics[names[0]].label
     name = fields.name() if fields.has("name") else "_".join([*names, *([by] if by else [])])
-    return Chart(name=name or names[0], label=label, kind=kind, metrics=tuple(names), by=by, grain=grain, where=where,
-                 drill=drill, limit=limit, source=Source(file, item.line))
+    return Chart(
+        name=name or names[0],
+        label=label,
+        kind=kind,
+        metrics=tuple(names),
+        by=by,
+        grain=grain,
+        where=where,
+        drill=drill,
+        limit=limit,
+        source=Source(file, item.line),
+    )
 
 
 def _metric_names(fields: Fields, what: str) -> list[str]:

@@ -3,6 +3,7 @@
 Kept apart from the single specs (``specs.py``, ``segment_specs.py``) so that
 each of those can be read without the other; this is where they meet.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

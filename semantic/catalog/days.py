@@ -5,6 +5,7 @@ Every date reaches SQL as a literal, and date arithmetic (``end + 1 day``,
 calendar overflows before any query is built. Days outside
 :data:`FIRST_DAY`..:data:`LAST_DAY` are refused in one line instead.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime

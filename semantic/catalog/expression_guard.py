@@ -12,13 +12,12 @@ and parsed back, and a tree that reads back differently is refused.
 The module never raises anything but :class:`~semantic.catalog.expressions.SnippetError`
 (one line, ready for a ``file:line:`` prefix), whatever the input.
 """
+
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from functools import lru_cache
 
 import sqlglot
@@ -26,98 +25,26 @@ from sqlglot import exp
 from sqlglot.errors import ParseError, SqlglotError, TokenError
 from sqlglot.tokens import TokenType
 
+from semantic.catalog.expression_rules import (
+    BOOLEAN_ROOTS,
+    CAST_TYPES,
+    JSON_KEY,
+    MAX_IN_ITEMS,
+    MAX_LENGTH,
+    MAX_NESTING,
+    MAX_PREFIX_RUN,
+    STATEMENTS,
+    STRUCTURE,
+    TARGET_DIALECTS,
+    TIME_UNITS,
+    YAML_FUNCTIONS,
+    Allowed,
+    class_names,
+    classes_named,
+    function_names,
+    is_denied,
+)
 from semantic.catalog.expressions import SOURCE_DIALECT, SnippetError, did_you_mean
-
-TARGET_DIALECTS = ("duckdb", "postgres", "clickhouse", "snowflake", "bigquery", "trino", "spark")
-MAX_LENGTH = 4000       # characters of one expression
-MAX_NESTING = 12        # parentheses inside parentheses (function calls count)
-MAX_PREFIX_RUN = 8      # NOT NOT NOT ... or - - - in a row
-MAX_IN_ITEMS = 1000     # values in one IN list
-
-# Functions a person's filter may call: pure, row-level, in every target dialect.
-USER_FUNCTIONS: frozenset[type[exp.Expression]] = frozenset({
-    exp.Lower, exp.Upper, exp.Coalesce, exp.Length, exp.Abs, exp.Round, exp.Trim, exp.Substring,
-    exp.JSONExtractScalar, exp.JSONExtract,
-})
-JSON_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,99}$")
-# Analysts' YAML may also use these (and what metrics/settings.yml allows, minus the deny-list).
-YAML_FUNCTIONS: frozenset[type[exp.Expression]] = USER_FUNCTIONS | frozenset({
-    exp.Nullif, exp.Greatest, exp.Least, exp.Floor, exp.Ceil, exp.Concat, exp.If, exp.Sign, exp.Sqrt,
-    exp.Pow, exp.Ln, exp.StrPosition,
-})
-# Nodes any expression may hold: names, literals, logic, comparison, arithmetic, CASE and CAST.
-STRUCTURE: frozenset[type[exp.Expression]] = frozenset({
-    exp.Column, exp.Identifier, exp.Literal, exp.Boolean, exp.Null, exp.Paren, exp.Neg,
-    exp.And, exp.Or, exp.Not, exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE,
-    exp.In, exp.Between, exp.Like, exp.ILike, exp.Is,
-    exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod, exp.DPipe,
-    exp.Case, exp.If, exp.Cast, exp.DataType, exp.DataTypeParam,
-    exp.JSONPath, exp.JSONPathRoot, exp.JSONPathKey, exp.JSONPathSubscript,
-})
-BOOLEAN_ROOTS: tuple[type[exp.Expression], ...] = (
-    exp.And, exp.Or, exp.Not, exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE,
-    exp.In, exp.Between, exp.Like, exp.ILike, exp.Is, exp.Boolean,
-)
-TIME_UNITS = frozenset({"YEAR", "QUARTER", "MONTH", "WEEK", "DAY", "HOUR", "MINUTE", "SECOND", "DOW", "DOY"})
-STATEMENTS: tuple[type[exp.Expression], ...] = tuple(
-    getattr(exp, name) for name in (
-        "Query", "Command", "DDL", "DML", "Create", "Drop", "Alter", "Insert", "Update", "Delete", "Merge", "Set",
-        "Pragma", "Use", "Transaction", "Commit", "Rollback", "Copy", "Describe", "Show", "Grant", "Revoke",
-        "Attach", "Detach", "Export", "Analyze", "Summarize", "Cache", "Uncache", "LoadData", "Kill", "Execute",
-    ) if hasattr(exp, name)
-)
-# Built-in types a CAST may name; a user-defined, dotted or quoted type name is never one of them.
-CAST_TYPES: frozenset[exp.DataType.Type] = frozenset({
-    exp.DataType.Type.VARCHAR, exp.DataType.Type.TEXT, exp.DataType.Type.CHAR, exp.DataType.Type.NVARCHAR,
-    exp.DataType.Type.TINYINT, exp.DataType.Type.SMALLINT, exp.DataType.Type.INT, exp.DataType.Type.BIGINT,
-    exp.DataType.Type.FLOAT, exp.DataType.Type.DOUBLE, exp.DataType.Type.DECIMAL, exp.DataType.Type.BOOLEAN,
-    exp.DataType.Type.DATE, exp.DataType.Type.TIMESTAMP, exp.DataType.Type.DATETIME,
-})
-# Whatever a project allows, no expression may call these on any engine: files, network, settings,
-# environment, large objects, sleeping, system catalogs, other servers, running SQL text.
-DENIED_PREFIXES = (
-    # files, network and other servers
-    "read_", "write_", "file", "url", "s3", "gcs", "azure", "hdfs", "remote", "cluster", "dblink", "mysql", "postgres",
-    "sqlite_", "odbc", "jdbc", "mongo", "redis", "iceberg", "delta", "hudi", "glob", "parquet_", "executable", "input",
-    "catboost", "copy", "export", "import", "load", "install", "attach", "detach",
-    # settings, environment, the session and the server
-    "current_", "currentuser", "currentdatabase", "currentprofiles", "currentroles", "currentschemas", "session_user",
-    "get", "set", "sys", "system", "duckdb_", "pragma_", "which_secret", "version", "hostname", "fqdn", "uptime",
-    "filesystem", "inet_", "txid_", "pg_", "has", "to_reg", "obj_description", "col_description", "shobj_description",
-    # running SQL text or reading whole tables
-    "query", "table_to_", "database_to_", "schema_to_", "cursor_to_", "ts_stat", "ts_rewrite", "json_execute", "xpath",
-    "dict", "joinget",
-    # large objects, sequences (they write), sleeping
-    "lo_", "nextval", "setval", "currval", "lastval", "sleep",
-)
-DENIED_NAMES = frozenset({"lo", "reset", "shell", "exec"})
-
-
-@dataclass(frozen=True)
-class Allowed:
-    """What one kind of expression may name and call.
-
-    Args:
-        names: the column or dimension names it may read (unqualified); None: any plain name.
-        functions: function node classes it may call.
-        extra_functions: more functions by SQL name (lower case), from a project's settings.
-        what: how messages call the expression (``filter``, ``metric 'pv': filter``).
-        name_kind: how messages call a name (``dimension``, ``column``).
-        boolean: whether the expression must be a condition.
-    """
-
-    names: frozenset[str] | None
-    functions: frozenset[type[exp.Expression]] = USER_FUNCTIONS
-    extra_functions: frozenset[str] = frozenset()
-    what: str = "filter"
-    name_kind: str = "dimension"
-    boolean: bool = False
-
-
-def is_denied(name: str) -> bool:
-    """Whether a function name is on the built-in deny-list (which wins over any allow-list)."""
-    lowered = name.lower()
-    return lowered in DENIED_NAMES or lowered.startswith(DENIED_PREFIXES)
 
 
 def parse_checked(text: object, allowed: Allowed) -> exp.Expression:
@@ -149,7 +76,9 @@ def parse_checked(text: object, allowed: Allowed) -> exp.Expression:
 def check_tree(tree: exp.Expression, allowed: Allowed) -> None:
     """Refuse any node outside the allow-list, any unknown name, any function not allowed."""
     if allowed.boolean and not isinstance(tree.unnest(), BOOLEAN_ROOTS):
-        raise SnippetError(f"{allowed.what} {_short(tree)} is not a boolean expression (use comparisons, AND/OR/NOT, IN, BETWEEN, LIKE, IS NULL)")
+        raise SnippetError(
+            f"{allowed.what} {_short(tree)} is not a boolean expression (use comparisons, AND/OR/NOT, IN, BETWEEN, LIKE, IS NULL)"
+        )
     for node in _nodes(tree):
         _check_node(node, allowed)
 
@@ -162,7 +91,9 @@ def _check_node(node: exp.Expression, allowed: Allowed) -> None:
         if not isinstance(node.this, exp.Identifier):
             raise SnippetError(f"{what}: {_short(node)} is not a {allowed.name_kind} name")
         if allowed.names is not None and node.name not in allowed.names:
-            raise SnippetError(f"{what}: unknown {allowed.name_kind} {node.name!r}{did_you_mean(node.name, allowed.names)}")
+            raise SnippetError(
+                f"{what}: unknown {allowed.name_kind} {node.name!r}{did_you_mean(node.name, allowed.names)}"
+            )
         return
     if isinstance(node, exp.Literal):
         if node.is_string and any(ord(ch) < 32 and ch not in "\t\n\r" for ch in node.this):
@@ -174,11 +105,17 @@ def _check_node(node: exp.Expression, allowed: Allowed) -> None:
         _check_json_path(node.expression, what)
     if isinstance(node, exp.Is) and not isinstance(node.expression, (exp.Null, exp.Boolean)):
         raise SnippetError(f"{what}: IS compares with NULL, TRUE or FALSE only; write = for a value")
-    if isinstance(node, (exp.Like, exp.ILike)) and isinstance(node.expression, exp.Literal) and "\\" in str(node.expression.this):
+    if (
+        isinstance(node, (exp.Like, exp.ILike))
+        and isinstance(node.expression, exp.Literal)
+        and "\\" in str(node.expression.this)
+    ):
         raise SnippetError(f"{what}: a LIKE pattern may not hold a backslash (warehouses disagree on what it escapes)")
     if isinstance(node, exp.DataType):
         if node.this not in CAST_TYPES or node.args.get("kind") or node.args.get("nested") or node.args.get("values"):
-            raise SnippetError(f"{what}: CAST to {_short(node)} is not allowed; cast to a built-in type such as VARCHAR, BIGINT, DOUBLE, DECIMAL(p, s), BOOLEAN, DATE or TIMESTAMP")
+            raise SnippetError(
+                f"{what}: CAST to {_short(node)} is not allowed; cast to a built-in type such as VARCHAR, BIGINT, DOUBLE, DECIMAL(p, s), BOOLEAN, DATE or TIMESTAMP"
+            )
         return
     if isinstance(node, exp.DataTypeParam):
         if not isinstance(node.this, exp.Literal) or node.this.is_string or node.args.get("expression"):
@@ -218,9 +155,14 @@ def _check_json_path(path: object, what: str) -> None:
     Other spellings (``'/a/b'`` JSON pointers, quoted keys, wildcards) mean different things on different warehouses.
     """
     parts = path.expressions if isinstance(path, exp.JSONPath) else []
-    if not parts or not isinstance(parts[0], exp.JSONPathRoot) or not all(
-        (isinstance(p, exp.JSONPathKey) and isinstance(p.this, str) and JSON_KEY.match(p.this))
-        or (isinstance(p, exp.JSONPathSubscript) and isinstance(p.this, int)) for p in parts[1:]
+    if (
+        not parts
+        or not isinstance(parts[0], exp.JSONPathRoot)
+        or not all(
+            (isinstance(p, exp.JSONPathKey) and isinstance(p.this, str) and JSON_KEY.match(p.this))
+            or (isinstance(p, exp.JSONPathSubscript) and isinstance(p.this, int))
+            for p in parts[1:]
+        )
     ):
         raise SnippetError(f"{what}: a JSON path must be written '$.key' (plain keys, [n] indexes)")
 
@@ -229,48 +171,17 @@ def _check_function(node: exp.Func, allowed: Allowed) -> None:
     names = function_names(node)
     denied = next((n for n in names if is_denied(n)), None)
     if denied is not None:
-        raise SnippetError(f"{allowed.what} may not call {denied.upper()}: it reaches outside the question (files, network, settings or system tables)")
+        raise SnippetError(
+            f"{allowed.what} may not call {denied.upper()}: it reaches outside the question (files, network, settings or system tables)"
+        )
     if type(node) in allowed.functions and not isinstance(node, exp.Anonymous):
         return
     if any(n in allowed.extra_functions for n in names):
         return
-    if any(type(node) in _classes_named(name) for name in allowed.extra_functions):
+    if any(type(node) in classes_named(name) for name in allowed.extra_functions):
         return
-    listed = sorted({n for cls in allowed.functions for n in _class_names(cls)} | set(allowed.extra_functions))
+    listed = sorted({n for cls in allowed.functions for n in class_names(cls)} | set(allowed.extra_functions))
     raise SnippetError(f"{allowed.what} may not call function {names[0].upper()}; allowed: {', '.join(listed)}")
-
-
-@lru_cache(maxsize=256)
-def _classes_named(name: str) -> frozenset[type[exp.Expression]]:
-    """The node classes DuckDB's parser builds for a call of ``name`` (``date_trunc`` → TimestampTrunc)."""
-    found: set[type[exp.Expression]] = set()
-    for arity in range(1, 5):
-        try:
-            node = exp.func(name, *(exp.column(f"a{i}") for i in range(arity)), dialect=SOURCE_DIALECT)
-        except (SqlglotError, ValueError, TypeError):
-            continue
-        if not isinstance(node, exp.Anonymous):
-            found.add(type(node))
-    return frozenset(found)
-
-
-def function_names(node: exp.Func) -> list[str]:
-    """A function node's names in lower case: the called name first, then sqlglot's names for its class."""
-    if isinstance(node, exp.Anonymous):
-        return [str(node.name).lower()]
-    return [name.lower() for name in _class_names(type(node))] or [node.key]
-
-
-@lru_cache(maxsize=None)
-def _class_names(cls: type[exp.Expression]) -> tuple[str, ...]:
-    if cls is exp.JSONExtractScalar:
-        return ("json_extract_string", "->>")
-    if cls is exp.JSONExtract:
-        return ("json_extract", "->")
-    try:
-        return tuple(n.lower() for n in cls.sql_names())  # type: ignore[attr-defined]
-    except (AttributeError, NotImplementedError):
-        return (cls.key,)
 
 
 def verify_round_trip(tree: exp.Expression, what: str, dialects: Iterable[str] = TARGET_DIALECTS) -> None:
@@ -297,8 +208,22 @@ def _round_trip_problem(source_sql: str, dialect: str) -> str | None:
     except Exception as err:  # noqa: BLE001 - any failure to print or read back is a refusal
         return f"cannot be written for {dialect} ({type(err).__name__})"
     for node in _nodes(back):
-        if isinstance(node, (exp.Query, exp.Subquery, exp.Table, exp.Command, exp.DDL, exp.DML, exp.Set,
-                             exp.Placeholder, exp.Parameter, exp.Alias, exp.Star)):
+        if isinstance(
+            node,
+            (
+                exp.Query,
+                exp.Subquery,
+                exp.Table,
+                exp.Command,
+                exp.DDL,
+                exp.DML,
+                exp.Set,
+                exp.Placeholder,
+                exp.Parameter,
+                exp.Alias,
+                exp.Star,
+            ),
+        ):
             return f"reads back for {dialect} with {_describe(node)}: refused"
         if isinstance(node, exp.Func):
             denied = next((n for n in function_names(node) if is_denied(n)), None)
@@ -367,15 +292,21 @@ def _check_tokens(source: str, what: str) -> None:
     try:
         tokens = sqlglot.Dialect.get_or_raise(SOURCE_DIALECT).tokenize(source)
     except (TokenError, RecursionError, ValueError) as err:
-        raise SnippetError(f"{what} is not valid SQL: {str(err).splitlines()[0] if str(err) else type(err).__name__}") from None
+        raise SnippetError(
+            f"{what} is not valid SQL: {str(err).splitlines()[0] if str(err) else type(err).__name__}"
+        ) from None
     depth = deepest = run = longest = 0
     previous = None
     for index, token in enumerate(tokens):
         if token.token_type == TokenType.IDENTIFIER and previous in (TokenType.ALIAS, TokenType.DCOLON):
-            raise SnippetError(f"{what}: a quoted type name ({token.text[:30]!r}) is not allowed; write a built-in type such as VARCHAR")
+            raise SnippetError(
+                f"{what}: a quoted type name ({token.text[:30]!r}) is not allowed; write a built-in type such as VARCHAR"
+            )
         called = index + 1 < len(tokens) and tokens[index + 1].token_type == TokenType.L_PAREN
         if called and token.token_type != TokenType.IDENTIFIER and is_denied(token.text):
-            raise SnippetError(f"{what} may not call {token.text.upper()}: it reaches outside the question (files, network, settings or system tables)")
+            raise SnippetError(
+                f"{what} may not call {token.text.upper()}: it reaches outside the question (files, network, settings or system tables)"
+            )
         previous = token.token_type
         if token.token_type == TokenType.L_PAREN:
             depth += 1
@@ -440,8 +371,15 @@ def parse_user_filter(text: object, names: Iterable[str], what: str = "filter") 
     return parse_checked(text, Allowed(names=frozenset(names), what=what, boolean=True))
 
 
-def parse_yaml_snippet(text: object, names: Iterable[str] | None, what: str, extra_functions: frozenset[str] = frozenset()) -> exp.Expression:
+def parse_yaml_snippet(
+    text: object, names: Iterable[str] | None, what: str, extra_functions: frozenset[str] = frozenset()
+) -> exp.Expression:
     """An analyst's snippet in YAML: row-level SQL over ``names`` (None: any plain name, checked by the caller)."""
-    allowed = Allowed(names=frozenset(names) if names is not None else None, functions=YAML_FUNCTIONS,
-                      extra_functions=extra_functions, what=what, name_kind="column")
+    allowed = Allowed(
+        names=frozenset(names) if names is not None else None,
+        functions=YAML_FUNCTIONS,
+        extra_functions=extra_functions,
+        what=what,
+        name_kind="column",
+    )
     return parse_checked(text, allowed)

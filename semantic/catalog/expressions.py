@@ -5,6 +5,7 @@ catalog loads or a question arrives; :mod:`semantic.catalog.expression_guard` is
 one checker every snippet passes. Here: what the checked trees are then
 used for (their column names, qualifying them for a query).
 """
+
 from __future__ import annotations
 
 import difflib

@@ -3,6 +3,7 @@
 Validation reports every mistake at once, so readers return a fallback and
 note a :class:`~finlens_common.errors.CatalogProblem` at the offending key's line.
 """
+
 from __future__ import annotations
 
 import re
@@ -32,7 +33,9 @@ def parse_duration(text: object) -> int:
     """
     match = _DURATION.match(str(text)) if isinstance(text, (str, int)) and len(str(text)) <= 20 else None
     if not match:
-        raise ValueError(f"{str(text)[:40]!r} is not a duration; write a number and a unit s, m, h, d or w, e.g. 30m or 7d")
+        raise ValueError(
+            f"{str(text)[:40]!r} is not a duration; write a number and a unit s, m, h, d or w, e.g. 30m or 7d"
+        )
     seconds = int(match.group(1)) * _DURATION_SECONDS[match.group(2)]
     if not 0 < seconds <= MAX_DAYS * 86400:
         raise ValueError(f"{text!r} is not a duration from 1 second to {MAX_DAYS:,} days")
@@ -123,11 +126,16 @@ class Fields:
         if value is None:
             return None
         if value.lower() not in options:
-            self.error(key, f"{self.what}: {key} {value!r} is not one of {', '.join(options)}{did_you_mean(value.lower(), options)}")
+            self.error(
+                key,
+                f"{self.what}: {key} {value!r} is not one of {', '.join(options)}{did_you_mean(value.lower(), options)}",
+            )
             return default
         return value.lower()
 
-    def integer(self, key: str, *, default: int | None = None, minimum: int = 1, maximum: int = MAX_INTEGER) -> int | None:
+    def integer(
+        self, key: str, *, default: int | None = None, minimum: int = 1, maximum: int = MAX_INTEGER
+    ) -> int | None:
         value = self.mapping.get(key, default)
         if value is None:
             self.error(None, f"{self.what}: missing required key {key!r}")
@@ -153,8 +161,14 @@ class Fields:
 
     def label(self, key: str = "label") -> Label:
         value = self.mapping.get(key)
-        if not isinstance(value, LineMap) or not isinstance(value.get("zh"), str) or not isinstance(value.get("en"), str):
-            self.error(key if key in self.mapping else None, f"{self.what}: {key!r} must be a mapping with zh and en strings")
+        if (
+            not isinstance(value, LineMap)
+            or not isinstance(value.get("zh"), str)
+            or not isinstance(value.get("en"), str)
+        ):
+            self.error(
+                key if key in self.mapping else None, f"{self.what}: {key!r} must be a mapping with zh and en strings"
+            )
             return Label(zh="", en="")
         Fields(value, self.file, self.problems, f"{self.what} {key}", ("zh", "en"))
         return Label(zh=value["zh"], en=value["en"])

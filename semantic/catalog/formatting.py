@@ -1,4 +1,5 @@
 """Numbers as people read them, per the metric's YAML format (number, percent, cny, duration)."""
+
 from __future__ import annotations
 
 

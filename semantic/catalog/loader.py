@@ -3,6 +3,7 @@
 Every problem in every file is collected and raised together as one
 :class:`~finlens_common.errors.CatalogError` whose lines read ``file:line: message``.
 """
+
 from __future__ import annotations
 
 import re
@@ -10,19 +11,32 @@ from pathlib import Path
 
 from finlens_common import settings
 from finlens_common.errors import CatalogError
-from semantic.catalog.expression_guard import is_denied
+from semantic.catalog.catalog import Catalog
+from semantic.catalog.expression_rules import is_denied
 from semantic.catalog.fields import Fields, Problems
 from semantic.catalog.metric_parsers import parse_metric
 from semantic.catalog.segment_parser import SegmentScope, parse_segment
 from semantic.catalog.segment_specs import EVENTS_MODEL, USERS_MODEL, Segment, SegmentCycle, expand
 from semantic.catalog.specs import DIMENSION_TYPES, Dimension, Join, Model, SessionSettings, Source
-from semantic.catalog.catalog import Catalog
 from semantic.catalog.validate import validate_catalog
 from semantic.catalog.yaml_lines import LineList, LineMap, YamlProblem, load_yaml, read_yaml_text
 
 SETTINGS_FILE = "settings.yml"
 _FUNCTION_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
-MODEL_KEYS = ("model", "table", "label", "description", "entity", "primary_key", "time_column", "event_column", "columns", "joins", "sessions", "dimensions")
+MODEL_KEYS = (
+    "model",
+    "table",
+    "label",
+    "description",
+    "entity",
+    "primary_key",
+    "time_column",
+    "event_column",
+    "columns",
+    "joins",
+    "sessions",
+    "dimensions",
+)
 DIMENSION_KEYS = ("name", "expr", "type", "label", "description", "values")
 
 
@@ -65,7 +79,11 @@ def load_catalog(root: str | Path | None = None) -> Catalog:
             if metric is None:
                 continue
             if metric.name in metrics or metric.name in seen_at:
-                problems.add(file, item.line, f"duplicate metric name {metric.name!r} (first defined at {seen_at.get(metric.name)})")
+                problems.add(
+                    file,
+                    item.line,
+                    f"duplicate metric name {metric.name!r} (first defined at {seen_at.get(metric.name)})",
+                )
                 continue
             seen_at[metric.name] = str(metric.source)
             metrics[metric.name] = metric
@@ -73,8 +91,14 @@ def load_catalog(root: str | Path | None = None) -> Catalog:
     segments = _parse_segments(read_yaml_folder(root / "segments", root, problems), models, dimensions, problems)
     if problems.items:
         raise CatalogError(problems.items)
-    return Catalog(models=models, dimensions=dimensions, metrics=metrics, root=str(root), segments=segments,
-                   allowed_functions=problems.extra_functions)
+    return Catalog(
+        models=models,
+        dimensions=dimensions,
+        metrics=metrics,
+        root=str(root),
+        segments=segments,
+        allowed_functions=problems.extra_functions,
+    )
 
 
 def _allowed_functions(root: Path, problems: Problems) -> frozenset[str]:
@@ -92,22 +116,29 @@ def _allowed_functions(root: Path, problems: Problems) -> frozenset[str]:
     expressions = Fields(doc, file, problems, "settings", ("expressions",)).mapping_at("expressions", required=False)
     if expressions is None:
         return frozenset()
-    items = Fields(expressions, file, problems, "settings expressions", ("allow_functions",)).list_at("allow_functions", required=False)
+    items = Fields(expressions, file, problems, "settings expressions", ("allow_functions",)).list_at(
+        "allow_functions", required=False
+    )
     allowed = set()
     for item, line in zip(items or [], items.item_lines if items else []):
         name = str(item).lower() if isinstance(item, str) else ""
         if not _FUNCTION_NAME.match(name):
             problems.add(file, line, f"settings: allow_functions: {str(item)[:40]!r} is not a function name")
         elif is_denied(name):
-            problems.add(file, line, f"settings: allow_functions: {name!r} is on the built-in deny-list "
-                                     "(files, network, settings, environment, system tables) and cannot be allowed")
+            problems.add(
+                file,
+                line,
+                f"settings: allow_functions: {name!r} is on the built-in deny-list "
+                "(files, network, settings, environment, system tables) and cannot be allowed",
+            )
         else:
             allowed.add(name)
     return frozenset(allowed)
 
 
-def _parse_segments(docs: list[tuple[str, LineMap]], models: dict[str, Model], dimensions: dict[str, Dimension],
-                    problems: Problems) -> dict[str, Segment]:
+def _parse_segments(
+    docs: list[tuple[str, LineMap]], models: dict[str, Model], dimensions: dict[str, Dimension], problems: Problems
+) -> dict[str, Segment]:
     """``metrics/segments/*.yml``: each file holds ``segments: [...]`` (optional folder)."""
     segments: dict[str, Segment] = {}
     if not docs:
@@ -125,7 +156,11 @@ def _parse_segments(docs: list[tuple[str, LineMap]], models: dict[str, Model], d
             if segment is None:
                 continue
             if segment.name in segments:
-                problems.add(file, item.line, f"duplicate segment name {segment.name!r} (first defined at {segments[segment.name].source})")
+                problems.add(
+                    file,
+                    item.line,
+                    f"duplicate segment name {segment.name!r} (first defined at {segments[segment.name].source})",
+                )
                 continue
             segments[segment.name] = segment
     for segment in segments.values():
@@ -169,7 +204,9 @@ def read_yaml_file(path: Path, file: str, problems: Problems) -> LineMap | None:
     return doc
 
 
-def _parse_model_file(file: str, doc: LineMap, problems: Problems, models: dict[str, Model], dimensions: dict[str, Dimension]) -> None:
+def _parse_model_file(
+    file: str, doc: LineMap, problems: Problems, models: dict[str, Model], dimensions: dict[str, Dimension]
+) -> None:
     fields = Fields(doc, file, problems, "model", MODEL_KEYS)
     name = fields.name("model")
     if name is None:
@@ -185,15 +222,28 @@ def _parse_model_file(file: str, doc: LineMap, problems: Problems, models: dict[
     primary_key = fields.string("primary_key", required=False, default=entity)
     time_column = fields.string("time_column", required=False)
     event_column = fields.string("event_column", required=False, default="event" if "event" in columns else None)
-    for key, value in (("entity", entity), ("primary_key", primary_key), ("time_column", time_column), ("event_column", event_column)):
+    for key, value in (
+        ("entity", entity),
+        ("primary_key", primary_key),
+        ("time_column", time_column),
+        ("event_column", event_column),
+    ):
         if value is not None and columns and value not in columns:
             fields.error(key, f"{what}: {key} {value!r} is not among the model's columns")
     joins = _parse_joins(fields, file, problems, what, columns)
     sessions = _parse_sessions(fields, file, problems, what, columns)
     model = Model(
-        name=name, table=fields.string("table") or name, entity=entity or "", primary_key=primary_key or "",
-        time_column=time_column, event_column=event_column, columns=columns, joins=joins, sessions=sessions,
-        label=fields.label(), source=Source(file, doc.line),
+        name=name,
+        table=fields.string("table") or name,
+        entity=entity or "",
+        primary_key=primary_key or "",
+        time_column=time_column,
+        event_column=event_column,
+        columns=columns,
+        joins=joins,
+        sessions=sessions,
+        label=fields.label(),
+        source=Source(file, doc.line),
     )
     models[name] = model
     items = fields.list_at("dimensions", required=False) or LineList()
@@ -205,7 +255,11 @@ def _parse_model_file(file: str, doc: LineMap, problems: Problems, models: dict[
         if dimension is None:
             continue
         if dimension.name in dimensions:
-            problems.add(file, item.line, f"duplicate dimension name {dimension.name!r} (first defined at {dimensions[dimension.name].source})")
+            problems.add(
+                file,
+                item.line,
+                f"duplicate dimension name {dimension.name!r} (first defined at {dimensions[dimension.name].source})",
+            )
             continue
         dimensions[dimension.name] = dimension
 
@@ -217,18 +271,30 @@ def _parse_joins(fields: Fields, file: str, problems: Problems, what: str, colum
         if not isinstance(item, LineMap):
             problems.add(file, line, f"{what}: each join must be a mapping")
             continue
-        join_fields = Fields(item, file, problems, f"{what} join", ("model", "foreign_key", "primary_key", "relationship"))
+        join_fields = Fields(
+            item, file, problems, f"{what} join", ("model", "foreign_key", "primary_key", "relationship")
+        )
         target = join_fields.string("model")
         foreign_key = join_fields.string("foreign_key")
         relationship = join_fields.choice("relationship", ("many_to_one",), default="many_to_one")
         if foreign_key and columns and foreign_key not in columns:
-            join_fields.error("foreign_key", f"{what} join: foreign_key {foreign_key!r} is not among the model's columns")
+            join_fields.error(
+                "foreign_key", f"{what} join: foreign_key {foreign_key!r} is not among the model's columns"
+            )
         if target and foreign_key and relationship:
-            joins.append(Join(model=target, foreign_key=foreign_key, primary_key=join_fields.string("primary_key", required=False) or ""))
+            joins.append(
+                Join(
+                    model=target,
+                    foreign_key=foreign_key,
+                    primary_key=join_fields.string("primary_key", required=False) or "",
+                )
+            )
     return tuple(joins)
 
 
-def _parse_sessions(fields: Fields, file: str, problems: Problems, what: str, columns: dict[str, str]) -> SessionSettings | None:
+def _parse_sessions(
+    fields: Fields, file: str, problems: Problems, what: str, columns: dict[str, str]
+) -> SessionSettings | None:
     mapping = fields.mapping_at("sessions", required=False)
     if mapping is None:
         return None
@@ -257,7 +323,11 @@ def _parse_dimension(item: LineMap, file: str, problems: Problems, model: Model)
     if expr is None:
         return None
     return Dimension(
-        name=name, model=model.name, expr=expr, type=dim_type or "string", label=label,
+        name=name,
+        model=model.name,
+        expr=expr,
+        type=dim_type or "string",
+        label=label,
         description=fields.string("description", required=False, default="") or "",
         values=tuple(str(v) for v in values) if values is not None else None,
         source=Source(file, item.line),

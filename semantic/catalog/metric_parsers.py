@@ -1,4 +1,5 @@
 """One parser per metric type: YAML mapping in, typed metric spec out (or problems noted)."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -8,9 +9,24 @@ from sqlglot import exp
 
 from semantic.catalog.fields import Fields, Problems
 from semantic.catalog.specs import (
-    AGGREGATIONS, BUSINESS_LINES, FORMATS, RETENTION_PERIODS, SESSION_MEASURES,
-    AggregateMetric, DerivedMetric, EventMatch, FirstSeenMetric, FunnelMetric, FunnelStep, Label,
-    Metric, Model, RatioMetric, RetentionMetric, SessionMetric, Source,
+    AGGREGATIONS,
+    BUSINESS_LINES,
+    FORMATS,
+    RETENTION_PERIODS,
+    SESSION_MEASURES,
+    AggregateMetric,
+    DerivedMetric,
+    EventMatch,
+    FirstSeenMetric,
+    FunnelMetric,
+    FunnelStep,
+    Label,
+    Metric,
+    Model,
+    RatioMetric,
+    RetentionMetric,
+    SessionMetric,
+    Source,
 )
 from semantic.catalog.yaml_lines import LineMap
 
@@ -39,11 +55,18 @@ def parse_metric(item: LineMap, file: str, problems: Problems, models: dict[str,
     model_name = fields.string("model", required=False, default=DEFAULT_MODEL) or DEFAULT_MODEL
     model = models.get(model_name)
     if model is None:
-        fields.error("model" if fields.has("model") else None, f"{fields.what}: unknown model {model_name!r}; known: {', '.join(sorted(models))}")
+        fields.error(
+            "model" if fields.has("model") else None,
+            f"{fields.what}: unknown model {model_name!r}; known: {', '.join(sorted(models))}",
+        )
     elif model.time_column is None:
-        fields.error("model", f"{fields.what}: model {model_name!r} has no time_column, so it cannot be queried by date")
+        fields.error(
+            "model", f"{fields.what}: model {model_name!r} has no time_column, so it cannot be queried by date"
+        )
     common: dict[str, Any] = dict(
-        name=name or "", model=model_name, label=fields.label(),
+        name=name or "",
+        model=model_name,
+        label=fields.label(),
         description=fields.string("description", required=False, default="") or "",
         format=fields.choice("format", FORMATS, default="number") or "number",
         business_line=fields.choice("business_line", BUSINESS_LINES) or "platform",
@@ -58,7 +81,9 @@ def parse_metric(item: LineMap, file: str, problems: Problems, models: dict[str,
     return parser(fields, metric_type, model, common)
 
 
-def _row_snippet(fields: Fields, key: str, model: Model, *, required: bool = False, mapping_fields: Fields | None = None) -> exp.Expression | None:
+def _row_snippet(
+    fields: Fields, key: str, model: Model, *, required: bool = False, mapping_fields: Fields | None = None
+) -> exp.Expression | None:
     return (mapping_fields or fields).snippet(key, model.columns, required=required)
 
 
@@ -121,7 +146,9 @@ def _funnel(fields: Fields, metric_type: str, model: Model, common: dict[str, An
         if not isinstance(item, LineMap):
             fields.problems.add(fields.file, line, f"{fields.what}: step {position} must be a mapping with an 'event'")
             continue
-        step_fields = Fields(item, fields.file, fields.problems, f"{fields.what} step {position}", ("name", "event", "filter", "label"))
+        step_fields = Fields(
+            item, fields.file, fields.problems, f"{fields.what} step {position}", ("name", "event", "filter", "label")
+        )
         events = step_fields.event_names("event")
         filter_ = _row_snippet(fields, "filter", model, mapping_fields=step_fields)
         if events is None:
@@ -151,6 +178,11 @@ def _retention(fields: Fields, metric_type: str, model: Model, common: dict[str,
 
 
 _PARSERS: dict[str, Callable[[Fields, str, Model, dict[str, Any]], Metric | None]] = {
-    "aggregate": _aggregate, "ratio": _ratio, "derived": _derived, "session": _session,
-    "first_seen": _first_seen, "funnel": _funnel, "retention": _retention,
+    "aggregate": _aggregate,
+    "ratio": _ratio,
+    "derived": _derived,
+    "session": _session,
+    "first_seen": _first_seen,
+    "funnel": _funnel,
+    "retention": _retention,
 }

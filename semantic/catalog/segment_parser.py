@@ -19,14 +19,15 @@ A condition is one mapping; its kind is given by its first key:
 ``segment: NAME``
     the members of another segment.
 """
+
 from __future__ import annotations
 
 import math
 from datetime import date
 from typing import Any
 
-from semantic.catalog.expression_guard import parse_user_filter
 from semantic.catalog.days import DayError, as_day
+from semantic.catalog.expression_guard import parse_user_filter
 from semantic.catalog.expressions import SnippetError, did_you_mean
 from semantic.catalog.fields import MAX_DAYS, Fields, Problems
 from semantic.catalog.segment_specs import (
@@ -50,10 +51,21 @@ from semantic.catalog.specs import Model, Source
 from semantic.catalog.yaml_lines import LineList, LineMap
 
 SEGMENT_KEYS = ("name", "label", "description", "where")
-MAX_DEPTH = 10   # all/any/not inside each other
+MAX_DEPTH = 10  # all/any/not inside each other
 MAX_ITEMS = 100  # conditions in one all/any
 MAX_VALUES = 1000  # values in one in/not_in list
-EVENT_KEYS = ("did", "did_not", "filter", "at_least", "at_most", "last_days", "during", *MEASURES, *COMPARISONS, "between")
+EVENT_KEYS = (
+    "did",
+    "did_not",
+    "filter",
+    "at_least",
+    "at_most",
+    "last_days",
+    "during",
+    *MEASURES,
+    *COMPARISONS,
+    "between",
+)
 NUMERIC_TYPES = ("double", "float", "integer", "bigint", "int", "decimal", "real", "number")
 TIME_TYPES = ("timestamp", "date")
 
@@ -64,12 +76,16 @@ class SegmentScope:
     def __init__(self, users: Model, events: Model, dimensions: dict) -> None:
         self.users = users
         self.events = events
-        self.user_attributes = {**{n: t for n, t in users.columns.items()},
-                                **{d.name: d.type for d in dimensions.values() if d.model == users.name}}
+        self.user_attributes = {
+            **{n: t for n, t in users.columns.items()},
+            **{d.name: d.type for d in dimensions.values() if d.model == users.name},
+        }
         self.event_fields = [*events.columns, *(d.name for d in dimensions.values() if d.model == events.name)]
         self.numeric_columns = [n for n, t in events.columns.items() if t.lower() in NUMERIC_TYPES]
-        self.boolean_fields = {*(n for n, t in events.columns.items() if t.lower() == "boolean"),
-                               *(d.name for d in dimensions.values() if d.model == events.name and d.type == "boolean")}
+        self.boolean_fields = {
+            *(n for n, t in events.columns.items() if t.lower() == "boolean"),
+            *(d.name for d in dimensions.values() if d.model == events.name and d.type == "boolean"),
+        }
 
     def is_time(self, attribute: str) -> bool:
         kind = self.user_attributes.get(attribute, "")
@@ -94,14 +110,23 @@ def parse_segment(item: LineMap, file: str, problems: Problems, scope: SegmentSc
     return Segment(name=name, label=label, description=description, condition=condition, source=Source(file, item.line))
 
 
-def parse_condition(node: Any, file: str, problems: Problems, scope: SegmentScope, what: str, line: int = 0,
-                    depth: int = 1) -> Condition | None:
+def parse_condition(
+    node: Any, file: str, problems: Problems, scope: SegmentScope, what: str, line: int = 0, depth: int = 1
+) -> Condition | None:
     """One condition mapping; reports at its line and returns None when it is unusable."""
     if not isinstance(node, LineMap) or not node:
-        problems.add(file, getattr(node, "line", line), f"{what}: a condition must be a mapping such as {{did: register}} or {{all: [...]}}")
+        problems.add(
+            file,
+            getattr(node, "line", line),
+            f"{what}: a condition must be a mapping such as {{did: register}} or {{all: [...]}}",
+        )
         return None
     if depth > MAX_DEPTH:
-        problems.add(file, node.line, f"{what}: conditions nest more than {MAX_DEPTH} levels deep; flatten them or name a part as a segment")
+        problems.add(
+            file,
+            node.line,
+            f"{what}: conditions nest more than {MAX_DEPTH} levels deep; flatten them or name a part as a segment",
+        )
         return None
     kind = next(iter(node))
     if kind in ("all", "any"):
@@ -123,11 +148,17 @@ def parse_condition(node: Any, file: str, problems: Problems, scope: SegmentScop
         name = fields.string("segment")
         return SegmentRef(name) if name else None
     kinds = ["all", "any", "not", "user", "did", "did_not", *FEATURES, "segment"]
-    problems.add(file, node.line_of(kind), f"{what}: unknown condition {kind!r}{did_you_mean(str(kind), kinds)}; start with one of {', '.join(kinds)}")
+    problems.add(
+        file,
+        node.line_of(kind),
+        f"{what}: unknown condition {kind!r}{did_you_mean(str(kind), kinds)}; start with one of {', '.join(kinds)}",
+    )
     return None
 
 
-def _group(node: LineMap, kind: str, file: str, problems: Problems, scope: SegmentScope, what: str, depth: int) -> Condition | None:
+def _group(
+    node: LineMap, kind: str, file: str, problems: Problems, scope: SegmentScope, what: str, depth: int
+) -> Condition | None:
     fields = Fields(node, file, problems, what, (kind,))
     items = fields.list_at(kind)
     if items is None:
@@ -138,8 +169,10 @@ def _group(node: LineMap, kind: str, file: str, problems: Problems, scope: Segme
     if len(items) > MAX_ITEMS:
         fields.error(kind, f"{what}: {kind!r} holds {len(items)} conditions; at most {MAX_ITEMS}")
         return None
-    parsed = [parse_condition(item, file, problems, scope, f"{what} {kind}[{i + 1}]", items.item_lines[i], depth + 1)
-              for i, item in enumerate(items)]
+    parsed = [
+        parse_condition(item, file, problems, scope, f"{what} {kind}[{i + 1}]", items.item_lines[i], depth + 1)
+        for i, item in enumerate(items)
+    ]
     if any(p is None for p in parsed):
         return None
     return (AllOf if kind == "all" else AnyOf)(tuple(parsed))  # type: ignore[arg-type]
@@ -151,12 +184,17 @@ def _user(node: LineMap, file: str, problems: Problems, scope: SegmentScope, wha
     if attribute is None:
         return None
     if attribute not in scope.user_attributes:
-        fields.error("user", f"{what}: unknown user attribute {attribute!r}{did_you_mean(attribute, scope.user_attributes)}; "
-                             f"use a column or dimension of model {scope.users.name!r}")
+        fields.error(
+            "user",
+            f"{what}: unknown user attribute {attribute!r}{did_you_mean(attribute, scope.user_attributes)}; "
+            f"use a column or dimension of model {scope.users.name!r}",
+        )
         return None
     operators = [key for key in node if key in USER_OPERATORS]
     if len(operators) != 1:
-        fields.error("user", f"{what}: give exactly one of {', '.join(USER_OPERATORS)} for user attribute {attribute!r}")
+        fields.error(
+            "user", f"{what}: give exactly one of {', '.join(USER_OPERATORS)} for user attribute {attribute!r}"
+        )
         return None
     operator = operators[0]
     values = _operands(node, operator, file, problems, what, time=scope.is_time(attribute))
@@ -190,12 +228,21 @@ def _event(node: LineMap, kind: str, file: str, problems: Problems, scope: Segme
     window = _window(fields, file, problems, what)
     measure = _measure(node, fields, file, problems, scope, what)
     if negated and any(fields.has(k) for k in ("at_least", "at_most", *MEASURES)):
-        fields.error(kind, f"{what}: 'did_not' takes no at_least, at_most, sum or avg (it means no matching event at all)")
+        fields.error(
+            kind, f"{what}: 'did_not' takes no at_least, at_most, sum or avg (it means no matching event at all)"
+        )
         return None
     if events is None or at_least is None or window is None or measure is False:
         return None
-    return EventCondition(events=events, filter=condition_filter, negated=negated, at_least=at_least, at_most=at_most,
-                          window=window, measure=measure or None)
+    return EventCondition(
+        events=events,
+        filter=condition_filter,
+        negated=negated,
+        at_least=at_least,
+        at_most=at_most,
+        window=window,
+        measure=measure or None,
+    )
 
 
 def _window(fields: Fields, file: str, problems: Problems, what: str) -> Window | None:
@@ -213,22 +260,31 @@ def _window(fields: Fields, file: str, problems: Problems, what: str) -> Window 
     return Window()
 
 
-def _measure(node: LineMap, fields: Fields, file: str, problems: Problems, scope: SegmentScope, what: str) -> Measure | None | bool:
+def _measure(
+    node: LineMap, fields: Fields, file: str, problems: Problems, scope: SegmentScope, what: str
+) -> Measure | None | bool:
     """The sum/avg comparison, None without one, False after reporting a problem."""
     functions = [key for key in MEASURES if key in node]
     comparisons = [key for key in (*COMPARISONS, "between") if key in node]
     if not functions:
         if comparisons:
-            fields.error(comparisons[0], f"{what}: {comparisons[0]!r} compares a 'sum' or 'avg'; add one, e.g. sum: amount")
+            fields.error(
+                comparisons[0], f"{what}: {comparisons[0]!r} compares a 'sum' or 'avg'; add one, e.g. sum: amount"
+            )
             return False
         return None
     if len(functions) > 1 or len(comparisons) != 1:
-        fields.error(functions[0], f"{what}: give one of sum/avg and exactly one of {', '.join((*COMPARISONS, 'between'))}")
+        fields.error(
+            functions[0], f"{what}: give one of sum/avg and exactly one of {', '.join((*COMPARISONS, 'between'))}"
+        )
         return False
     column = fields.string(functions[0])
     if column not in scope.numeric_columns:
-        fields.error(functions[0], f"{what}: {functions[0]} needs a numeric column of {scope.events.name!r}, not {column!r}"
-                                   f"{did_you_mean(str(column), scope.numeric_columns)}; numeric: {', '.join(scope.numeric_columns)}")
+        fields.error(
+            functions[0],
+            f"{what}: {functions[0]} needs a numeric column of {scope.events.name!r}, not {column!r}"
+            f"{did_you_mean(str(column), scope.numeric_columns)}; numeric: {', '.join(scope.numeric_columns)}",
+        )
         return False
     values = _operands(node, comparisons[0], file, problems, what, time=False, pair=comparisons[0] == "between")
     if values is None:
@@ -239,7 +295,9 @@ def _measure(node: LineMap, fields: Fields, file: str, problems: Problems, scope
     return Measure(functions[0], column, comparisons[0], tuple(float(v) for v in values))
 
 
-def _operands(node: LineMap, operator: str, file: str, problems: Problems, what: str, *, time: bool, pair: bool = False) -> tuple | None:
+def _operands(
+    node: LineMap, operator: str, file: str, problems: Problems, what: str, *, time: bool, pair: bool = False
+) -> tuple | None:
     """The value(s) of ``operator``: one scalar, a list (in/not_in), two (between/during), a boolean (is_null)."""
     value = node[operator]
     line = node.line_of(operator)
@@ -269,12 +327,18 @@ def _operands(node: LineMap, operator: str, file: str, problems: Problems, what:
     if time:
         days = [_day(v) for v in items]
         if any(d is None for d in days):
-            problems.add(file, line, f"{what}: {operator!r} needs days written YYYY-MM-DD between 1900-01-01 and 2200-12-31, not {str(items)[:80]}")
+            problems.add(
+                file,
+                line,
+                f"{what}: {operator!r} needs days written YYYY-MM-DD between 1900-01-01 and 2200-12-31, not {str(items)[:80]}",
+            )
             return None
         items = days
     bad = next((v for v in items if not _plain_value(v)), _NONE)
     if bad is not _NONE:
-        problems.add(file, line, f"{what}: {operator!r} takes plain text, numbers, true/false or days, not {str(bad)[:40]!r}")
+        problems.add(
+            file, line, f"{what}: {operator!r} takes plain text, numbers, true/false or days, not {str(bad)[:40]!r}"
+        )
         return None
     if (pair or operator == "between") and len({_kind(v) for v in items}) > 1:
         problems.add(file, line, f"{what}: {operator!r} needs two values of the same kind, not {str(items)[:80]}")

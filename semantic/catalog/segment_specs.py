@@ -14,11 +14,12 @@ The tree's leaves are:
 Inner nodes are :class:`AllOf`, :class:`AnyOf` and :class:`Not`. Every leaf is
 true or false for every user, never unknown, so ``Not`` is the exact complement.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, Union
+from typing import Any
 
 from sqlglot import exp
 
@@ -28,6 +29,7 @@ from semantic.catalog.specs import Label, Source
 
 class SegmentCycle(ValueError):
     """A segment refers to itself, directly or through others; or to an unknown segment."""
+
 
 USERS_MODEL, EVENTS_MODEL = "users", "events"  # segments select users of the one, by behaviour in the other
 COMPARISONS = ("eq", "ne", "gt", "gte", "lt", "lte")
@@ -118,7 +120,7 @@ class Not:
     item: Condition
 
 
-Condition = Union[UserCondition, EventCondition, FeatureCondition, SegmentRef, AllOf, AnyOf, Not]
+Condition = UserCondition | EventCondition | FeatureCondition | SegmentRef | AllOf | AnyOf | Not
 
 
 @dataclass(frozen=True)
@@ -151,7 +153,9 @@ def expand(condition: Condition, segments: dict[str, Segment], seen: tuple[str, 
             expanded tree nests more than :data:`MAX_EXPANDED_DEPTH` levels.
     """
     if depth > MAX_EXPANDED_DEPTH:
-        raise SegmentCycle(f"segment {seen[0] if seen else ''!r} nests more than {MAX_EXPANDED_DEPTH} levels once the segments it names are put in")
+        raise SegmentCycle(
+            f"segment {seen[0] if seen else ''!r} nests more than {MAX_EXPANDED_DEPTH} levels once the segments it names are put in"
+        )
     if isinstance(condition, SegmentRef):
         if condition.name in seen:
             raise SegmentCycle(f"segment {seen[0]!r} refers to itself through {' → '.join((*seen, condition.name))}")

@@ -5,6 +5,7 @@ The loader turns YAML into these frozen dataclasses once; everything after
 are kept as parsed sqlglot expressions over *unqualified* column names of
 their model; the compiler qualifies them when it builds a query.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -186,4 +187,6 @@ class RetentionMetric(MetricBase):
     type: Literal["retention"] = "retention"
 
 
-Metric = AggregateMetric | RatioMetric | DerivedMetric | SessionMetric | FirstSeenMetric | FunnelMetric | RetentionMetric
+Metric = (
+    AggregateMetric | RatioMetric | DerivedMetric | SessionMetric | FirstSeenMetric | FunnelMetric | RetentionMetric
+)

@@ -9,6 +9,7 @@ bounded: a size limit, a nesting limit, no aliases (an alias bomb expands a
 few lines into gigabytes), dates that are not real dates kept as text, and
 every failure reported as one :class:`YamlProblem` with its line.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -16,8 +17,8 @@ from typing import Any
 
 import yaml
 
-MAX_BYTES = 1_000_000   # one YAML file or pasted text
-MAX_DEPTH = 40          # mappings and lists inside each other
+MAX_BYTES = 1_000_000  # one YAML file or pasted text
+MAX_DEPTH = 40  # mappings and lists inside each other
 
 
 class LineMap(dict):
@@ -151,5 +152,5 @@ def read_yaml_text(path: Path) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as err:
-        line = data[:err.start].count(b"\n") + 1
+        line = data[: err.start].count(b"\n") + 1
         raise YamlProblem(line, f"not UTF-8 text (byte {data[err.start]:#04x}); save the file as UTF-8") from None

@@ -6,12 +6,13 @@ directly; with several, their rows are stacked (UNION ALL) and regrouped,
 which treats NULL dimension values as equal on every engine, unlike a join.
 Ratios and derived metrics are computed in the final SELECT from leaf columns.
 """
+
 from __future__ import annotations
 
 from sqlglot import exp
 
-from semantic.compiler import dialects
 from semantic.catalog.specs import AggregateMetric, DerivedMetric, FirstSeenMetric, Metric, RatioMetric, SessionMetric
+from semantic.compiler import dialects
 from semantic.compiler.context import SqlContext, conjunction, cte, disjunction, ident, when, with_ctes
 from semantic.compiler.sessions import first_seen_ctes, range_positions, session_ctes
 
@@ -39,7 +40,9 @@ def build_aggregate(ctx: SqlContext) -> exp.Select:
         ctes.extend(_merge(groups, sources))
         values = "metric_values"
     leaf_names = {m.name for _, leaves in sources for m in leaves}
-    final = exp.select(*(ident(g) for g in groups), *(_named(_value(ctx, m, leaf_names), m.name) for m in ctx.resolved.metrics))
+    final = exp.select(
+        *(ident(g) for g in groups), *(_named(_value(ctx, m, leaf_names), m.name) for m in ctx.resolved.metrics)
+    )
     final = finish(ctx, final.from_(values, copy=False), groups)
     return with_ctes(final, ctes)
 
@@ -83,7 +86,9 @@ def _event_metrics(ctx: SqlContext, metrics: list[AggregateMetric]) -> exp.Selec
     return select
 
 
-def _aggregate(metric: AggregateMetric, expr: exp.Expression | None, condition: exp.Expression | None) -> exp.Expression:
+def _aggregate(
+    metric: AggregateMetric, expr: exp.Expression | None, condition: exp.Expression | None
+) -> exp.Expression:
     if metric.aggregation == "count":
         if expr is None and condition is None:
             return exp.Count(this=exp.Star())
@@ -109,7 +114,11 @@ def _merge(groups: list[str], sources: list[tuple[str, list[Metric]]]) -> list[t
             # Every branch casts to one type: ClickHouse would otherwise stack UInt64 counts on
             # Int64 NULLs into a Variant that MAX cannot read.
             value = ident(leaf.name) if leaf.name in own_names else exp.null()
-            columns.append(exp.alias_(dialects.cast(value, "bigint" if _zero_when_empty(leaf) else "double"), leaf.name, copy=False))
+            columns.append(
+                exp.alias_(
+                    dialects.cast(value, "bigint" if _zero_when_empty(leaf) else "double"), leaf.name, copy=False
+                )
+            )
         select = exp.select(*columns).from_(name, copy=False)
         stacked = select if stacked is None else exp.union(stacked, select, distinct=False, copy=False)
     merged = []
@@ -149,6 +158,7 @@ def _value(ctx: SqlContext, metric: Metric, leaves: set[str]) -> exp.Expression:
             _operand(ctx, metrics[metric.numerator], leaves), _operand(ctx, metrics[metric.denominator], leaves)
         )
     if isinstance(metric, DerivedMetric):
+
         def swap(node: exp.Expression) -> exp.Expression:
             if isinstance(node, exp.Column):
                 return _operand(ctx, metrics[node.name], leaves)
@@ -170,7 +180,9 @@ def finish(ctx: SqlContext, select: exp.Select, default_order: list[str]) -> exp
     query = ctx.resolved.query
     order = [(item.lstrip("-"), item.startswith("-")) for item in query.order_by] or [(g, False) for g in default_order]
     if order:
-        select = select.order_by(*(exp.Ordered(this=ident(name), desc=desc, nulls_first=False) for name, desc in order), copy=False)
+        select = select.order_by(
+            *(exp.Ordered(this=ident(name), desc=desc, nulls_first=False) for name, desc in order), copy=False
+        )
     if query.limit is not None:
         select = select.limit(query.limit, copy=False)
     return select

@@ -4,6 +4,7 @@ Typed specs → resolved query (names checked) → sqlglot AST built by the
 builder for the query's kind → SQL text for the dialect. Values from users
 (dates, filter literals) only ever enter the AST as sqlglot literals.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -11,12 +12,12 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
-from semantic.compiler import dialects
-from semantic.compiler.query import Query, ResolvedQuery, output_columns, resolve
 from semantic.catalog.catalog import Catalog
+from semantic.compiler import dialects
 from semantic.compiler.aggregate import build_aggregate
 from semantic.compiler.context import SqlContext
 from semantic.compiler.funnel import build_funnel
+from semantic.compiler.query import Query, ResolvedQuery, output_columns, resolve
 from semantic.compiler.retention import build_retention
 from semantic.compiler.segment import with_segment
 
@@ -57,4 +58,6 @@ def compile_query(catalog: Catalog, query: Query, dialect: str = "duckdb", *, pr
     ast = build_ast(catalog, resolved, dialect)
     # The AST was built for this call alone, so the generator may transform it in place.
     sql = ast.sql(dialect=dialect, pretty=pretty, copy=False)
-    return CompiledQuery(sql=sql, dialect=dialect, kind=resolved.kind, columns=output_columns(resolved), resolved=resolved, ast=ast)
+    return CompiledQuery(
+        sql=sql, dialect=dialect, kind=resolved.kind, columns=output_columns(resolved), resolved=resolved, ast=ast
+    )

@@ -4,6 +4,7 @@ One :class:`SqlContext` per compilation. Model snippets hold unqualified
 columns; here they are qualified with the model's alias (its name), and user
 filters have their dimension names replaced by the dimensions' expressions.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,12 +12,12 @@ from datetime import date, timedelta
 
 from sqlglot import exp
 
-from semantic.compiler import dialects
-from semantic.catalog.expressions import SOURCE_DIALECT, qualify, replace_columns
-from semantic.compiler.query import Query, ResolvedQuery
-from semantic.catalog.specs import Dimension, Model
 from semantic.catalog.catalog import Catalog
-
+from semantic.catalog.expressions import qualify, replace_columns
+from semantic.catalog.specs import Dimension, Model
+from semantic.compiler import dialects
+from semantic.compiler.query import Query, ResolvedQuery
+from semantic.compiler.reader import model_rows
 
 SEGMENT_MEMBERS = "segment_members"  # the CTE holding a query's segment members (see sql_segment.with_segment)
 
@@ -89,23 +90,24 @@ class SqlContext:
 
     def source(self, select: exp.Select) -> exp.Select:
         """``select`` reading the model's table, LEFT JOINed (many-to-one) to the joined models it needs."""
-        select = select.from_(self.table(self.model), copy=False)
+        select = select.from_(model_rows(self.model), copy=False)
         for relation in self.model.joins:
             if relation.model not in self.resolved.joined_models:
                 continue
             target = self.catalog.models[relation.model]
             condition = self.column(relation.foreign_key).eq(exp.column(relation.primary_key, table=target.name))
-            select = join(select, self.table(target), condition, side="LEFT")
+            select = join(select, model_rows(target), condition, side="LEFT")
         return select
 
-    def window(self, function: exp.Expression, partition_by: exp.Expression | list[exp.Expression], order_by: list[exp.Expression], **options) -> exp.Window:
+    def window(
+        self,
+        function: exp.Expression,
+        partition_by: exp.Expression | list[exp.Expression],
+        order_by: list[exp.Expression],
+        **options,
+    ) -> exp.Window:
         """A window in this query's dialect (see :func:`semantic.compiler.dialects.window`)."""
         return dialects.window(function, partition_by, order_by, self.dialect, **options)
-
-    @staticmethod
-    def table(model: Model) -> exp.Table:
-        table = exp.to_table(model.table, dialect=SOURCE_DIALECT)
-        return exp.alias_(table, model.name, table=True, copy=False) if table.name != model.name or table.db else table
 
     def range_conditions(
         self, column: exp.Expression | None = None, *, start: bool = True, end: bool = True, end_extra_seconds: int = 0
@@ -136,16 +138,31 @@ class SqlContext:
         return [*bucket, *(d.name for d in self.resolved.dimensions)]
 
 
-def model_context(catalog: Catalog, model: Model, dialect: str = "duckdb", *, start: date | None = None,
-                  end: date | None = None, joined: tuple[str, ...] = ()) -> SqlContext:
+def model_context(
+    catalog: Catalog,
+    model: Model,
+    dialect: str = "duckdb",
+    *,
+    start: date | None = None,
+    end: date | None = None,
+    joined: tuple[str, ...] = (),
+) -> SqlContext:
     """A context for a metric-less read of ``model``: its table, the range ``start``..``end`` and joins only.
 
     Per-user reads (a user's sequence, segments, scores) use it to get the same
     qualified columns and sargable range conditions as metric queries.
     """
     query = Query(metrics=(), start=start, end=end)
-    resolved = ResolvedQuery(query=query, kind="aggregate", model=model, metrics=(), components=(), dimensions=(),
-                             where=None, joined_models=joined)
+    resolved = ResolvedQuery(
+        query=query,
+        kind="aggregate",
+        model=model,
+        metrics=(),
+        components=(),
+        dimensions=(),
+        where=None,
+        joined_models=joined,
+    )
     return SqlContext(catalog, resolved, dialect)
 
 
@@ -186,7 +203,9 @@ def cte(name: str, alias: str | None = None) -> exp.Table:
     return table
 
 
-def join(select: exp.Select, table: exp.Expression, on: exp.Expression | None = None, *, side: str | None = None) -> exp.Select:
+def join(
+    select: exp.Select, table: exp.Expression, on: exp.Expression | None = None, *, side: str | None = None
+) -> exp.Select:
     """Append ``[LEFT] JOIN table ON on`` (a CROSS JOIN without ``on``), built without parsing."""
     node = exp.Join(this=table, on=on, side=side) if on is not None else exp.Join(this=table, kind="CROSS")
     select.append("joins", node)
@@ -195,9 +214,12 @@ def join(select: exp.Select, table: exp.Expression, on: exp.Expression | None = 
 
 def with_ctes(select: exp.Select, ctes: list[tuple[str, exp.Expression]]) -> exp.Select:
     """``WITH name AS (body), ...`` in front of ``select``, in the given order."""
-    select.set("with_", exp.With(expressions=[
-        exp.CTE(this=body, alias=exp.TableAlias(this=exp.to_identifier(name))) for name, body in ctes
-    ]))
+    select.set(
+        "with_",
+        exp.With(
+            expressions=[exp.CTE(this=body, alias=exp.TableAlias(this=exp.to_identifier(name))) for name, body in ctes]
+        ),
+    )
     return select
 
 

@@ -4,6 +4,7 @@ The compiler builds one sqlglot AST and calls these helpers where engines
 disagree (week starts, second differences, medians). Each quirk is a small
 table entry, the way sqlglot's own dialect files only declare differences.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -55,7 +56,9 @@ def _median_continuous(expression: exp.Expression) -> exp.Expression:
 
 def _median_exact_inclusive(expression: exp.Expression) -> exp.Expression:
     """ClickHouse's ``median`` is approximate; ``quantileExactInclusive`` interpolates like PERCENTILE_CONT."""
-    return exp.ParameterizedAgg(this="quantileExactInclusive", expressions=[exp.Literal.number(0.5)], params=[expression])
+    return exp.ParameterizedAgg(
+        this="quantileExactInclusive", expressions=[exp.Literal.number(0.5)], params=[expression]
+    )
 
 
 def _json_text_clickhouse(node: exp.Expression) -> exp.Expression:
@@ -76,7 +79,11 @@ def _json_text_clickhouse(node: exp.Expression) -> exp.Expression:
     return exp.If(
         this=exp.EQ(this=call("JSONType"), expression=exp.Literal.string("String")),
         true=call("JSONExtractString"),
-        false=exp.If(this=exp.EQ(this=call("JSONType"), expression=exp.Literal.string("Null")), true=exp.null(), false=call("JSONExtractRaw")),
+        false=exp.If(
+            this=exp.EQ(this=call("JSONType"), expression=exp.Literal.string("Null")),
+            true=exp.null(),
+            false=call("JSONExtractRaw"),
+        ),
     )
 
 
@@ -97,8 +104,10 @@ QUIRKS: dict[str, Quirks] = {
     "duckdb": Quirks(seconds_between=_seconds_by_epoch),
     "postgres": Quirks(seconds_between=_seconds_by_extract),
     "clickhouse": Quirks(
-        seconds_between=_seconds_by_microseconds, median=_median_exact_inclusive,
-        rewrite=_json_text_clickhouse, settings=(("join_use_nulls", 1),),
+        seconds_between=_seconds_by_microseconds,
+        median=_median_exact_inclusive,
+        rewrite=_json_text_clickhouse,
+        settings=(("join_use_nulls", 1),),
     ),
     # TIMESTAMP_TRUNC(x, WEEK) starts weeks on Sunday in BigQuery; ISOWEEK starts them on Monday.
     "bigquery": Quirks(week_unit="ISOWEEK"),
@@ -150,7 +159,12 @@ def add_seconds(column: exp.Expression, seconds: int) -> exp.Expression:
 def add_periods(date: exp.Expression, count: exp.Expression, period: str) -> exp.Expression:
     """``date`` plus ``count`` days, weeks or months (weeks as 7 days, which every dialect adds alike)."""
     if period == "week":
-        count, period = exp.Mul(this=exp.paren(count) if isinstance(count, exp.Binary) else count, expression=exp.Literal.number(7)), "day"
+        count, period = (
+            exp.Mul(
+                this=exp.paren(count) if isinstance(count, exp.Binary) else count, expression=exp.Literal.number(7)
+            ),
+            "day",
+        )
     return exp.DateAdd(this=date, expression=count, unit=exp.var(period.upper()))
 
 
@@ -179,7 +193,9 @@ def adapt(statement: exp.Select, dialect: str) -> exp.Select:
     if rules.rewrite is not None:
         statement = statement.transform(rules.rewrite, copy=False)
     if rules.settings:
-        statement.set("settings", [exp.EQ(this=exp.column(name), expression=exp.convert(value)) for name, value in rules.settings])
+        statement.set(
+            "settings", [exp.EQ(this=exp.column(name), expression=exp.convert(value)) for name, value in rules.settings]
+        )
     return statement
 
 

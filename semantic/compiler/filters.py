@@ -6,6 +6,7 @@ or change the filter. :func:`equals_where` builds the expression as an AST,
 with any extra filter text parsed and checked first, so it stays one
 parenthesised condition whatever it holds.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -14,7 +15,8 @@ from typing import Any
 from sqlglot import exp
 
 from finlens_common.errors import QueryError
-from semantic.catalog.expression_guard import Allowed, parse_checked
+from semantic.catalog.expression_guard import parse_checked
+from semantic.catalog.expression_rules import Allowed
 from semantic.catalog.expressions import SOURCE_DIALECT, SnippetError
 
 

@@ -6,6 +6,7 @@ range applied to that minimum), and only when the first event's own columns
 are needed, a join back to the events at that instant, ranked by event id to
 break ties. Both steps are hash aggregates and joins every dialect runs well.
 """
+
 from __future__ import annotations
 
 from sqlglot import exp
@@ -26,9 +27,16 @@ def first_event_ctes(
     """
     not_null = ctx.entity.is_(exp.null()).not_()
     first_time = exp.Min(this=ctx.time_column)
-    times = ctx.source(exp.select(
-        exp.alias_(ctx.entity, "user_id", copy=False), exp.alias_(first_time, "event_time", copy=False),
-    )).where(conjunction([not_null, condition]), copy=False).group_by(ctx.entity.copy(), copy=False)
+    times = (
+        ctx.source(
+            exp.select(
+                exp.alias_(ctx.entity, "user_id", copy=False),
+                exp.alias_(first_time, "event_time", copy=False),
+            )
+        )
+        .where(conjunction([not_null, condition]), copy=False)
+        .group_by(ctx.entity.copy(), copy=False)
+    )
     in_range = conjunction(ctx.range_conditions(first_time.copy()))
     if in_range is not None:
         times = times.having(in_range, copy=False)
@@ -36,13 +44,15 @@ def first_event_ctes(
         return [(name, times)], None
 
     times_name = f"{name}_times"
-    firsts = ctx.source(exp.select(
-        exp.alias_(ctx.entity, "user_id", copy=False),
-        exp.alias_(ctx.time_column, "event_time", copy=False),
-        *(exp.alias_(ctx.dimension(d), d.name, copy=False) for d in ctx.resolved.dimensions),
-        *([exp.alias_(flag(flag_filter), "matches_filter", copy=False)] if flag_filter is not None else []),
-        exp.alias_(ctx.window(exp.RowNumber(), ctx.entity, [ctx.event_id]), "event_rank", copy=False),
-    ))
+    firsts = ctx.source(
+        exp.select(
+            exp.alias_(ctx.entity, "user_id", copy=False),
+            exp.alias_(ctx.time_column, "event_time", copy=False),
+            *(exp.alias_(ctx.dimension(d), d.name, copy=False) for d in ctx.resolved.dimensions),
+            *([exp.alias_(flag(flag_filter), "matches_filter", copy=False)] if flag_filter is not None else []),
+            exp.alias_(ctx.window(exp.RowNumber(), ctx.entity, [ctx.event_id]), "event_rank", copy=False),
+        )
+    )
     at_first = exp.and_(
         ctx.entity.eq(exp.column("user_id", table=times_name)),
         ctx.time_column.eq(exp.column("event_time", table=times_name)),

@@ -13,14 +13,25 @@ Counts are distinct users; a user's deepest path (earliest start on ties)
 gives the times to convert, and their earliest in-range step-1 event gives
 the breakdown values.
 """
+
 from __future__ import annotations
 
 from sqlglot import exp
 
-from semantic.compiler import dialects
 from semantic.catalog.specs import FunnelMetric
+from semantic.compiler import dialects
 from semantic.compiler.aggregate import finish
-from semantic.compiler.context import SqlContext, conjunction, cte, disjunction, flag, ident, join, matches_events, with_ctes
+from semantic.compiler.context import (
+    SqlContext,
+    conjunction,
+    cte,
+    disjunction,
+    flag,
+    ident,
+    join,
+    matches_events,
+    with_ctes,
+)
 from semantic.compiler.sessions import range_positions
 
 ONE = exp.Literal.number(1)
@@ -44,30 +55,53 @@ def build_funnel(ctx: SqlContext) -> exp.Select:
     matches = [matches_events(event_column, step.events, ctx.snippet(step.filter)) for step in funnel.steps]
 
     first_step = exp.Case(ifs=[exp.If(this=m, true=exp.Literal.number(k)) for k, m in zip(steps, matches)])
-    events = ctx.source(exp.select(
-        exp.alias_(ctx.entity, "user_id", copy=False),
-        exp.alias_(ctx.time_column, "event_time", copy=False),
-        exp.alias_(ctx.event_id, "event_id", copy=False),
-        *(exp.alias_(ctx.dimension(d), d.name, copy=False) for d in ctx.resolved.dimensions),
-        *(exp.alias_(flag(m), f"is_step_{k}", copy=False) for k, m in zip(steps, matches)),
-        exp.alias_(first_step, "first_step", copy=False),
-    )).where(conjunction([
-        ctx.entity.is_(exp.null()).not_(),
-        *ctx.range_conditions(end_extra_seconds=funnel.window_seconds),
-        ctx.user_filter(),
-        exp.paren(disjunction([exp.paren(m, copy=False) for m in matches]), copy=False),
-    ]), copy=False)
-    positions = exp.select(exp.Star(), *(
-        exp.alias_(_by_user(ctx, exp.Sum(this=ident(f"is_step_{k}")), ["event_time", "first_step", "event_id"], frame="running"), f"step_{k}_count", copy=False)
-        for k in steps
-    )).from_(cte("funnel_events"), copy=False)
+    events = ctx.source(
+        exp.select(
+            exp.alias_(ctx.entity, "user_id", copy=False),
+            exp.alias_(ctx.time_column, "event_time", copy=False),
+            exp.alias_(ctx.event_id, "event_id", copy=False),
+            *(exp.alias_(ctx.dimension(d), d.name, copy=False) for d in ctx.resolved.dimensions),
+            *(exp.alias_(flag(m), f"is_step_{k}", copy=False) for k, m in zip(steps, matches)),
+            exp.alias_(first_step, "first_step", copy=False),
+        )
+    ).where(
+        conjunction(
+            [
+                ctx.entity.is_(exp.null()).not_(),
+                *ctx.range_conditions(end_extra_seconds=funnel.window_seconds),
+                ctx.user_filter(),
+                exp.paren(disjunction([exp.paren(m, copy=False) for m in matches]), copy=False),
+            ]
+        ),
+        copy=False,
+    )
+    positions = exp.select(
+        exp.Star(),
+        *(
+            exp.alias_(
+                _by_user(
+                    ctx, exp.Sum(this=ident(f"is_step_{k}")), ["event_time", "first_step", "event_id"], frame="running"
+                ),
+                f"step_{k}_count",
+                copy=False,
+            )
+            for k in steps
+        ),
+    ).from_(cte("funnel_events"), copy=False)
     counts = _counts(ctx, funnel, dims)
     steps_union = _step_rows(funnel, dims)
     final = finish(ctx, exp.select(exp.Star()).from_(cte("funnel_steps"), copy=False), [*dims, "step"])
-    return with_ctes(final, [
-        ("funnel_events", events), ("funnel_positions", positions), ("funnel_paths", _paths(ctx, funnel, dims)),
-        *_per_user(funnel, dims), ("funnel_counts", counts), ("funnel_steps", steps_union),
-    ])
+    return with_ctes(
+        final,
+        [
+            ("funnel_events", events),
+            ("funnel_positions", positions),
+            ("funnel_paths", _paths(ctx, funnel, dims)),
+            *_per_user(funnel, dims),
+            ("funnel_counts", counts),
+            ("funnel_steps", steps_union),
+        ],
+    )
 
 
 def _paths(ctx: SqlContext, funnel: FunnelMetric, dims: list[str]) -> exp.Select:
@@ -78,7 +112,10 @@ def _paths(ctx: SqlContext, funnel: FunnelMetric, dims: list[str]) -> exp.Select
     """
     count = len(funnel.steps)
     depth = exp.Case(
-        ifs=[exp.If(this=_col(f"step_{k}", "event_time").is_(exp.null()).not_(), true=exp.Literal.number(k)) for k in range(count, 1, -1)],
+        ifs=[
+            exp.If(this=_col(f"step_{k}", "event_time").is_(exp.null()).not_(), true=exp.Literal.number(k))
+            for k in range(count, 1, -1)
+        ],
         default=ONE,
     )
     select = exp.select(
@@ -95,7 +132,9 @@ def _paths(ctx: SqlContext, funnel: FunnelMetric, dims: list[str]) -> exp.Select
             _col(f"step_{k}", "user_id").eq(_col("step_1", "user_id")),
             _col(f"step_{k}", f"is_step_{k}").eq(ONE.copy()),
             _col(f"step_{k}", f"step_{k}_count").eq(following),
-            _col(f"step_{k}", "event_time") <= deadline.copy(), copy=False)
+            _col(f"step_{k}", "event_time") <= deadline.copy(),
+            copy=False,
+        )
         select = join(select, cte("funnel_positions", f"step_{k}"), on, side="LEFT")
     in_range = ctx.range_conditions(_col("step_1", "event_time"), start=False)
     return select.where(conjunction([_col("step_1", "is_step_1").eq(ONE), *in_range]), copy=False)
@@ -107,25 +146,48 @@ def _per_user(funnel: FunnelMetric, dims: list[str]) -> list[tuple[str, exp.Sele
 
     Hash aggregates and joins rather than ranking windows: no sort of all paths.
     """
-    depths = exp.select(ident("user_id"), exp.alias_(exp.Max(this=ident("depth")), "depth", copy=False)).from_(
-        cte("funnel_paths"), copy=False).group_by(ident("user_id"), copy=False)
-    deepest = exp.and_(_col("paths", "user_id").eq(_col("deepest", "user_id")), _col("paths", "depth").eq(_col("deepest", "depth")), copy=False)
+    depths = (
+        exp.select(ident("user_id"), exp.alias_(exp.Max(this=ident("depth")), "depth", copy=False))
+        .from_(cte("funnel_paths"), copy=False)
+        .group_by(ident("user_id"), copy=False)
+    )
+    deepest = exp.and_(
+        _col("paths", "user_id").eq(_col("deepest", "user_id")),
+        _col("paths", "depth").eq(_col("deepest", "depth")),
+        copy=False,
+    )
     best_starts = join(
         exp.select(
             exp.alias_(_col("paths", "user_id"), "user_id", copy=False),
             exp.alias_(exp.Min(this=_col("paths", "start_position")), "start_position", copy=False),
         ).from_(cte("funnel_paths", "paths"), copy=False),
-        cte("funnel_depths", "deepest"), deepest,
+        cte("funnel_depths", "deepest"),
+        deepest,
     ).group_by(_col("paths", "user_id"), copy=False)
 
-    chosen = exp.and_(_col("best", "user_id").eq(_col("chosen", "user_id")), _col("best", "start_position").eq(_col("chosen", "start_position")), copy=False)
-    users = join(exp.select(
-        exp.alias_(_col("best", "user_id"), "user_id", copy=False),
-        *(exp.alias_(_col("earliest", d), d, copy=False) for d in dims),
-        *(exp.alias_(_col("best", f"step_{k}_time"), f"step_{k}_time", copy=False) for k in range(1, len(funnel.steps) + 1)),
-    ).from_(cte("funnel_paths", "best"), copy=False), cte("funnel_best_starts", "chosen"), chosen)
+    chosen = exp.and_(
+        _col("best", "user_id").eq(_col("chosen", "user_id")),
+        _col("best", "start_position").eq(_col("chosen", "start_position")),
+        copy=False,
+    )
+    users = join(
+        exp.select(
+            exp.alias_(_col("best", "user_id"), "user_id", copy=False),
+            *(exp.alias_(_col("earliest", d), d, copy=False) for d in dims),
+            *(
+                exp.alias_(_col("best", f"step_{k}_time"), f"step_{k}_time", copy=False)
+                for k in range(1, len(funnel.steps) + 1)
+            ),
+        ).from_(cte("funnel_paths", "best"), copy=False),
+        cte("funnel_best_starts", "chosen"),
+        chosen,
+    )
     if dims:
-        first = exp.and_(_col("earliest", "user_id").eq(_col("best", "user_id")), _col("earliest", "start_position").eq(ONE.copy()), copy=False)
+        first = exp.and_(
+            _col("earliest", "user_id").eq(_col("best", "user_id")),
+            _col("earliest", "start_position").eq(ONE.copy()),
+            copy=False,
+        )
         users = join(users, cte("funnel_paths", "earliest"), first)
     return [("funnel_depths", depths), ("funnel_best_starts", best_starts), ("funnel_users", users)]
 

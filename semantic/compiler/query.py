@@ -4,6 +4,7 @@
 :func:`resolve` checks every name and option and returns a
 :class:`ResolvedQuery` holding specs, so the SQL builders never see raw names.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
@@ -12,12 +13,12 @@ from datetime import date
 from sqlglot import exp
 
 from finlens_common.errors import QueryError
-from semantic.catalog.expression_guard import parse_user_filter
+from semantic.catalog.catalog import Catalog
 from semantic.catalog.days import DayError, check_day
+from semantic.catalog.expression_guard import parse_user_filter
 from semantic.catalog.expressions import SnippetError, did_you_mean
 from semantic.catalog.segment_specs import USERS_MODEL, Segment
 from semantic.catalog.specs import GRAINS, Dimension, Metric, Model
-from semantic.catalog.catalog import Catalog
 from semantic.catalog.validate import metric_references
 
 SINGLE_KINDS = {"funnel", "retention"}
@@ -112,8 +113,14 @@ def resolve(catalog: Catalog, query: Query) -> ResolvedQuery:
     used = [*dimensions, *(usable[c.name] for c in (where.find_all(exp.Column) if where else ()))]
     joined = tuple(sorted({d.model for d in used if d.model != model.name}))
     resolved = ResolvedQuery(
-        query=query, kind=kind, model=model, metrics=metrics, components=_components(catalog, metrics),
-        dimensions=dimensions, where=where, joined_models=joined,
+        query=query,
+        kind=kind,
+        model=model,
+        metrics=metrics,
+        components=_components(catalog, metrics),
+        dimensions=dimensions,
+        where=where,
+        joined_models=joined,
     )
     _check_order(resolved)
     if query.segment is not None:
@@ -127,14 +134,18 @@ def _segment(catalog: Catalog, query: Query, model: Model) -> Segment:
         segment = catalog.segments.get(query.segment)
         if segment is None:
             known = ", ".join(sorted(catalog.segments)) or "none defined in metrics/segments/"
-            raise QueryError(f"unknown segment {query.segment!r}{did_you_mean(query.segment, catalog.segments)}; segments: {known}")
+            raise QueryError(
+                f"unknown segment {query.segment!r}{did_you_mean(query.segment, catalog.segments)}; segments: {known}"
+            )
     else:
         segment = query.segment
     if query.end is None:
         raise QueryError(f"segment {segment.name!r} is computed as of the range's last day: give an end date")
     users = catalog.models.get(USERS_MODEL)
     if users is None or model.entity != users.entity:
-        raise QueryError(f"segment {segment.name!r} selects {USERS_MODEL!r} by {users.entity if users else '?'}; model {model.name!r} is keyed by {model.entity!r}")
+        raise QueryError(
+            f"segment {segment.name!r} selects {USERS_MODEL!r} by {users.entity if users else '?'}; model {model.name!r} is keyed by {model.entity!r}"
+        )
     return segment
 
 
@@ -142,14 +153,18 @@ def _metric(catalog: Catalog, name: str) -> Metric:
     try:
         return catalog.metrics[name]
     except KeyError:
-        raise QueryError(f"unknown metric {name!r}{did_you_mean(name, catalog.metrics)}; `finlens list metrics` shows them") from None
+        raise QueryError(
+            f"unknown metric {name!r}{did_you_mean(name, catalog.metrics)}; `finlens list metrics` shows them"
+        ) from None
 
 
 def _dimension(catalog: Catalog, usable: dict[str, Dimension], name: str, model: Model) -> Dimension:
     if name in usable:
         return usable[name]
     if name in catalog.dimensions:
-        raise QueryError(f"dimension {name!r} belongs to model {catalog.dimensions[name].model!r}, which metrics of {model.name!r} cannot reach")
+        raise QueryError(
+            f"dimension {name!r} belongs to model {catalog.dimensions[name].model!r}, which metrics of {model.name!r} cannot reach"
+        )
     raise QueryError(f"unknown dimension {name!r}{did_you_mean(name, usable)}; `finlens list dimensions` shows them")
 
 
@@ -157,7 +172,9 @@ def _check_grain(query: Query, kind: str) -> None:
     if query.grain is None:
         return
     if query.grain not in GRAINS:
-        raise QueryError(f"unknown grain {query.grain!r}{did_you_mean(query.grain, GRAINS)}; use one of {', '.join(GRAINS)}")
+        raise QueryError(
+            f"unknown grain {query.grain!r}{did_you_mean(query.grain, GRAINS)}; use one of {', '.join(GRAINS)}"
+        )
     if kind == "funnel":
         raise QueryError("a funnel has no time grain; group it by dimensions or narrow the date range")
     if kind == "retention":
@@ -182,7 +199,15 @@ def output_columns(resolved: ResolvedQuery) -> list[str]:
     """The result's column names, in order."""
     dims = [d.name for d in resolved.dimensions]
     if resolved.kind == "funnel":
-        return [*dims, "step", "step_name", "users", "conversion_from_previous", "conversion_from_first", "median_seconds_to_convert"]
+        return [
+            *dims,
+            "step",
+            "step_name",
+            "users",
+            "conversion_from_previous",
+            "conversion_from_first",
+            "median_seconds_to_convert",
+        ]
     if resolved.kind == "retention":
         return ["cohort", *dims, "period", "cohort_size", "retained", "rate"]
     bucket = [resolved.grain] if resolved.grain else []
@@ -194,6 +219,6 @@ def _check_order(resolved: ResolvedQuery) -> None:
     for item in resolved.query.order_by:
         name = item.lstrip("-")
         if name not in columns:
-            raise QueryError(f"cannot order by {name!r}: not an output column{did_you_mean(name, columns)}; columns: {', '.join(columns)}")
-
-
+            raise QueryError(
+                f"cannot order by {name!r}: not an output column{did_you_mean(name, columns)}; columns: {', '.join(columns)}"
+            )

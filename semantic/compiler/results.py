@@ -4,6 +4,7 @@ Engines disagree on Python types (Decimal, date, datetime, numpy); results
 leave here as plain ``int``/``float``/``str``/``bool``/``None`` with time
 buckets as ISO strings (``"2026-03-10"``, hours ``"2026-03-10 14:00:00"``).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -13,9 +14,9 @@ from decimal import Decimal
 from typing import Any
 
 from connectors.base import Warehouse
+from semantic.catalog.catalog import Catalog
 from semantic.compiler.compile import CompiledQuery, compile_query
 from semantic.compiler.query import Query
-from semantic.catalog.catalog import Catalog
 
 
 @dataclass(frozen=True)

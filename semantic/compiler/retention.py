@@ -7,15 +7,17 @@ week or month and its dimension values. A user is retained in period N
 their cohort's. A period that has not fully elapsed by the data's last event
 is NULL (not yet known), never 0.
 """
+
 from __future__ import annotations
 
 from sqlglot import exp
 
-from semantic.compiler import dialects
 from semantic.catalog.specs import RetentionMetric
+from semantic.compiler import dialects
 from semantic.compiler.aggregate import finish
-from semantic.compiler.first_events import first_event_ctes
 from semantic.compiler.context import SqlContext, conjunction, cte, ident, join, matches_events, when, with_ctes
+from semantic.compiler.first_events import first_event_ctes
+from semantic.compiler.reader import model_rows
 from semantic.compiler.sessions import range_positions
 
 ONE = exp.Literal.number(1)
@@ -43,20 +45,30 @@ def build_retention(ctx: SqlContext) -> exp.Select:
     if first_only is not None:
         cohort_users = cohort_users.where(first_only, copy=False)
 
-    returns = ctx.source(exp.select(
-        exp.alias_(ctx.entity, "user_id", copy=False),
-        exp.alias_(period_start(ctx.time_column), "return_period", copy=False),
-    ).distinct(copy=False)).where(conjunction([
-        not_null_user.copy(),
-        matches_events(event_column.copy(), metric.returning.events, ctx.snippet(metric.returning.filter)),
-        user_filter.copy() if user_filter is not None else None,
-        *ctx.range_conditions(end=False),
-    ]), copy=False)
+    returns = ctx.source(
+        exp.select(
+            exp.alias_(ctx.entity, "user_id", copy=False),
+            exp.alias_(period_start(ctx.time_column), "return_period", copy=False),
+        ).distinct(copy=False)
+    ).where(
+        conjunction(
+            [
+                not_null_user.copy(),
+                matches_events(event_column.copy(), metric.returning.events, ctx.snippet(metric.returning.filter)),
+                user_filter.copy() if user_filter is not None else None,
+                *ctx.range_conditions(end=False),
+            ]
+        ),
+        copy=False,
+    )
 
     offsets = exp.select("period").from_(
-        exp.values([(n,) for n in range(1, metric.periods + 1)], alias="offsets", columns=["period"]), copy=False)
+        exp.values([(n,) for n in range(1, metric.periods + 1)], alias="offsets", columns=["period"]), copy=False
+    )
 
-    data_end = exp.select(exp.alias_(exp.Max(this=ctx.time_column), "last_event_time", copy=False)).from_(ctx.table(ctx.model), copy=False)
+    data_end = exp.select(exp.alias_(exp.Max(this=ctx.time_column), "last_event_time", copy=False)).from_(
+        model_rows(ctx.model), copy=False
+    )
 
     target = dialects.add_periods(_c("cohort_users", "cohort"), _c("retention_periods", "period"), metric.period)
     counts = exp.select(
@@ -67,23 +79,44 @@ def build_retention(ctx: SqlContext) -> exp.Select:
         exp.alias_(exp.Count(this=_c("returns", "user_id")), "retained", copy=False),
     ).from_(cte("cohort_users"), copy=False)
     counts = join(counts, cte("retention_periods"))
-    returned = exp.and_(_c("returns", "user_id").eq(_c("cohort_users", "user_id")), _c("returns", "return_period").eq(target), copy=False)
-    counts = join(counts, cte("return_periods", "returns"), returned, side="LEFT").group_by(*range_positions(2 + len(dims)), copy=False)
+    returned = exp.and_(
+        _c("returns", "user_id").eq(_c("cohort_users", "user_id")),
+        _c("returns", "return_period").eq(target),
+        copy=False,
+    )
+    counts = join(counts, cte("return_periods", "returns"), returned, side="LEFT").group_by(
+        *range_positions(2 + len(dims)), copy=False
+    )
 
     period_end = dialects.cast(
-        dialects.add_periods(ident("cohort"), exp.paren(exp.Add(this=ident("period"), expression=ONE), copy=False), metric.period), "timestamp"
+        dialects.add_periods(
+            ident("cohort"), exp.paren(exp.Add(this=ident("period"), expression=ONE), copy=False), metric.period
+        ),
+        "timestamp",
     )
     known = period_end <= _c("data_end", "last_event_time")
     final = exp.select(
-        ident("cohort"), *(ident(d) for d in dims), ident("period"), ident("cohort_size"),
+        ident("cohort"),
+        *(ident(d) for d in dims),
+        ident("period"),
+        ident("cohort_size"),
         exp.alias_(when(known, ident("retained")), "retained", copy=False),
-        exp.alias_(when(known.copy(), dialects.safe_divide(ident("retained"), ident("cohort_size"))), "rate", copy=False),
+        exp.alias_(
+            when(known.copy(), dialects.safe_divide(ident("retained"), ident("cohort_size"))), "rate", copy=False
+        ),
     ).from_(cte("retention_counts"), copy=False)
     final = finish(ctx, join(final, cte("data_end")), ["cohort", *dims, "period"])
-    return with_ctes(final, [
-        *firsts, ("cohort_users", cohort_users), ("return_periods", returns),
-        ("retention_periods", offsets), ("data_end", data_end), ("retention_counts", counts),
-    ])
+    return with_ctes(
+        final,
+        [
+            *firsts,
+            ("cohort_users", cohort_users),
+            ("return_periods", returns),
+            ("retention_periods", offsets),
+            ("data_end", data_end),
+            ("retention_counts", counts),
+        ],
+    )
 
 
 def _c(table: str, name: str) -> exp.Column:

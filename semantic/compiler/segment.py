@@ -10,6 +10,7 @@ Plan (one scan of the events table whatever the number of behaviour conditions):
 3. the users table, LEFT JOINed to those, filtered by the tree. Every leaf is wrapped so it is
    true or false, never NULL, so ``NOT`` is the exact complement within the users table.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -20,13 +21,13 @@ from typing import Any
 from sqlglot import exp
 
 from finlens_common.errors import QueryError
-from semantic.compiler import dialects
+from semantic.catalog.catalog import Catalog
 from semantic.catalog.expressions import did_you_mean, qualify, replace_columns
 from semantic.catalog.segment_specs import (
-    AllOf,
-    AnyOf,
     EVENTS_MODEL,
     USERS_MODEL,
+    AllOf,
+    AnyOf,
     Condition,
     EventCondition,
     FeatureCondition,
@@ -36,8 +37,20 @@ from semantic.catalog.segment_specs import (
     UserCondition,
     expand,
 )
-from semantic.catalog.catalog import Catalog
-from semantic.compiler.context import SEGMENT_MEMBERS, SqlContext, conjunction, hoist_ctes, cte, disjunction, join, matches_events, model_context, when, with_ctes
+from semantic.compiler import dialects
+from semantic.compiler.context import (
+    SEGMENT_MEMBERS,
+    conjunction,
+    cte,
+    disjunction,
+    hoist_ctes,
+    join,
+    matches_events,
+    model_context,
+    when,
+    with_ctes,
+)
+from semantic.compiler.reader import model_rows
 
 BEHAVIOUR = "segment_behaviour"
 ZERO = exp.Literal.number(0)
@@ -78,7 +91,9 @@ def build_segment(catalog: Catalog, segment: Segment, as_of: date, dialect: str)
     frame = segment_frame(catalog, [segment.condition], as_of, dialect, name=segment.name)
     users = catalog.models[USERS_MODEL]
     entity = exp.column(users.entity, table=users.name)
-    select = frame.select.select(exp.alias_(entity, "user_id", copy=False), copy=False).where(frame.tests[0], copy=False)
+    select = frame.select.select(exp.alias_(entity, "user_id", copy=False), copy=False).where(
+        frame.tests[0], copy=False
+    )
     return with_ctes(select, frame.ctes) if frame.ctes else select
 
 
@@ -95,7 +110,9 @@ class SegmentFrame:
     ctes: list[tuple[str, exp.Expression]]
 
 
-def segment_frame(catalog: Catalog, conditions: list[Condition], as_of: date, dialect: str, *, name: str = "segment") -> SegmentFrame:
+def segment_frame(
+    catalog: Catalog, conditions: list[Condition], as_of: date, dialect: str, *, name: str = "segment"
+) -> SegmentFrame:
     """Compile ``conditions`` (named segments expanded) against the users table, sharing one behaviour scan."""
     try:
         trees = [expand(condition, catalog.segments, (name,)) for condition in conditions]
@@ -105,7 +122,7 @@ def segment_frame(catalog: Catalog, conditions: list[Condition], as_of: date, di
     builder = _TreeBuilder(catalog, as_of, dialect)
     tests = [builder.sql(tree) for tree in trees]
     entity = exp.column(users.entity, table=users.name)
-    select = exp.Select().from_(SqlContext.table(users), copy=False)
+    select = exp.Select().from_(model_rows(users), copy=False)
     ctes: list[tuple[str, exp.Expression]] = []
     behaviour = builder.behaviour()
     if behaviour is not None:
@@ -173,7 +190,9 @@ class _TreeBuilder:
         ctx = self.events_ctx
         index = len(self.matches) + 1
         first, last = condition.window.bounds(self.as_of)
-        test = matches_events(ctx.column(ctx.model.event_column or "event"), condition.events, self._event_filter(condition.filter))
+        test = matches_events(
+            ctx.column(ctx.model.event_column or "event"), condition.events, self._event_filter(condition.filter)
+        )
         window = []  # the behaviour scan already ends with "as of"
         if first is not None:
             window.append(ctx.time_column >= dialects.timestamp_literal(f"{first} 00:00:00"))
@@ -183,7 +202,9 @@ class _TreeBuilder:
         match = conjunction([exp.paren(test, copy=False), *window])
         self.matches.append(match)
         count = exp.column(f"c{index}", table=BEHAVIOUR)
-        self.measures.append((f"c{index}", exp.Sum(this=exp.Case(ifs=[exp.If(this=match, true=exp.Literal.number(1))], default=ZERO))))
+        self.measures.append(
+            (f"c{index}", exp.Sum(this=exp.Case(ifs=[exp.If(this=match, true=exp.Literal.number(1))], default=ZERO)))
+        )
         done = exp.Coalesce(this=count, expressions=[ZERO])
         if condition.negated:
             return done.eq(ZERO)
@@ -222,12 +243,16 @@ class _TreeBuilder:
         if not self.measures:
             return None
         ctx = self.events_ctx
-        select = exp.select(exp.alias_(ctx.entity, "user_id", copy=False),
-                            *(exp.alias_(value, name, copy=False) for name, value in self.measures))
+        select = exp.select(
+            exp.alias_(ctx.entity, "user_id", copy=False),
+            *(exp.alias_(value, name, copy=False) for name, value in self.measures),
+        )
         pruning = disjunction([m.copy() for m in self.matches])
         earliest = None if None in self.starts else min(self.starts)  # type: ignore[type-var]
         scan = model_context(self.catalog, ctx.model, self.dialect, start=earliest, end=self.as_of)
-        where = conjunction([ctx.entity.is_(exp.null()).not_(), *scan.range_conditions(), exp.paren(pruning, copy=False)])
+        where = conjunction(
+            [ctx.entity.is_(exp.null()).not_(), *scan.range_conditions(), exp.paren(pruning, copy=False)]
+        )
         return ctx.source(select).where(where, copy=False).group_by(ctx.entity.copy(), copy=False)
 
     # --- computed labels -------------------------------------------------------------------------------
@@ -238,13 +263,21 @@ class _TreeBuilder:
             known = feature.names(self.catalog)
             for value in condition.values:
                 if value not in known:
-                    raise QueryError(f"{condition.feature}: unknown value {value!r}{did_you_mean(value, known)}; one of {', '.join(known)}")
+                    raise QueryError(
+                        f"{condition.feature}: unknown value {value!r}{did_you_mean(value, known)}; one of {', '.join(known)}"
+                    )
         if condition.feature not in self.used_features:
             self.used_features.append(condition.feature)
         literals = [exp.convert(v) for v in condition.values]
         if feature.multi is not None:
-            rows = exp.select("user_id").from_(cte(feature.cte), copy=False).where(
-                exp.and_(_compare(exp.column(feature.column), "in", literals), feature.multi.copy(), copy=False), copy=False)
+            rows = (
+                exp.select("user_id")
+                .from_(cte(feature.cte), copy=False)
+                .where(
+                    exp.and_(_compare(exp.column(feature.column), "in", literals), feature.multi.copy(), copy=False),
+                    copy=False,
+                )
+            )
             entity = exp.column(self.users.entity, table=self.users.name)
             return _known(exp.In(this=entity, query=exp.paren(rows, copy=False)))
         return _known(_compare(exp.column(feature.column, table=feature.cte), "in", literals))
@@ -313,5 +346,9 @@ def with_segment(statement: exp.Select, catalog: Catalog, resolved, dialect: str
         return statement
     inner, body = hoist_ctes(build_segment(catalog, segment, resolved.query.end, dialect))
     existing = statement.args.get("with_")
-    ctes = [*inner, (SEGMENT_MEMBERS, body), *((node.alias, node.this) for node in (existing.expressions if existing else []))]
+    ctes = [
+        *inner,
+        (SEGMENT_MEMBERS, body),
+        *((node.alias, node.this) for node in (existing.expressions if existing else [])),
+    ]
     return with_ctes(statement, ctes)

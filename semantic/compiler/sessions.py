@@ -5,14 +5,15 @@ by time (then event id), form a session until the gap to the previous event
 exceeds the model's gap; a gap of exactly the limit stays in the session. A
 session takes the time bucket and dimension values of its first event.
 """
+
 from __future__ import annotations
 
 from sqlglot import exp
 
-from semantic.compiler import dialects
 from semantic.catalog.specs import FirstSeenMetric, SessionMetric
+from semantic.compiler import dialects
+from semantic.compiler.context import SqlContext, conjunction, cte, flag, ident, when
 from semantic.compiler.first_events import first_event_ctes
-from semantic.compiler.context import SqlContext, conjunction, flag, ident, when, cte
 
 ZERO, ONE = exp.Literal.number(0), exp.Literal.number(1)
 
@@ -31,34 +32,54 @@ def session_ctes(ctx: SqlContext, metrics: list[SessionMetric]) -> tuple[list[tu
         *(exp.alias_(ctx.dimension(d), d.name, copy=False) for d in dims),
         exp.alias_(flag(ctx.snippet(settings.page_view)), "is_page_view", copy=False),
         exp.alias_(flag(ctx.snippet(settings.click)), "is_click", copy=False),
-        exp.alias_(ctx.window(exp.Lag(this=ctx.time_column), ctx.entity, [ctx.time_column, ctx.event_id]), "previous_event_time", copy=False),
+        exp.alias_(
+            ctx.window(exp.Lag(this=ctx.time_column), ctx.entity, [ctx.time_column, ctx.event_id]),
+            "previous_event_time",
+            copy=False,
+        ),
     )
     selected = ctx.source(selected).where(
-        conjunction([ctx.entity.is_(exp.null()).not_(), *ctx.range_conditions(), ctx.user_filter()]), copy=False)
+        conjunction([ctx.entity.is_(exp.null()).not_(), *ctx.range_conditions(), ctx.user_filter()]), copy=False
+    )
 
     previous = ident("previous_event_time")
-    new_session = exp.or_(previous.is_(exp.null()), time > dialects.add_seconds(previous, settings.gap_seconds), copy=False)
-    starts = exp.select(exp.Star(), exp.alias_(flag(new_session), "is_session_start", copy=False)).from_(cte("session_events"), copy=False)
+    new_session = exp.or_(
+        previous.is_(exp.null()), time > dialects.add_seconds(previous, settings.gap_seconds), copy=False
+    )
+    starts = exp.select(exp.Star(), exp.alias_(flag(new_session), "is_session_start", copy=False)).from_(
+        cte("session_events"), copy=False
+    )
     numbered = exp.select(
         exp.Star(),
-        exp.alias_(ctx.window(exp.Sum(this=ident("is_session_start")), user, [time, event_id], frame="running"), "session_number", copy=False),
+        exp.alias_(
+            ctx.window(exp.Sum(this=ident("is_session_start")), user, [time, event_id], frame="running"),
+            "session_number",
+            copy=False,
+        ),
     ).from_(cte("session_starts"), copy=False)
 
     is_start = ident("is_session_start").eq(ONE)
-    per_session = exp.select(
-        user, ident("session_number"),
-        exp.alias_(exp.Min(this=time), "started_at", copy=False),
-        exp.alias_(exp.Max(this=time), "ended_at", copy=False),
-        *(exp.alias_(exp.Max(this=when(is_start, ident(d.name))), d.name, copy=False) for d in dims),
-        exp.alias_(exp.Sum(this=ident("is_page_view")), "page_views", copy=False),
-        exp.alias_(exp.Sum(this=ident("is_click")), "clicks", copy=False),
-    ).from_(cte("session_numbers"), copy=False).group_by(user, ident("session_number"), copy=False)
+    per_session = (
+        exp.select(
+            user,
+            ident("session_number"),
+            exp.alias_(exp.Min(this=time), "started_at", copy=False),
+            exp.alias_(exp.Max(this=time), "ended_at", copy=False),
+            *(exp.alias_(exp.Max(this=when(is_start, ident(d.name))), d.name, copy=False) for d in dims),
+            exp.alias_(exp.Sum(this=ident("is_page_view")), "page_views", copy=False),
+            exp.alias_(exp.Sum(this=ident("is_click")), "clicks", copy=False),
+        )
+        .from_(cte("session_numbers"), copy=False)
+        .group_by(user, ident("session_number"), copy=False)
+    )
 
     viewed = ident("page_views") > ZERO
     sessions_with_views = exp.Count(this=when(viewed, ONE))
     measures = {
         "sessions": exp.Count(this=exp.Star()),
-        "avg_duration": exp.Avg(this=dialects.quirks(ctx.dialect).seconds_between(ident("started_at"), ident("ended_at"))),
+        "avg_duration": exp.Avg(
+            this=dialects.quirks(ctx.dialect).seconds_between(ident("started_at"), ident("ended_at"))
+        ),
         "avg_depth": dialects.safe_divide(exp.Sum(this=ident("page_views")), sessions_with_views),
         "bounce_rate": dialects.safe_divide(
             exp.Count(this=when(exp.and_(ident("page_views").eq(ONE), ident("clicks").eq(ZERO), copy=False), ONE)),
@@ -66,12 +87,17 @@ def session_ctes(ctx: SqlContext, metrics: list[SessionMetric]) -> tuple[list[tu
         ),
     }
     groups = _group_expressions(ctx, ident("started_at"))
-    summary = exp.select(*groups, *(exp.alias_(measures[m.measure], m.name, copy=False) for m in metrics)).from_(cte("sessions"), copy=False)
+    summary = exp.select(*groups, *(exp.alias_(measures[m.measure], m.name, copy=False) for m in metrics)).from_(
+        cte("sessions"), copy=False
+    )
     if groups:
         summary = summary.group_by(*range_positions(len(groups)), copy=False)
     ctes = [
-        ("session_events", selected), ("session_starts", starts), ("session_numbers", numbered),
-        ("sessions", per_session), ("session_metrics", summary),
+        ("session_events", selected),
+        ("session_starts", starts),
+        ("session_numbers", numbered),
+        ("sessions", per_session),
+        ("session_metrics", summary),
     ]
     return ctes, "session_metrics"
 

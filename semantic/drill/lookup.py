@@ -4,6 +4,7 @@ Customer service reads one user's sequence before answering a complaint; a
 filter widget needs the values a dimension takes. Both are plain SELECTs
 built with sqlglot from the model YAML, with user input only as literals.
 """
+
 from __future__ import annotations
 
 import json
@@ -15,11 +16,11 @@ from sqlglot import exp
 
 from connectors.base import Warehouse
 from finlens_common.errors import QueryError
-from semantic.compiler import dialects
-from semantic.catalog.expressions import did_you_mean
-from semantic.compiler.results import normalise
 from semantic.catalog.catalog import Catalog
+from semantic.catalog.expressions import did_you_mean
+from semantic.compiler import dialects
 from semantic.compiler.context import conjunction, model_context
+from semantic.compiler.results import normalise
 
 FAILED_EVENTS = ("app_error",)
 
@@ -35,7 +36,9 @@ class UserEvents:
     sql: str
 
 
-def compile_user_events(catalog: Catalog, user_id: str, dialect: str = "duckdb", *, model: str = "events", limit: int = 5000) -> str:
+def compile_user_events(
+    catalog: Catalog, user_id: str, dialect: str = "duckdb", *, model: str = "events", limit: int = 5000
+) -> str:
     """SQL for every column of ``user_id``'s rows in ``model``, ordered by time then row key."""
     spec = catalog.models[model]
     if not spec.time_column:
@@ -47,7 +50,9 @@ def compile_user_events(catalog: Catalog, user_id: str, dialect: str = "duckdb",
     return dialects.quote_reserved(select).sql(dialect=dialects.check_dialect(dialect), pretty=True)
 
 
-def user_events(catalog: Catalog, user_id: str, warehouse: Warehouse, *, model: str = "events", limit: int = 5000) -> UserEvents:
+def user_events(
+    catalog: Catalog, user_id: str, warehouse: Warehouse, *, model: str = "events", limit: int = 5000
+) -> UserEvents:
     """``user_id``'s events with ``session`` (1, 2, … split by the model's session gap) and ``failed``.
 
     ``failed`` is true for an action with ``is_success`` false, an event with a ``fail_reason``,
@@ -70,7 +75,11 @@ def user_events(catalog: Catalog, user_id: str, warehouse: Warehouse, *, model: 
         if isinstance(row.get("properties"), str):
             row["properties"] = _compact_json(row["properties"])
         row["session"] = session
-        row["failed"] = row.get("is_success") is False or bool(row.get("fail_reason")) or row.get(spec.event_column or "event") in FAILED_EVENTS
+        row["failed"] = (
+            row.get("is_success") is False
+            or bool(row.get("fail_reason"))
+            or row.get(spec.event_column or "event") in FAILED_EVENTS
+        )
         rows.append(row)
     return UserEvents(user_id=str(user_id), columns=[*names, "session", "failed"], rows=rows, sessions=session, sql=sql)
 
@@ -82,13 +91,23 @@ def _compact_json(text: str) -> str:
         return text
 
 
-def compile_dimension_values(catalog: Catalog, dimension: str, dialect: str = "duckdb", *, model: str = "events",
-                             start: date | None = None, end: date | None = None, limit: int = 200) -> str:
+def compile_dimension_values(
+    catalog: Catalog,
+    dimension: str,
+    dialect: str = "duckdb",
+    *,
+    model: str = "events",
+    start: date | None = None,
+    end: date | None = None,
+    limit: int = 200,
+) -> str:
     """SQL for the distinct non-null values of ``dimension`` on ``model``'s rows in the range, sorted."""
     spec = catalog.models[model]
     usable = {d.name: d for d in catalog.dimensions_for(model)}
     if dimension not in usable:
-        raise QueryError(f"unknown dimension {dimension!r}{did_you_mean(dimension, usable)}; `finlens list dimensions` shows them")
+        raise QueryError(
+            f"unknown dimension {dimension!r}{did_you_mean(dimension, usable)}; `finlens list dimensions` shows them"
+        )
     dim = usable[dimension]
     joined = (dim.model,) if dim.model != model else ()
     ctx = model_context(catalog, spec, start=start, end=end, joined=joined)

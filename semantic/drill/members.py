@@ -15,6 +15,7 @@ Columns, all computed from the events model's rows up to the end of ``as_of``:
 
 Users without events up to ``as_of`` are still listed, with NULL, 0 and NULL.
 """
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -22,19 +23,27 @@ from datetime import date, timedelta
 from sqlglot import exp
 
 from connectors.base import Warehouse
-from semantic.compiler import dialects
-from semantic.drill.users import UserList, run_user_sql
 from semantic.catalog.catalog import Catalog
+from semantic.compiler import dialects
 from semantic.compiler.context import conjunction, cte, flag, hoist_ctes, ident, join, model_context, when, with_ctes
+from semantic.drill.users import UserList, run_user_sql
 
 RECENT_DAYS = 30
 LIST_COLUMNS = ("user_id", "last_visit", "visits_30d", "last_province")
 ZERO, ONE = exp.Literal.number(0), exp.Literal.number(1)
 
 
-def compile_member_list(catalog: Catalog, members: exp.Select, as_of: date, dialect: str = "duckdb", *,
-                        extra: tuple[str, ...] = (), limit: int | None = 50, offset: int = 0,
-                        model: str = "events") -> tuple[str, list[str]]:
+def compile_member_list(
+    catalog: Catalog,
+    members: exp.Select,
+    as_of: date,
+    dialect: str = "duckdb",
+    *,
+    extra: tuple[str, ...] = (),
+    limit: int | None = 50,
+    offset: int = 0,
+    model: str = "events",
+) -> tuple[str, list[str]]:
     """SQL listing ``members`` (a SELECT with a ``user_id`` column) as of ``as_of``, and the result's columns.
 
     Args:
@@ -56,43 +65,69 @@ def compile_member_list(catalog: Catalog, members: exp.Select, as_of: date, dial
         exp.alias_(ctx.time_column, "event_time", copy=False),
         exp.alias_(ctx.column("province"), "province", copy=False),
         exp.alias_(flag(in_recent.copy()), "is_recent", copy=False),
-        exp.alias_(ctx.window(exp.Lag(this=ctx.time_column), [ctx.entity, in_recent.copy()], [ctx.time_column, ctx.event_id]),
-                   "previous_time", copy=False),
-        exp.alias_(ctx.window(exp.RowNumber(), [ctx.entity, ctx.column("province").is_(exp.null())],
-                              [exp.Ordered(this=ctx.time_column, desc=True), exp.Ordered(this=ctx.event_id, desc=True)]),
-                   "province_rank", copy=False),
+        exp.alias_(
+            ctx.window(exp.Lag(this=ctx.time_column), [ctx.entity, in_recent.copy()], [ctx.time_column, ctx.event_id]),
+            "previous_time",
+            copy=False,
+        ),
+        exp.alias_(
+            ctx.window(
+                exp.RowNumber(),
+                [ctx.entity, ctx.column("province").is_(exp.null())],
+                [exp.Ordered(this=ctx.time_column, desc=True), exp.Ordered(this=ctx.event_id, desc=True)],
+            ),
+            "province_rank",
+            copy=False,
+        ),
     )
     rows = join(ctx.source(rows), cte("member_ids", "m"), ctx.entity.eq(exp.column("user_id", table="m")))
     rows = rows.where(conjunction(ctx.range_conditions()), copy=False)
 
     previous = ident("previous_time")
-    starts_session = exp.and_(ident("is_recent").eq(ONE), exp.or_(
-        previous.is_(exp.null()), ident("event_time") > dialects.add_seconds(previous, gap), copy=False), copy=False)
+    starts_session = exp.and_(
+        ident("is_recent").eq(ONE),
+        exp.or_(previous.is_(exp.null()), ident("event_time") > dialects.add_seconds(previous, gap), copy=False),
+        copy=False,
+    )
     has_province = exp.and_(ident("province").is_(exp.null()).not_(), ident("province_rank").eq(ONE), copy=False)
-    per_user = exp.select(
-        ident("user_id"),
-        exp.alias_(exp.Max(this=ident("event_time")), "last_visit", copy=False),
-        exp.alias_(exp.Sum(this=flag(starts_session)), "visits_30d", copy=False),
-        exp.alias_(exp.Max(this=when(has_province, ident("province"))), "last_province", copy=False),
-    ).from_(cte("member_events"), copy=False).group_by(ident("user_id"), copy=False)
+    per_user = (
+        exp.select(
+            ident("user_id"),
+            exp.alias_(exp.Max(this=ident("event_time")), "last_visit", copy=False),
+            exp.alias_(exp.Sum(this=flag(starts_session)), "visits_30d", copy=False),
+            exp.alias_(exp.Max(this=when(has_province, ident("province"))), "last_province", copy=False),
+        )
+        .from_(cte("member_events"), copy=False)
+        .group_by(ident("user_id"), copy=False)
+    )
 
     member, activity = "m", "a"
     listing = exp.select(
         exp.column("user_id", table=member),
         exp.column("last_visit", table=activity),
-        exp.alias_(exp.Coalesce(this=exp.column("visits_30d", table=activity), expressions=[ZERO]), "visits_30d", copy=False),
+        exp.alias_(
+            exp.Coalesce(this=exp.column("visits_30d", table=activity), expressions=[ZERO]), "visits_30d", copy=False
+        ),
         exp.column("last_province", table=activity),
         *(exp.column(name, table=member) for name in extra),
         exp.alias_(exp.Window(this=exp.Count(this=exp.Star())), "total_users", copy=False),
     ).from_(cte("member_ids", member), copy=False)
-    listing = join(listing, cte("member_activity", activity), exp.column("user_id", table=member).eq(exp.column("user_id", table=activity)), side="LEFT")
+    listing = join(
+        listing,
+        cte("member_activity", activity),
+        exp.column("user_id", table=member).eq(exp.column("user_id", table=activity)),
+        side="LEFT",
+    )
     listing = listing.order_by(
         exp.Ordered(this=exp.column("last_visit", table=activity), desc=True, nulls_first=False),
-        exp.column("user_id", table=member), copy=False,
+        exp.column("user_id", table=member),
+        copy=False,
     )
     if limit is not None:
         listing = listing.limit(max(1, limit), copy=False).offset(max(0, offset), copy=False)
-    statement = with_ctes(listing, [*ctes, ("member_ids", bare), ("member_events", rows), ("member_activity", per_user)])
+    statement = with_ctes(
+        listing, [*ctes, ("member_ids", bare), ("member_events", rows), ("member_activity", per_user)]
+    )
     statement = dialects.quote_reserved(dialects.adapt(statement, dialect))
     return statement.sql(dialect=dialect, pretty=True), [*LIST_COLUMNS, *extra, "total_users"]
 

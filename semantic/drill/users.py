@@ -6,6 +6,7 @@ The answer must be the rows the metric itself counts, under the same range,
 and the funnel/retention builders' per-user CTEs instead of re-deriving them.
 What each metric type means here is written down in ``semantic/README.md``.
 """
+
 from __future__ import annotations
 
 import calendar
@@ -17,15 +18,15 @@ from sqlglot import exp
 
 from connectors.base import Warehouse
 from finlens_common.errors import QueryError
-from semantic.compiler import dialects
-from semantic.catalog.days import DayError, as_day
-from semantic.compiler.query import Query, resolve
-from semantic.compiler.results import normalise
-from semantic.catalog.specs import AggregateMetric, FirstSeenMetric, FunnelMetric, Metric, RatioMetric, RetentionMetric
 from semantic.catalog.catalog import Catalog
+from semantic.catalog.days import DayError, as_day
+from semantic.catalog.specs import AggregateMetric, FirstSeenMetric, FunnelMetric, Metric, RatioMetric, RetentionMetric
+from semantic.compiler import dialects
 from semantic.compiler.context import SqlContext, conjunction, cte, ident, join
 from semantic.compiler.first_events import first_event_ctes
 from semantic.compiler.funnel import build_funnel
+from semantic.compiler.query import Query, resolve
+from semantic.compiler.results import normalise
 from semantic.compiler.retention import build_retention
 from semantic.compiler.segment import with_segment
 
@@ -86,7 +87,9 @@ def bucket_range(grain: str, start: str) -> tuple[date, date]:
     raise QueryError(f"cannot drill into {grain!r} buckets; use a day, week, month, quarter or year grain")
 
 
-def compile_users(catalog: Catalog, query: Query, drill: Drill, dialect: str = "duckdb", *, limit: int = 50, offset: int = 0) -> tuple[str, list[str]]:
+def compile_users(
+    catalog: Catalog, query: Query, drill: Drill, dialect: str = "duckdb", *, limit: int = 50, offset: int = 0
+) -> tuple[str, list[str]]:
     """SQL listing the users behind ``query``'s single metric, narrowed by ``drill``; and its columns.
 
     Raises:
@@ -129,7 +132,9 @@ def _users(catalog: Catalog, query: Query, drill: Drill, dialect: str):
     return select, columns, resolved
 
 
-def users_behind(catalog: Catalog, query: Query, drill: Drill, warehouse: Warehouse, *, limit: int = 50, offset: int = 0) -> UserList:
+def users_behind(
+    catalog: Catalog, query: Query, drill: Drill, warehouse: Warehouse, *, limit: int = 50, offset: int = 0
+) -> UserList:
     """Run :func:`compile_users` on ``warehouse``: one page of users, most active first."""
     sql, columns = compile_users(catalog, query, drill, warehouse.dialect, limit=limit, offset=offset)
     return run_user_sql(sql, columns, warehouse)
@@ -140,7 +145,12 @@ def run_user_sql(sql: str, columns: list[str], warehouse: Warehouse) -> UserList
     raw = warehouse.query(sql)
     rows = [{name: normalise(value) for name, value in zip(columns, row)} for row in raw.rows]
     total = rows[0]["total_users"] if rows else 0
-    return UserList(columns=columns[:-1], rows=[{k: v for k, v in r.items() if k != "total_users"} for r in rows], total=total, sql=sql)
+    return UserList(
+        columns=columns[:-1],
+        rows=[{k: v for k, v in r.items() if k != "total_users"} for r in rows],
+        total=total,
+        sql=sql,
+    )
 
 
 def _countable(catalog: Catalog, metric: Metric) -> Metric:
@@ -172,7 +182,9 @@ def _narrow(query: Query, drill: Drill, metric: Metric) -> Query:
     if isinstance(metric, RetentionMetric) and drill.period is not None and not 1 <= drill.period <= metric.periods:
         raise QueryError(f"retention {metric.name!r} has periods 1 to {metric.periods}, not {drill.period}")
     dims = tuple(dict.fromkeys(name for name, _ in drill.filters))
-    return replace(query, metrics=(metric.name,), dimensions=dims, grain=None, start=start, end=end, order_by=(), limit=None)
+    return replace(
+        query, metrics=(metric.name,), dimensions=dims, grain=None, start=start, end=end, order_by=(), limit=None
+    )
 
 
 def _equals(expression: exp.Expression, value: Any) -> exp.Expression:
@@ -203,17 +215,32 @@ def _aggregate_users(ctx: SqlContext, metric: AggregateMetric, drill: Drill) -> 
         function = {"sum": exp.Sum, "avg": exp.Avg, "min": exp.Min, "max": exp.Max}[metric.aggregation]
         value = function(this=expr)
     reads = expr.copy().is_(exp.null()).not_() if expr is not None else None
-    select = ctx.source(exp.select(
-        exp.alias_(ctx.entity, "user_id", copy=False),
-        exp.alias_(exp.Count(this=exp.Star()), "events", copy=False),
-        exp.alias_(value, "value", copy=False),
-        exp.alias_(exp.Min(this=ctx.time_column), "first_time", copy=False),
-        exp.alias_(exp.Max(this=ctx.time_column.copy()), "last_time", copy=False),
-        _total(),
-    )).where(conjunction([
-        ctx.entity.is_(exp.null()).not_(), ctx.snippet(metric.filter), reads,
-        *ctx.range_conditions(), ctx.user_filter(), *_dimension_tests(ctx, drill, named=False),
-    ]), copy=False).group_by(ctx.entity.copy(), copy=False)
+    select = (
+        ctx.source(
+            exp.select(
+                exp.alias_(ctx.entity, "user_id", copy=False),
+                exp.alias_(exp.Count(this=exp.Star()), "events", copy=False),
+                exp.alias_(value, "value", copy=False),
+                exp.alias_(exp.Min(this=ctx.time_column), "first_time", copy=False),
+                exp.alias_(exp.Max(this=ctx.time_column.copy()), "last_time", copy=False),
+                _total(),
+            )
+        )
+        .where(
+            conjunction(
+                [
+                    ctx.entity.is_(exp.null()).not_(),
+                    ctx.snippet(metric.filter),
+                    reads,
+                    *ctx.range_conditions(),
+                    ctx.user_filter(),
+                    *_dimension_tests(ctx, drill, named=False),
+                ]
+            ),
+            copy=False,
+        )
+        .group_by(ctx.entity.copy(), copy=False)
+    )
     order = [exp.Ordered(this=ident("events"), desc=True), exp.Ordered(this=ident("user_id"))]
     return select.order_by(*order, copy=False), ["user_id", "events", "value", "first_time", "last_time"]
 
@@ -252,7 +279,10 @@ def _funnel_users(ctx: SqlContext, metric: FunnelMetric, drill: Drill) -> tuple[
 def _retention_users(ctx: SqlContext, metric: RetentionMetric, drill: Drill) -> tuple[exp.Select, list[str]]:
     """A cohort's users; with ``period``, whether each returned in it (``retained`` narrows to one side)."""
     ctes = _ctes_until(build_retention(ctx), "return_periods")
-    columns: list[exp.Expression] = [exp.column("user_id", table="c"), exp.alias_(exp.column("cohort", table="c"), "cohort", copy=False)]
+    columns: list[exp.Expression] = [
+        exp.column("user_id", table="c"),
+        exp.alias_(exp.column("cohort", table="c"), "cohort", copy=False),
+    ]
     select_from = cte("cohort_users", "c")
     tests = [_equals(exp.column(name, table="c"), value) for name, value in drill.filters]
     if drill.cohort is not None:
@@ -261,8 +291,11 @@ def _retention_users(ctx: SqlContext, metric: RetentionMetric, drill: Drill) -> 
     select = exp.select(*columns).from_(select_from, copy=False)
     if drill.period is not None:
         target = dialects.add_periods(exp.column("cohort", table="c"), exp.Literal.number(drill.period), metric.period)
-        on = exp.and_(exp.column("user_id", table="r").eq(exp.column("user_id", table="c")),
-                      exp.column("return_period", table="r").eq(target), copy=False)
+        on = exp.and_(
+            exp.column("user_id", table="r").eq(exp.column("user_id", table="c")),
+            exp.column("return_period", table="r").eq(target),
+            copy=False,
+        )
         back = exp.column("user_id", table="r").is_(exp.null()).not_()
         select = join(select, cte("return_periods", "r"), on, side="LEFT")
         select.select(exp.alias_(back, "returned", copy=False), copy=False)
@@ -287,7 +320,10 @@ def _ctes_until(statement: exp.Select, last: str) -> list[tuple[str, exp.Express
 
 
 def _with(select: exp.Select, ctes: list[tuple[str, exp.Expression]]) -> exp.Select:
-    select.set("with_", exp.With(expressions=[
-        exp.CTE(this=body, alias=exp.TableAlias(this=exp.to_identifier(name))) for name, body in ctes
-    ]))
+    select.set(
+        "with_",
+        exp.With(
+            expressions=[exp.CTE(this=body, alias=exp.TableAlias(this=exp.to_identifier(name))) for name, body in ctes]
+        ),
+    )
     return select

@@ -1,4 +1,5 @@
 """Warehouses on the three engines holding a few rows, a scene per test, a catalog loaded once."""
+
 from __future__ import annotations
 
 import shutil
@@ -14,20 +15,64 @@ from tests.security.hostile import Scene
 from tests.warehouse_fixtures import load
 
 EVENTS = [
-    {"event_time": "2026-10-01 09:00:00", "event": "$AppViewScreen", "user_id": "u1", "platform": "iOS", "page": "home",
-     "utm_source": "wechat", "business_line": "platform"},
-    {"event_time": "2026-10-01 09:01:00", "event": "register", "user_id": "u1", "platform": "iOS", "business_line": "platform"},
-    {"event_time": "2026-10-01 09:05:00", "event": "bind_card", "user_id": "u1", "platform": "iOS", "is_success": True,
-     "business_line": "platform"},
-    {"event_time": "2026-10-02 10:00:00", "event": "$AppViewScreen", "user_id": "u2", "platform": "Android", "page": "home",
-     "utm_source": "seo", "business_line": "platform"},
-    {"event_time": "2026-10-02 10:02:00", "event": "register", "user_id": "u2", "platform": "Android", "business_line": "platform"},
-    {"event_time": "2026-10-03 11:00:00", "event": "P2P_invest", "user_id": "u1", "platform": "iOS", "amount": 1000.0,
-     "is_success": True, "business_line": "p2p"},
+    {
+        "event_time": "2026-10-01 09:00:00",
+        "event": "$AppViewScreen",
+        "user_id": "u1",
+        "platform": "iOS",
+        "page": "home",
+        "utm_source": "wechat",
+        "business_line": "platform",
+    },
+    {
+        "event_time": "2026-10-01 09:01:00",
+        "event": "register",
+        "user_id": "u1",
+        "platform": "iOS",
+        "business_line": "platform",
+    },
+    {
+        "event_time": "2026-10-01 09:05:00",
+        "event": "bind_card",
+        "user_id": "u1",
+        "platform": "iOS",
+        "is_success": True,
+        "business_line": "platform",
+    },
+    {
+        "event_time": "2026-10-02 10:00:00",
+        "event": "$AppViewScreen",
+        "user_id": "u2",
+        "platform": "Android",
+        "page": "home",
+        "utm_source": "seo",
+        "business_line": "platform",
+    },
+    {
+        "event_time": "2026-10-02 10:02:00",
+        "event": "register",
+        "user_id": "u2",
+        "platform": "Android",
+        "business_line": "platform",
+    },
+    {
+        "event_time": "2026-10-03 11:00:00",
+        "event": "P2P_invest",
+        "user_id": "u1",
+        "platform": "iOS",
+        "amount": 1000.0,
+        "is_success": True,
+        "business_line": "p2p",
+    },
 ]
 USERS = [
     {"user_id": "u1", "register_time": "2026-10-01 09:01:00", "register_channel": "wechat", "register_platform": "iOS"},
-    {"user_id": "u2", "register_time": "2026-10-02 10:02:00", "register_channel": "seo", "register_platform": "Android"},
+    {
+        "user_id": "u2",
+        "register_time": "2026-10-02 10:02:00",
+        "register_channel": "seo",
+        "register_platform": "Android",
+    },
 ]
 ENGINES = ("duckdb", "postgres", "chdb")
 

@@ -5,6 +5,7 @@ secret content must never appear in any output, ``{out}`` a path that must
 never be written. :class:`Scene` holds both, and checks a warehouse for
 changes by a checksum of every table's rows (and the list of tables).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -21,12 +22,18 @@ SPLICE = 'CAST(platform AS "{type}) IS NULL OR {payload} OR CAST(platform AS {ty
 # name -> filter text; every one must be refused in one line wherever a person's filter is read
 FILTERS: dict[str, str] = {
     "cast_type_splice_reads_a_file": SPLICE.format(
-        type="main.varchar", payload="CAST((SELECT content FROM read_text('{canary}')) AS INT) = 1"),
+        type="main.varchar", payload="CAST((SELECT content FROM read_text('{canary}')) AS INT) = 1"
+    ),
     "cast_type_splice_stacks_a_copy": SPLICE.format(
-        type="main.varchar", payload="1=1) SELECT 1; COPY (SELECT * FROM users) TO '{out}'; SELECT (1"),
+        type="main.varchar", payload="1=1) SELECT 1; COPY (SELECT * FROM users) TO '{out}'; SELECT (1"
+    ),
     "cast_type_splice_begins_read_write": SPLICE.format(
-        type="pg_catalog.varchar", payload="1=1; COMMIT; BEGIN READ WRITE; CREATE TABLE pwned AS SELECT * FROM users; COMMIT; SELECT 1"),
-    "cast_type_splice_globs_root": SPLICE.format(type="main.varchar", payload="(SELECT count(*) FROM glob('/root/*')) > 0"),
+        type="pg_catalog.varchar",
+        payload="1=1; COMMIT; BEGIN READ WRITE; CREATE TABLE pwned AS SELECT * FROM users; COMMIT; SELECT 1",
+    ),
+    "cast_type_splice_globs_root": SPLICE.format(
+        type="main.varchar", payload="(SELECT count(*) FROM glob('/root/*')) > 0"
+    ),
     "subquery_reads_a_file": "platform IN (SELECT content FROM read_text('{canary}'))",
     "from_first_subquery": "platform = (FROM read_text('{canary}'))",
     "scalar_subquery": "platform = (SELECT max(user_id) FROM users)",
@@ -98,7 +105,12 @@ class Scene:
         self.out.parent.mkdir()
 
     def fill(self, template: str) -> str:
-        return template.replace("{canary}", str(self.canary)).replace("{out}", str(self.out)).replace("{{", "{").replace("}}", "}")
+        return (
+            template.replace("{canary}", str(self.canary))
+            .replace("{out}", str(self.out))
+            .replace("{{", "{")
+            .replace("}}", "}")
+        )
 
     def assert_untouched(self, *outputs: str) -> None:
         """The secret appears in no output and nothing was written next to the canary or in the working folder."""

@@ -5,6 +5,7 @@ talking to ``streamlit run``: what a person sees must be a one-line refusal,
 never Streamlit's exception box, and the canary's secret must not be anywhere
 in the page.
 """
+
 from __future__ import annotations
 
 from urllib.parse import urlencode

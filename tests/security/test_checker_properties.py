@@ -7,6 +7,7 @@ accepts, printed for each of the seven dialects and parsed back, holds only
 allowed things: known names, no subquery or table, no statement, no
 placeholder, no aggregate or window, no denied function.
 """
+
 from __future__ import annotations
 
 import sqlglot
@@ -14,34 +15,114 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlglot import exp
 
-from semantic.compiler.dialects import DIALECTS
-from semantic.catalog.expression_guard import is_denied, parse_user_filter
+from semantic.catalog.expression_guard import parse_user_filter
+from semantic.catalog.expression_rules import is_denied
 from semantic.catalog.expressions import SnippetError
+from semantic.compiler.dialects import DIALECTS
 
 NAMES = ("platform", "channel", "app_version", "business_line")
-FORBIDDEN = tuple(getattr(exp, name) for name in (
-    "Query", "Subquery", "Table", "Command", "DDL", "DML", "Drop", "Create", "Insert", "Update", "Delete", "Set", "Pragma",
-    "Copy", "Placeholder", "Parameter", "Star", "Window", "AggFunc", "Lambda", "Struct", "Alias", "Attach", "Use",
-) if hasattr(exp, name))
+FORBIDDEN = tuple(
+    getattr(exp, name)
+    for name in (
+        "Query",
+        "Subquery",
+        "Table",
+        "Command",
+        "DDL",
+        "DML",
+        "Drop",
+        "Create",
+        "Insert",
+        "Update",
+        "Delete",
+        "Set",
+        "Pragma",
+        "Copy",
+        "Placeholder",
+        "Parameter",
+        "Star",
+        "Window",
+        "AggFunc",
+        "Lambda",
+        "Struct",
+        "Alias",
+        "Attach",
+        "Use",
+    )
+    if hasattr(exp, name)
+)
 
 text_values = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12)
 atoms = st.one_of(
     st.sampled_from(NAMES),
     st.sampled_from(("user_id", "users.user_id", "main.events.platform", '"platform"', '"plat""form"')),
-    st.integers(min_value=-10**6, max_value=10**6).map(str),
+    st.integers(min_value=-(10**6), max_value=10**6).map(str),
     text_values.map(lambda s: "'" + s.replace("'", "''") + "'"),
     text_values.map(lambda s: "e'" + s.replace("'", "\\'") + "'"),
-    st.sampled_from(("NULL", "TRUE", "$1", "?", ":x", "$$x$$", "(SELECT 1)", "(SELECT content FROM read_text('/etc/passwd'))",
-                     "*", "count(*)", "row_number() OVER ()", "x -> x", "{'a': 1}", "[1, 2]", "DATE '2026-01-01'")),
+    st.sampled_from(
+        (
+            "NULL",
+            "TRUE",
+            "$1",
+            "?",
+            ":x",
+            "$$x$$",
+            "(SELECT 1)",
+            "(SELECT content FROM read_text('/etc/passwd'))",
+            "*",
+            "count(*)",
+            "row_number() OVER ()",
+            "x -> x",
+            "{'a': 1}",
+            "[1, 2]",
+            "DATE '2026-01-01'",
+        )
+    ),
 )
-functions = st.sampled_from(("lower", "upper", "coalesce", "length", "abs", "round", "trim", "read_text", "pg_read_file",
-                             "getenv", "current_setting", "file", "url", "set_config", "sleep", "glob", "chr", "md5"))
-types = st.sampled_from(("VARCHAR", "BIGINT", "DOUBLE", "DECIMAL(10, 2)", "DATE", '"varchar"', "main.varchar",
-                         '"main.varchar) IS NULL OR 1=1 OR CAST(platform AS main.varchar"', "INT[]", "STRUCT(a INT)"))
+functions = st.sampled_from(
+    (
+        "lower",
+        "upper",
+        "coalesce",
+        "length",
+        "abs",
+        "round",
+        "trim",
+        "read_text",
+        "pg_read_file",
+        "getenv",
+        "current_setting",
+        "file",
+        "url",
+        "set_config",
+        "sleep",
+        "glob",
+        "chr",
+        "md5",
+    )
+)
+types = st.sampled_from(
+    (
+        "VARCHAR",
+        "BIGINT",
+        "DOUBLE",
+        "DECIMAL(10, 2)",
+        "DATE",
+        '"varchar"',
+        "main.varchar",
+        '"main.varchar) IS NULL OR 1=1 OR CAST(platform AS main.varchar"',
+        "INT[]",
+        "STRUCT(a INT)",
+    )
+)
 
 
 def _combine(children):
-    binary = st.tuples(children, st.sampled_from(("=", "<>", "<", ">=", "+", "-", "*", "/", "%", "||", "AND", "OR", "LIKE", "ILIKE")), children)
+    binary = st.tuples(
+        children,
+        st.sampled_from(("=", "<>", "<", ">=", "+", "-", "*", "/", "%", "||", "AND", "OR", "LIKE", "ILIKE")),
+        children,
+    )
     return st.one_of(
         binary.map(lambda t: f"{t[0]} {t[1]} {t[2]}"),
         children.map(lambda c: f"NOT {c}"),
@@ -95,7 +176,11 @@ def test_any_string_is_an_expression_or_one_line(text):
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.sampled_from(["(", ")", "NOT ", "-", "platform", " = ", "'x'", " AND ", " OR ", ",", "lower"]), max_size=400))
+@given(
+    st.lists(
+        st.sampled_from(["(", ")", "NOT ", "-", "platform", " = ", "'x'", " AND ", " OR ", ",", "lower"]), max_size=400
+    )
+)
 def test_token_soup_never_escapes_as_another_error(parts):
     try:
         parse_user_filter("".join(parts), NAMES)

@@ -4,6 +4,7 @@ For each path and hostile filter: exit status 2, one line on stderr, nothing on
 stdout, the canary's secret nowhere, no file written, and the warehouse's rows
 and tables unchanged.
 """
+
 from __future__ import annotations
 
 import json
@@ -43,7 +44,9 @@ def unchanged(engine_urls, engine: str, before: dict[str, str]) -> None:
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("name", sorted(FILTERS))
 def test_query_where(capsys, engine_urls, before, scene, engine, name):
-    out, err = refused(capsys, "query", "pv", "uv", "--where", scene.fill(FILTERS[name]), "--warehouse", engine_urls[engine][0])
+    out, err = refused(
+        capsys, "query", "pv", "uv", "--where", scene.fill(FILTERS[name]), "--warehouse", engine_urls[engine][0]
+    )
     scene.assert_untouched(out, err)
     unchanged(engine_urls, engine, before)
 
@@ -60,7 +63,9 @@ def test_compile_where_for_every_dialect(capsys, scene, name):
 def test_segment_define_filter(capsys, engine_urls, before, scene, tmp_path, engine, name):
     definition = tmp_path / "segment.json"
     definition.write_text(json.dumps({"did": "register", "filter": scene.fill(FILTERS[name])}))
-    out, err = refused(capsys, "segment", "--define", str(definition), "--as-of", "2026-10-03", "--warehouse", engine_urls[engine][0])
+    out, err = refused(
+        capsys, "segment", "--define", str(definition), "--as-of", "2026-10-03", "--warehouse", engine_urls[engine][0]
+    )
     scene.assert_untouched(out, err)
     unchanged(engine_urls, engine, before)
 
@@ -68,16 +73,30 @@ def test_segment_define_filter(capsys, engine_urls, before, scene, tmp_path, eng
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("name", sorted(FILTERS))
 def test_channels_where(capsys, engine_urls, before, scene, engine, name):
-    out, err = refused(capsys, "channels", "--from", "2026-10-01", "--to", "2026-10-03", "--where", scene.fill(FILTERS[name]),
-                       "--warehouse", engine_urls[engine][0])
+    out, err = refused(
+        capsys,
+        "channels",
+        "--from",
+        "2026-10-01",
+        "--to",
+        "2026-10-03",
+        "--where",
+        scene.fill(FILTERS[name]),
+        "--warehouse",
+        engine_urls[engine][0],
+    )
     scene.assert_untouched(out, err)
     unchanged(engine_urls, engine, before)
 
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_dates_outside_the_calendar_are_one_line(capsys, engine_urls, engine):
-    for argv in (["query", "pv", "--from", "9999-12-31"], ["query", "pv", "--to", "0001-01-01"],
-                 ["query", "pv", "--from", "2026-13-01"], ["segment", "jan_credit_never_invested", "--as-of", "9999-12-31"]):
+    for argv in (
+        ["query", "pv", "--from", "9999-12-31"],
+        ["query", "pv", "--to", "0001-01-01"],
+        ["query", "pv", "--from", "2026-13-01"],
+        ["segment", "jan_credit_never_invested", "--as-of", "9999-12-31"],
+    ):
         refused(capsys, *argv, "--warehouse", engine_urls[engine][0])
 
 
@@ -94,32 +113,51 @@ def test_comments_never_reach_the_sql(capsys):
         assert "1 = 1" not in sql and "1=1" not in sql and "*/" not in sql.replace("/* ", "").replace(" */", "")
 
 
-@pytest.mark.parametrize("condition, message", [
-    ("{user: register_channel, eq: .inf}", "'eq' takes plain text, numbers"),
-    ("{user: register_channel, eq: .nan}", "'eq' takes plain text, numbers"),
-    ("{user: register_channel, in: [[1, 2], {a: b}]}", "'in' takes plain text, numbers"),
-    ("{user: register_channel, in: [" + ", ".join(str(i) for i in range(1001)) + "]}", "'in' lists 1001 values; at most 1000"),
-    ("{user: register_channel, between: [a, 1]}", "'between' needs two values of the same kind"),
-    ("{user: register_channel, between: [null, 1]}", "'between' takes plain text, numbers"),
-    ("{user: register_channel, eq: 1208925819614629174706176}", "a whole number larger than 64 bits"),
-    ("{did: register, filter: [\"platform = 'iOS'\"]}", "'filter' must be a SQL condition written as text"),
-    ("{did: P2P_invest, sum: amount, gte: .inf}", "'gte' takes plain text, numbers"),
-])
+@pytest.mark.parametrize(
+    "condition, message",
+    [
+        ("{user: register_channel, eq: .inf}", "'eq' takes plain text, numbers"),
+        ("{user: register_channel, eq: .nan}", "'eq' takes plain text, numbers"),
+        ("{user: register_channel, in: [[1, 2], {a: b}]}", "'in' takes plain text, numbers"),
+        (
+            "{user: register_channel, in: [" + ", ".join(str(i) for i in range(1001)) + "]}",
+            "'in' lists 1001 values; at most 1000",
+        ),
+        ("{user: register_channel, between: [a, 1]}", "'between' needs two values of the same kind"),
+        ("{user: register_channel, between: [null, 1]}", "'between' takes plain text, numbers"),
+        ("{user: register_channel, eq: 1208925819614629174706176}", "a whole number larger than 64 bits"),
+        ("{did: register, filter: [\"platform = 'iOS'\"]}", "'filter' must be a SQL condition written as text"),
+        ("{did: P2P_invest, sum: amount, gte: .inf}", "'gte' takes plain text, numbers"),
+    ],
+)
 def test_segment_values_are_plain(capsys, engine_urls, tmp_path, condition, message):
     definition = tmp_path / "segment.yml"
     definition.write_text(condition)
-    _, err = refused(capsys, "segment", "--define", str(definition), "--as-of", "2026-10-03", "--warehouse", engine_urls["duckdb"][0])
+    _, err = refused(
+        capsys, "segment", "--define", str(definition), "--as-of", "2026-10-03", "--warehouse", engine_urls["duckdb"][0]
+    )
     assert message in err
 
 
-@pytest.mark.parametrize("text", ["{user: register_channel, eq: !!int 0x" + "f" * 5000 + "}", "{user: register_channel, eq: !!set {a, b}}",
-                                  "{user: register_channel, eq: !!binary aGVsbG8=}", "{user: register_channel, eq: !!python/object:os.system x}"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "{user: register_channel, eq: !!int 0x" + "f" * 5000 + "}",
+        "{user: register_channel, eq: !!set {a, b}}",
+        "{user: register_channel, eq: !!binary aGVsbG8=}",
+        "{user: register_channel, eq: !!python/object:os.system x}",
+    ],
+)
 def test_segment_yaml_tags_are_one_line(capsys, engine_urls, tmp_path, text):
     definition = tmp_path / "segment.yml"
     definition.write_text(text)
-    refused(capsys, "segment", "--define", str(definition), "--as-of", "2026-10-03", "--warehouse", engine_urls["duckdb"][0])
+    refused(
+        capsys, "segment", "--define", str(definition), "--as-of", "2026-10-03", "--warehouse", engine_urls["duckdb"][0]
+    )
 
 
 def test_limit_is_bounded(capsys, engine_urls):
-    _, err = refused(capsys, "query", "pv", "--limit", "99999999999999999999999", "--warehouse", engine_urls["duckdb"][0])
+    _, err = refused(
+        capsys, "query", "pv", "--limit", "99999999999999999999999", "--warehouse", engine_urls["duckdb"][0]
+    )
     assert "limit must be from 1 to 10,000,000" in err

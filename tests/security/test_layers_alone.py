@@ -4,6 +4,7 @@ Defence in depth means one layer's bug is caught by the next: the connectors run
 one statement per call, and the warehouses' read-only sessions reach neither
 files nor settings, and cannot write. Here the SQL goes straight to them.
 """
+
 from __future__ import annotations
 
 import psycopg
@@ -24,17 +25,34 @@ STACKED = {
     "chdb": "SELECT 1; CREATE TABLE pwned ENGINE = Memory AS SELECT * FROM users",
 }
 FILE_READS = {
-    "duckdb": ["SELECT content FROM read_text('{canary}')", "SELECT * FROM read_csv('{canary}')", "SELECT * FROM glob('/root/*')"],
+    "duckdb": [
+        "SELECT content FROM read_text('{canary}')",
+        "SELECT * FROM read_csv('{canary}')",
+        "SELECT * FROM glob('/root/*')",
+    ],
     "postgres": ["SELECT pg_read_file('{canary}')", "SELECT pg_ls_dir('.')"],
     "chdb": ["SELECT * FROM file('{canary}', 'LineAsString')", "SELECT * FROM url('http://127.0.0.1:9/x', 'CSV')"],
 }
 WRITES = {
-    "duckdb": ["COPY (SELECT * FROM users) TO '{out}'", "ATTACH '{out}' AS other", "CREATE TABLE pwned AS SELECT 1",
-               "SET enable_external_access = true", "INSTALL httpfs", "INSERT INTO users (user_id) VALUES ('x')"],
-    "postgres": ["CREATE TABLE pwned AS SELECT 1", "INSERT INTO users (user_id) VALUES ('x')",
-                 "SELECT lo_export(lo_from_bytea(0, 'x'), '{out}')"],
-    "chdb": ["CREATE TABLE pwned ENGINE = Memory AS SELECT 1", "INSERT INTO users (user_id) VALUES ('x')", "SET readonly = 0",
-             "SELECT 1 SETTINGS join_use_nulls = 0"],
+    "duckdb": [
+        "COPY (SELECT * FROM users) TO '{out}'",
+        "ATTACH '{out}' AS other",
+        "CREATE TABLE pwned AS SELECT 1",
+        "SET enable_external_access = true",
+        "INSTALL httpfs",
+        "INSERT INTO users (user_id) VALUES ('x')",
+    ],
+    "postgres": [
+        "CREATE TABLE pwned AS SELECT 1",
+        "INSERT INTO users (user_id) VALUES ('x')",
+        "SELECT lo_export(lo_from_bytea(0, 'x'), '{out}')",
+    ],
+    "chdb": [
+        "CREATE TABLE pwned ENGINE = Memory AS SELECT 1",
+        "INSERT INTO users (user_id) VALUES ('x')",
+        "SET readonly = 0",
+        "SELECT 1 SETTINGS join_use_nulls = 0",
+    ],
 }
 
 

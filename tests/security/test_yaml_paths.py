@@ -5,6 +5,7 @@ must refuse every one with ``file:line: message`` at the snippet's own line,
 never a traceback, and the loader must stay within its bounds (aliases,
 nesting, size, encoding, impossible dates).
 """
+
 from __future__ import annotations
 
 import json
@@ -54,7 +55,12 @@ def metrics_file(snippets: dict[str, str]) -> tuple[str, dict[str, int]]:
     """A metrics file with one count metric per snippet; returns the text and each snippet's line."""
     lines, where = ["metrics:"], {}
     for name, snippet in snippets.items():
-        lines += [f"  - name: hostile_{name}", "    type: count", "    label: {zh: x, en: x}", "    business_line: platform"]
+        lines += [
+            f"  - name: hostile_{name}",
+            "    type: count",
+            "    label: {zh: x, en: x}",
+            "    business_line: platform",
+        ]
         where[name] = len(lines) + 1
         lines.append(f"    filter: {json.dumps(snippet)}")
     return "\n".join(lines) + "\n", where
@@ -64,7 +70,9 @@ def metrics_file(snippets: dict[str, str]) -> tuple[str, dict[str, int]]:
 def test_every_hostile_metric_snippet_is_refused_at_its_line(capsys, tmp_path, scene, key):
     root = catalog_copy(tmp_path)
     # a bare column is a fine metric filter (``is_success``) and expression, so that one entry is left out
-    snippets = {name: scene.fill(text) for name, text in {**FILTERS, **ENGINE_CALLS}.items() if name != "not_a_condition"}
+    snippets = {
+        name: scene.fill(text) for name, text in {**FILTERS, **ENGINE_CALLS}.items() if name != "not_a_condition"
+    }
     text, lines = metrics_file(snippets)
     if key == "expr":
         text = text.replace("type: count", "type: sum").replace("    filter: ", "    expr: ")
@@ -90,10 +98,16 @@ def test_engine_functions_are_named_in_the_refusal(capsys, tmp_path):
 def test_hostile_dimension_and_session_snippets_are_refused(capsys, tmp_path, scene):
     root = catalog_copy(tmp_path)
     model = (root / "models" / "events.yml").read_text()
-    model = model.replace("  click: \"event IN ('$AppClick', '$WebClick')\"",
-                          "  click: " + json.dumps(scene.fill(FILTERS["subquery_reads_a_file"])))
-    model = model.replace("dimensions:\n", "dimensions:\n  - name: hostile_dimension\n"
-                          "    expr: " + json.dumps(scene.fill(FILTERS["clickhouse_file"])) + "\n    label: {zh: x, en: x}\n", 1)
+    model = model.replace(
+        "  click: \"event IN ('$AppClick', '$WebClick')\"",
+        "  click: " + json.dumps(scene.fill(FILTERS["subquery_reads_a_file"])),
+    )
+    model = model.replace(
+        "dimensions:\n",
+        "dimensions:\n  - name: hostile_dimension\n"
+        "    expr: " + json.dumps(scene.fill(FILTERS["clickhouse_file"])) + "\n    label: {zh: x, en: x}\n",
+        1,
+    )
     (root / "models" / "events.yml").write_text(model)
     errors = validate(capsys, root)
     assert any("events.yml:39: model 'events' sessions: click may not" in e for e in errors), errors
@@ -105,7 +119,8 @@ def test_hostile_segment_filter_in_a_segment_file(capsys, tmp_path, scene, name)
     root = catalog_copy(tmp_path)
     (root / "segments" / "hostile.yml").write_text(
         "segments:\n  - name: hostile\n    label: {zh: x, en: x}\n    where:\n      did: register\n"
-        f"      filter: {json.dumps(scene.fill(FILTERS[name]))}\n")
+        f"      filter: {json.dumps(scene.fill(FILTERS[name]))}\n"
+    )
     errors = validate(capsys, root)
     assert [e for e in errors if "hostile.yml:6: segment 'hostile'" in e], errors
     scene.assert_untouched(*errors)
@@ -116,7 +131,13 @@ def test_hostile_board_filters_are_refused(capsys, tmp_path, scene):
     board = ["board: hostile", "label: {zh: x, en: x}", "business_line: p2p", "charts:"]
     lines = {}
     for name, text in FILTERS.items():
-        board += [f"  - name: c_{name}", "    label: {zh: x, en: x}", "    type: bar", "    metric: pv", "    by: platform"]
+        board += [
+            f"  - name: c_{name}",
+            "    label: {zh: x, en: x}",
+            "    type: bar",
+            "    metric: pv",
+            "    by: platform",
+        ]
         lines[name] = len(board) + 1
         board.append(f"    where: {json.dumps(scene.fill(text))}")
     (root / "boards" / "hostile.yml").write_text("\n".join(board) + "\n")
@@ -127,8 +148,23 @@ def test_hostile_board_filters_are_refused(capsys, tmp_path, scene):
 
 def test_a_project_cannot_allow_a_denied_function(capsys, tmp_path):
     root = catalog_copy(tmp_path)
-    denied = ("pg_read_file", "read_csv", "getenv", "table_to_xml", "ts_rewrite", "ts_stat", "hascolumnintable", "dictget",
-              "nextval", "which_secret", "current_query", "query", "setseed", "catboostevaluate", "getclienthttpheader")
+    denied = (
+        "pg_read_file",
+        "read_csv",
+        "getenv",
+        "table_to_xml",
+        "ts_rewrite",
+        "ts_stat",
+        "hascolumnintable",
+        "dictget",
+        "nextval",
+        "which_secret",
+        "current_query",
+        "query",
+        "setseed",
+        "catboostevaluate",
+        "getclienthttpheader",
+    )
     (root / "settings.yml").write_text(f"expressions:\n  allow_functions: [date_trunc, {', '.join(denied)}]\n")
     errors = validate(capsys, root)
     assert len(errors) == len(denied)
@@ -141,23 +177,29 @@ def test_a_project_may_allow_a_harmless_function(tmp_path):
     (root / "settings.yml").write_text("expressions:\n  allow_functions: [date_trunc]\n")
     (root / "catalog" / "extra.yml").write_text(
         "metrics:\n  - name: october_events\n    type: count\n    label: {zh: x, en: x}\n    business_line: platform\n"
-        "    filter: \"date_trunc('month', event_time) = DATE '2026-10-01'\"\n")
+        "    filter: \"date_trunc('month', event_time) = DATE '2026-10-01'\"\n"
+    )
     catalog = load_catalog(root)
     assert "october_events" in catalog.metrics
     (root / "settings.yml").unlink()
-    with pytest.raises(CatalogError, match="extra.yml:6: metric 'october_events': filter may not call function TIMESTAMP_TRUNC"):
+    with pytest.raises(
+        CatalogError, match="extra.yml:6: metric 'october_events': filter may not call function TIMESTAMP_TRUNC"
+    ):
         load_catalog(root)
 
 
 # --- the loader's bounds (each was a traceback or a hang) ------------------------------------------------------------
 
+
 def test_impossible_dates_in_yaml_are_messages(capsys, tmp_path):
     root = catalog_copy(tmp_path)
     (root / "catalog" / "dated.yml").write_text(
         "metrics:\n  - name: dated\n    type: count\n    label: {zh: x, en: x}\n    business_line: platform\n"
-        "    description: 2026-13-01\n")
+        "    description: 2026-13-01\n"
+    )
     (root / "segments" / "dates.yml").write_text(
-        "segments:\n  - name: dated\n    label: {zh: x, en: x}\n    where:\n      did: register\n      during: [2026-13-01, 2026-12-31]\n")
+        "segments:\n  - name: dated\n    label: {zh: x, en: x}\n    where:\n      did: register\n      during: [2026-13-01, 2026-12-31]\n"
+    )
     errors = validate(capsys, root)
     assert any("dates.yml:6: segment 'dated': 'during' needs days written YYYY-MM-DD" in e for e in errors), errors
     assert not any("dated.yml" in e for e in errors)  # a description that looks like a date is text
@@ -175,13 +217,17 @@ def test_deeply_nested_segment_conditions_are_refused(capsys, tmp_path):
     condition = "{did: register}"
     for _ in range(400):
         condition = "{not: " + condition + "}"
-    (root / "segments" / "deep.yml").write_text(f"segments:\n  - name: deep\n    label: {{zh: x, en: x}}\n    where: {condition}\n")
+    (root / "segments" / "deep.yml").write_text(
+        f"segments:\n  - name: deep\n    label: {{zh: x, en: x}}\n    where: {condition}\n"
+    )
     errors = validate(capsys, root)
     assert any("deep.yml:4: nested more than 40 levels deep" in e for e in errors), errors
     condition = "{did: register}"
     for _ in range(12):
         condition = "{not: " + condition + "}"
-    (root / "segments" / "deep.yml").write_text(f"segments:\n  - name: deep\n    label: {{zh: x, en: x}}\n    where: {condition}\n")
+    (root / "segments" / "deep.yml").write_text(
+        f"segments:\n  - name: deep\n    label: {{zh: x, en: x}}\n    where: {condition}\n"
+    )
     errors = validate(capsys, root)
     assert any("deep.yml:4: segment 'deep'" in e and "nest more than 10 levels" in e for e in errors), errors
 
@@ -199,7 +245,9 @@ def test_an_alias_bomb_is_refused_at_once(capsys, tmp_path):
     root = catalog_copy(tmp_path)
     bomb = ["a: &a [x, x, x, x, x, x, x, x, x]"]
     for level in range(8):
-        bomb.append(f"{chr(98 + level)}: &{chr(98 + level)} [" + ", ".join(f"*{chr(97 + level)}" for _ in range(9)) + "]")
+        bomb.append(
+            f"{chr(98 + level)}: &{chr(98 + level)} [" + ", ".join(f"*{chr(97 + level)}" for _ in range(9)) + "]"
+        )
     (root / "segments" / "bomb.yml").write_text("\n".join(bomb) + "\nsegments: []\n")
     errors = validate(capsys, root)  # the old loader grew memory for 67 s, then failed
     assert any("bomb.yml:2: YAML aliases (*name) are not allowed" in e for e in errors), errors
@@ -212,12 +260,15 @@ def test_an_oversized_yaml_file_is_refused(capsys, tmp_path):
     assert any("huge.yml:1: file is larger than 1,000,000 bytes" in e for e in errors), errors
 
 
-@pytest.mark.parametrize("file, old, line", [
-    ("marketing/intent.yml", "filter: \"page = 'product_list'\"", 10),
-    ("marketing/intent.yml", "  filter: \"page = 'product_detail'\"\n  dwell", 22),
-    ("marketing/lifecycle.yml", "filter: is_success, amount: amount", 6),
-    ("marketing/distributions.yml", "    filter: is_success", 19),
-])
+@pytest.mark.parametrize(
+    "file, old, line",
+    [
+        ("marketing/intent.yml", "filter: \"page = 'product_list'\"", 10),
+        ("marketing/intent.yml", "  filter: \"page = 'product_detail'\"\n  dwell", 22),
+        ("marketing/lifecycle.yml", "filter: is_success, amount: amount", 6),
+        ("marketing/distributions.yml", "    filter: is_success", 19),
+    ],
+)
 def test_hostile_marketing_snippets_are_refused_at_their_line(capsys, tmp_path, scene, file, old, line):
     root = catalog_copy(tmp_path)
     text = (root / file).read_text()
@@ -233,8 +284,10 @@ def test_hostile_marketing_snippets_are_refused_at_their_line(capsys, tmp_path, 
 
 def test_tracking_plan_property_names_are_plain_names(capsys, tmp_path):
     plan = tmp_path / "plan.yml"
-    plan.write_text("owner: me\nevents:\n  - name: deposit\n    properties:\n"
-                    "      - {name: \"amount\\\"; DROP TABLE users; --\", type: number}\n")
+    plan.write_text(
+        "owner: me\nevents:\n  - name: deposit\n    properties:\n"
+        '      - {name: "amount\\"; DROP TABLE users; --", type: number}\n'
+    )
     code = main(["check-tracking", "--plan", str(plan)])
     err = capsys.readouterr().err
     assert code == 1 and f"{plan}:5: event 'deposit': property name" in err and err.count("\n") == 1
