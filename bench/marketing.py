@@ -24,13 +24,15 @@ from bench.run import DEFAULT_DAYS, DEFAULT_END, DEFAULT_SEED, DEFAULT_USERS, en
 from connectors import connect  # noqa: E402
 from semantic import load_catalog  # noqa: E402
 from semantic.analyses.channel_quality import channel_quality, load_channel_spec  # noqa: E402
-from semantic.analyses.distributions import distribution, load_distributions  # noqa: E402
+from semantic.analyses.distributions import load_distributions  # noqa: E402
+from semantic.analyses.distributions_run import distribution
 from semantic.analyses.experiment_run import run_experiment  # noqa: E402
 from semantic.analyses.experiments import load_experiments  # noqa: E402
 from semantic.analyses.intent import load_intent  # noqa: E402
 from semantic.analyses.intent_sql import intent_summary  # noqa: E402
 from semantic.analyses.lifecycle import load_lifecycle  # noqa: E402
-from semantic.analyses.lifecycle_sql import lifecycle_summary, rfm_summary  # noqa: E402
+from semantic.analyses.lifecycle_sql import rfm_summary  # noqa: E402
+from semantic.analyses.lifecycle_summary import lifecycle_summary
 from semantic.analyses.segments import segment_count, segment_members  # noqa: E402
 from semantic.compiler.span import time_span  # noqa: E402
 from semantic.drill.members import member_ids, member_list  # noqa: E402

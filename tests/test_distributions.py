@@ -38,13 +38,12 @@ import sqlglot
 from connectors import connect
 from finlens.cli import marketing as cli_marketing_views
 from finlens_common.errors import CatalogError, QueryError
-from semantic.analyses.distributions import (
+from semantic.analyses.distributions import distribution_problems, load_distributions
+from semantic.analyses.distributions_run import (
     bucket_distribution,
     bucket_members,
     compile_distribution,
-    distribution_problems,
     error_distribution,
-    load_distributions,
     share_distribution,
     share_members,
 )

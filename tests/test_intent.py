@@ -58,14 +58,8 @@ from finlens_common.errors import CatalogError, QueryError
 from finlens_common.settings import DEFAULT_METRICS_ROOT as DEFAULT_ROOT
 from semantic import load_catalog
 from semantic.analyses.intent import intent_problems, load_intent
-from semantic.analyses.intent_sql import (
-    build_intent_scores,
-    build_preferences,
-    compile_intent_summary,
-    finish,
-    intent_members,
-    intent_summary,
-)
+from semantic.analyses.intent_sql import build_intent_scores, build_preferences, finish, intent_members
+from semantic.analyses.intent_summary import compile_intent_summary, intent_summary
 from semantic.compiler import dialects
 from semantic.compiler.results import normalise
 from semantic.drill.members import member_ids, member_list

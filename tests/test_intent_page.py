@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from connectors import connect
 from semantic import load_catalog
 from semantic.analyses.intent import load_intent
-from semantic.analyses.intent_sql import intent_summary
+from semantic.analyses.intent_summary import intent_summary
 from tests.test_intent import AS_OF, EVENTS, TEST_YAML, write_root
 from tests.warehouse_fixtures import make_warehouse
 

@@ -67,17 +67,13 @@ import sqlglot
 from connectors import connect
 from finlens_common.errors import CatalogError, QueryError
 from semantic.analyses.lifecycle import GROUPS, STAGES, lifecycle_problems, load_lifecycle
-from semantic.analyses.lifecycle_sql import (
-    build_lifecycle,
-    build_rfm,
+from semantic.analyses.lifecycle_sql import build_lifecycle, build_rfm, lifecycle_members, rfm_members, to_sql
+from semantic.analyses.lifecycle_summary import (
     compile_lifecycle_summary,
     compile_rfm_summary,
-    lifecycle_members,
     lifecycle_summary,
-    rfm_members,
     rfm_summary,
     run_rows,
-    to_sql,
 )
 from semantic.catalog.loader import load_catalog
 from semantic.compiler.dialects import DIALECTS

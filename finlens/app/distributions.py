@@ -13,14 +13,8 @@ from finlens.app import charts as app_charts
 from finlens.app import state as app_state
 from finlens.app.filters import Filters
 from finlens.app.members import all_member_ids, member_page
-from semantic.analyses.distributions import (
-    Distribution,
-    DistributionSpec,
-    bucket_members,
-    compile_distribution,
-    distribution,
-    load_distributions,
-)
+from semantic.analyses.distributions import Distribution, DistributionSpec, load_distributions
+from semantic.analyses.distributions_run import bucket_members, compile_distribution, distribution
 from semantic.catalog.formatting import format_value
 from semantic.drill.members import ids_csv
 from semantic.drill.users import UserList

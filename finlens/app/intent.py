@@ -12,13 +12,10 @@ import streamlit as st
 
 from finlens.app import state as app_state
 from finlens.app.members import all_member_ids, member_page
-from semantic.analyses.intent import IntentSpec, load_intent
-from semantic.analyses.intent_sql import (
-    IntentSummary,
-    compile_intent_summary,
-    intent_members,
-    run_intent_summary,
-)
+from semantic.analyses.intent import load_intent
+from semantic.analyses.intent_spec import IntentSpec
+from semantic.analyses.intent_sql import intent_members
+from semantic.analyses.intent_summary import IntentSummary, compile_intent_summary, run_intent_summary
 from semantic.drill.users import UserList
 
 CACHE_SECONDS = 3600

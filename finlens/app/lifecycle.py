@@ -16,17 +16,14 @@ import streamlit as st
 from finlens.app import state as app_state
 from finlens.app.members import all_member_ids, member_page
 from semantic.analyses.lifecycle import LifecycleSpec, load_lifecycle
-from semantic.analyses.lifecycle_sql import (
-    LIFECYCLE_COLUMNS,
-    RFM_COLUMNS,
+from semantic.analyses.lifecycle_sql import LIFECYCLE_COLUMNS, RFM_COLUMNS, lifecycle_members, rfm_members
+from semantic.analyses.lifecycle_summary import (
     LifecycleSummary,
     RfmSummary,
     compile_lifecycle_summary,
     compile_rfm_grid,
     compile_rfm_summary,
     group_summary,
-    lifecycle_members,
-    rfm_members,
     run_rows,
     stage_summary,
 )

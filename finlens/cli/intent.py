@@ -42,7 +42,8 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
 def cmd_score(args: argparse.Namespace) -> int:
     from finlens.workspace import open_warehouse
     from semantic.analyses.intent import load_intent
-    from semantic.analyses.intent_sql import check_tier, intent_members, intent_summary
+    from semantic.analyses.intent_sql import check_tier, intent_members
+    from semantic.analyses.intent_summary import intent_summary
     from semantic.drill.members import ids_csv, member_ids, member_list
 
     if args.limit is not None and args.limit < 1:

@@ -85,12 +85,8 @@ def _members(
 
 def cmd_lifecycle(args: argparse.Namespace) -> int:
     from finlens.workspace import open_warehouse
-    from semantic.analyses.lifecycle_sql import (
-        LIFECYCLE_COLUMNS,
-        check_stage,
-        lifecycle_members,
-        lifecycle_summary,
-    )
+    from semantic.analyses.lifecycle_sql import LIFECYCLE_COLUMNS, check_stage, lifecycle_members
+    from semantic.analyses.lifecycle_summary import lifecycle_summary
 
     catalog, spec = _setup(args)
     stage = check_stage(args.stage) if args.stage else None
@@ -111,13 +107,8 @@ def cmd_lifecycle(args: argparse.Namespace) -> int:
 
 def cmd_rfm(args: argparse.Namespace) -> int:
     from finlens.workspace import open_warehouse
-    from semantic.analyses.lifecycle_sql import (
-        RFM_COLUMNS,
-        check_group,
-        lookback_start,
-        rfm_members,
-        rfm_summary,
-    )
+    from semantic.analyses.lifecycle_sql import RFM_COLUMNS, check_group, lookback_start, rfm_members
+    from semantic.analyses.lifecycle_summary import rfm_summary
 
     catalog, spec = _setup(args)
     group = check_group(args.group) if args.group else None

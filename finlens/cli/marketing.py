@@ -96,7 +96,8 @@ def cmd_channels(args: argparse.Namespace) -> int:
 
 def cmd_distribution(args: argparse.Namespace) -> int:
     from finlens.workspace import open_warehouse
-    from semantic.analyses.distributions import distribution, find, load_distributions
+    from semantic.analyses.distributions import load_distributions
+    from semantic.analyses.distributions_run import distribution, find
 
     catalog = load_catalog_for(args)
     specs = load_distributions(catalog)

@@ -28,15 +28,13 @@ statement (``semantic/sql_distributions.py``) over the events model. The range
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 from sqlglot import exp
 
-from connectors.base import Warehouse
-from finlens_common.errors import CatalogError, CatalogProblem, QueryError
+from finlens_common.errors import CatalogError, CatalogProblem
 from semantic.analyses import distributions_sql as sql
 from semantic.analyses.marketing_yaml import marketing_root, read_marketing_file
 from semantic.catalog.catalog import Catalog
@@ -44,7 +42,6 @@ from semantic.catalog.expressions import did_you_mean
 from semantic.catalog.fields import Fields, Problems
 from semantic.catalog.specs import FORMATS, Label, Source
 from semantic.catalog.yaml_lines import LineMap
-from semantic.compiler.results import normalise
 
 FILE = "distributions.yml"
 KINDS = ("buckets", "share", "errors")
@@ -245,220 +242,3 @@ def _names(fields: Fields, key: str, usable: list[str], what: str) -> tuple[str,
 
 def _number(value: float) -> str:
     return f"{value:g}" if not float(value).is_integer() else str(int(value))
-
-
-# --- compiling and running ---------------------------------------------------------------------------------------
-
-
-def find(specs: dict[str, DistributionSpec], name: str) -> DistributionSpec:
-    """The distribution ``name``, or a QueryError with a did-you-mean."""
-    spec = specs.get(name)
-    if spec is None:
-        raise QueryError(f"unknown distribution {name!r}{did_you_mean(name, specs)}; declared: {', '.join(specs)}")
-    return spec
-
-
-def _spec(specs: dict[str, DistributionSpec], name: str, kind: str) -> DistributionSpec:
-    spec = find(specs, name)
-    if spec.kind != kind:
-        raise QueryError(f"distribution {name!r} is of type {spec.kind}, not {kind}")
-    return spec
-
-
-def compile_distribution(
-    catalog: Catalog,
-    specs: dict[str, DistributionSpec],
-    name: str,
-    dialect: str = "duckdb",
-    *,
-    start: date | None,
-    end: date | None,
-    where: str | None = None,
-) -> str:
-    """The one SQL statement answering distribution ``name`` on ``dialect``."""
-    spec = find(specs, name)
-    dims = tuple(catalog.dimensions[d] for d in (*spec.by, *([spec.dimension] if spec.dimension else ())))
-    ctx = sql.events_context(catalog, dialect, start=start, end=end, where=where, dimensions=dims)
-    if spec.kind == "buckets":
-        select = sql.bucket_counts(ctx, sql.bucket_ctes(ctx, spec.edges, spec.events, spec.filter, spec.amount))
-    elif spec.kind == "share":
-        select = sql.share_counts(sql.latest_value_ctes(ctx, dims[0]))
-    else:
-        select = sql.error_cells(ctx, dims, spec.events or (), spec.filter)
-    return sql.finish(select, ctx.dialect)
-
-
-def _run(
-    catalog: Catalog,
-    specs: dict[str, DistributionSpec],
-    name: str,
-    kind: str,
-    warehouse: Warehouse,
-    start: date | None,
-    end: date | None,
-    where: str | None,
-) -> tuple[DistributionSpec, str, list[tuple]]:
-    spec = _spec(specs, name, kind)
-    text = compile_distribution(catalog, specs, name, warehouse.dialect, start=start, end=end, where=where)
-    return spec, text, [tuple(normalise(v) for v in row) for row in warehouse.query(text).rows]
-
-
-def bucket_distribution(
-    catalog: Catalog,
-    spec: dict[str, DistributionSpec],
-    name: str,
-    warehouse: Warehouse,
-    *,
-    start: date | None,
-    end: date | None,
-    where: str | None = None,
-) -> Distribution:
-    """Users per bucket of their total (every bucket listed, empty ones with 0), with shares."""
-    found, text, raw = _run(catalog, spec, name, "buckets", warehouse, start, end, where)
-    return buckets_from_counts(found, {int(bucket): int(users) for bucket, users in raw}, text)
-
-
-def buckets_from_counts(spec: DistributionSpec, counts: dict[int, int], text: str) -> Distribution:
-    """Rows for every bucket from the users per bucket index (0: below the first edge)."""
-    counted = sum(users for bucket, users in counts.items() if bucket > 0)
-    rows = []
-    for k, (label, lower) in enumerate(zip(spec.bucket_labels(), spec.edges), start=1):
-        users = counts.get(k, 0)
-        upper = spec.edges[k] if k < len(spec.edges) else None
-        rows.append(
-            {
-                "bucket": label,
-                "lower": lower,
-                "upper": upper,
-                "users": users,
-                "share": users / counted if counted else None,
-            }
-        )
-    return Distribution(
-        name=spec.name,
-        kind="buckets",
-        columns=["bucket", "lower", "upper", "users", "share"],
-        rows=rows,
-        counted=counted,
-        below=counts.get(0, 0),
-        sql=text,
-    )
-
-
-def share_distribution(
-    catalog: Catalog,
-    spec: dict[str, DistributionSpec],
-    name: str,
-    warehouse: Warehouse,
-    *,
-    start: date | None,
-    end: date | None,
-    where: str | None = None,
-) -> Distribution:
-    """Users by the value of their latest event with one; largest share first (ties by value)."""
-    found, text, raw = _run(catalog, spec, name, "share", warehouse, start, end, where)
-    counted = sum(int(users) for _, users in raw)
-    column = found.dimension or "value"
-    rows = [{column: value, "users": int(users), "share": int(users) / counted} for value, users in raw]
-    rows.sort(key=lambda r: (-r["users"], str(r[column])))
-    return Distribution(
-        name=found.name,
-        kind="share",
-        columns=[column, "users", "share"],
-        rows=rows,
-        counted=counted,
-        below=None,
-        sql=text,
-    )
-
-
-def error_distribution(
-    catalog: Catalog,
-    spec: dict[str, DistributionSpec],
-    name: str,
-    warehouse: Warehouse,
-    *,
-    start: date | None,
-    end: date | None,
-    where: str | None = None,
-) -> Distribution:
-    """Error events, users affected, page views and error rate per cell; most errors first."""
-    found, text, raw = _run(catalog, spec, name, "errors", warehouse, start, end, where)
-    columns = [*found.by, "errors", "users", "page_views", "error_rate"]
-    rows = [dict(zip(columns, row)) for row in raw]
-    rows.sort(key=lambda r: (-r["errors"], *((r[d] is None, str(r[d])) for d in found.by)))
-    return Distribution(
-        name=found.name,
-        kind="errors",
-        columns=columns,
-        rows=rows,
-        counted=sum(r["errors"] for r in rows),
-        below=None,
-        sql=text,
-    )
-
-
-RUNNERS = {"buckets": bucket_distribution, "share": share_distribution, "errors": error_distribution}
-
-
-def distribution(
-    catalog: Catalog,
-    spec: dict[str, DistributionSpec],
-    name: str,
-    warehouse: Warehouse,
-    *,
-    start: date | None,
-    end: date | None,
-    where: str | None = None,
-) -> Distribution:
-    """Any declared distribution, by its kind."""
-    return RUNNERS[find(spec, name).kind](catalog, spec, name, warehouse, start=start, end=end, where=where)
-
-
-# --- drill-down --------------------------------------------------------------------------------------------------
-
-
-def bucket_members(
-    catalog: Catalog,
-    spec: dict[str, DistributionSpec],
-    name: str,
-    bucket: str | int,
-    *,
-    start: date | None,
-    end: date | None,
-    dialect: str = "duckdb",
-    where: str | None = None,
-) -> exp.Select:
-    """A members SELECT (``user_id``, ``value`` = their total) of one bucket, by label or 1-based index."""
-    found = _spec(spec, name, "buckets")
-    labels = found.bucket_labels()
-    if isinstance(bucket, int) and not isinstance(bucket, bool):
-        if not 1 <= bucket <= len(labels):
-            raise QueryError(f"distribution {name!r} has buckets 1 to {len(labels)}, not {bucket}")
-        index = bucket
-    elif bucket in labels:
-        index = labels.index(bucket) + 1
-    else:
-        raise QueryError(
-            f"distribution {name!r} has no bucket {bucket!r}{did_you_mean(str(bucket), labels)}; buckets: {', '.join(labels)}"
-        )
-    ctx = sql.events_context(catalog, dialect, start=start, end=end, where=where)
-    return sql.bucket_member_select(sql.bucket_ctes(ctx, found.edges, found.events, found.filter, found.amount), index)
-
-
-def share_members(
-    catalog: Catalog,
-    spec: dict[str, DistributionSpec],
-    name: str,
-    value: Any,
-    *,
-    start: date | None,
-    end: date | None,
-    dialect: str = "duckdb",
-    where: str | None = None,
-) -> exp.Select:
-    """A members SELECT (``user_id``, ``value``) of the users whose latest value is ``value``."""
-    found = _spec(spec, name, "share")
-    dimension = catalog.dimensions[found.dimension or ""]
-    ctx = sql.events_context(catalog, dialect, start=start, end=end, where=where, dimensions=(dimension,))
-    return sql.share_member_select(sql.latest_value_ctes(ctx, dimension), value)

@@ -45,13 +45,13 @@ or none. Preferences and tiers combine with AND (strong tier AND prefers bond).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
 from sqlglot import exp
 
 from finlens_common.errors import CatalogProblem
+from semantic.analyses.intent_spec import IntentSpec, PreferenceSpec, ScoreSpec, Tier, WeightRule
 from semantic.analyses.marketing_yaml import load_marketing_file, parse_marketing_file
 from semantic.catalog.catalog import Catalog
 from semantic.catalog.expression_guard import parse_yaml_snippet
@@ -78,63 +78,6 @@ DEFAULT_PREFERENCE = {
 }
 MAX_DECIMALS = 4
 NUMERIC_TYPES = ("double", "float", "real", "decimal", "numeric", "int", "bigint", "smallint", "tinyint", "hugeint")
-
-
-@dataclass(frozen=True)
-class WeightRule:
-    """Events (any of the names) matching an optional filter add ``weight`` to a user's score."""
-
-    events: tuple[str, ...]
-    filter: exp.Expression | None
-    weight: int | float
-    label: Label
-    source: Source
-
-
-@dataclass(frozen=True)
-class Tier:
-    """The users ranked within the top ``top`` share (cumulative), minus the tiers above."""
-
-    name: str
-    top: Fraction
-    label: Label
-
-
-@dataclass(frozen=True)
-class ScoreSpec:
-    """The purchase-intent score: weighted events summed per user over the window, and its tiers."""
-
-    name: str
-    label: Label
-    description: str
-    window_days: int
-    model: str
-    rules: tuple[WeightRule, ...]
-    tiers: tuple[Tier, ...]
-    source: Source
-
-
-@dataclass(frozen=True)
-class PreferenceSpec:
-    """Each user's share of dwell time by ``by`` on the matching events; preferred above ``threshold``."""
-
-    window_days: int
-    model: str
-    events: tuple[str, ...]
-    filter: exp.Expression | None
-    dwell: str
-    by: str
-    threshold: Fraction
-    source: Source
-
-
-@dataclass(frozen=True)
-class IntentSpec:
-    """``metrics/marketing/intent.yml``: the score with its tiers, and the preference."""
-
-    score: ScoreSpec
-    preference: PreferenceSpec
-    file: str
 
 
 def intent_problems(catalog: Catalog, root: str | Path | None = None) -> tuple[IntentSpec | None, list[CatalogProblem]]:

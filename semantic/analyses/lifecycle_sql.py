@@ -13,13 +13,10 @@ agree to the row.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
 
 from sqlglot import exp
 
-from connectors.base import Warehouse
 from finlens_common.errors import QueryError
 from semantic.analyses.lifecycle import GROUPS, SCORES, STAGES, EventRule, LifecycleSpec
 from semantic.catalog.catalog import Catalog
@@ -38,7 +35,6 @@ from semantic.compiler.context import (
     with_ctes,
 )
 from semantic.compiler.reader import model_rows
-from semantic.compiler.results import normalise
 from semantic.drill.members import hoist_ctes
 
 LIFECYCLE_COLUMNS = ("user_id", "stage", "last_invest", "last_redeem", "invest_count")
@@ -61,7 +57,7 @@ def _matches(ctx: SqlContext, rule: EventRule) -> exp.Expression:
     return matches_events(column, rule.events, ctx.snippet(rule.filter))
 
 
-def _alias(expression: exp.Expression, name: str) -> exp.Alias:
+def as_column(expression: exp.Expression, name: str) -> exp.Alias:
     return exp.alias_(expression, name, copy=False)
 
 
@@ -75,10 +71,10 @@ def build_lifecycle(catalog: Catalog, spec: LifecycleSpec, as_of: date, dialect:
     ctx = model_context(catalog, catalog.models[spec.model], dialect, end=as_of)
     invest, redeem = _matches(ctx, spec.invest), _matches(ctx, spec.redeem)
     activity = exp.select(
-        _alias(ctx.entity, "user_id"),
-        _alias(exp.Max(this=when(invest, ctx.time_column)), "last_invest"),
-        _alias(exp.Max(this=when(redeem, ctx.time_column)), "last_redeem"),
-        _alias(exp.Sum(this=flag(invest.copy())), "invest_count"),
+        as_column(ctx.entity, "user_id"),
+        as_column(exp.Max(this=when(invest, ctx.time_column)), "last_invest"),
+        as_column(exp.Max(this=when(redeem, ctx.time_column)), "last_redeem"),
+        as_column(exp.Sum(this=flag(invest.copy())), "invest_count"),
     )
     activity = (
         ctx.source(activity)
@@ -111,11 +107,11 @@ def build_lifecycle(catalog: Catalog, spec: LifecycleSpec, as_of: date, dialect:
         default=exp.convert("visitor"),
     )
     select = exp.select(
-        _alias(user_id, "user_id"),
-        _alias(stage, "stage"),
-        _alias(last_invest.copy(), "last_invest"),
-        _alias(last_redeem.copy(), "last_redeem"),
-        _alias(exp.Coalesce(this=exp.column("invest_count", table="a"), expressions=[ZERO.copy()]), "invest_count"),
+        as_column(user_id, "user_id"),
+        as_column(stage, "stage"),
+        as_column(last_invest.copy(), "last_invest"),
+        as_column(last_redeem.copy(), "last_redeem"),
+        as_column(exp.Coalesce(this=exp.column("invest_count", table="a"), expressions=[ZERO.copy()]), "invest_count"),
     ).from_(model_rows(users), copy=False)
     select = join(
         select, cte("lifecycle_activity", "a"), user_id.copy().eq(exp.column("user_id", table="a")), side="LEFT"
@@ -158,10 +154,10 @@ def build_rfm(catalog: Catalog, spec: LifecycleSpec, as_of: date, dialect: str) 
     ctx = model_context(catalog, catalog.models[spec.model], dialect, start=lookback_start(spec, as_of), end=as_of)
     amount = ctx.snippet(spec.invest.amount) or exp.null()
     investments = exp.select(
-        _alias(ctx.entity, "user_id"),
-        _alias(exp.Max(this=ctx.time_column), "last_invest"),
-        _alias(exp.Count(this=exp.Star()), "frequency"),
-        _alias(exp.Coalesce(this=exp.Sum(this=amount), expressions=[ZERO.copy()]), "monetary"),
+        as_column(ctx.entity, "user_id"),
+        as_column(exp.Max(this=ctx.time_column), "last_invest"),
+        as_column(exp.Count(this=exp.Star()), "frequency"),
+        as_column(exp.Coalesce(this=exp.Sum(this=amount), expressions=[ZERO.copy()]), "monetary"),
     )
     investments = (
         ctx.source(investments)
@@ -181,23 +177,23 @@ def build_rfm(catalog: Catalog, spec: LifecycleSpec, as_of: date, dialect: str) 
         this=_date(as_of), expression=dialects.cast(ident("last_invest"), "date"), unit=exp.var("DAY")
     )
     measured = exp.select(
-        ident("user_id"), _alias(recency, "recency_days"), ident("frequency"), ident("monetary")
+        ident("user_id"), as_column(recency, "recency_days"), ident("frequency"), ident("monetary")
     ).from_(cte("rfm_investments"), copy=False)
     values = [ident(c) for c in ("user_id", "recency_days", "frequency", "monetary")]
     ranked = exp.select(
         *values,
-        _alias(_rank("recency_days", descending=True), "r_rank"),
-        _alias(_rank("frequency"), "f_rank"),
-        _alias(_rank("monetary"), "m_rank"),
-        _alias(exp.Window(this=exp.Count(this=exp.Star())), "n"),
+        as_column(_rank("recency_days", descending=True), "r_rank"),
+        as_column(_rank("frequency"), "f_rank"),
+        as_column(_rank("monetary"), "m_rank"),
+        as_column(exp.Window(this=exp.Count(this=exp.Star())), "n"),
     ).from_(cte("rfm_measured"), copy=False)
     scored = exp.select(
         *(v.copy() for v in values),
-        _alias(_score("r_rank"), "r_score"),
-        _alias(_score("f_rank"), "f_score"),
-        _alias(_score("m_rank"), "m_score"),
+        as_column(_score("r_rank"), "r_score"),
+        as_column(_score("f_rank"), "f_score"),
+        as_column(_score("m_rank"), "m_score"),
     ).from_(cte("rfm_ranked"), copy=False)
-    select = exp.select(*(ident(c) for c in RFM_COLUMNS[:-1]), _alias(_group(spec.high_from), "rfm_group")).from_(
+    select = exp.select(*(ident(c) for c in RFM_COLUMNS[:-1]), as_column(_group(spec.high_from), "rfm_group")).from_(
         cte("rfm_scored"), copy=False
     )
     return with_ctes(
@@ -256,173 +252,3 @@ def rfm_members(
             raise QueryError(f"the {column[0].upper()} score must be a whole number from 1 to 5, not {score!r}")
         where.append(ident(column).eq(exp.Literal.number(score)))
     return _wrapped(build_rfm(catalog, spec, as_of, dialect), "rfm", RFM_COLUMNS, where)
-
-
-@dataclass(frozen=True)
-class LifecycleSummary:
-    """Users per stage as of a day: ``rows`` of ``stage, users, share`` in stage order (absent stages 0)."""
-
-    as_of: date
-    rows: tuple[dict[str, Any], ...]
-    total: int
-    sql: str
-
-
-@dataclass(frozen=True)
-class RfmSummary:
-    """RFM groups as of a day over the lookback ``start``..``as_of``.
-
-    ``rows``: ``rfm_group, users, share, avg_recency_days, avg_frequency, avg_monetary`` for every group (a group
-    without users has 0 and NULL averages); ``thresholds``: per measure (``recency_days``, ``frequency``,
-    ``monetary``) and score present, ``users, min_value, max_value``: the values each quintile covers.
-    """
-
-    as_of: date
-    start: date
-    rows: tuple[dict[str, Any], ...]
-    thresholds: tuple[dict[str, Any], ...]
-    total: int
-    sql: str
-    thresholds_sql: str
-
-
-def run_rows(sql: str, warehouse: Warehouse) -> list[dict[str, Any]]:
-    """Rows of ``sql`` as dicts of plain values."""
-    raw = warehouse.query(sql)
-    return [{name: normalise(value) for name, value in zip(raw.columns, row)} for row in raw.rows]
-
-
-def _share() -> exp.Expression:
-    count = exp.Count(this=exp.Star())
-    return dialects.safe_divide(count, exp.Window(this=exp.Sum(this=count.copy())))
-
-
-def compile_lifecycle_summary(catalog: Catalog, spec: LifecycleSpec, as_of: date, dialect: str) -> str:
-    """SQL: ``stage, users, share`` (share of all users of the users model), one row per stage present."""
-    ctes, bare = hoist_ctes(build_lifecycle(catalog, spec, as_of, dialect))
-    select = (
-        exp.select(ident("stage"), _alias(exp.Count(this=exp.Star()), "users"), _alias(_share(), "share"))
-        .from_(cte("lifecycle"), copy=False)
-        .group_by(ident("stage"), copy=False)
-    )
-    return to_sql(with_ctes(select, [*ctes, ("lifecycle", bare)]), dialect)
-
-
-def stage_summary(spec: LifecycleSpec, as_of: date, sql: str, rows: list[dict[str, Any]]) -> LifecycleSummary:
-    """The summary from the rows of :func:`compile_lifecycle_summary`, every stage listed in the file's order."""
-    found = {row["stage"]: row for row in rows}
-    ordered = tuple(
-        {
-            "stage": s.name,
-            "users": int(found.get(s.name, {}).get("users") or 0),
-            "share": float(found.get(s.name, {}).get("share") or 0.0),
-        }
-        for s in spec.stages
-    )
-    return LifecycleSummary(as_of=as_of, rows=ordered, total=sum(r["users"] for r in ordered), sql=sql)
-
-
-def lifecycle_summary(catalog: Catalog, spec: LifecycleSpec, as_of: date, warehouse: Warehouse) -> LifecycleSummary:
-    """Users per stage as of ``as_of`` on ``warehouse``."""
-    sql = compile_lifecycle_summary(catalog, spec, as_of, warehouse.dialect)
-    return stage_summary(spec, as_of, sql, run_rows(sql, warehouse))
-
-
-def _as_double(name: str) -> exp.Expression:
-    return dialects.cast(ident(name), "double")
-
-
-def compile_rfm_summary(catalog: Catalog, spec: LifecycleSpec, as_of: date, dialect: str) -> tuple[str, str]:
-    """SQL for the groups and SQL for the score thresholds (see :class:`RfmSummary`)."""
-    ctes, bare = hoist_ctes(build_rfm(catalog, spec, as_of, dialect))
-    groups = (
-        exp.select(
-            ident("rfm_group"),
-            _alias(exp.Count(this=exp.Star()), "users"),
-            _alias(_share(), "share"),
-            *(_alias(exp.Avg(this=_as_double(c)), f"avg_{c}") for c in ("recency_days", "frequency", "monetary")),
-        )
-        .from_(cte("rfm"), copy=False)
-        .group_by(ident("rfm_group"), copy=False)
-    )
-    parts = [
-        exp.select(
-            _alias(exp.convert(measure), "measure"),
-            _alias(ident(score), "score"),
-            _alias(exp.Count(this=exp.Star()), "users"),
-            _alias(exp.Min(this=_as_double(measure)), "min_value"),
-            _alias(exp.Max(this=_as_double(measure)), "max_value"),
-        )
-        .from_(cte("rfm"), copy=False)
-        .group_by(ident(score), copy=False)
-        for measure, score in (("recency_days", "r_score"), ("frequency", "f_score"), ("monetary", "m_score"))
-    ]
-    stacked = exp.union(*parts, distinct=False)
-    thresholds = exp.select(*(ident(c) for c in ("measure", "score", "users", "min_value", "max_value"))).from_(
-        exp.Subquery(this=stacked, alias=exp.TableAlias(this=exp.to_identifier("t"))), copy=False
-    )
-    named = [*ctes, ("rfm", bare)]
-    return (
-        to_sql(with_ctes(groups, [(n, b.copy()) for n, b in named]), dialect),
-        to_sql(with_ctes(thresholds, [(n, b.copy()) for n, b in named]), dialect),
-    )
-
-
-MEASURES = ("recency_days", "frequency", "monetary")
-
-
-def compile_rfm_grid(catalog: Catalog, spec: LifecycleSpec, as_of: date, dialect: str) -> str:
-    """SQL: ``r_score, f_score, users, avg_monetary`` for every R x F cell with users (the heatmap)."""
-    ctes, bare = hoist_ctes(build_rfm(catalog, spec, as_of, dialect))
-    select = (
-        exp.select(
-            ident("r_score"),
-            ident("f_score"),
-            _alias(exp.Count(this=exp.Star()), "users"),
-            _alias(exp.Avg(this=_as_double("monetary")), "avg_monetary"),
-        )
-        .from_(cte("rfm"), copy=False)
-        .group_by(ident("r_score"), ident("f_score"), copy=False)
-    )
-    return to_sql(with_ctes(select, [*ctes, ("rfm", bare)]), dialect)
-
-
-def group_summary(
-    spec: LifecycleSpec,
-    as_of: date,
-    sqls: tuple[str, str],
-    rows: list[dict[str, Any]],
-    threshold_rows: list[dict[str, Any]],
-) -> RfmSummary:
-    """The summary from the rows of :func:`compile_rfm_summary`, every group listed in the file's order."""
-    found = {row["rfm_group"]: row for row in rows}
-    ordered = []
-    for group in spec.groups:
-        row = found.get(group.name, {})
-        ordered.append(
-            {
-                "rfm_group": group.name,
-                "users": int(row.get("users") or 0),
-                "share": float(row.get("share") or 0.0),
-                **{f"avg_{c}": row.get(f"avg_{c}") for c in MEASURES},
-            }
-        )
-    thresholds = sorted(threshold_rows, key=lambda r: (MEASURES.index(r["measure"]), r["score"]))
-    for row in thresholds:
-        if row["measure"] != "monetary":  # whole days and counts, stacked as doubles
-            row["min_value"], row["max_value"] = int(row["min_value"]), int(row["max_value"])
-    return RfmSummary(
-        as_of=as_of,
-        start=lookback_start(spec, as_of),
-        rows=tuple(ordered),
-        thresholds=tuple(thresholds),
-        total=sum(r["users"] for r in ordered),
-        sql=sqls[0],
-        thresholds_sql=sqls[1],
-    )
-
-
-def rfm_summary(catalog: Catalog, spec: LifecycleSpec, as_of: date, warehouse: Warehouse) -> RfmSummary:
-    """RFM groups and score thresholds as of ``as_of`` on ``warehouse``."""
-    sqls = compile_rfm_summary(catalog, spec, as_of, warehouse.dialect)
-    return group_summary(spec, as_of, sqls, run_rows(sqls[0], warehouse), run_rows(sqls[1], warehouse))
