@@ -72,9 +72,7 @@ class ChdbWarehouse(Warehouse):
         select = exp.select(*[exp.column(n.copy()) for n in names]).from_(
             exp.Anonymous(this="Python", expressions=[exp.to_identifier("finlens_batch")])
         )
-        statement = exp.insert(select, exp.Schema(this=exp.to_table(table), expressions=names)).sql(
-            dialect="clickhouse"
-        )
+        statement = exp.insert(select, exp.to_table(table), columns=names).sql(dialect="clickhouse")
         try:
             self._session.query(statement)
         except Exception as err:

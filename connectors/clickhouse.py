@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
+from typing import TypedDict
 from urllib.parse import unquote, urlsplit
 
 import pyarrow as pa
@@ -31,6 +32,19 @@ from finlens_common.errors import WarehouseError
 logging.getLogger("clickhouse_connect").setLevel(logging.CRITICAL)
 
 
+class _ConnectArgs(TypedDict):
+    """What ``clickhouse_connect.get_client`` is given, for the query client and for a cancelling one."""
+
+    host: str
+    port: int
+    username: str
+    password: str
+    database: str
+    secure: bool
+    connect_timeout: float
+    send_receive_timeout: float
+
+
 class ClickHouseWarehouse(Warehouse):
     """One HTTP client; each query gets an id so it can be cancelled."""
 
@@ -48,7 +62,7 @@ class ClickHouseWarehouse(Warehouse):
         settings = {**SESSION_SETTINGS, "max_execution_time": int(options.query_timeout)}
         if read_only:
             settings.update(READ_ONLY_SETTINGS)
-        self._connect_args = dict(
+        self._connect_args = _ConnectArgs(
             host=parts.hostname or "localhost",
             port=parts.port or (8443 if secure else 8123),
             username=unquote(parts.username or "default"),
@@ -71,7 +85,8 @@ class ClickHouseWarehouse(Warehouse):
         with self._lock:
             self._running = query_id
         try:
-            return self._client.query_arrow(sql, query_id=query_id)
+            # query_id is an HTTP request parameter: clickhouse-connect takes it among the settings
+            return self._client.query_arrow(sql, settings={"query_id": query_id})
         except Exception as err:
             raise WarehouseError(explain("ClickHouse", self.name, str(err))) from None
         finally:

@@ -47,7 +47,7 @@ class DuckDBWarehouse(Warehouse):
             )
         if not in_memory and not read_only:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        config = dict(SANDBOX) if read_only else {}
+        config: dict[str, str | bool | int | float | list[str]] = dict(SANDBOX) if read_only else {}
         try:
             self._conn = duckdb.connect(self.path, read_only=read_only and not in_memory, config=config)
         except duckdb.Error as err:
@@ -155,8 +155,7 @@ def insert_select_sql(table: str, source: str, columns: list[str]) -> str:
     """``INSERT INTO table (cols) SELECT cols FROM source``, identifiers quoted by sqlglot."""
     names = [exp.to_identifier(name, quoted=True) for name in columns]
     select = exp.select(*[exp.column(n.copy()) for n in names]).from_(exp.to_table(source, quoted=True))
-    target = exp.Schema(this=exp.to_table(table, quoted=True), expressions=names)
-    return exp.insert(select, target).sql(dialect="duckdb")
+    return exp.insert(select, exp.to_table(table, quoted=True), columns=names).sql(dialect="duckdb")
 
 
 def _first_line(err: Exception) -> str:

@@ -18,6 +18,7 @@ import psycopg
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 from psycopg import errors as pg_errors
+from psycopg.conninfo import make_conninfo
 from sqlglot import exp
 
 from connectors.base import Rows, Warehouse, redact
@@ -43,12 +44,12 @@ class PostgresWarehouse(Warehouse):
         if read_only:
             server_options += " -c default_transaction_read_only=on"
         try:
+            # the URL's other query parameters are libpq connection parameters (sslmode=...), not psycopg's own
             self._conn = psycopg.connect(
-                conninfo,
+                make_conninfo(conninfo, **options.extra),
                 autocommit=True,
                 connect_timeout=max(1, int(options.connect_timeout)),
                 options=server_options,
-                **options.extra,
             )
         except psycopg.Error as err:
             raise WarehouseError(_explain_connect(self.name, err)) from None

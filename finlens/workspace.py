@@ -9,11 +9,22 @@ generated with demo data the first time it is opened.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
+from typing import TypedDict, Unpack
 
 from connectors import Warehouse, connect
 from finlens_common import settings
 
 Progress = Callable[[int, int], None]
+
+
+class DemoOptions(TypedDict, total=False):
+    """The options :func:`ingest.demo.generate_demo` takes besides the warehouse and progress."""
+
+    users: int
+    days: int
+    seed: int
+    end: date
 
 
 def is_default(url: str) -> bool:
@@ -30,7 +41,7 @@ def needs_demo(url: str) -> bool:
         return not (warehouse.has_table("events") and warehouse.has_table("users"))
 
 
-def ensure_demo(url: str, progress: Progress | None = None, **options: object) -> bool:
+def ensure_demo(url: str, progress: Progress | None = None, **options: Unpack[DemoOptions]) -> bool:
     """Generate the demo into the default warehouse if it is empty; returns whether it did.
 
     ``options`` go to :func:`ingest.demo.generate_demo` (tests ask for a small demo).
@@ -40,7 +51,7 @@ def ensure_demo(url: str, progress: Progress | None = None, **options: object) -
     from ingest.demo import generate_demo
 
     with connect(url, read_only=False) as warehouse:
-        generate_demo(warehouse, progress=progress, **options)  # type: ignore[arg-type]
+        generate_demo(warehouse, progress=progress, **options)
     return True
 
 

@@ -107,7 +107,7 @@ def events_table(sim: Simulator, plan: Plan, window: Window, rng: np.random.Gene
     keep = (t >= 0) & (t < window.seconds)
     order = np.flatnonzero(keep)[np.argsort(t[keep], kind="stable")]
     person, t, event, page, element, product = (a[order] for a in (person, t, event, page, element, product))
-    amount, duration, success, version = (a[order] for a in (amount, duration, success, version))
+    amount, duration, success, version = amount[order], duration[order], success[order], version[order]
     order_arrow = pa.array(order)
 
     people = people_columns(sim, plan)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from bisect import bisect
 from math import ceil, exp
 from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 
@@ -22,6 +23,8 @@ from ingest.demo_tasks import AB_PROPS, PRODUCT_INVEST_CUM, STOCK_HOURS, TERMS, 
 
 SERVER = "server"  # a schedule entry of back-end events, not a visit
 PUSH = "push"  # a visit opened from a push notification
+# A schedule entry: [start, [(task, arg), ...]] or [start, tasks, SERVER | PUSH]; tasks are added and the start moved in place.
+Visit = list[Any]
 
 
 class Simulator(Tasks):
@@ -107,8 +110,8 @@ class Simulator(Tasks):
         self.channel = q.channel[i]
         self.arrival = a = 0 if base else min(q.arrival[i], self.cap)
         self.tb: int | None = None  # start of the visit with the first successful bind
-        self.bind_session: list | None = None
-        sched: list[list] = []  # [start, [(task, arg), ...]] or [start, tasks, SERVER | PUSH]
+        self.bind_session: Visit | None = None
+        sched: list[Visit] = []
         if base:
             self.plan_existing(i, sched)
         else:
@@ -123,9 +126,9 @@ class Simulator(Tasks):
                 self.next_day_rule(q.next_day[i], sched)
         self.emit(sched)
 
-    def plan_new(self, i: int, a: int, sched: list[list]) -> None:
+    def plan_new(self, i: int, a: int, sched: list[Visit]) -> None:
         q = self.q
-        first = [a, [(self.t_land, None)]]
+        first: Visit = [a, [(self.t_land, None)]]
         sched.append(first)
         if not q.will_reg[i]:
             return
@@ -143,6 +146,7 @@ class Simulator(Tasks):
             t1 = a + 600 + int(self.expo() * 2.5 * DAY)
             if t1 > self.cap:
                 t1 = a + 600 + int(self.r() * max(self.cap - a - 600, 0))
+            slots: tuple[Visit, Visit, Visit]
             if t1 - a < 1800:
                 slots = (first, first, first)
                 where = [0] * len(steps)
@@ -159,7 +163,7 @@ class Simulator(Tasks):
             self.plan_cycles(t1, a, sched, slots[2])
             return
         # Registrants who do not invest: each step in the same visit as the previous one, or a later visit.
-        cur = first if self.r() < 0.7 else None
+        cur: Visit | None = first if self.r() < 0.7 else None
         t = a
         for k, step in enumerate(steps):
             if cur is None or (k > 0 and self.r() > 0.45):
@@ -172,7 +176,7 @@ class Simulator(Tasks):
         if q.invest_fail[i] and q.bind[i]:
             sched.append([self.later(t, 7.0, cap), [(self.t_invest_fail, None)]])
 
-    def plan_existing(self, i: int, sched: list[list]) -> None:
+    def plan_existing(self, i: int, sched: list[Visit]) -> None:
         q = self.q
         cap = min(self.cap, max(q.span[i], DAY))
         if q.bind[i] or q.bind_fail[i]:
@@ -187,11 +191,11 @@ class Simulator(Tasks):
             # A product bought before the window matures in its first month; the cycle runs on from there.
             red = int(self.r() * 33) * DAY + 9 * 3600 + int(self.r() * 7200)
             if red < self.cap:
-                t = self.after_redeem(red, self.purchase(), sched)
-                if t is not None:
-                    self.plan_cycles(t, red, sched)
+                start = self.after_redeem(red, self.purchase(), sched)
+                if start is not None:
+                    self.plan_cycles(start, red, sched)
 
-    def plan_cycles(self, t: int, since: int, sched: list[list], session: list | None = None) -> None:
+    def plan_cycles(self, t: int, since: int, sched: list[Visit], session: Visit | None = None) -> None:
         """Roughly monthly purchases from ``t``: research before each, redemption at maturity, reinvest."""
         while True:
             arg = self.purchase()
@@ -207,12 +211,12 @@ class Simulator(Tasks):
             red = (t // DAY + TERMS[arg[0]]) * DAY + 9 * 3600 + int(self.r() * 7200)
             if red >= self.cap:
                 return
-            t = self.after_redeem(red, arg, sched)
-            if t is None:
+            next_start = self.after_redeem(red, arg, sched)
+            if next_start is None:
                 return
-            since = red
+            t, since = next_start, red
 
-    def after_redeem(self, red: int, arg: tuple[int, float], sched: list[list]) -> int | None:
+    def after_redeem(self, red: int, arg: tuple[int, float], sched: list[Visit]) -> int | None:
         """The redemption at maturity, the research burst after it; the next purchase time, or None on exit."""
         sched.append([red, [(self.t_redeem, arg)], SERVER])
         if self.r() < 0.12:  # leaves: takes the money out
@@ -225,7 +229,7 @@ class Simulator(Tasks):
         t = (red // DAY + 1 + int(self.r() * 5)) * DAY + self.tod()
         return t if t < self.cap else None
 
-    def plan_background(self, i: int, a: int, sched: list[list]) -> None:
+    def plan_background(self, i: int, a: int, sched: list[Visit]) -> None:
         q = self.q
         end = min(self.W, a + q.span[i])
         rate = max(q.activity[i], 0.45) if (q.forex[i] or q.stock[i]) else q.activity[i]
@@ -249,9 +253,10 @@ class Simulator(Tasks):
             else:
                 sched.append([t, [(self.t_browse, None)]])
 
-    def plan_campaign(self, i: int, sched: list[list]) -> None:
+    def plan_campaign(self, i: int, sched: list[Visit]) -> None:
         """The push group gets the push (some open it); push and holdout invest at their planned rates."""
         q = self.q
+        assert self.send is not None  # people are put in the campaign only when the window has a send
         send = self.send + int(self.r() * 1800)
         end = min((self.send // DAY + 14) * DAY - 3600, self.cap)
         if q.campaign[i] == 1:
@@ -275,8 +280,9 @@ class Simulator(Tasks):
             t = send + 600 + int(self.r() * (end - send - 600))
             sched.append([t, [(self.t_research, None), (self.t_invest, self.purchase())]])
 
-    def next_day_rule(self, comes_back: bool, sched: list[list]) -> None:
+    def next_day_rule(self, comes_back: bool, sched: list[Visit]) -> None:
         """The day after the first bind holds one visit if this binder comes back, and none otherwise."""
+        assert self.tb is not None and self.bind_session is not None  # called only after a first bind
         nd = self.tb // DAY + 1
         if nd >= self.days:
             return
@@ -293,7 +299,7 @@ class Simulator(Tasks):
                 s[1] = []
 
     # --- writing visits ------------------------------------------------------------------------------------
-    def emit(self, sched: list[list]) -> None:
+    def emit(self, sched: list[Visit]) -> None:
         i = self.i
         sched.sort(key=lambda s: s[0])
         busy = -1

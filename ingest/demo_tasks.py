@@ -79,6 +79,8 @@ class Tasks:
     cards: int
     coupons: list[int]
     master: int
+    copied: bool
+    reg_t: list[int | None]
     weekday0: int
     W: int
 

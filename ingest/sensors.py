@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pyarrow as pa
@@ -47,6 +48,8 @@ from ingest.sensors_write import (
 )
 
 DEFAULT_TIME_ZONE = "Asia/Shanghai"
+P = ParamSpec("P")
+T = TypeVar("T")
 # Below this many bytes in all, starting worker processes costs more than it saves.
 PARALLEL_MIN_BYTES = 32 * 1024 * 1024
 # Events per append: ~2 DuckDB row groups, so each checkpoint writes mostly whole row groups.
@@ -257,8 +260,8 @@ def _reason_kind(reason: str) -> str:
 class _Inline(Executor):
     """Runs work here: small imports and ``jobs=1`` need no processes."""
 
-    def submit(self, fn, /, *args, **kwargs):  # type: ignore[override]
-        future: Future = Future()
+    def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
+        future: Future[T] = Future()
         future.set_result(fn(*args, **kwargs))
         return future
 

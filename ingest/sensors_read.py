@@ -16,7 +16,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 from finlens_common.errors import IngestError
 
@@ -71,7 +71,7 @@ class Chunk:
             raise IngestError(f"cannot read {self.file}: {err.strerror or err}") from None
 
 
-def open_log(path: Path):
+def open_log(path: Path) -> gzip.GzipFile | BinaryIO:
     """A binary stream over ``path``, gunzipped when the file starts with the gzip magic bytes."""
     try:
         raw = open(path, "rb")  # noqa: SIM115 (closed by the caller through the returned stream)
@@ -127,7 +127,8 @@ def read_chunks(
     """
     name = str(path)
     stream = open_log(path)
-    raw = stream.fileobj if isinstance(stream, gzip.GzipFile) else stream
+    # a GzipFile's fileobj is typed as any readable-or-writable object: here it is the file open_log opened
+    raw = cast(BinaryIO, stream.fileobj) if isinstance(stream, gzip.GzipFile) else stream
     line = 1
     tail = b""
     try:

@@ -198,7 +198,7 @@ class ProfileWriter:
         for table in (USERS_TABLE, USER_PROPERTIES_TABLE):
             delete = exp.delete(table, where=exp.column("user_id").isin(query=staged.copy()))
             self.warehouse.execute(delete.sql(dialect=dialect))
-        kept = [(user, rows[user]) for user in ids if rows.get(user) is not None]
+        kept = [(user, row) for user in ids if (row := rows.get(user)) is not None]
         if kept:
             self.warehouse.append(
                 USERS_TABLE,

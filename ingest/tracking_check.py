@@ -45,11 +45,14 @@ def _text(value: Any) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
-def _checks(prop: PlannedProperty) -> list[tuple[str, exp.Expression, exp.Expression]]:
+def _checks(prop: PlannedProperty) -> list[tuple[str, exp.Expr, exp.Expr]]:
     """(kind, condition, example value) for one planned property."""
-    checks = []
+    checks: list[tuple[str, exp.Expr, exp.Expr]] = []
+    text: exp.Expr
+    absent: exp.Expr
+    typed_ok: exp.Expr
     if prop.name in _COLUMN_TYPES:
-        value: exp.Expression = exp.column(prop.name)
+        value: exp.Expr = exp.column(prop.name)
         text = exp.cast(value.copy(), "VARCHAR")
         absent = value.copy().is_(exp.null())
         if prop.type == "integer" and _COLUMN_TYPES[prop.name] == "DOUBLE":
@@ -98,7 +101,9 @@ def check_tracking(warehouse: Warehouse, plan: TrackingPlan, *, event: str | Non
     for planned in plan.events.values():
         if event is not None and planned.name != event:
             continue
-        checks = [(prop.name, *check) for prop in planned.properties for check in _checks(prop)]
+        checks: list[tuple[str | None, str, exp.Expr, exp.Expr]] = [
+            (prop.name, *check) for prop in planned.properties for check in _checks(prop)
+        ]
         line = exp.column("business_line")
         expected = exp.convert(plan.business_line(planned.name))
         if any(planned.name.startswith(prefix) for prefix, _ in plan.prefixes):  # unprefixed events may vary

@@ -1,6 +1,7 @@
 """The sidebar every page shares: dates, comparison, business line, channel, platform, version, language.
 
-Every widget is bound to a URL query parameter (``bind="query-params"``), so a
+Every widget keeps its choice in a URL query parameter (pickers through
+:mod:`finlens.app.url_state`, codes in the URL and labels on screen), so a
 copied link reproduces the view. Pages read the choices through
 :func:`current` and turn them into queries with :meth:`Filters.query`.
 """
@@ -14,12 +15,15 @@ import streamlit as st
 
 from finlens.app import state as app_state
 from finlens.app.i18n import t
-from finlens.app.params import check_choices, check_days
+from finlens.app.params import check_days
+from finlens.app.url_state import pick_many, pick_one
 from semantic import Query
 from semantic.compiler.filters import equals_where
 
 DEFAULT_DAYS = 30
 COMPARISONS = ("previous", "year")
+LANGUAGES = ("en", "zh")
+LANGUAGE_NAMES = {"en": "English", "zh": "中文"}
 FILTER_DIMENSIONS = ("business_line", "channel", "platform", "app_version")
 STATE_KEY = "finlens_filters"
 
@@ -71,10 +75,16 @@ def sidebar(span: tuple[date, date]) -> Filters:
     first, last = span
     default = (max(first, last - timedelta(days=DEFAULT_DAYS - 1)), last)
     with st.sidebar:
-        # bound widgets keep the option's displayed text in the URL, so options are the codes themselves
-        check_choices("lang", ("en", "zh"))
         lang = (
-            st.segmented_control("Language / 语言", ["en", "zh"], default="en", key="lang", bind="query-params") or "en"
+            pick_one(
+                "Language / 语言",
+                LANGUAGES,
+                key="lang",
+                labels=LANGUAGE_NAMES.get,
+                default="en",
+                widget=st.segmented_control,
+            )
+            or "en"
         )
         check_days("range", first - timedelta(days=400), last)
         chosen = st.date_input(
@@ -86,14 +96,13 @@ def sidebar(span: tuple[date, date]) -> Filters:
             bind="query-params",
         )
         start, end = _range(chosen, default)
-        check_choices("compare", COMPARISONS)
         compare = (
-            st.selectbox(
+            pick_one(
                 t("compare", lang),
                 COMPARISONS,
                 key="compare",
-                bind="query-params",
-                help=" · ".join(f"{c}: {t(f'compare_{c}', lang)}" for c in COMPARISONS),
+                labels=lambda c: t(f"compare_{c}", lang),
+                default="previous",
             )
             or "previous"
         )
@@ -101,8 +110,12 @@ def sidebar(span: tuple[date, date]) -> Filters:
         values = []
         for name in FILTER_DIMENSIONS:
             options = _options(name, start, end)
-            check_choices(f"f_{name}", options)
-            picked = st.multiselect(dims[name].label.get(lang), options, key=f"f_{name}", bind="query-params")
+            picked = pick_many(
+                dims[name].label.get(lang),
+                options,
+                key=f"f_{name}",
+                labels=lambda v, d=dims[name]: d.value_label(v, lang),
+            )
             if picked:
                 values.append((name, tuple(picked)))
     filters = Filters(start=start, end=end, compare=compare, language=lang, values=tuple(values))

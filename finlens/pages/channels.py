@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from finlens.app import channels as app_channels
 from finlens.app import charts as app_charts
 from finlens.app.board import guarded
 from finlens.app.drill import BREAKDOWN_PAGE, USERS_PAGE, Target, go
 from finlens.app.filters import current
 from finlens.app.i18n import t
+from finlens.pages import channels_data as app_channels
 from semantic.catalog.formatting import format_value
 
 filters = current()

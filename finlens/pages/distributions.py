@@ -6,12 +6,12 @@ from __future__ import annotations
 import streamlit as st
 
 from finlens.app import charts as app_charts
-from finlens.app import distributions as data
 from finlens.app import state as app_state
 from finlens.app.board import guarded
 from finlens.app.filters import current
 from finlens.app.i18n import t
-from finlens.app.params import check_choices
+from finlens.app.url_state import pick_one
+from finlens.pages import distributions_data as data
 from semantic.catalog.formatting import format_value
 
 filters = current()
@@ -24,13 +24,8 @@ st.caption(f"{filters.start} – {filters.end}")
 def render() -> None:
     specs = data.specs()
     names = list(specs)
-    check_choices("distribution", names)
-    name = st.selectbox(
-        data.text("distribution", lang),
-        names,
-        format_func=lambda n: specs[n].label.get(lang) or n,
-        key="distribution",
-        bind="query-params",
+    name = pick_one(
+        data.text("distribution", lang), names, key="distribution", labels=lambda n: specs[n].label.get(lang) or n
     )
     spec = specs[name]
     if spec.description:

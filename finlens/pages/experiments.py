@@ -11,7 +11,7 @@ from finlens.app.drill import USERS_PAGE, Target, go
 from finlens.app.filters import current
 from finlens.app.i18n import t
 from finlens.app.members import show_members
-from finlens.app.params import check_choices
+from finlens.app.url_state import pick_one
 from semantic.analyses.experiment_run import experiment_members, run_experiment
 from semantic.analyses.experiments import load_experiments
 from semantic.catalog.formatting import format_value
@@ -33,9 +33,9 @@ def render() -> None:
     if not experiments:
         st.info("–")
         return
-    # bound widgets keep the option's displayed text in the URL, so the options are the names themselves
-    check_choices("experiment", list(experiments))
-    name = st.selectbox(t("experiments", lang), list(experiments), key="experiment", bind="query-params")
+    name = pick_one(
+        t("experiments", lang), list(experiments), key="experiment", labels=lambda n: experiments[n].label.get(lang)
+    )
     experiment = experiments[name]
     st.caption(f"{experiment.label.get(lang)} · {experiment.description}")
     fixed = experiment.start is not None or experiment.end is not None

@@ -6,13 +6,16 @@ import streamlit as st
 
 from finlens.app import charts as app_charts
 from finlens.app import state as app_state
+from finlens.app import tables
 from finlens.app.board import guarded, render_funnel, render_heatmap
 from finlens.app.filters import current
 from finlens.app.i18n import t
-from finlens.app.params import check_choices
+from finlens.app.url_state import pick_many, pick_one
 from semantic import compile_query
 from semantic.catalog.specs import GRAINS
 from semantic.compiler.dialects import DIALECTS
+
+NO_GRAIN = "none"
 
 filters = current()
 lang = filters.language
@@ -21,32 +24,44 @@ st.title(t("explore", lang))
 
 names = sorted(catalog.metrics, key=lambda n: (catalog.metrics[n].business_line, n))
 left, right = st.columns([2, 1])
-check_choices("explore_metrics", names)
-chosen = left.multiselect(t("metrics", lang), names, default=["uv"], key="explore_metrics", bind="query-params")
+with left:
+    chosen = pick_many(
+        t("metrics", lang),
+        names,
+        key="explore_metrics",
+        labels=lambda n: catalog.metrics[n].label.get(lang),
+        default=["uv"],
+    )
 if not chosen:
     st.info(t("no_drill", lang))
     st.stop()
 model = catalog.metrics[chosen[0]].model
 usable = [d.name for d in catalog.dimensions_for(model)]
-check_choices("explore_dims", usable)
-dims = right.multiselect(t("dimensions", lang), usable, key="explore_dims", bind="query-params")
+with right:
+    dims = pick_many(
+        t("dimensions", lang), usable, key="explore_dims", labels=lambda n: catalog.dimensions[n].label.get(lang)
+    )
 single = catalog.metrics[chosen[0]].type in ("funnel", "retention")
-check_choices("explore_grain", ["(none)", *GRAINS])
-check_choices("explore_dialect", DIALECTS)
 a, b, c = st.columns(3)
-grain = (
-    None
-    if single
-    else a.selectbox(t("grain", lang), ["(none)", *GRAINS], index=2, key="explore_grain", bind="query-params")
-)
-grain = None if grain in (None, "(none)") else grain
+grain = None
+if not single:
+    with a:
+        grain = pick_one(
+            t("grain", lang),
+            [NO_GRAIN, *GRAINS],
+            key="explore_grain",
+            default="day",
+            labels=lambda g: t("no_grain" if g == NO_GRAIN else f"grain_{g}", lang),
+        )
+grain = None if grain in (None, NO_GRAIN) else grain
 where = (
     b.text_input(
         t("where", lang), key="explore_where", bind="query-params", placeholder="platform IN ('iOS', 'Android')"
     )
     or None
 )
-dialect = c.selectbox(t("dialect", lang), DIALECTS, key="explore_dialect", bind="query-params")
+with c:
+    dialect = pick_one(t("dialect", lang), DIALECTS, key="explore_dialect") or "duckdb"
 
 
 def render() -> None:
@@ -68,10 +83,12 @@ def render() -> None:
             ),
             select=False,
         )
-    frame = result.to_dataframe()
-    st.dataframe(frame, hide_index=True, width="stretch")
+    st.dataframe(tables.shown(result.columns, result.rows, catalog, lang), hide_index=True, width="stretch")
     st.download_button(
-        t("download_csv", lang), frame.to_csv(index=False), file_name="finlens_explore.csv", mime="text/csv"
+        t("download_csv", lang),
+        tables.csv(result.columns, result.rows, catalog, lang),
+        file_name="finlens_explore.csv",
+        mime="text/csv",
     )
     st.subheader(t("sql", lang))
     st.code(compile_query(catalog, query, dialect).sql, language="sql")

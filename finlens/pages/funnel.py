@@ -8,24 +8,30 @@ from finlens.app import state as app_state
 from finlens.app.board import guarded, render_funnel
 from finlens.app.filters import current
 from finlens.app.i18n import t
-from finlens.app.params import check_choices
+from finlens.app.url_state import pick_one
 from semantic.catalog.formatting import format_value
+
+NO_DIMENSION = "none"
 
 filters = current()
 lang = filters.language
 catalog = app_state.catalog()
 st.title(t("funnel", lang))
 funnels = [n for n, m in catalog.metrics.items() if m.type == "funnel"]
-check_choices("funnel_metric", funnels)
-name = st.selectbox(t("metric", lang), funnels, key="funnel_metric", bind="query-params")
+name = pick_one(t("metric", lang), funnels, key="funnel_metric", labels=lambda n: catalog.metrics[n].label.get(lang))
 usable = [d.name for d in catalog.dimensions_for(catalog.metrics[name].model)]
-check_choices("funnel_by", ["(none)", *usable])
-by = st.selectbox(t("by", lang), ["(none)", *usable], key="funnel_by", bind="query-params")
+by = pick_one(
+    t("by", lang),
+    [NO_DIMENSION, *usable],
+    key="funnel_by",
+    default=NO_DIMENSION,
+    labels=lambda n: t("no_dimension", lang) if n == NO_DIMENSION else catalog.dimensions[n].label.get(lang),
+)
 
 
 def render() -> None:
     render_funnel(name, filters, key="funnel_chart")
-    if by and by != "(none)":
+    if by and by != NO_DIMENSION:
         result = app_state.run(filters.query((name,), dimensions=(by,)))
         frame = result.to_dataframe()
         for column in ("conversion_from_previous", "conversion_from_first"):

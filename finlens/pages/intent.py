@@ -6,12 +6,12 @@ import pandas as pd
 import streamlit as st
 
 from finlens.app import charts as app_charts
-from finlens.app import intent as app_intent
 from finlens.app import state as app_state
 from finlens.app.board import guarded
 from finlens.app.drill import SEQUENCE_PAGE, Target, go
 from finlens.app.filters import current
-from finlens.app.intent import t
+from finlens.pages import intent_data as app_intent
+from finlens.pages.intent_data import t
 from semantic.catalog.formatting import format_value
 from semantic.drill.members import ids_csv
 

@@ -9,7 +9,9 @@ from finlens.app import state as app_state
 from finlens.app.board import guarded
 from finlens.app.drill import SEQUENCE_PAGE
 from finlens.app.filters import language
-from finlens.app.lifecycle import (
+from finlens.app.params import check_days
+from finlens.app.url_state import pick_one
+from finlens.pages.lifecycle_data import (
     grid,
     member_csv,
     members,
@@ -19,7 +21,6 @@ from finlens.app.lifecycle import (
     stages,
     t,
 )
-from finlens.app.params import check_choices, check_days
 from semantic.catalog.formatting import format_value
 
 PAGE_SIZE = 50
@@ -124,8 +125,7 @@ def render_members() -> None:
             spec().stage_label(name, lang) if kind == "stage" else spec().group_label(name, lang)
         )
 
-    check_choices("lifecycle_pick", options)
-    picked = st.selectbox(t("pick", lang), options, format_func=label, key="lifecycle_pick", bind="query-params")
+    picked = pick_one(t("pick", lang), options, key="lifecycle_pick", labels=label, default="")
     if not picked:
         return
     kind, _, name = picked.partition(":")

@@ -8,14 +8,13 @@ from finlens.app import state as app_state
 from finlens.app.board import guarded, render_heatmap
 from finlens.app.filters import current
 from finlens.app.i18n import t
-from finlens.app.params import check_choices
+from finlens.app.url_state import pick_one
 
 filters = current()
 lang = filters.language
 catalog = app_state.catalog()
 st.title(t("retention", lang))
 names = [n for n, m in catalog.metrics.items() if m.type == "retention"]
-check_choices("retention_metric", names)
-name = st.selectbox(t("metric", lang), names, key="retention_metric", bind="query-params")
+name = pick_one(t("metric", lang), names, key="retention_metric", labels=lambda n: catalog.metrics[n].label.get(lang))
 st.caption(catalog.metrics[name].description)
 guarded(lambda: render_heatmap(name, filters, key="retention_chart"))

@@ -9,8 +9,8 @@ from finlens.app.board import guarded
 from finlens.app.filters import current
 from finlens.app.i18n import t
 from finlens.app.members import show_members
-from finlens.app.params import check_choices
-from finlens.app.segment_builder import build_condition, to_yaml
+from finlens.app.url_state import pick_one
+from finlens.pages.segment_builder import build_condition, to_yaml
 from semantic.analyses.segments import parse_segment_text, segment_members
 from semantic.catalog.formatting import format_value
 
@@ -24,15 +24,11 @@ as_of = filters.end
 st.title(t("segments", lang))
 st.caption(f"{t('as_of', lang)} {as_of}", help=t("as_of_help", lang))
 names = [*catalog.segments, BUILD]
-# bound widgets keep the option's displayed text in the URL, so the options are the names themselves
-check_choices("segment", names)
-choice = st.selectbox(
+choice = pick_one(
     t("saved_segment", lang),
     names,
     key="segment",
-    bind="query-params",
-    help=" · ".join(f"{n}: {s.label.get(lang)}" for n, s in catalog.segments.items())
-    + f" · {BUILD}: {t('build_segment', lang)}",
+    labels=lambda n: t("build_segment", lang) if n == BUILD else catalog.segments[n].label.get(lang),
 )
 
 

@@ -134,8 +134,8 @@ def channel_problems(
             fields.error("funnel", f"channel_quality: unknown funnel metric {funnel!r}{did_you_mean(funnel, funnels)}")
         ok = False
     dimension = fields.string("dimension", required=False, default="channel")
-    if ok and dimension is not None:
-        usable = [d.name for d in catalog.dimensions_for(catalog.metrics[funnel].model)]  # type: ignore[index]
+    if ok and funnel is not None and dimension is not None:
+        usable = [d.name for d in catalog.dimensions_for(catalog.metrics[funnel].model)]
         if dimension not in usable:
             fields.error(
                 "dimension", f"channel_quality: unknown dimension {dimension!r}{did_you_mean(dimension, usable)}"
@@ -151,13 +151,13 @@ def channel_problems(
                 fields.error("quadrants", f"channel_quality quadrants: missing {name!r} (a {{zh, en}} strategy label)")
             else:
                 quadrants[name] = quadrant_fields.label(name)
-    if not ok or dimension is None or len(quadrants) != len(QUADRANTS) or problems.items:
+    if not ok or funnel is None or dimension is None or len(quadrants) != len(QUADRANTS) or problems.items:
         return None, problems.items
     return ChannelSpec(
         funnel=funnel,
         dimension=dimension,
         label=label,
-        quadrants=quadrants,  # type: ignore[arg-type]
+        quadrants=quadrants,
         source=Source(file, mapping.line),
     ), problems.items
 
@@ -208,10 +208,10 @@ def quality_from_rows(catalog: Catalog, spec: ChannelSpec, rows: list[dict[str, 
     funnel = catalog.metrics[spec.funnel]
     assert isinstance(funnel, FunnelMetric)
     count = len(funnel.steps)
-    by_channel: dict[Any, list[dict[str, Any]]] = {}
+    by_channel: dict[Any, list[dict[str, Any] | None]] = {}
     for row in rows:
-        by_channel.setdefault(row[spec.dimension], [None] * count)[int(row["step"]) - 1] = row  # type: ignore[index]
-    channels = []
+        by_channel.setdefault(row[spec.dimension], [None] * count)[int(row["step"]) - 1] = row
+    channels: list[ChannelRow] = []
     for value, steps in by_channel.items():
         users = tuple(int(s["users"]) if s else 0 for s in steps)
         conversions = tuple(s["conversion_from_previous"] if s else None for s in steps)
@@ -223,13 +223,15 @@ def quality_from_rows(catalog: Catalog, spec: ChannelSpec, rows: list[dict[str, 
         )
     ranked = [c for c in channels if c.channel is not None and c.traffic > 0 and c.overall is not None]
     median_traffic = statistics.median([c.traffic for c in ranked]) if ranked else None
-    median_conversion = statistics.median([c.overall for c in ranked]) if ranked else None  # type: ignore[type-var]
-    placed = []
-    for row in channels:
-        if row in ranked:
-            name = quadrant(row.traffic, row.overall, median_traffic, median_conversion)  # type: ignore[arg-type]
-            row = replace(row, quadrant=name, strategy=spec.quadrants[name])
-        placed.append(row)
+    overalls = [c.overall for c in ranked if c.overall is not None]  # all of them: ranked rows have one
+    median_conversion = statistics.median(overalls) if ranked else None
+    placed: list[ChannelRow] = []
+    for channel in channels:
+        if channel in ranked:
+            assert channel.overall is not None and median_traffic is not None and median_conversion is not None
+            name = quadrant(channel.traffic, channel.overall, median_traffic, median_conversion)
+            channel = replace(channel, quadrant=name, strategy=spec.quadrants[name])
+        placed.append(channel)
     placed.sort(key=lambda r: (r.channel is None, -r.traffic, str(r.channel)))
     return ChannelQuality(
         steps=funnel.steps,

@@ -64,8 +64,8 @@ class DistributionSpec:
     description: str
     source: Source
     events: tuple[str, ...] | None = None
-    filter: exp.Expression | None = None
-    amount: exp.Expression | None = None
+    filter: exp.Expr | None = None
+    amount: exp.Expr | None = None
     edges: tuple[float, ...] = ()
     format: str = "number"
     dimension: str | None = None
@@ -152,13 +152,13 @@ def load_distributions(catalog: Catalog, root: str | Path | None = None) -> dict
 
 
 def _parse(catalog: Catalog, file: str, item: LineMap, problems: Problems) -> DistributionSpec | None:
-    kind = str(item.get("type", "")).lower()
+    written_kind = str(item.get("type", "")).lower()
     fields = Fields(
         item,
         file,
         problems,
         "distribution",
-        KEYS.get(kind, (*COMMON, *sorted({k for keys in KEYS.values() for k in keys}))),
+        KEYS.get(written_kind, (*COMMON, *sorted({k for keys in KEYS.values() for k in keys}))),
     )
     name = fields.name()
     what = fields.what = f"distribution {name!r}" if name else "distribution"
@@ -206,7 +206,7 @@ def _parse(catalog: Catalog, file: str, item: LineMap, problems: Problems) -> Di
     return spec if len(problems.items) == before else None
 
 
-def _snippet(fields: Fields, key: str, columns: dict[str, str]) -> exp.Expression | None:
+def _snippet(fields: Fields, key: str, columns: dict[str, str]) -> exp.Expr | None:
     return fields.snippet(key, columns)
 
 

@@ -71,7 +71,7 @@ def events_context(
     return SqlContext(catalog, resolved, dialects.check_dialect(dialect))
 
 
-def _selected(ctx: SqlContext, *extra: exp.Expression | None) -> exp.Expression | None:
+def _selected(ctx: SqlContext, *extra: exp.Expr | None) -> exp.Expr | None:
     """Events of the range and ``--where`` that have a user, plus ``extra`` conditions."""
     return conjunction([ctx.entity.is_(exp.null()).not_(), *ctx.range_conditions(), ctx.user_filter(), *extra])
 
@@ -80,9 +80,9 @@ def bucket_ctes(
     ctx: SqlContext,
     edges: tuple[float, ...],
     events: tuple[str, ...] | None,
-    condition: exp.Expression | None,
-    amount: exp.Expression | None,
-) -> list[tuple[str, exp.Expression]]:
+    condition: exp.Expr | None,
+    amount: exp.Expr | None,
+) -> list[tuple[str, exp.Expr]]:
     """``user_totals`` (user, total: event count or sum of ``amount``) and ``user_buckets`` (+ 1-based bucket).
 
     A total lands in bucket k when ``edges[k-1] <= total < edges[k]`` (the last bucket is open);
@@ -113,7 +113,7 @@ def bucket_ctes(
     return [("user_totals", totals), ("user_buckets", buckets)]
 
 
-def bucket_counts(ctx: SqlContext, ctes: list[tuple[str, exp.Expression]]) -> exp.Select:
+def bucket_counts(ctx: SqlContext, ctes: list[tuple[str, exp.Expr]]) -> exp.Select:
     """Users per bucket index (0: below the first edge); empty buckets have no row."""
     select = exp.select(ident("bucket"), exp.alias_(exp.Count(this=exp.Star()), "users", copy=False)).from_(
         cte("user_buckets"), copy=False
@@ -122,7 +122,7 @@ def bucket_counts(ctx: SqlContext, ctes: list[tuple[str, exp.Expression]]) -> ex
     return with_ctes(select, ctes)
 
 
-def bucket_member_select(ctes: list[tuple[str, exp.Expression]], bucket: int) -> exp.Select:
+def bucket_member_select(ctes: list[tuple[str, exp.Expr]], bucket: int) -> exp.Select:
     """The users of one bucket with their total as ``value``: a members SELECT."""
     select = exp.select(ident("user_id"), exp.alias_(ident("total_value"), "value", copy=False)).from_(
         cte("user_buckets"), copy=False
@@ -130,7 +130,7 @@ def bucket_member_select(ctes: list[tuple[str, exp.Expression]], bucket: int) ->
     return with_ctes(select.where(ident("bucket").eq(exp.Literal.number(bucket)), copy=False), ctes)
 
 
-def latest_value_ctes(ctx: SqlContext, dimension: Dimension) -> list[tuple[str, exp.Expression]]:
+def latest_value_ctes(ctx: SqlContext, dimension: Dimension) -> list[tuple[str, exp.Expr]]:
     """``latest_values``: each user's latest event (time, then row key) with a non-NULL ``dimension``.
 
     ``MAX(time)`` per user, then a join back to the events at that instant ranked by row key for ties:
@@ -172,7 +172,7 @@ def latest_value_ctes(ctx: SqlContext, dimension: Dimension) -> list[tuple[str, 
     return [("latest_times", times), ("ranked_values", ranked), ("latest_values", latest)]
 
 
-def share_counts(ctes: list[tuple[str, exp.Expression]]) -> exp.Select:
+def share_counts(ctes: list[tuple[str, exp.Expr]]) -> exp.Select:
     """Users per latest value."""
     select = exp.select(ident("dimension_value"), exp.alias_(exp.Count(this=exp.Star()), "users", copy=False)).from_(
         cte("latest_values"), copy=False
@@ -180,7 +180,7 @@ def share_counts(ctes: list[tuple[str, exp.Expression]]) -> exp.Select:
     return with_ctes(select.group_by(ident("dimension_value"), copy=False), ctes)
 
 
-def share_member_select(ctes: list[tuple[str, exp.Expression]], value: object) -> exp.Select:
+def share_member_select(ctes: list[tuple[str, exp.Expr]], value: object) -> exp.Select:
     """The users whose latest value is ``value``: a members SELECT."""
     select = exp.select(ident("user_id"), exp.alias_(ident("dimension_value"), "value", copy=False)).from_(
         cte("latest_values"), copy=False
@@ -189,7 +189,7 @@ def share_member_select(ctes: list[tuple[str, exp.Expression]], value: object) -
 
 
 def error_cells(
-    ctx: SqlContext, by: tuple[Dimension, ...], events: tuple[str, ...], condition: exp.Expression | None
+    ctx: SqlContext, by: tuple[Dimension, ...], events: tuple[str, ...], condition: exp.Expr | None
 ) -> exp.Select:
     """Per cell of ``by``: error events, distinct users with one, page views (the model's page_view rule), rate.
 
@@ -209,9 +209,9 @@ def error_cells(
                 "users",
                 copy=False,
             ),
-            exp.alias_(exp.Sum(this=flag(exp.paren(is_view.copy(), copy=False))), "page_views", copy=False),  # type: ignore[union-attr]
+            exp.alias_(exp.Sum(this=flag(exp.paren(is_view.copy(), copy=False))), "page_views", copy=False),
         )
-    ).where(_selected_any(ctx, is_error, is_view), copy=False)  # type: ignore[arg-type]
+    ).where(_selected_any(ctx, is_error, is_view), copy=False)
     cells = cells.group_by(*range_positions(len(by)), copy=False).having(errors.copy() > ZERO, copy=False)
     final = exp.select(
         *(ident(d.name) for d in by),
@@ -223,7 +223,7 @@ def error_cells(
     return with_ctes(final, [("error_cells", cells)])
 
 
-def _selected_any(ctx: SqlContext, *conditions: exp.Expression) -> exp.Expression | None:
+def _selected_any(ctx: SqlContext, *conditions: exp.Expr) -> exp.Expr | None:
     """Range and ``--where`` (any user or none) and one of ``conditions``."""
     either = exp.paren(exp.or_(*(exp.paren(c.copy(), copy=False) for c in conditions), copy=False), copy=False)
     return conjunction([*ctx.range_conditions(), ctx.user_filter(), either])

@@ -54,7 +54,7 @@ class ExperimentResult:
         return next((v for v in self.variants if v.is_control), None)
 
 
-def _variant_expression(catalog: Catalog, experiment: Experiment) -> exp.Expression:
+def _variant_expression(catalog: Catalog, experiment: Experiment) -> exp.Expr:
     dimension = catalog.dimensions[experiment.variant]
     return qualify(dimension.expr, dimension.model)
 

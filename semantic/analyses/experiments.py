@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from finlens_common.errors import CatalogError, CatalogProblem, QueryError
 from semantic.analyses.marketing_yaml import read_marketing_file
@@ -79,7 +80,7 @@ def experiment_problems(
     if read is None:
         return found, problems.items
     file, doc = read
-    items = Fields(doc, file, problems, "experiments file", ("experiments",)).list_at("experiments") or []
+    items: list[Any] = Fields(doc, file, problems, "experiments file", ("experiments",)).list_at("experiments") or []
     for item, line in zip(items, getattr(items, "item_lines", [])):
         if not isinstance(item, LineMap):
             problems.add(file, line, "each experiment must be a mapping")

@@ -47,6 +47,7 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 from pathlib import Path
+from typing import Literal, TypedDict
 
 from sqlglot import exp
 
@@ -69,7 +70,17 @@ PREFERENCE_KEYS = ("window_days", "model", "event", "filter", "dwell", "by", "th
 DEFAULT_SCORE_DAYS = 14
 DEFAULT_PREFERENCE_DAYS = 30
 MAX_WINDOW_DAYS = 366
-DEFAULT_PREFERENCE = {
+
+
+class _PreferenceDefaults(TypedDict):
+    event: tuple[str, ...]
+    filter: str
+    dwell: str
+    by: str
+    threshold: float
+
+
+DEFAULT_PREFERENCE: _PreferenceDefaults = {
     "event": ("$AppViewScreen", "$pageview"),
     "filter": "page = 'product_detail'",
     "dwell": "duration",
@@ -176,9 +187,7 @@ def _fraction(
     return exact
 
 
-def _snippet(
-    fields: Fields, key: str, model: Model | None, default: str | None = None
-) -> tuple[bool, exp.Expression | None]:
+def _snippet(fields: Fields, key: str, model: Model | None, default: str | None = None) -> tuple[bool, exp.Expr | None]:
     """(ok, the filter) for an optional snippet over ``model``'s columns; a default applies when the key is absent."""
     given = fields.has(key)
     if not given and default is None:
@@ -314,8 +323,8 @@ def _tiers(fields: Fields) -> tuple[Tier, ...] | None:
 def _preference(catalog: Catalog, fields: Fields) -> PreferenceSpec | None:
     window = _window(fields, DEFAULT_PREFERENCE_DAYS)
     model = _model(catalog, fields)
-    events = _events(fields, DEFAULT_PREFERENCE["event"])  # type: ignore[arg-type]
-    ok, filter_ = _snippet(fields, "filter", model, DEFAULT_PREFERENCE["filter"])  # type: ignore[arg-type]
+    events = _events(fields, DEFAULT_PREFERENCE["event"])
+    ok, filter_ = _snippet(fields, "filter", model, DEFAULT_PREFERENCE["filter"])
     dwell = _column(fields, "dwell", model, numeric=True)
     by = _column(fields, "by", model, numeric=False)
     threshold = (
@@ -337,7 +346,7 @@ def _preference(catalog: Catalog, fields: Fields) -> PreferenceSpec | None:
     )
 
 
-def _column(fields: Fields, key: str, model: Model | None, *, numeric: bool) -> str | None:
+def _column(fields: Fields, key: Literal["dwell", "by"], model: Model | None, *, numeric: bool) -> str | None:
     """A column of ``model`` named under ``key`` (or its default); dwell must be numeric."""
     name = fields.string(key, required=False, default=str(DEFAULT_PREFERENCE[key]))
     if name is None or model is None:

@@ -18,7 +18,7 @@ class WeightRule:
     """Events (any of the names) matching an optional filter add ``weight`` to a user's score."""
 
     events: tuple[str, ...]
-    filter: exp.Expression | None
+    filter: exp.Expr | None
     weight: int | float
     label: Label
     source: Source
@@ -54,7 +54,7 @@ class PreferenceSpec:
     window_days: int
     model: str
     events: tuple[str, ...]
-    filter: exp.Expression | None
+    filter: exp.Expr | None
     dwell: str
     by: str
     threshold: Fraction

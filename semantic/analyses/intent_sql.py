@@ -41,7 +41,7 @@ from semantic.compiler.context import (
 
 ONE = exp.Literal.number(1)
 ZERO = exp.Literal.number(0)
-Ctes = list[tuple[str, exp.Expression]]
+Ctes = list[tuple[str, exp.Expr]]
 
 
 def score_window(spec: IntentSpec, as_of: date) -> tuple[date, date]:
@@ -59,15 +59,15 @@ def threshold_column(position: int) -> str:
     return f"threshold_{position}"
 
 
-def as_column(expression: exp.Expression, name: str) -> exp.Alias:
+def as_column(expression: exp.Expr, name: str) -> exp.Expr:
     return exp.alias_(expression, name, copy=False)
 
 
-def _times(expression: exp.Expression, factor: int) -> exp.Expression:
+def _times(expression: exp.Expr, factor: int) -> exp.Expr:
     return expression if factor == 1 else exp.Mul(this=expression, expression=exp.convert(factor))
 
 
-def _within(position: exp.Expression, ranked: exp.Expression, share: Fraction) -> exp.Expression:
+def _within(position: exp.Expr, ranked: exp.Expr, share: Fraction) -> exp.Expr:
     """``position <= ceil(share * ranked)`` as ``(position - 1) * q < ranked * p``: exact, no division."""
     before = exp.paren(exp.Sub(this=position, expression=ONE.copy()), copy=False)
     return _times(before, share.denominator) < _times(ranked, share.numerator)

@@ -95,8 +95,8 @@ class EventRule:
     """Which rows are investments (or redemptions): event names, an optional filter, the amount."""
 
     events: tuple[str, ...]
-    filter: exp.Expression | None
-    amount: exp.Expression | None
+    filter: exp.Expr | None
+    amount: exp.Expr | None
     source: Source
 
 
@@ -155,19 +155,27 @@ def _parse(catalog: Catalog, file: str, doc: LineMap, problems: Problems) -> Lif
     redeem = _rule(fields, "redeem", model, amount=False)
     stages = _named_list(fields, "stages", STAGES, "stage")
     lookback, high_from, groups = _rfm(fields)
-    if None in (model, users_model, registered, invest, redeem, stages, groups):
+    if (
+        model is None
+        or users_model is None
+        or registered is None
+        or invest is None
+        or redeem is None
+        or stages is None
+        or groups is None
+    ):
         return None
     return LifecycleSpec(
         model=model.name,
         users_model=users_model,
         registered=registered,
         invest=invest,
-        redeem=redeem,  # type: ignore[union-attr,arg-type]
+        redeem=redeem,
         stages=stages,
         lookback_days=lookback,
         high_from=high_from,
         groups=groups,
-        source=Source(file, doc.line),  # type: ignore[arg-type]
+        source=Source(file, doc.line),
     )
 
 
@@ -243,7 +251,7 @@ def _rule(fields: Fields, key: str, model: Model | None, *, amount: bool) -> Eve
     return EventRule(events=events, filter=filter_, amount=value, source=Source(fields.file, mapping.line))
 
 
-def _snippet(fields: Fields, key: str, model: Model | None, *, required: bool) -> exp.Expression | None:
+def _snippet(fields: Fields, key: str, model: Model | None, *, required: bool) -> exp.Expr | None:
     """A row-level snippet over the events model's columns, as metric filters are."""
     if model is None:
         return None

@@ -13,6 +13,7 @@ agree to the row.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 
 from sqlglot import exp
@@ -48,16 +49,16 @@ def to_sql(select: exp.Select, dialect: str) -> str:
     return dialects.quote_reserved(dialects.adapt(select.copy(), dialect)).sql(dialect=dialect, pretty=True)
 
 
-def _date(day: date) -> exp.Expression:
+def _date(day: date) -> exp.Expr:
     return dialects.cast(exp.convert(day.isoformat()), "date")
 
 
-def _matches(ctx: SqlContext, rule: EventRule) -> exp.Expression:
+def _matches(ctx: SqlContext, rule: EventRule) -> exp.Expr:
     column = ctx.column(ctx.model.event_column or "event")
     return matches_events(column, rule.events, ctx.snippet(rule.filter))
 
 
-def as_column(expression: exp.Expression, name: str) -> exp.Alias:
+def as_column(expression: exp.Expr, name: str) -> exp.Expr:
     return exp.alias_(expression, name, copy=False)
 
 
@@ -119,7 +120,7 @@ def build_lifecycle(catalog: Catalog, spec: LifecycleSpec, as_of: date, dialect:
     return with_ctes(select, [("lifecycle_activity", activity)])
 
 
-def _score(rank: str) -> exp.Expression:
+def _score(rank: str) -> exp.Expr:
     """``floor(5 * (rank - 1) / n) + 1`` in integers: 1..5, ties sharing the score of their lowest rank."""
     scaled = exp.Mul(
         this=FIVE.copy(), expression=exp.paren(exp.Sub(this=ident(rank), expression=ONE.copy()), copy=False)
@@ -131,7 +132,7 @@ def _rank(column: str, *, descending: bool = False) -> exp.Window:
     return exp.Window(this=exp.Rank(), order=exp.Order(expressions=[exp.Ordered(this=ident(column), desc=descending)]))
 
 
-def _group(high_from: int) -> exp.Expression:
+def _group(high_from: int) -> exp.Expr:
     """The classic eight groups from whether each of R, F, M scores at least ``high_from``."""
     ifs = []
     for name, highs in GROUPS.items():
@@ -202,7 +203,7 @@ def build_rfm(catalog: Catalog, spec: LifecycleSpec, as_of: date, dialect: str) 
     )
 
 
-def _wrapped(inner: exp.Select, name: str, columns: tuple[str, ...], where: list[exp.Expression]) -> exp.Select:
+def _wrapped(inner: exp.Select, name: str, columns: tuple[str, ...], where: Sequence[exp.Expr]) -> exp.Select:
     """``WITH <inner's CTEs>, name AS (inner) SELECT columns FROM name WHERE ...`` (names in WHERE need the wrap)."""
     ctes, bare = hoist_ctes(inner)
     select = exp.select(*(ident(c) for c in columns)).from_(cte(name), copy=False)

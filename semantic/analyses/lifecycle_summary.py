@@ -59,7 +59,7 @@ def run_rows(sql: str, warehouse: Warehouse) -> list[dict[str, Any]]:
     return [{name: normalise(value) for name, value in zip(raw.columns, row)} for row in raw.rows]
 
 
-def _share() -> exp.Expression:
+def _share() -> exp.Expr:
     count = exp.Count(this=exp.Star())
     return dialects.safe_divide(count, exp.Window(this=exp.Sum(this=count.copy())))
 
@@ -78,7 +78,7 @@ def compile_lifecycle_summary(catalog: Catalog, spec: LifecycleSpec, as_of: date
 def stage_summary(spec: LifecycleSpec, as_of: date, sql: str, rows: list[dict[str, Any]]) -> LifecycleSummary:
     """The summary from the rows of :func:`compile_lifecycle_summary`, every stage listed in the file's order."""
     found = {row["stage"]: row for row in rows}
-    ordered = tuple(
+    ordered: tuple[dict[str, Any], ...] = tuple(
         {
             "stage": s.name,
             "users": int(found.get(s.name, {}).get("users") or 0),
@@ -95,7 +95,7 @@ def lifecycle_summary(catalog: Catalog, spec: LifecycleSpec, as_of: date, wareho
     return stage_summary(spec, as_of, sql, run_rows(sql, warehouse))
 
 
-def _as_double(name: str) -> exp.Expression:
+def _as_double(name: str) -> exp.Expr:
     return dialects.cast(ident(name), "double")
 
 
@@ -163,7 +163,7 @@ def group_summary(
 ) -> RfmSummary:
     """The summary from the rows of :func:`compile_rfm_summary`, every group listed in the file's order."""
     found = {row["rfm_group"]: row for row in rows}
-    ordered = []
+    ordered: list[dict[str, Any]] = []
     for group in spec.groups:
         row = found.get(group.name, {})
         ordered.append(

@@ -42,7 +42,7 @@ Parser = Callable[[Catalog, str, LineMap, Problems], "Spec | None"]
 
 
 def parse_marketing_file(
-    catalog: Catalog, name: str, root: str | Path | None, parse: Parser
+    catalog: Catalog, name: str, root: str | Path | None, parse: Parser[Spec]
 ) -> tuple[Spec | None, list[CatalogProblem]]:
     """The spec ``parse`` reads from ``marketing/<name>`` and every problem; ``(None, [])`` when the file is missing."""
     problems = Problems(catalog.allowed_functions)
@@ -53,7 +53,9 @@ def parse_marketing_file(
     return (spec if not problems.items else None), problems.items
 
 
-def load_marketing_file(catalog: Catalog, name: str, root: str | Path | None, parse: Parser, missing: str) -> Spec:
+def load_marketing_file(
+    catalog: Catalog, name: str, root: str | Path | None, parse: Parser[Spec], missing: str
+) -> Spec:
     """The checked spec of ``marketing/<name>``.
 
     Raises:

@@ -47,7 +47,7 @@ from semantic.catalog.expression_rules import (
 from semantic.catalog.expressions import SOURCE_DIALECT, SnippetError, did_you_mean
 
 
-def parse_checked(text: object, allowed: Allowed) -> exp.Expression:
+def parse_checked(text: object, allowed: Allowed) -> exp.Expr:
     """Parse ``text`` (DuckDB's dialect) and accept it only if it passes every check.
 
     Raises:
@@ -73,7 +73,7 @@ def parse_checked(text: object, allowed: Allowed) -> exp.Expression:
     return tree
 
 
-def check_tree(tree: exp.Expression, allowed: Allowed) -> None:
+def check_tree(tree: exp.Expr, allowed: Allowed) -> None:
     """Refuse any node outside the allow-list, any unknown name, any function not allowed."""
     if allowed.boolean and not isinstance(tree.unnest(), BOOLEAN_ROOTS):
         raise SnippetError(
@@ -83,7 +83,7 @@ def check_tree(tree: exp.Expression, allowed: Allowed) -> None:
         _check_node(node, allowed)
 
 
-def _check_node(node: exp.Expression, allowed: Allowed) -> None:
+def _check_node(node: exp.Expr, allowed: Allowed) -> None:
     what = allowed.what
     if isinstance(node, exp.Column):
         if node.table or node.args.get("db") or node.args.get("catalog"):
@@ -180,11 +180,12 @@ def _check_function(node: exp.Func, allowed: Allowed) -> None:
         return
     if any(type(node) in classes_named(name) for name in allowed.extra_functions):
         return
-    listed = sorted({n for cls in allowed.functions for n in class_names(cls)} | set(allowed.extra_functions))
+    # class objects are hashable; mypy does not see it for a type[...] value (python/mypy#11470)
+    listed = sorted({n for cls in allowed.functions for n in class_names(cls)} | set(allowed.extra_functions))  # type: ignore[arg-type]
     raise SnippetError(f"{allowed.what} may not call function {names[0].upper()}; allowed: {', '.join(listed)}")
 
 
-def verify_round_trip(tree: exp.Expression, what: str, dialects: Iterable[str] = TARGET_DIALECTS) -> None:
+def verify_round_trip(tree: exp.Expr, what: str, dialects: Iterable[str] = TARGET_DIALECTS) -> None:
     """Print ``tree`` for each dialect, parse it back, and refuse it if it reads back differently.
 
     The comparison is on what decides the meaning and survives translation between dialects: the
@@ -234,7 +235,7 @@ def _round_trip_problem(source_sql: str, dialect: str) -> str | None:
     return None
 
 
-def _signature(tree: exp.Expression) -> Counter[tuple[str, str]]:
+def _signature(tree: exp.Expr) -> Counter[tuple[str, str]]:
     """What must be the same after translation: names, literal values, connectives and comparisons."""
     found: Counter[tuple[str, str]] = Counter()
     for node in _nodes(tree):
@@ -259,7 +260,7 @@ def _signature(tree: exp.Expression) -> Counter[tuple[str, str]]:
     return found
 
 
-def _nodes(tree: exp.Expression) -> Iterator[exp.Expression]:
+def _nodes(tree: exp.Expr) -> Iterator[exp.Expr]:
     """Every node, iteratively (deep trees must not exhaust the stack)."""
     stack = [tree]
     while stack:
@@ -335,7 +336,7 @@ def _parse_message(err: Exception) -> str:
     return (str(err).splitlines() or [type(err).__name__])[0]
 
 
-def _short(node: exp.Expression) -> str:
+def _short(node: exp.Expr) -> str:
     try:
         text = node.sql(dialect=SOURCE_DIALECT)
     except (SqlglotError, RecursionError, ValueError):
@@ -343,7 +344,7 @@ def _short(node: exp.Expression) -> str:
     return repr(text if len(text) <= 60 else text[:57] + "...")
 
 
-def _describe(node: exp.Expression) -> str:
+def _describe(node: exp.Expr) -> str:
     if isinstance(node, (exp.Subquery, exp.Select, exp.Exists, exp.Query)):
         return "a subquery"
     if isinstance(node, exp.Window):
@@ -361,7 +362,7 @@ def _describe(node: exp.Expression) -> str:
     return f"{node.key.upper()} ({_short(node)})"
 
 
-def parse_user_filter(text: object, names: Iterable[str], what: str = "filter") -> exp.Expression:
+def parse_user_filter(text: object, names: Iterable[str], what: str = "filter") -> exp.Expr:
     """A filter a person typed (``--where``, the app, a segment): a condition over ``names``.
 
     Raises:
@@ -373,7 +374,7 @@ def parse_user_filter(text: object, names: Iterable[str], what: str = "filter") 
 
 def parse_yaml_snippet(
     text: object, names: Iterable[str] | None, what: str, extra_functions: frozenset[str] = frozenset()
-) -> exp.Expression:
+) -> exp.Expr:
     """An analyst's snippet in YAML: row-level SQL over ``names`` (None: any plain name, checked by the caller)."""
     allowed = Allowed(
         names=frozenset(names) if names is not None else None,

@@ -23,7 +23,7 @@ MAX_PREFIX_RUN = 8  # NOT NOT NOT ... or - - - in a row
 MAX_IN_ITEMS = 1000  # values in one IN list
 
 # Functions a person's filter may call: pure, row-level, in every target dialect.
-USER_FUNCTIONS: frozenset[type[exp.Expression]] = frozenset(
+USER_FUNCTIONS: frozenset[type[exp.Expr]] = frozenset(
     {
         exp.Lower,
         exp.Upper,
@@ -39,7 +39,7 @@ USER_FUNCTIONS: frozenset[type[exp.Expression]] = frozenset(
 )
 JSON_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,99}$")
 # Analysts' YAML may also use these (and what metrics/settings.yml allows, minus the deny-list).
-YAML_FUNCTIONS: frozenset[type[exp.Expression]] = USER_FUNCTIONS | frozenset(
+YAML_FUNCTIONS: frozenset[type[exp.Expr]] = USER_FUNCTIONS | frozenset(
     {
         exp.Nullif,
         exp.Greatest,
@@ -56,7 +56,7 @@ YAML_FUNCTIONS: frozenset[type[exp.Expression]] = USER_FUNCTIONS | frozenset(
     }
 )
 # Nodes any expression may hold: names, literals, logic, comparison, arithmetic, CASE and CAST.
-STRUCTURE: frozenset[type[exp.Expression]] = frozenset(
+STRUCTURE: frozenset[type[exp.Expr]] = frozenset(
     {
         exp.Column,
         exp.Identifier,
@@ -96,7 +96,7 @@ STRUCTURE: frozenset[type[exp.Expression]] = frozenset(
         exp.JSONPathSubscript,
     }
 )
-BOOLEAN_ROOTS: tuple[type[exp.Expression], ...] = (
+BOOLEAN_ROOTS: tuple[type[exp.Expr], ...] = (
     exp.And,
     exp.Or,
     exp.Not,
@@ -114,7 +114,7 @@ BOOLEAN_ROOTS: tuple[type[exp.Expression], ...] = (
     exp.Boolean,
 )
 TIME_UNITS = frozenset({"YEAR", "QUARTER", "MONTH", "WEEK", "DAY", "HOUR", "MINUTE", "SECOND", "DOW", "DOY"})
-STATEMENTS: tuple[type[exp.Expression], ...] = tuple(
+STATEMENTS: tuple[type[exp.Expr], ...] = tuple(
     getattr(exp, name)
     for name in (
         "Query",
@@ -153,7 +153,7 @@ STATEMENTS: tuple[type[exp.Expression], ...] = tuple(
     if hasattr(exp, name)
 )
 # Built-in types a CAST may name; a user-defined, dotted or quoted type name is never one of them.
-CAST_TYPES: frozenset[exp.DataType.Type] = frozenset(
+CAST_TYPES: frozenset[exp.DType] = frozenset(
     {
         exp.DataType.Type.VARCHAR,
         exp.DataType.Type.TEXT,
@@ -274,7 +274,7 @@ class Allowed:
     """
 
     names: frozenset[str] | None
-    functions: frozenset[type[exp.Expression]] = USER_FUNCTIONS
+    functions: frozenset[type[exp.Expr]] = USER_FUNCTIONS
     extra_functions: frozenset[str] = frozenset()
     what: str = "filter"
     name_kind: str = "dimension"
@@ -288,9 +288,9 @@ def is_denied(name: str) -> bool:
 
 
 @lru_cache(maxsize=256)
-def classes_named(name: str) -> frozenset[type[exp.Expression]]:
+def classes_named(name: str) -> frozenset[type[exp.Expr]]:
     """The node classes DuckDB's parser builds for a call of ``name`` (``date_trunc`` → TimestampTrunc)."""
-    found: set[type[exp.Expression]] = set()
+    found: set[type[exp.Expr]] = set()
     for arity in range(1, 5):
         try:
             node = exp.func(name, *(exp.column(f"a{i}") for i in range(arity)), dialect=SOURCE_DIALECT)
@@ -305,16 +305,19 @@ def function_names(node: exp.Func) -> list[str]:
     """A function node's names in lower case: the called name first, then sqlglot's names for its class."""
     if isinstance(node, exp.Anonymous):
         return [str(node.name).lower()]
-    return [name.lower() for name in class_names(type(node))] or [node.key]
+    # class objects are hashable; mypy does not see it for a type[...] value (python/mypy#11470)
+    return [name.lower() for name in class_names(type(node))] or [node.key]  # type: ignore[arg-type]
 
 
 @cache
-def class_names(cls: type[exp.Expression]) -> tuple[str, ...]:
+def class_names(cls: type[exp.Expr]) -> tuple[str, ...]:
     if cls is exp.JSONExtractScalar:
         return ("json_extract_string", "->>")
     if cls is exp.JSONExtract:
         return ("json_extract", "->")
-    try:
-        return tuple(n.lower() for n in cls.sql_names())  # type: ignore[attr-defined]
-    except (AttributeError, NotImplementedError):
-        return (cls.key,)
+    if issubclass(cls, exp.Func):
+        try:
+            return tuple(n.lower() for n in cls.sql_names())
+        except NotImplementedError:
+            pass
+    return (cls.key,)

@@ -26,15 +26,15 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def column_names(expression: exp.Expression) -> list[str]:
+def column_names(expression: exp.Expr) -> list[str]:
     """Names of the columns an expression reads, in order of appearance."""
     return [col.name for col in expression.find_all(exp.Column)]
 
 
-def replace_columns(expression: exp.Expression, resolve: Callable[[exp.Column], exp.Expression]) -> exp.Expression:
+def replace_columns(expression: exp.Expr, resolve: Callable[[exp.Column], exp.Expr]) -> exp.Expr:
     """A copy of ``expression`` with every column replaced by ``resolve(column)``."""
 
-    def swap(node: exp.Expression) -> exp.Expression:
+    def swap(node: exp.Expr) -> exp.Expr:
         if isinstance(node, exp.Column):
             return resolve(node)
         return node
@@ -42,6 +42,6 @@ def replace_columns(expression: exp.Expression, resolve: Callable[[exp.Column], 
     return expression.copy().transform(swap, copy=False)
 
 
-def qualify(expression: exp.Expression, table: str) -> exp.Expression:
+def qualify(expression: exp.Expr, table: str) -> exp.Expr:
     """A copy with every column qualified by ``table`` (the model's alias in the query)."""
     return replace_columns(expression, lambda col: exp.column(col.name, table=table, quoted=col.this.quoted))

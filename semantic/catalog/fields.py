@@ -195,7 +195,7 @@ class Fields:
             return None
         return value
 
-    def snippet(self, key: str, names: Iterable[str] | None, *, required: bool = False) -> exp.Expression | None:
+    def snippet(self, key: str, names: Iterable[str] | None, *, required: bool = False) -> exp.Expr | None:
         """Parse a row-level SQL snippet over ``names`` through the one expression checker.
 
         Every problem (syntax, a name, a function, a bound) is reported at the key's line.

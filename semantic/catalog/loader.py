@@ -17,7 +17,7 @@ from semantic.catalog.fields import Fields, Problems
 from semantic.catalog.metric_parsers import parse_metric
 from semantic.catalog.segment_parser import SegmentScope, parse_segment
 from semantic.catalog.segment_specs import EVENTS_MODEL, USERS_MODEL, Segment, SegmentCycle, expand
-from semantic.catalog.specs import DIMENSION_TYPES, Dimension, Join, Model, SessionSettings, Source
+from semantic.catalog.specs import DIMENSION_TYPES, Dimension, Join, Label, Model, SessionSettings, Source
 from semantic.catalog.validate import validate_catalog
 from semantic.catalog.yaml_lines import LineList, LineMap, YamlProblem, load_yaml, read_yaml_text
 
@@ -37,7 +37,7 @@ MODEL_KEYS = (
     "sessions",
     "dimensions",
 )
-DIMENSION_KEYS = ("name", "expr", "type", "label", "description", "values")
+DIMENSION_KEYS = ("name", "expr", "type", "label", "description", "values", "value_labels")
 
 
 def default_root() -> Path:
@@ -320,6 +320,7 @@ def _parse_dimension(item: LineMap, file: str, problems: Problems, model: Model)
         fields.error("values", f"dimension {name!r}: 'values' must be a list")
         values = None
     label = fields.label()
+    value_labels = _value_labels(fields)
     if expr is None:
         return None
     return Dimension(
@@ -331,4 +332,14 @@ def _parse_dimension(item: LineMap, file: str, problems: Problems, model: Model)
         description=fields.string("description", required=False, default="") or "",
         values=tuple(str(v) for v in values) if values is not None else None,
         source=Source(file, item.line),
+        value_labels=value_labels,
     )
+
+
+def _value_labels(fields: Fields) -> dict[str, Label]:
+    """``value_labels: {p2p: {zh: 网贷理财, en: P2P}}``: how people read a dimension's values."""
+    mapping = fields.mapping_at("value_labels", required=False)
+    if mapping is None:
+        return {}
+    values = Fields(mapping, fields.file, fields.problems, f"{fields.what} value_labels", [str(v) for v in mapping])
+    return {str(value): values.label(str(value)) for value in mapping}

@@ -46,8 +46,8 @@ DEFAULT_MODEL = "events"
 
 def parse_metric(item: LineMap, file: str, problems: Problems, models: dict[str, Model]) -> Metric | None:
     """Parse one metric mapping; returns None (with problems noted) when it cannot be built."""
-    metric_type = str(item.get("type", "")).lower()
-    allowed = COMMON_KEYS + TYPE_KEYS.get(metric_type, ())
+    written_type = str(item.get("type", "")).lower()
+    allowed = COMMON_KEYS + TYPE_KEYS.get(written_type, ())
     fields = Fields(item, file, problems, "metric", allowed)
     name = fields.name()
     fields.what = f"metric {name!r}" if name else "metric"
@@ -83,7 +83,7 @@ def parse_metric(item: LineMap, file: str, problems: Problems, models: dict[str,
 
 def _row_snippet(
     fields: Fields, key: str, model: Model, *, required: bool = False, mapping_fields: Fields | None = None
-) -> exp.Expression | None:
+) -> exp.Expr | None:
     return (mapping_fields or fields).snippet(key, model.columns, required=required)
 
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from semantic.catalog.days import DayError, as_day
 from semantic.catalog.expression_guard import parse_user_filter
@@ -173,9 +173,10 @@ def _group(
         parse_condition(item, file, problems, scope, f"{what} {kind}[{i + 1}]", items.item_lines[i], depth + 1)
         for i, item in enumerate(items)
     ]
-    if any(p is None for p in parsed):
+    conditions = tuple(p for p in parsed if p is not None)
+    if len(conditions) < len(parsed):
         return None
-    return (AllOf if kind == "all" else AnyOf)(tuple(parsed))  # type: ignore[arg-type]
+    return (AllOf if kind == "all" else AnyOf)(conditions)
 
 
 def _user(node: LineMap, file: str, problems: Problems, scope: SegmentScope, what: str) -> Condition | None:
@@ -262,7 +263,7 @@ def _window(fields: Fields, file: str, problems: Problems, what: str) -> Window 
 
 def _measure(
     node: LineMap, fields: Fields, file: str, problems: Problems, scope: SegmentScope, what: str
-) -> Measure | None | bool:
+) -> Measure | Literal[False] | None:
     """The sum/avg comparison, None without one, False after reporting a problem."""
     functions = [key for key in MEASURES if key in node]
     comparisons = [key for key in (*COMPARISONS, "between") if key in node]

@@ -82,7 +82,7 @@ class EventCondition:
     """
 
     events: tuple[str, ...]
-    filter: exp.Expression | None
+    filter: exp.Expr | None
     negated: bool
     at_least: int
     at_most: int | None

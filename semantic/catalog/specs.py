@@ -8,7 +8,7 @@ their model; the compiler qualifies them when it builds a query.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from sqlglot import exp
@@ -50,12 +50,18 @@ class Dimension:
 
     name: str
     model: str
-    expr: exp.Expression
+    expr: exp.Expr
     type: str
     label: Label
     description: str
     values: tuple[str, ...] | None
     source: Source
+    value_labels: dict[str, Label] = field(default_factory=dict)  # how people read a value: p2p → 网贷理财 / P2P
+
+    def value_label(self, value: object, language: str) -> str:
+        """``value`` as people read it: its label from the YAML when declared, else the value itself."""
+        label = self.value_labels.get(str(value))
+        return label.get(language) if label is not None else str(value)
 
 
 @dataclass(frozen=True)
@@ -72,8 +78,8 @@ class SessionSettings:
     """How a model's events form sessions and which of them count as page views and clicks."""
 
     gap_seconds: int
-    page_view: exp.Expression
-    click: exp.Expression
+    page_view: exp.Expr
+    click: exp.Expr
 
 
 @dataclass(frozen=True)
@@ -111,8 +117,8 @@ class AggregateMetric(MetricBase):
     """count, count_distinct, sum, avg, min or max of ``expr`` over rows matching ``filter``."""
 
     aggregation: str
-    expr: exp.Expression | None
-    filter: exp.Expression | None
+    expr: exp.Expr | None
+    filter: exp.Expr | None
     type: Literal["aggregate"] = "aggregate"
 
 
@@ -129,7 +135,7 @@ class RatioMetric(MetricBase):
 class DerivedMetric(MetricBase):
     """Arithmetic over other metrics by name (``deposit_amount - withdraw_amount``)."""
 
-    expr: exp.Expression
+    expr: exp.Expr
     references: tuple[str, ...]
     type: Literal["derived"] = "derived"
 
@@ -155,7 +161,7 @@ class FunnelStep:
 
     name: str
     events: tuple[str, ...]
-    filter: exp.Expression | None
+    filter: exp.Expr | None
     label: Label
 
 
@@ -173,7 +179,7 @@ class EventMatch:
     """One or more event names (any of them) with an optional filter, as used by retention."""
 
     events: tuple[str, ...]
-    filter: exp.Expression | None
+    filter: exp.Expr | None
 
 
 @dataclass(frozen=True)

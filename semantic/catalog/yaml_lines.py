@@ -13,7 +13,7 @@ every failure reported as one :class:`YamlProblem` with its line.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
@@ -55,7 +55,7 @@ class _Refused(yaml.MarkedYAMLError):
 class _LineLoader(yaml.SafeLoader):
     depth = 0
 
-    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:  # type: ignore[override]
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
             raise _Refused(None, None, "YAML aliases (*name) are not allowed; write the value out", event.start_mark)
@@ -63,11 +63,12 @@ class _LineLoader(yaml.SafeLoader):
         if self.depth > MAX_DEPTH:
             raise _Refused(None, None, f"nested more than {MAX_DEPTH} levels deep", self.peek_event().start_mark)
         try:
-            return super().compose_node(parent, index)  # type: ignore[misc]
+            # types-PyYAML says int; PyYAML passes None, a list index or the key node of a mapping value
+            return super().compose_node(parent, cast(int, index))
         finally:
             self.depth -= 1
 
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> LineMap:  # type: ignore[override]
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> LineMap:
         self.flatten_mapping(node)
         result = LineMap()
         result.line = node.start_mark.line + 1
@@ -82,7 +83,7 @@ class _LineLoader(yaml.SafeLoader):
             result.key_lines[str(key)] = key_node.start_mark.line + 1
         return result
 
-    def construct_sequence(self, node: yaml.SequenceNode, deep: bool = False) -> LineList:  # type: ignore[override]
+    def construct_sequence(self, node: yaml.SequenceNode, deep: bool = False) -> LineList:
         result = LineList(self.construct_object(child, deep=True) for child in node.value)
         result.line = node.start_mark.line + 1
         result.item_lines = [child.start_mark.line + 1 for child in node.value]

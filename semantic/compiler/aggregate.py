@@ -9,6 +9,8 @@ Ratios and derived metrics are computed in the final SELECT from leaf columns.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlglot import exp
 
 from semantic.catalog.specs import AggregateMetric, DerivedMetric, FirstSeenMetric, Metric, RatioMetric, SessionMetric
@@ -22,17 +24,21 @@ ZERO_WHEN_EMPTY = ("count", "count_distinct", "sum")
 def build_aggregate(ctx: SqlContext) -> exp.Select:
     """The whole statement for an aggregate query."""
     components = ctx.resolved.components
-    ctes: list[tuple[str, exp.Select]] = []
-    sources: list[tuple[str, list[Metric]]] = []
+    ctes: list[tuple[str, exp.Query]] = []
+    sources: list[tuple[str, Sequence[Metric]]] = []
     for name, leaves in _event_scans([m for m in components if isinstance(m, AggregateMetric)]):
         ctes.append((name, _event_metrics(ctx, leaves)))
         sources.append((name, leaves))
-    for metric_type, builder in ((SessionMetric, session_ctes), (FirstSeenMetric, first_seen_ctes)):
-        leaves = [m for m in components if isinstance(m, metric_type)]
-        if leaves:
-            more, name = builder(ctx, leaves)
-            ctes.extend(more)
-            sources.append((name, leaves))
+    sessions = [m for m in components if isinstance(m, SessionMetric)]
+    if sessions:
+        more, name = session_ctes(ctx, sessions)
+        ctes.extend(more)
+        sources.append((name, sessions))
+    first_seen = [m for m in components if isinstance(m, FirstSeenMetric)]
+    if first_seen:
+        more, name = first_seen_ctes(ctx, first_seen)
+        ctes.extend(more)
+        sources.append((name, first_seen))
     groups = ctx.group_columns()
     if len(sources) == 1:
         values = sources[0][0]
@@ -86,9 +92,7 @@ def _event_metrics(ctx: SqlContext, metrics: list[AggregateMetric]) -> exp.Selec
     return select
 
 
-def _aggregate(
-    metric: AggregateMetric, expr: exp.Expression | None, condition: exp.Expression | None
-) -> exp.Expression:
+def _aggregate(metric: AggregateMetric, expr: exp.Expr | None, condition: exp.Expr | None) -> exp.Expr:
     if metric.aggregation == "count":
         if expr is None and condition is None:
             return exp.Count(this=exp.Star())
@@ -103,17 +107,17 @@ def _aggregate(
     return function(this=value)
 
 
-def _merge(groups: list[str], sources: list[tuple[str, list[Metric]]]) -> list[tuple[str, exp.Select]]:
+def _merge(groups: list[str], sources: list[tuple[str, Sequence[Metric]]]) -> list[tuple[str, exp.Query]]:
     """Stack each source's rows with NULL for the other sources' leaves, then regroup."""
     leaves = [m for _, ms in sources for m in ms]
     stacked: exp.Query | None = None
     for name, own in sources:
         own_names = {m.name for m in own}
-        columns = [*(ident(g) for g in groups)]
+        columns: list[exp.Expr] = [*(ident(g) for g in groups)]
         for leaf in leaves:
             # Every branch casts to one type: ClickHouse would otherwise stack UInt64 counts on
             # Int64 NULLs into a Variant that MAX cannot read.
-            value = ident(leaf.name) if leaf.name in own_names else exp.null()
+            value: exp.Expr = ident(leaf.name) if leaf.name in own_names else exp.null()
             columns.append(
                 exp.alias_(
                     dialects.cast(value, "bigint" if _zero_when_empty(leaf) else "double"), leaf.name, copy=False
@@ -123,7 +127,7 @@ def _merge(groups: list[str], sources: list[tuple[str, list[Metric]]]) -> list[t
         stacked = select if stacked is None else exp.union(stacked, select, distinct=False, copy=False)
     merged = []
     for leaf in leaves:
-        value: exp.Expression = exp.Max(this=ident(leaf.name))
+        value = exp.Max(this=ident(leaf.name))
         if _zero_when_empty(leaf):
             value = exp.Coalesce(this=value, expressions=[exp.Literal.number(0)])
         merged.append(exp.alias_(value, leaf.name, copy=False))
@@ -134,7 +138,7 @@ def _merge(groups: list[str], sources: list[tuple[str, list[Metric]]]) -> list[t
     return [("stacked_metrics", stacked), ("metric_values", regrouped)]
 
 
-def _named(value: exp.Expression, name: str) -> exp.Expression:
+def _named(value: exp.Expr, name: str) -> exp.Expr:
     """``value AS name``, or just the column when it already has that name."""
     return value if isinstance(value, exp.Column) and value.name == name else exp.alias_(value, name, copy=False)
 
@@ -148,7 +152,7 @@ def _zero_when_empty(leaf: Metric) -> bool:
     return isinstance(leaf, FirstSeenMetric)
 
 
-def _value(ctx: SqlContext, metric: Metric, leaves: set[str]) -> exp.Expression:
+def _value(ctx: SqlContext, metric: Metric, leaves: set[str]) -> exp.Expr:
     """A requested metric's value over the leaf columns (ratios and derived computed here)."""
     metrics = ctx.catalog.metrics
     if metric.name in leaves:
@@ -159,7 +163,7 @@ def _value(ctx: SqlContext, metric: Metric, leaves: set[str]) -> exp.Expression:
         )
     if isinstance(metric, DerivedMetric):
 
-        def swap(node: exp.Expression) -> exp.Expression:
+        def swap(node: exp.Expr) -> exp.Expr:
             if isinstance(node, exp.Column):
                 return _operand(ctx, metrics[node.name], leaves)
             if isinstance(node, exp.Div):
@@ -170,7 +174,7 @@ def _value(ctx: SqlContext, metric: Metric, leaves: set[str]) -> exp.Expression:
     raise AssertionError(f"metric {metric.name} is neither a leaf nor composed")
 
 
-def _operand(ctx: SqlContext, metric: Metric, leaves: set[str]) -> exp.Expression:
+def _operand(ctx: SqlContext, metric: Metric, leaves: set[str]) -> exp.Expr:
     value = _value(ctx, metric, leaves)
     return value if isinstance(value, exp.Column) else exp.paren(value, copy=False)
 

@@ -37,10 +37,10 @@ class CompiledQuery:
     kind: str
     columns: list[str]
     resolved: ResolvedQuery
-    ast: exp.Expression
+    ast: exp.Expr
 
 
-def build_ast(catalog: Catalog, resolved: ResolvedQuery, dialect: str) -> exp.Expression:
+def build_ast(catalog: Catalog, resolved: ResolvedQuery, dialect: str) -> exp.Expr:
     """The sqlglot AST answering ``resolved`` on ``dialect``."""
     ast = BUILDERS[resolved.kind](SqlContext(catalog, resolved, dialect))
     ast = with_segment(ast, catalog, resolved, dialect)

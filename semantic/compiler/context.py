@@ -7,8 +7,10 @@ filters have their dimension names replaced by the dimensions' expressions.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import overload
 
 from sqlglot import exp
 
@@ -54,31 +56,40 @@ class SqlContext:
     def event_id(self) -> exp.Column:
         return self.column(self.model.primary_key)
 
-    def snippet(self, expression: exp.Expression | None) -> exp.Expression | None:
+    @overload
+    def snippet(self, expression: exp.Expr) -> exp.Expr: ...
+
+    @overload
+    def snippet(self, expression: None) -> None: ...
+
+    @overload
+    def snippet(self, expression: exp.Expr | None) -> exp.Expr | None: ...
+
+    def snippet(self, expression: exp.Expr | None) -> exp.Expr | None:
         """A model snippet (metric filter, step filter) qualified by the model's alias."""
         return None if expression is None else qualify(expression, self.alias)
 
-    def dimension(self, dimension: Dimension) -> exp.Expression:
+    def dimension(self, dimension: Dimension) -> exp.Expr:
         """A dimension's expression, qualified by the alias of the model that owns it."""
         return qualify(dimension.expr, dimension.model)
 
-    def user_filter(self) -> exp.Expression | None:
+    def user_filter(self) -> exp.Expr | None:
         """The query's ``--where`` with dimension names replaced by their expressions, and its segment test."""
         return conjunction([self._where(), self._segment_test()])
 
-    def _where(self) -> exp.Expression | None:
+    def _where(self) -> exp.Expr | None:
         where = self.resolved.where
         if where is None:
             return None
         dims = self.catalog.dimensions
 
-        def expand(col: exp.Column) -> exp.Expression:
+        def expand(col: exp.Column) -> exp.Expr:
             expression = self.dimension(dims[col.name])
             return expression if isinstance(expression, exp.Column) else exp.paren(expression, copy=False)
 
         return replace_columns(where, expand)
 
-    def _segment_test(self) -> exp.Expression | None:
+    def _segment_test(self) -> exp.Expr | None:
         """``entity IN (members)``; excluded: ``NOT COALESCE(entity IN (members), FALSE)`` so rows without a user stay."""
         if self.resolved.segment is None:
             return None
@@ -101,17 +112,17 @@ class SqlContext:
 
     def window(
         self,
-        function: exp.Expression,
-        partition_by: exp.Expression | list[exp.Expression],
-        order_by: list[exp.Expression],
+        function: exp.Expr,
+        partition_by: exp.Expr | list[exp.Expr],
+        order_by: list[exp.Expr],
         **options,
     ) -> exp.Window:
         """A window in this query's dialect (see :func:`semantic.compiler.dialects.window`)."""
         return dialects.window(function, partition_by, order_by, self.dialect, **options)
 
     def range_conditions(
-        self, column: exp.Expression | None = None, *, start: bool = True, end: bool = True, end_extra_seconds: int = 0
-    ) -> list[exp.Expression]:
+        self, column: exp.Expr | None = None, *, start: bool = True, end: bool = True, end_extra_seconds: int = 0
+    ) -> list[exp.Expr]:
         """``time >= start`` and ``time < end + 1 day (+ extra)`` as sargable timestamp comparisons.
 
         Args:
@@ -119,7 +130,7 @@ class SqlContext:
         """
         query = self.resolved.query
         time = column if column is not None else self.time_column
-        conditions: list[exp.Expression] = []
+        conditions: list[exp.Expr] = []
         if start and query.start is not None:
             conditions.append(time >= dialects.timestamp_literal(f"{query.start} 00:00:00"))
         if end and query.end is not None:
@@ -129,7 +140,7 @@ class SqlContext:
             conditions.append(time.copy() < limit)
         return conditions
 
-    def bucket(self, column: exp.Expression) -> exp.Expression:
+    def bucket(self, column: exp.Expr) -> exp.Expr:
         return dialects.time_bucket(column, self.resolved.grain or "day", self.dialect)
 
     def group_columns(self) -> list[str]:
@@ -166,29 +177,31 @@ def model_context(
     return SqlContext(catalog, resolved, dialect)
 
 
-def conjunction(conditions: list[exp.Expression | None]) -> exp.Expression | None:
+def conjunction(conditions: Sequence[exp.Expr | None]) -> exp.Expr | None:
     """AND of the non-empty conditions, each parenthesised where needed."""
     parts = [c for c in conditions if c is not None]
     return exp.and_(*parts, copy=False) if parts else None
 
 
-def disjunction(conditions: list[exp.Expression]) -> exp.Expression:
+def disjunction(conditions: list[exp.Expr]) -> exp.Expr:
     return exp.or_(*conditions, copy=False) if len(conditions) > 1 else conditions[0]
 
 
-def matches_events(column: exp.Expression, events: tuple[str, ...], extra: exp.Expression | None) -> exp.Expression:
+def matches_events(column: exp.Expr, events: tuple[str, ...], extra: exp.Expr | None) -> exp.Expr:
     """``event = 'x'`` (or ``IN``) and the optional filter: the test for a step or a cohort event."""
     literals = [exp.convert(e) for e in events]
     test = column.eq(literals[0]) if len(literals) == 1 else exp.In(this=column, expressions=literals)
-    return conjunction([test, exp.paren(extra, copy=False) if extra is not None else None])  # type: ignore[return-value]
+    if extra is None:
+        return test
+    return exp.and_(test, exp.paren(extra, copy=False), copy=False)
 
 
-def flag(condition: exp.Expression) -> exp.Expression:
+def flag(condition: exp.Expr) -> exp.Expr:
     """``CASE WHEN condition THEN 1 ELSE 0 END``: a 0/1 column every dialect can sum and compare."""
     return exp.Case(ifs=[exp.If(this=condition, true=exp.Literal.number(1))], default=exp.Literal.number(0))
 
 
-def when(condition: exp.Expression | None, value: exp.Expression) -> exp.Expression:
+def when(condition: exp.Expr | None, value: exp.Expr) -> exp.Expr:
     """``CASE WHEN condition THEN value END`` (just ``value`` without a condition)."""
     if condition is None:
         return value
@@ -203,16 +216,14 @@ def cte(name: str, alias: str | None = None) -> exp.Table:
     return table
 
 
-def join(
-    select: exp.Select, table: exp.Expression, on: exp.Expression | None = None, *, side: str | None = None
-) -> exp.Select:
+def join(select: exp.Select, table: exp.Expr, on: exp.Expr | None = None, *, side: str | None = None) -> exp.Select:
     """Append ``[LEFT] JOIN table ON on`` (a CROSS JOIN without ``on``), built without parsing."""
     node = exp.Join(this=table, on=on, side=side) if on is not None else exp.Join(this=table, kind="CROSS")
     select.append("joins", node)
     return select
 
 
-def with_ctes(select: exp.Select, ctes: list[tuple[str, exp.Expression]]) -> exp.Select:
+def with_ctes(select: exp.Select, ctes: Sequence[tuple[str, exp.Expr]]) -> exp.Select:
     """``WITH name AS (body), ...`` in front of ``select``, in the given order."""
     select.set(
         "with_",
@@ -228,7 +239,7 @@ def ident(name: str) -> exp.Column:
     return exp.column(name)
 
 
-def hoist_ctes(select: exp.Select) -> tuple[list[tuple[str, exp.Expression]], exp.Select]:
+def hoist_ctes(select: exp.Select) -> tuple[list[tuple[str, exp.Expr]], exp.Select]:
     """Split ``WITH a AS (..) SELECT ..`` into its CTEs and the bare SELECT (for embedding as a CTE)."""
     with_ = select.args.get("with_")
     if with_ is None:

@@ -7,6 +7,7 @@ table entry, the way sqlglot's own dialect files only declare differences.
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -27,41 +28,42 @@ RESERVED = frozenset(
     table then time timestamp to true union unique user using values week when where window with year""".split()
 )
 
-SecondsBetween = Callable[[exp.Expression, exp.Expression], exp.Expression]
+SecondsBetween = Callable[[exp.Expr, exp.Expr], exp.Expr]
+E = typing.TypeVar("E", bound=exp.Expr)
 
 
-def _seconds_by_datediff(start: exp.Expression, end: exp.Expression) -> exp.Expression:
+def _seconds_by_datediff(start: exp.Expr, end: exp.Expr) -> exp.Expr:
     return exp.DateDiff(this=end, expression=start, unit=exp.var("SECOND"))
 
 
-def _seconds_by_epoch(start: exp.Expression, end: exp.Expression) -> exp.Expression:
+def _seconds_by_epoch(start: exp.Expr, end: exp.Expr) -> exp.Expr:
     """Exact (fractional) seconds: epoch(end) - epoch(start)."""
     return exp.Sub(this=exp.TimeToUnix(this=end), expression=exp.TimeToUnix(this=start))
 
 
-def _seconds_by_extract(start: exp.Expression, end: exp.Expression) -> exp.Expression:
+def _seconds_by_extract(start: exp.Expr, end: exp.Expr) -> exp.Expr:
     """PostgreSQL: EXTRACT(EPOCH FROM end - start), exact to the microsecond."""
     return exp.Extract(this=exp.var("EPOCH"), expression=exp.paren(exp.Sub(this=end, expression=start)))
 
 
-def _seconds_by_microseconds(start: exp.Expression, end: exp.Expression) -> exp.Expression:
+def _seconds_by_microseconds(start: exp.Expr, end: exp.Expr) -> exp.Expr:
     """ClickHouse: ``dateDiff('second')`` counts boundaries; microseconds keep fractions exact."""
     micro = exp.DateDiff(this=end, expression=start, unit=exp.var("MICROSECOND"))
     return exp.Div(this=micro, expression=exp.Literal.number(1_000_000))
 
 
-def _median_continuous(expression: exp.Expression) -> exp.Expression:
+def _median_continuous(expression: exp.Expr) -> exp.Expr:
     return exp.Median(this=expression)
 
 
-def _median_exact_inclusive(expression: exp.Expression) -> exp.Expression:
+def _median_exact_inclusive(expression: exp.Expr) -> exp.Expr:
     """ClickHouse's ``median`` is approximate; ``quantileExactInclusive`` interpolates like PERCENTILE_CONT."""
     return exp.ParameterizedAgg(
         this="quantileExactInclusive", expressions=[exp.Literal.number(0.5)], params=[expression]
     )
 
 
-def _json_text_clickhouse(node: exp.Expression) -> exp.Expression:
+def _json_text_clickhouse(node: exp.Expr) -> exp.Expr:
     """DuckDB's ``->>`` on ClickHouse: strings unquoted, other values as JSON text, missing or null → NULL.
 
     ``JSONExtractString`` alone gives '' for a missing key and for numbers and booleans.
@@ -73,7 +75,7 @@ def _json_text_clickhouse(node: exp.Expression) -> exp.Expression:
         return node
     keys = [exp.Literal.string(p.this) for p in parts]
 
-    def call(name: str) -> exp.Expression:
+    def call(name: str) -> exp.Expr:
         return exp.Anonymous(this=name, expressions=[node.this.copy(), *(k.copy() for k in keys)])
 
     return exp.If(
@@ -93,9 +95,9 @@ class Quirks:
 
     week_unit: str = "WEEK"
     seconds_between: SecondsBetween = _seconds_by_datediff
-    median: Callable[[exp.Expression], exp.Expression] = _median_continuous
+    median: Callable[[exp.Expr], exp.Expr] = _median_continuous
     # Rewrites of source-dialect nodes whose meaning the target's translation does not keep.
-    rewrite: Callable[[exp.Expression], exp.Expression] | None = None
+    rewrite: Callable[[exp.Expr], exp.Expr] | None = None
     # Settings the statement needs (ClickHouse: LEFT JOIN misses must be NULL, not default values).
     settings: tuple[tuple[str, int], ...] = ()
 
@@ -117,7 +119,7 @@ QUIRKS: dict[str, Quirks] = {
 _TYPES: dict[str, exp.DataType] = {}
 
 
-def cast(expression: exp.Expression, type_name: str) -> exp.Cast:
+def cast(expression: exp.Expr, type_name: str) -> exp.Cast:
     """``CAST(expression AS type)`` with the type parsed once, not on every call (compile speed)."""
     data_type = _TYPES.get(type_name)
     if data_type is None:
@@ -139,7 +141,7 @@ def quirks(dialect: str) -> Quirks:
     return QUIRKS.get(dialect, Quirks())
 
 
-def time_bucket(column: exp.Expression, grain: str, dialect: str) -> exp.Expression:
+def time_bucket(column: exp.Expr, grain: str, dialect: str) -> exp.Expr:
     """The start of ``column``'s ``grain`` bucket: a timestamp for hours, a date otherwise.
 
     Weeks are ISO weeks starting on Monday on every dialect.
@@ -151,12 +153,12 @@ def time_bucket(column: exp.Expression, grain: str, dialect: str) -> exp.Express
     return truncated if grain == "hour" else cast(truncated, "date")
 
 
-def add_seconds(column: exp.Expression, seconds: int) -> exp.Expression:
+def add_seconds(column: exp.Expr, seconds: int) -> exp.Expr:
     """``column + INTERVAL 'n' SECOND``, which every target dialect accepts for timestamps."""
     return exp.Add(this=column, expression=exp.Interval(this=exp.Literal.string(str(seconds)), unit=exp.var("SECOND")))
 
 
-def add_periods(date: exp.Expression, count: exp.Expression, period: str) -> exp.Expression:
+def add_periods(date: exp.Expr, count: exp.Expr, period: str) -> exp.Expr:
     """``date`` plus ``count`` days, weeks or months (weeks as 7 days, which every dialect adds alike)."""
     if period == "week":
         count, period = (
@@ -168,21 +170,21 @@ def add_periods(date: exp.Expression, count: exp.Expression, period: str) -> exp
     return exp.DateAdd(this=date, expression=count, unit=exp.var(period.upper()))
 
 
-def timestamp_literal(value: str) -> exp.Expression:
+def timestamp_literal(value: str) -> exp.Expr:
     """A ``CAST('YYYY-MM-DD HH:MM:SS' AS TIMESTAMP)`` literal built by sqlglot."""
     return cast(exp.convert(value), "timestamp")
 
 
-def as_double(expression: exp.Expression) -> exp.Expression:
+def as_double(expression: exp.Expr) -> exp.Expr:
     return cast(expression, "double")
 
 
-def safe_divide(numerator: exp.Expression, denominator: exp.Expression) -> exp.Expression:
+def safe_divide(numerator: exp.Expr, denominator: exp.Expr) -> exp.Expr:
     """numerator / denominator as a float, NULL when the denominator is 0 or NULL."""
     return exp.Div(this=as_double(numerator), expression=exp.Nullif(this=denominator, expression=exp.Literal.number(0)))
 
 
-def median(expression: exp.Expression, dialect: str) -> exp.Expression:
+def median(expression: exp.Expr, dialect: str) -> exp.Expr:
     """The continuous median (PERCENTILE_CONT(0.5) semantics: halfway between the middle two)."""
     return quirks(dialect).median(expression)
 
@@ -191,7 +193,8 @@ def adapt(statement: exp.Select, dialect: str) -> exp.Select:
     """Apply the dialect's rewrites and statement settings to a finished statement."""
     rules = quirks(dialect)
     if rules.rewrite is not None:
-        statement = statement.transform(rules.rewrite, copy=False)
+        # the rewrites replace inner nodes (JSON extraction) only, never the SELECT at the root
+        statement = typing.cast(exp.Select, statement.transform(rules.rewrite, copy=False))
     if rules.settings:
         statement.set(
             "settings", [exp.EQ(this=exp.column(name), expression=exp.convert(value)) for name, value in rules.settings]
@@ -199,7 +202,7 @@ def adapt(statement: exp.Select, dialect: str) -> exp.Select:
     return statement
 
 
-def quote_reserved(expression: exp.Expression) -> exp.Expression:
+def quote_reserved(expression: E) -> E:
     """Quote identifiers that are reserved words in some target dialect (``day``, ``order``...)."""
     for identifier in expression.find_all(exp.Identifier):
         if not identifier.quoted and identifier.name.lower() in RESERVED:
@@ -213,9 +216,9 @@ FRAMES = {
 
 
 def window(
-    function: exp.Expression,
-    partition_by: exp.Expression | list[exp.Expression],
-    order_by: list[exp.Expression],
+    function: exp.Expr,
+    partition_by: exp.Expr | list[exp.Expr],
+    order_by: list[exp.Expr],
     dialect: str,
     *,
     frame: str | None = None,

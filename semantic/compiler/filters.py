@@ -28,7 +28,7 @@ def equals_where(pairs: Iterable[tuple[str, Any]], extra: str | None = None) -> 
     >>> equals_where([("platform", "iOS"), ("channel", ["a", "b'c"]), ("city", None)])
     "platform = 'iOS' AND channel IN ('a', 'b''c') AND city IS NULL"
     """
-    parts: list[exp.Expression] = []
+    parts: list[exp.Expr] = []
     for name, value in pairs:
         column = exp.column(name)
         if isinstance(value, (list, tuple)) and not value:

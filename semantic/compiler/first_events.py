@@ -17,8 +17,8 @@ ONE = exp.Literal.number(1)
 
 
 def first_event_ctes(
-    ctx: SqlContext, name: str, condition: exp.Expression | None, *, flag_filter: exp.Expression | None = None
-) -> tuple[list[tuple[str, exp.Select]], exp.Expression | None]:
+    ctx: SqlContext, name: str, condition: exp.Expr | None, *, flag_filter: exp.Expr | None = None
+) -> tuple[list[tuple[str, exp.Select]], exp.Expr | None]:
     """CTEs ending in ``name``: one row per user whose first matching event falls in the range.
 
     ``name`` has ``user_id``, ``event_time``, the query's dimension columns (named) and, with

@@ -41,7 +41,7 @@ def _col(table: str, name: str) -> exp.Column:
     return exp.column(name, table=table)
 
 
-def _by_user(ctx: SqlContext, function: exp.Expression, order: list[str], **options) -> exp.Window:
+def _by_user(ctx: SqlContext, function: exp.Expr, order: list[str], **options) -> exp.Window:
     """A window over one user's funnel rows, ordered by CTE columns."""
     return ctx.window(function, ident("user_id"), [ident(o) for o in order], **options)
 
@@ -194,7 +194,7 @@ def _per_user(funnel: FunnelMetric, dims: list[str]) -> list[tuple[str, exp.Sele
 
 def _counts(ctx: SqlContext, funnel: FunnelMetric, dims: list[str]) -> exp.Select:
     seconds = dialects.quirks(ctx.dialect).seconds_between
-    columns: list[exp.Expression] = [exp.alias_(exp.Count(this=exp.Star()), "step_1_users", copy=False)]
+    columns: list[exp.Expr] = [exp.alias_(exp.Count(this=exp.Star()), "step_1_users", copy=False)]
     for k in range(2, len(funnel.steps) + 1):
         columns.append(exp.alias_(exp.Count(this=ident(f"step_{k}_time")), f"step_{k}_users", copy=False))
         gap = seconds(ident(f"step_{k - 1}_time"), ident(f"step_{k}_time"))

@@ -64,7 +64,7 @@ class ResolvedQuery:
     metrics: tuple[Metric, ...]
     components: tuple[Metric, ...]  # every metric needed, dependencies before dependants
     dimensions: tuple[Dimension, ...]
-    where: exp.Expression | None
+    where: exp.Expr | None
     joined_models: tuple[str, ...] = field(default=())
     segment: Segment | None = None
 
@@ -139,6 +139,7 @@ def _segment(catalog: Catalog, query: Query, model: Model) -> Segment:
             )
     else:
         segment = query.segment
+    assert segment is not None  # called only for a query with a segment
     if query.end is None:
         raise QueryError(f"segment {segment.name!r} is computed as of the range's last day: give an end date")
     users = catalog.models.get(USERS_MODEL)

@@ -14,7 +14,7 @@ from semantic.catalog.expressions import SOURCE_DIALECT
 from semantic.catalog.specs import Model
 
 
-def model_rows(model: Model) -> exp.Expression:
+def model_rows(model: Model) -> exp.Expr:
     """The FROM item reading ``model``: its table, aliased by the model's name (the alias every snippet is qualified with)."""
     table = exp.to_table(model.table, dialect=SOURCE_DIALECT)
     return exp.alias_(table, model.name, table=True, copy=False) if table.name != model.name or table.db else table

@@ -44,7 +44,14 @@ def normalise(value: Any) -> Any:
     if isinstance(value, float):
         return None if math.isnan(value) else value
     if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() and value.as_tuple().exponent >= 0 else float(value)
+        if value.is_nan():
+            return None  # as a float NaN: not a number any engine should show
+        exponent = value.as_tuple().exponent  # "F" for infinities
+        return (
+            int(value)
+            if value == value.to_integral_value() and isinstance(exponent, int) and exponent >= 0
+            else float(value)
+        )
     if isinstance(value, dt.datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(value, dt.date):

@@ -31,7 +31,7 @@ def build_retention(ctx: SqlContext) -> exp.Select:
     user_filter = ctx.user_filter()
     not_null_user = ctx.entity.is_(exp.null()).not_()
 
-    def period_start(time: exp.Expression) -> exp.Expression:
+    def period_start(time: exp.Expr) -> exp.Expr:
         return dialects.time_bucket(time, metric.period, ctx.dialect)
 
     cohort_match = matches_events(event_column, metric.cohort.events, ctx.snippet(metric.cohort.filter))

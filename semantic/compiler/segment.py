@@ -66,7 +66,7 @@ class Feature:
     build: Callable[[Catalog, date, str], exp.Select]
     names: Callable[[Catalog], tuple[str, ...]] | None = None  # the label's possible values, for messages
     # ``prefers``: a user may hold several labels, so the test is membership in the rows that have it.
-    multi: exp.Expression | None = None
+    multi: exp.Expr | None = None
 
 
 _FEATURES: dict[str, Feature] = {}
@@ -106,8 +106,8 @@ class SegmentFrame:
     """
 
     select: exp.Select
-    tests: list[exp.Expression]
-    ctes: list[tuple[str, exp.Expression]]
+    tests: list[exp.Expr]
+    ctes: list[tuple[str, exp.Expr]]
 
 
 def segment_frame(
@@ -123,7 +123,7 @@ def segment_frame(
     tests = [builder.sql(tree) for tree in trees]
     entity = exp.column(users.entity, table=users.name)
     select = exp.Select().from_(model_rows(users), copy=False)
-    ctes: list[tuple[str, exp.Expression]] = []
+    ctes: list[tuple[str, exp.Expr]] = []
     behaviour = builder.behaviour()
     if behaviour is not None:
         ctes.append((BEHAVIOUR, behaviour))
@@ -147,12 +147,12 @@ class _TreeBuilder:
         self.dialect = dialect
         self.users = catalog.models[USERS_MODEL]
         self.events_ctx = model_context(catalog, catalog.models[EVENTS_MODEL], dialect, end=as_of)
-        self.measures: list[tuple[str, exp.Expression]] = []
-        self.matches: list[exp.Expression] = []
+        self.measures: list[tuple[str, exp.Expr]] = []
+        self.matches: list[exp.Expr] = []
         self.used_features: list[str] = []
         self.starts: list[date | None] = []
 
-    def sql(self, condition: Condition) -> exp.Expression:
+    def sql(self, condition: Condition) -> exp.Expr:
         if isinstance(condition, AllOf):
             return exp.and_(*(exp.paren(self.sql(c), copy=False) for c in condition.items), copy=False)
         if isinstance(condition, AnyOf):
@@ -167,7 +167,7 @@ class _TreeBuilder:
         return self._feature(condition)
 
     # --- users -----------------------------------------------------------------------------------------
-    def _user(self, condition: UserCondition) -> exp.Expression:
+    def _user(self, condition: UserCondition) -> exp.Expr:
         dimension = self.catalog.dimensions.get(condition.attribute)
         if dimension is not None and dimension.model == self.users.name:
             column = qualify(dimension.expr, self.users.name)
@@ -186,20 +186,20 @@ class _TreeBuilder:
         return _compare(column, operator, literals)
 
     # --- behaviour -------------------------------------------------------------------------------------
-    def _event(self, condition: EventCondition) -> exp.Expression:
+    def _event(self, condition: EventCondition) -> exp.Expr:
         ctx = self.events_ctx
         index = len(self.matches) + 1
         first, last = condition.window.bounds(self.as_of)
         test = matches_events(
             ctx.column(ctx.model.event_column or "event"), condition.events, self._event_filter(condition.filter)
         )
-        window = []  # the behaviour scan already ends with "as of"
+        window: list[exp.Expr] = []  # the behaviour scan already ends with "as of"
         if first is not None:
             window.append(ctx.time_column >= dialects.timestamp_literal(f"{first} 00:00:00"))
         if last < self.as_of:
             window.append(ctx.time_column < dialects.timestamp_literal(f"{last + timedelta(days=1)} 00:00:00"))
         self.starts.append(first)
-        match = conjunction([exp.paren(test, copy=False), *window])
+        match = exp.and_(exp.paren(test, copy=False), *window, copy=False)
         self.matches.append(match)
         count = exp.column(f"c{index}", table=BEHAVIOUR)
         self.measures.append(
@@ -208,7 +208,7 @@ class _TreeBuilder:
         done = exp.Coalesce(this=count, expressions=[ZERO])
         if condition.negated:
             return done.eq(ZERO)
-        tests: list[exp.Expression] = []
+        tests: list[exp.Expr] = []
         if condition.at_least > 0:
             tests.append(done >= exp.convert(condition.at_least))
         if condition.at_most is not None:
@@ -222,14 +222,14 @@ class _TreeBuilder:
             tests.append(_known(_compare(exp.column(f"m{index}", table=BEHAVIOUR), measure.operator, literals)))
         return conjunction(tests) or exp.true()
 
-    def _event_filter(self, expression: exp.Expression | None) -> exp.Expression | None:
+    def _event_filter(self, expression: exp.Expr | None) -> exp.Expr | None:
         """A condition's filter with dimension names replaced by their expressions, columns qualified."""
         if expression is None:
             return None
         ctx = self.events_ctx
         dims = self.catalog.dimensions
 
-        def resolve(col: exp.Column) -> exp.Expression:
+        def resolve(col: exp.Column) -> exp.Expr:
             dim = dims.get(col.name)
             if dim is not None and dim.model == ctx.model.name:
                 value = ctx.dimension(dim)
@@ -248,7 +248,8 @@ class _TreeBuilder:
             *(exp.alias_(value, name, copy=False) for name, value in self.measures),
         )
         pruning = disjunction([m.copy() for m in self.matches])
-        earliest = None if None in self.starts else min(self.starts)  # type: ignore[type-var]
+        known = [start for start in self.starts if start is not None]
+        earliest = min(known) if len(known) == len(self.starts) else None
         scan = model_context(self.catalog, ctx.model, self.dialect, start=earliest, end=self.as_of)
         where = conjunction(
             [ctx.entity.is_(exp.null()).not_(), *scan.range_conditions(), exp.paren(pruning, copy=False)]
@@ -256,7 +257,7 @@ class _TreeBuilder:
         return ctx.source(select).where(where, copy=False).group_by(ctx.entity.copy(), copy=False)
 
     # --- computed labels -------------------------------------------------------------------------------
-    def _feature(self, condition: FeatureCondition) -> exp.Expression:
+    def _feature(self, condition: FeatureCondition) -> exp.Expr:
         registry = features()
         feature = registry[condition.feature]
         if feature.names is not None:
@@ -283,12 +284,12 @@ class _TreeBuilder:
         return _known(_compare(exp.column(feature.column, table=feature.cte), "in", literals))
 
 
-def _known(test: exp.Expression) -> exp.Expression:
+def _known(test: exp.Expr) -> exp.Expr:
     """``COALESCE(test, FALSE)``: a leaf on a NULL value is false, so NOT stays the complement."""
     return exp.Coalesce(this=exp.paren(test, copy=False), expressions=[FALSE.copy()])
 
 
-COMPARE: dict[str, Callable[[exp.Expression, exp.Expression], exp.Expression]] = {
+COMPARE: dict[str, Callable[[exp.Expr, exp.Expr], exp.Expr]] = {
     "eq": lambda a, b: exp.EQ(this=a, expression=b),
     "ne": lambda a, b: exp.NEQ(this=a, expression=b),
     "gt": lambda a, b: exp.GT(this=a, expression=b),
@@ -298,7 +299,7 @@ COMPARE: dict[str, Callable[[exp.Expression, exp.Expression], exp.Expression]] =
 }
 
 
-def _compare(column: exp.Expression, operator: str, literals: list[exp.Expression]) -> exp.Expression:
+def _compare(column: exp.Expr, operator: str, literals: list[exp.Expr]) -> exp.Expr:
     if operator in COMPARE:
         return COMPARE[operator](column, literals[0])
     if operator in ("in", "not_in"):
@@ -308,13 +309,13 @@ def _compare(column: exp.Expression, operator: str, literals: list[exp.Expressio
     return exp.Between(this=column, low=literals[0], high=literals[1])
 
 
-def _day_test(column: exp.Expression, operator: str, days: tuple[Any, ...]) -> exp.Expression:
+def _day_test(column: exp.Expr, operator: str, days: tuple[Any, ...]) -> exp.Expr:
     """Comparisons of a timestamp with whole days: ``lte 2026-01-31`` includes all of January 31st."""
 
-    def start(day: date) -> exp.Expression:
+    def start(day: date) -> exp.Expr:
         return dialects.timestamp_literal(f"{day} 00:00:00")
 
-    def within(day: date) -> exp.Expression:
+    def within(day: date) -> exp.Expr:
         return exp.and_(column.copy() >= start(day), column.copy() < start(day + timedelta(days=1)), copy=False)
 
     one = timedelta(days=1)

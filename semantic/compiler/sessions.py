@@ -118,12 +118,12 @@ def first_seen_ctes(ctx: SqlContext, metrics: list[FirstSeenMetric]) -> tuple[li
     return [*firsts, ("first_seen_metrics", summary)], "first_seen_metrics"
 
 
-def _group_expressions(ctx: SqlContext, time: exp.Expression) -> list[exp.Expression]:
+def _group_expressions(ctx: SqlContext, time: exp.Expr) -> list[exp.Expr]:
     """The bucket of ``time`` and the dimension columns (already named) of a per-user CTE."""
     bucket = [exp.alias_(ctx.bucket(time), ctx.resolved.grain, copy=False)] if ctx.resolved.grain else []
     return [*bucket, *(ident(d.name) for d in ctx.resolved.dimensions)]
 
 
-def range_positions(count: int) -> list[exp.Expression]:
+def range_positions(count: int) -> list[exp.Expr]:
     """``GROUP BY 1, 2, ...``: every target dialect accepts ordinals, and they keep buckets short."""
     return [exp.Literal.number(i) for i in range(1, count + 1)]

@@ -10,6 +10,7 @@ What each metric type means here is written down in ``semantic/README.md``.
 from __future__ import annotations
 
 import calendar
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
@@ -187,26 +188,26 @@ def _narrow(query: Query, drill: Drill, metric: Metric) -> Query:
     )
 
 
-def _equals(expression: exp.Expression, value: Any) -> exp.Expression:
+def _equals(expression: exp.Expr, value: Any) -> exp.Expr:
     if value is None:
         return expression.is_(exp.null())
     return expression.eq(exp.convert(value))
 
 
-def _dimension_tests(ctx: SqlContext, drill: Drill, *, named: bool) -> list[exp.Expression]:
+def _dimension_tests(ctx: SqlContext, drill: Drill, *, named: bool) -> list[exp.Expr]:
     """``dimension = value`` per clicked value: over its expression, or its named CTE column."""
     by_name = {d.name: d for d in ctx.resolved.dimensions}
     return [_equals(ident(name) if named else ctx.dimension(by_name[name]), value) for name, value in drill.filters]
 
 
-def _total() -> exp.Expression:
+def _total() -> exp.Expr:
     return exp.alias_(exp.Window(this=exp.Count(this=exp.Star())), "total_users", copy=False)
 
 
 def _aggregate_users(ctx: SqlContext, metric: AggregateMetric, drill: Drill) -> tuple[exp.Select, list[str]]:
     """The entities of the rows the metric reads (its filter, non-null expr), with their per-user value."""
     expr = ctx.snippet(metric.expr)
-    value: exp.Expression
+    value: exp.Expr
     if metric.aggregation == "count":
         value = exp.Count(this=expr if expr is not None else exp.Star())
     elif metric.aggregation == "count_distinct":
@@ -264,7 +265,7 @@ def _funnel_users(ctx: SqlContext, metric: FunnelMetric, drill: Drill) -> tuple[
     ctes = _ctes_until(build_funnel(ctx), "funnel_users")
     times = [f"step_{k}_time" for k in range(1, len(metric.steps) + 1)]
     reached = ident(f"step_{drill.step}_time").is_(exp.null())
-    condition: exp.Expression | None = None
+    condition: exp.Expr | None = None
     if drill.dropped:
         condition = exp.and_(ident(f"step_{drill.step - 1}_time").is_(exp.null()).not_(), reached, copy=False)
     elif drill.step > 1:
@@ -279,7 +280,7 @@ def _funnel_users(ctx: SqlContext, metric: FunnelMetric, drill: Drill) -> tuple[
 def _retention_users(ctx: SqlContext, metric: RetentionMetric, drill: Drill) -> tuple[exp.Select, list[str]]:
     """A cohort's users; with ``period``, whether each returned in it (``retained`` narrows to one side)."""
     ctes = _ctes_until(build_retention(ctx), "return_periods")
-    columns: list[exp.Expression] = [
+    columns: list[exp.Expr] = [
         exp.column("user_id", table="c"),
         exp.alias_(exp.column("cohort", table="c"), "cohort", copy=False),
     ]
@@ -309,9 +310,9 @@ def _retention_users(ctx: SqlContext, metric: RetentionMetric, drill: Drill) -> 
     return _with(select.order_by(exp.column("user_id", table="c"), copy=False), ctes), names
 
 
-def _ctes_until(statement: exp.Select, last: str) -> list[tuple[str, exp.Expression]]:
+def _ctes_until(statement: exp.Select, last: str) -> list[tuple[str, exp.Expr]]:
     """The builder's CTEs up to and including ``last`` (the per-user one a drill reads)."""
-    kept: list[tuple[str, exp.Expression]] = []
+    kept: list[tuple[str, exp.Expr]] = []
     for node in statement.args["with_"].expressions:
         kept.append((node.alias, node.this))
         if node.alias == last:
@@ -319,7 +320,7 @@ def _ctes_until(statement: exp.Select, last: str) -> list[tuple[str, exp.Express
     raise AssertionError(f"builder has no CTE {last!r}")
 
 
-def _with(select: exp.Select, ctes: list[tuple[str, exp.Expression]]) -> exp.Select:
+def _with(select: exp.Select, ctes: Sequence[tuple[str, exp.Expr]]) -> exp.Select:
     select.set(
         "with_",
         exp.With(

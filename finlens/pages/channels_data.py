@@ -16,6 +16,7 @@ import streamlit as st
 from finlens.app import charts as app_charts
 from finlens.app import state as app_state
 from finlens.app.filters import Filters
+from finlens.app.i18n import section
 from semantic.analyses.channel_quality import (
     QUADRANTS,
     ChannelQuality,
@@ -27,30 +28,10 @@ from semantic.analyses.channel_quality import (
 from semantic.catalog.formatting import format_value
 from semantic.compiler.compile import compile_query
 
-TEXT: dict[str, tuple[str, str]] = {  # key: (en, zh)
-    "title": ("Channel quality", "渠道质量"),
-    "quadrant_chart": ("Traffic and conversion by channel", "各渠道流量与转化"),
-    "traffic": ("Traffic (users at step 1)", "流量（第一步用户数）"),
-    "overall": ("Overall conversion", "整体转化率"),
-    "strategy": ("Strategy", "策略"),
-    "medians": (
-        "Split at the medians over {n} channels: traffic {traffic}, conversion {conversion}; a value at the median counts as high.",
-        "按 {n} 个渠道的中位数划分：流量 {traffic}，转化率 {conversion}；等于中位数算作高。",
-    ),
-    "pick_channel": ("Channel", "渠道"),
-    "step_users": ("Users who reached a step", "到达某一步的用户"),
-    "breakdown": ("Break registrations down by platform", "按平台拆解注册"),
-    "no_channels": ("No channel visits in this range.", "此日期范围内没有渠道访问。"),
-    "conversion_from_previous": ("from previous", "较上一步"),
-    "users": ("users", "用户"),
-    "channel": ("Channel", "渠道"),
-}
 QUADRANT_COLORS = dict(zip(QUADRANTS, ["#16a34a", "#2563eb", "#f97316", "#94a3b8"]))
 
 
-def text(key: str, language: str, **values: Any) -> str:
-    en, zh = TEXT.get(key, (key, key))
-    return (zh if language == "zh" else en).format(**values)
+text = section("channels")
 
 
 @st.cache_resource

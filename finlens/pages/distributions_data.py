@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 import altair as alt
 import pandas as pd
@@ -12,6 +11,7 @@ import streamlit as st
 from finlens.app import charts as app_charts
 from finlens.app import state as app_state
 from finlens.app.filters import Filters
+from finlens.app.i18n import section
 from finlens.app.members import all_member_ids, member_page
 from semantic.analyses.distributions import Distribution, DistributionSpec, load_distributions
 from semantic.analyses.distributions_run import bucket_members, compile_distribution, distribution
@@ -20,44 +20,10 @@ from semantic.drill.members import ids_csv
 from semantic.drill.users import UserList
 
 CACHE_SECONDS = 3600
-TEXT: dict[str, tuple[str, str]] = {  # key: (en, zh)
-    "title": ("Distributions", "分布"),
-    "distribution": ("Distribution", "分布"),
-    "users": ("Users", "用户数"),
-    "share": ("Share", "占比"),
-    "counted": ("{counted} users counted", "共统计 {counted} 名用户"),
-    "below": (
-        "{below} users with a total below the first edge are in no bucket",
-        "{below} 名用户的合计低于第一个分界，不计入任何区间",
-    ),
-    "no_total": (
-        "Users without a matching event in the range are in no bucket.",
-        "范围内没有相应事件的用户不计入任何区间。",
-    ),
-    "latest": (
-        "Each user counts once, under the value of their latest event in the range that has one.",
-        "每位用户只计一次，取其在范围内最近一次有值事件的取值。",
-    ),
-    "errors_caption": (
-        "{counted} error events; error rate = errors per page view of the same page and version.",
-        "共 {counted} 次错误；错误率 = 同页面同版本每次浏览的错误数。",
-    ),
-    "errors": ("Errors", "错误数"),
-    "error_rate": ("Error rate", "错误率"),
-    "page_views": ("Page views", "浏览量"),
-    "affected": ("Users affected", "受影响用户"),
-    "bucket": ("Bucket", "区间"),
-    "pick_bucket": ("Show the users in", "查看区间用户："),
-    "members": ("Users in {bucket}", "{bucket} 区间的用户"),
-    "value": ("Total", "合计"),
-    "none": ("(none)", "（无）"),
-}
 PAGE_SIZE = 50
 
 
-def text(key: str, language: str, **values: Any) -> str:
-    en, zh = TEXT.get(key, (key, key))
-    return (zh if language == "zh" else en).format(**values)
+text = section("distributions")
 
 
 @st.cache_resource

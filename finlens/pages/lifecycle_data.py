@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from finlens.app import state as app_state
+from finlens.app.i18n import section
 from finlens.app.members import all_member_ids, member_page
 from semantic.analyses.lifecycle import LifecycleSpec, load_lifecycle
 from semantic.analyses.lifecycle_sql import LIFECYCLE_COLUMNS, RFM_COLUMNS, lifecycle_members, rfm_members
@@ -31,43 +32,9 @@ from semantic.drill.members import ids_csv
 from semantic.drill.users import UserList
 
 CACHE_SECONDS = app_state.CACHE_SECONDS
-TEXT: dict[str, tuple[str, str]] = {  # key: (en, zh)
-    "title": ("Lifecycle & RFM", "生命周期与 RFM"),
-    "as_of": ("As of", "截至日期"),
-    "stages": ("Lifecycle stages", "生命周期阶段"),
-    "stage": ("Stage", "阶段"),
-    "users": ("Users", "用户数"),
-    "share": ("Share", "占比"),
-    "customers": ("Existing customers", "老客"),
-    "rfm": ("RFM groups", "RFM 分群"),
-    "rfm_caption": (
-        "Investing users in the {days} days {start} – {end}; a score is high from {high}.",
-        "{start} 至 {end}（{days} 天）内有投资的用户；评分 ≥ {high} 为高。",
-    ),
-    "group": ("Group", "分群"),
-    "avg_recency_days": ("Avg. days since last investment", "平均距上次投资天数"),
-    "avg_frequency": ("Avg. investments", "平均投资次数"),
-    "avg_monetary": ("Avg. amount invested", "平均投资金额"),
-    "grid": ("Users by R and F score", "R × F 评分用户分布"),
-    "thresholds": ("What each score covers", "各评分对应的取值"),
-    "measure": ("Measure", "指标"),
-    "score": ("Score", "评分"),
-    "min_value": ("From", "最小值"),
-    "max_value": ("To", "最大值"),
-    "pick": ("Show the users of", "查看用户："),
-    "nobody": ("–", "–"),
-    "members": ("Users", "用户"),
-    "open_user": ("Open a user's sequence", "查看用户序列"),
-    "download": ("Download user ids (CSV)", "下载用户 ID（CSV）"),
-    "sql": ("SQL", "SQL"),
-    "no_data": ("The warehouse has no events yet.", "数据仓库中还没有事件。"),
-    "no_investors": ("Nobody invested in the lookback.", "回看期内没有投资用户。"),
-}
 
 
-def t(key: str, language: str) -> str:
-    en, zh = TEXT.get(key, (key, key))
-    return zh if language == "zh" else en
+t = section("lifecycle")
 
 
 @st.cache_resource

@@ -13,33 +13,15 @@ import json
 import streamlit as st
 
 from finlens.app import state as app_state
-from finlens.app.params import check_choices
+from finlens.app.i18n import section
+from finlens.app.url_state import pick_one
 
 KINDS = ("did", "did_not", "user")
 USER_OPERATORS = ("eq", "ne", "in", "not_in", "gte", "lte", "between", "is_null")
 MAX_ROWS = 6
-TEXT = {  # key: (en, zh)
-    "combine": ("Users matching", "满足条件"),
-    "all": ("all conditions (AND)", "全部条件（且）"),
-    "any": ("any condition (OR)", "任一条件（或）"),
-    "rows": ("Conditions", "条件数"),
-    "kind": ("Kind", "类型"),
-    "did": ("did", "做过"),
-    "did_not": ("did not do", "没做过"),
-    "user": ("user attribute", "用户属性"),
-    "event": ("Event", "事件"),
-    "attribute": ("Attribute", "属性"),
-    "operator": ("Operator", "运算"),
-    "value": ("Value (comma-separated for in, between)", "值（in、between 用逗号分隔）"),
-    "filter": ("Property filter (optional)", "属性筛选（可选）"),
-    "at_least": ("At least N times", "至少 N 次"),
-    "last_days": ("In the last N days (0: all history)", "最近 N 天（0：全部历史）"),
-}
 
 
-def label(key: str, lang: str) -> str:
-    en, zh = TEXT.get(key, (key, key))
-    return zh if lang == "zh" else en
+label = section("segment_builder")
 
 
 def _value(text: str, operator: str) -> object:
@@ -71,15 +53,13 @@ def build_condition(lang: str) -> str | None:
         {*users.columns, *(d.name for d in catalog.dimensions.values() if d.model == users.name)} - {users.entity}
     )
     events = [str(v) for v in app_state.values("event")] or ["register"]
-    # bound widgets keep the option's displayed text in the URL, so the options are the codes themselves
-    check_choices("seg_combine", ("all", "any"))
-    combine = st.radio(
+    combine = pick_one(
         label("combine", lang),
         ("all", "any"),
-        horizontal=True,
         key="seg_combine",
-        bind="query-params",
-        help=f"all: {label('all', lang)} · any: {label('any', lang)}",
+        labels=lambda c: label(c, lang),
+        widget=st.radio,
+        horizontal=True,
     )
     count = int(
         st.number_input(
@@ -89,29 +69,26 @@ def build_condition(lang: str) -> str | None:
     items = []
     for i in range(count):
         kind_col, field_col, value_col, extra_col = st.columns([1.2, 2, 2.4, 1.4])
-        check_choices(f"seg_kind_{i}", KINDS)
-        kind = kind_col.selectbox(
-            label("kind", lang),
-            KINDS,
-            key=f"seg_kind_{i}",
-            bind="query-params",
-            help=" · ".join(f"{k}: {label(k, lang)}" for k in KINDS),
-        )
+        with kind_col:
+            kind = pick_one(label("kind", lang), KINDS, key=f"seg_kind_{i}", labels=lambda k: label(k, lang))
         if kind == "user":
-            check_choices(f"seg_attr_{i}", attributes)
-            check_choices(f"seg_op_{i}", USER_OPERATORS)
-            attribute = field_col.selectbox(
-                label("attribute", lang), attributes, key=f"seg_attr_{i}", bind="query-params"
-            )
-            operator = value_col.selectbox(
-                label("operator", lang), USER_OPERATORS, key=f"seg_op_{i}", bind="query-params"
-            )
+            with field_col:
+                attribute = pick_one(
+                    label("attribute", lang),
+                    attributes,
+                    key=f"seg_attr_{i}",
+                    labels=lambda a: catalog.dimensions[a].label.get(lang) if a in catalog.dimensions else a,
+                )
+            with value_col:
+                operator = pick_one(
+                    label("operator", lang), USER_OPERATORS, key=f"seg_op_{i}", labels=lambda o: label(f"op_{o}", lang)
+                )
             value = extra_col.text_input(label("value", lang), key=f"seg_value_{i}", bind="query-params")
             if value.strip() or operator == "is_null":
                 items.append({"user": attribute, operator: _value(value, operator)})
             continue
-        check_choices(f"seg_event_{i}", events)
-        event = field_col.selectbox(label("event", lang), events, key=f"seg_event_{i}", bind="query-params")
+        with field_col:
+            event = pick_one(label("event", lang), events, key=f"seg_event_{i}")
         condition_filter = value_col.text_input(
             label("filter", lang), key=f"seg_filter_{i}", bind="query-params", placeholder="page = 'credit_report'"
         )
