@@ -13,6 +13,8 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 METRICS_ENV = "FINLENS_METRICS"
 WAREHOUSE_ENV = "FINLENS_WAREHOUSE"
+PSEUDONYM_SECRET_ENV = "FINLENS_PSEUDONYM_SECRET"
+AUDIT_ENV = "FINLENS_AUDIT"
 DEFAULT_METRICS_ROOT = PROJECT_ROOT / "metrics"
 DEFAULT_WAREHOUSE_FILE = PROJECT_ROOT / "data" / "finlens.duckdb"
 
@@ -30,6 +32,16 @@ def tracking_plan_path() -> Path:
 def default_warehouse_url() -> str:
     """``duckdb:////abs/path/data/finlens.duckdb`` (four slashes: an absolute path)."""
     return f"duckdb:///{DEFAULT_WAREHOUSE_FILE.as_posix()}"
+
+
+def pseudonym_secret() -> str | None:
+    """The deployment's secret for user-id pseudonyms (``FINLENS_PSEUDONYM_SECRET``); never in the repository."""
+    return os.environ.get(PSEUDONYM_SECRET_ENV) or None
+
+
+def audit_path() -> Path:
+    """The audit trail's SQLite file: ``FINLENS_AUDIT``, else ``data/audit.sqlite`` beside the warehouse file."""
+    return Path(os.environ.get(AUDIT_ENV) or PROJECT_ROOT / "data" / "audit.sqlite")
 
 
 def warehouse_url(explicit: str | None = None) -> str:

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import argparse
 from datetime import date
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from finlens_common.errors import QueryError
+from semantic.catalog.catalog import Catalog
+from semantic.drill.privacy import Privacy
+from semantic.drill.users import UserList
 
 WAREHOUSE_HELP = "warehouse URL (default: FINLENS_WAREHOUSE or data/finlens.duckdb)"
 
@@ -37,11 +40,73 @@ def parse_day(text: str) -> date:
         raise QueryError(str(err)) from None
 
 
-def load_catalog_for(args: argparse.Namespace, path: str | None = None):
-    """The catalog under ``path``, ``--metrics-dir`` or the default folder."""
+def load_catalog_for(args: argparse.Namespace, path: str | None = None) -> Catalog:
+    """The catalog under ``path``, ``--metrics-dir`` or the default folder; as ``--as IDENTITY`` sees it when given.
+
+    Raises:
+        QueryError: ``--as`` without ``access.yml``, or for an identity that has no role (it sees nothing).
+    """
+    from semantic.catalog.access import load_access
     from semantic.catalog.loader import load_catalog
 
-    return load_catalog(path or getattr(args, "metrics_dir", None))
+    catalog = load_catalog(path or getattr(args, "metrics_dir", None))
+    identity = getattr(args, "as_identity", None)
+    if not identity:
+        return catalog
+    access = load_access(catalog)
+    if access is None:
+        raise QueryError("--as needs metrics/access.yml: without it every identity is an administrator")
+    groups = [g for g in (getattr(args, "groups", None) or "").split(",") if g.strip()]
+    role = access.role_for(identity, groups)
+    if role is None:
+        raise QueryError(f"{identity!r} has no role in {access.file} (members, groups, default_role): it sees nothing")
+    return catalog.for_role(role)
+
+
+def add_identity(parser: argparse.ArgumentParser) -> None:
+    """``--as IDENTITY [--groups G,H]``: answer as that person's role in metrics/access.yml would see it."""
+    parser.add_argument(
+        "--as",
+        dest="as_identity",
+        metavar="IDENTITY",
+        help="answer as this identity's role in metrics/access.yml sees it (rows, personal data, exports)",
+    )
+    parser.add_argument("--groups", metavar="G,H", help="with --as: the identity's SSO groups, comma-separated")
+
+
+def require_export(catalog: Catalog, what: str) -> None:
+    """Refuse a file of user ids when the catalog's role may not export them."""
+    if catalog.role is not None and not catalog.role.export:
+        raise QueryError(
+            f"role {catalog.role.name!r} may not export user ids ({what}); metrics/access.yml grants export"
+        )
+
+
+def export_ids(catalog: Catalog, members: Any, warehouse: Any, what: str) -> str:
+    """The CSV of every member's id for a push system: only for roles that may export, pseudonyms without pii."""
+    from semantic.drill.members import ids_csv, member_ids
+
+    require_export(catalog, what)
+    ids = member_ids(members, warehouse)
+    shown = privacy(catalog)
+    return ids_csv(shown.ids(ids) if shown is not None else ids)
+
+
+def list_members(catalog: Catalog, members: Any, as_of: date, warehouse: Any, **options: Any) -> UserList:
+    """One page of members (id, last visit, visits, province, ...), ids as pseudonyms for roles without pii."""
+    from semantic.drill.members import member_list
+
+    listing = member_list(catalog, members, as_of, warehouse, **options)
+    shown = privacy(catalog)
+    return shown.users(listing) if shown is not None else listing
+
+
+def privacy(catalog: Catalog) -> Privacy | None:
+    """How the catalog's role sees people's ids (pseudonyms without pii), with the deployment's secret."""
+    from finlens_common.settings import pseudonym_secret
+    from semantic.drill.privacy import privacy_for
+
+    return privacy_for(catalog, pseudonym_secret())
 
 
 def add_as_of(parser: argparse.ArgumentParser) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from finlens.cli.common import WAREHOUSE_HELP, load_catalog_for, parse_day
+from finlens.cli.common import WAREHOUSE_HELP, add_identity, load_catalog_for, parse_day
 from finlens.cli.output import render_rows
 from finlens.cli.progress import ProgressBar
 from finlens_common.errors import CatalogError, QueryError
@@ -58,10 +58,12 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     compile_.add_argument(
         "--dialect", required=True, help="duckdb, postgres, clickhouse, snowflake, bigquery, trino or spark"
     )
+    add_identity(compile_)
 
     query = commands.add_parser("query", help="run a query on the warehouse")
     _query_options(query)
     query.add_argument("--warehouse", help=WAREHOUSE_HELP)
+    add_identity(query)
     query.add_argument("--format", choices=["table", "json", "csv"], default="table")
 
 
@@ -109,16 +111,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from semantic.analyses.validation import marketing_problems
+    from semantic.catalog.access import access_problems
     from semantic.catalog.boards import board_problems
 
     catalog = load_catalog_for(args, args.path)
-    boards, problems = board_problems(catalog, args.path or args.metrics_dir)
-    problems = [*problems, *marketing_problems(catalog, args.path or args.metrics_dir)]
+    root = args.path or args.metrics_dir
+    boards, problems = board_problems(catalog, root)
+    access, access_found = access_problems(catalog, root)
+    problems = [*problems, *marketing_problems(catalog, root), *access_found]
     if problems:
         raise CatalogError(problems)
+    roles = f"{len(access.roles)} roles" if access is not None else "no access.yml (everyone is an administrator)"
     print(
         f"ok: {len(catalog.models)} models, {len(catalog.dimensions)} dimensions, {len(catalog.metrics)} metrics, "
-        f"{len(boards)} boards, {len(catalog.segments)} segments; marketing files checked"
+        f"{len(boards)} boards, {len(catalog.segments)} segments, {roles}; marketing files checked"
     )
     return 0
 

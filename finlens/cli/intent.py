@@ -13,7 +13,7 @@ import argparse
 import json
 import sys
 
-from finlens.cli.common import WAREHOUSE_HELP, as_of_day, load_catalog_for
+from finlens.cli.common import WAREHOUSE_HELP, add_identity, as_of_day, export_ids, list_members, load_catalog_for
 from finlens.cli.output import render_rows
 from finlens_common.errors import QueryError
 
@@ -36,6 +36,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     score.add_argument("--csv", action="store_true", help="print every matching user id as CSV (for a push system)")
     score.add_argument("--limit", type=int, default=DEFAULT_LIMIT, help=f"users listed (default {DEFAULT_LIMIT})")
     score.add_argument("--warehouse", help=WAREHOUSE_HELP)
+    add_identity(score)
     score.add_argument("--format", choices=["json", "table"], default="json")
 
 
@@ -44,7 +45,6 @@ def cmd_score(args: argparse.Namespace) -> int:
     from semantic.analyses.intent import load_intent
     from semantic.analyses.intent_sql import check_tier, intent_members
     from semantic.analyses.intent_summary import intent_summary
-    from semantic.drill.members import ids_csv, member_ids, member_list
 
     if args.limit is not None and args.limit < 1:
         raise QueryError(f"--limit must be a whole number >= 1, got {args.limit}")
@@ -56,9 +56,9 @@ def cmd_score(args: argparse.Namespace) -> int:
         if args.csv or args.users or args.tier or args.prefers:
             members = intent_members(catalog, spec, as_of, warehouse.dialect, tier=args.tier, prefers=args.prefers)
             if args.csv:
-                sys.stdout.write(ids_csv(member_ids(members, warehouse)))
+                sys.stdout.write(export_ids(catalog, members, warehouse, "--csv"))
                 return 0
-            listing = member_list(catalog, members, as_of, warehouse, extra=("score", "tier"), limit=args.limit)
+            listing = list_members(catalog, members, as_of, warehouse, extra=("score", "tier"), limit=args.limit)
             if args.format == "json":
                 out = {
                     "as_of": as_of.isoformat(),

@@ -17,7 +17,7 @@ import sys
 from datetime import date
 from typing import Any
 
-from finlens.cli.common import WAREHOUSE_HELP, as_of_day, load_catalog_for
+from finlens.cli.common import WAREHOUSE_HELP, add_identity, as_of_day, export_ids, list_members, load_catalog_for
 from finlens.cli.output import render_rows
 from finlens_common.errors import QueryError
 
@@ -48,6 +48,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--limit", type=int, default=50, help="users per page with --users (default 50; 0: all)")
     parser.add_argument("--offset", type=int, default=0, help="skip this many users with --users")
     parser.add_argument("--warehouse", help=WAREHOUSE_HELP)
+    add_identity(parser)
     parser.add_argument("--format", choices=["json", "table"], default="json")
 
 
@@ -72,14 +73,14 @@ def _members(
     catalog, members, as_of: date, warehouse, extra: tuple[str, ...], args: argparse.Namespace
 ) -> dict[str, Any] | None:
     """The CSV (printed; returns None) or one page of the members."""
-    from semantic.drill.members import ids_csv, member_ids, member_list
-
     if args.csv:
-        sys.stdout.write(ids_csv(member_ids(members, warehouse)))
+        sys.stdout.write(export_ids(catalog, members, warehouse, "--csv"))
         return None
     if args.limit < 0 or args.offset < 0:
         raise QueryError("--limit and --offset must be whole numbers >= 0")
-    listing = member_list(catalog, members, as_of, warehouse, extra=extra, limit=args.limit or None, offset=args.offset)
+    listing = list_members(
+        catalog, members, as_of, warehouse, extra=extra, limit=args.limit or None, offset=args.offset
+    )
     return {"total": listing.total, "users": listing.rows}
 
 

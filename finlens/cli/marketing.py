@@ -15,7 +15,7 @@ import sys
 from datetime import date
 from typing import Any
 
-from finlens.cli.common import WAREHOUSE_HELP, load_catalog_for, parse_day
+from finlens.cli.common import WAREHOUSE_HELP, add_identity, load_catalog_for, parse_day
 from finlens.cli.output import render_rows
 
 SHIPPED_DISTRIBUTIONS = "events, amount, app_version, platform, device_model, province, errors"
@@ -43,6 +43,7 @@ def _range_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--where", help="boolean SQL over dimension names, e.g. \"platform = 'iOS'\"")
     parser.add_argument("--warehouse", help=WAREHOUSE_HELP)
+    add_identity(parser)
     parser.add_argument("--format", choices=["json", "table"], default="json")
 
 

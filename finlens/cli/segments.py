@@ -12,7 +12,16 @@ import json
 import sys
 from pathlib import Path
 
-from finlens.cli.common import WAREHOUSE_HELP, add_as_of, as_of_day, load_catalog_for, parse_day
+from finlens.cli.common import (
+    WAREHOUSE_HELP,
+    add_as_of,
+    add_identity,
+    as_of_day,
+    export_ids,
+    list_members,
+    load_catalog_for,
+    parse_day,
+)
 from finlens.cli.output import render_rows
 
 
@@ -33,6 +42,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     segment.add_argument("--sql", metavar="DIALECT", help="print the SQL listing the members for DIALECT and stop")
     segment.add_argument("--format", choices=["json", "table"], default="json")
     add_as_of(segment)
+    add_identity(segment)
 
     experiment = commands.add_parser(
         "experiment", help="compare the variants of a test (metrics/marketing/experiments.yml)"
@@ -47,6 +57,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
         help="last day (default: the experiment's end, else the last day with events)",
     )
     experiment.add_argument("--warehouse", help=WAREHOUSE_HELP)
+    add_identity(experiment)
     experiment.add_argument("--format", choices=["json", "table"], default="json")
 
 
@@ -85,7 +96,7 @@ def _read(path: str) -> str:
 def cmd_segment(args: argparse.Namespace) -> int:
     from finlens.workspace import open_warehouse
     from semantic.analyses.segments import segment_count, segment_members
-    from semantic.drill.members import compile_member_list, ids_csv, member_ids, member_list
+    from semantic.drill.members import compile_member_list
 
     catalog = load_catalog_for(args)
     if args.list:
@@ -114,7 +125,7 @@ def cmd_segment(args: argparse.Namespace) -> int:
         as_of = as_of_day(args, catalog, warehouse)
         members = segment_members(catalog, segment, as_of, warehouse.dialect)
         if args.ids:
-            sys.stdout.write(ids_csv(member_ids(members, warehouse)))
+            sys.stdout.write(export_ids(catalog, members, warehouse, "--ids"))
             return 0
         summary = {
             "segment": segment.name,
@@ -123,7 +134,7 @@ def cmd_segment(args: argparse.Namespace) -> int:
             "users": segment_count(catalog, segment, as_of, warehouse),
         }
         if args.users:
-            listing = member_list(catalog, members, as_of, warehouse, limit=args.limit or None)
+            listing = list_members(catalog, members, as_of, warehouse, limit=args.limit or None)
             summary["members"] = listing.rows
     if args.format == "json":
         print(json.dumps(summary, ensure_ascii=False, indent=2))

@@ -113,7 +113,7 @@ def build_lifecycle(catalog: Catalog, spec: LifecycleSpec, as_of: date, dialect:
         as_column(last_invest.copy(), "last_invest"),
         as_column(last_redeem.copy(), "last_redeem"),
         as_column(exp.Coalesce(this=exp.column("invest_count", table="a"), expressions=[ZERO.copy()]), "invest_count"),
-    ).from_(model_rows(users), copy=False)
+    ).from_(model_rows(catalog, users), copy=False)
     select = join(
         select, cte("lifecycle_activity", "a"), user_id.copy().eq(exp.column("user_id", table="a")), side="LEFT"
     )

@@ -6,8 +6,9 @@ each of those can be read without the other; this is where they meet.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from semantic.catalog.access_specs import Role
 from semantic.catalog.segment_specs import Segment
 from semantic.catalog.specs import Dimension, Metric, Model
 
@@ -22,6 +23,11 @@ class Catalog:
     root: str = field(default="")
     segments: dict[str, Segment] = field(default_factory=dict)
     allowed_functions: frozenset[str] = frozenset()  # settings.yml: more functions YAML snippets may call
+    role: Role | None = None  # set by for_role: every query compiled from this catalog sees only the role's rows
+
+    def for_role(self, role: Role) -> Catalog:
+        """This catalog as ``role`` sees it: the compiler applies the role's row filters to every read of a model."""
+        return replace(self, role=role)
 
     def metric(self, name: str) -> Metric:
         return self.metrics[name]

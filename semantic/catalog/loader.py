@@ -13,6 +13,7 @@ from finlens_common import settings
 from finlens_common.errors import CatalogError
 from semantic.catalog.catalog import Catalog
 from semantic.catalog.expression_rules import is_denied
+from semantic.catalog.expressions import did_you_mean
 from semantic.catalog.fields import Fields, Problems
 from semantic.catalog.metric_parsers import parse_metric
 from semantic.catalog.segment_parser import SegmentScope, parse_segment
@@ -36,6 +37,7 @@ MODEL_KEYS = (
     "joins",
     "sessions",
     "dimensions",
+    "pii",
 )
 DIMENSION_KEYS = ("name", "expr", "type", "label", "description", "values", "value_labels")
 
@@ -232,6 +234,7 @@ def _parse_model_file(
             fields.error(key, f"{what}: {key} {value!r} is not among the model's columns")
     joins = _parse_joins(fields, file, problems, what, columns)
     sessions = _parse_sessions(fields, file, problems, what, columns)
+    pii_columns, pii_properties = _parse_pii(fields, what, columns)
     model = Model(
         name=name,
         table=fields.string("table") or name,
@@ -244,6 +247,8 @@ def _parse_model_file(
         sessions=sessions,
         label=fields.label(),
         source=Source(file, doc.line),
+        pii_columns=pii_columns,
+        pii_properties=pii_properties,
     )
     models[name] = model
     items = fields.list_at("dimensions", required=False) or LineList()
@@ -290,6 +295,27 @@ def _parse_joins(fields: Fields, file: str, problems: Problems, what: str, colum
                 )
             )
     return tuple(joins)
+
+
+def _parse_pii(fields: Fields, what: str, columns: dict[str, str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``pii: {columns: [...], properties: [...]}``: what identifies a person, masked for roles without ``pii``."""
+    mapping = fields.mapping_at("pii", required=False)
+    if mapping is None:
+        return (), ()
+    pii = Fields(mapping, fields.file, fields.problems, f"{what} pii", ("columns", "properties"))
+    found: dict[str, tuple[str, ...]] = {}
+    for key in ("columns", "properties"):
+        items = pii.list_at(key, required=False) or LineList()
+        names = tuple(str(v) for v in items if isinstance(v, str) and v)
+        if len(names) != len(items):
+            pii.error(key, f"{what} pii: {key!r} must be a list of names")
+        unknown = [n for n in names if key == "columns" and n not in columns]
+        if unknown:
+            pii.error(
+                key, f"{what} pii: {unknown[0]!r} is not among the model's columns{did_you_mean(unknown[0], columns)}"
+            )
+        found[key] = names
+    return found["columns"], found["properties"]
 
 
 def _parse_sessions(

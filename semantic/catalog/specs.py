@@ -97,6 +97,8 @@ class Model:
     sessions: SessionSettings | None
     label: Label
     source: Source
+    pii_columns: tuple[str, ...] = ()  # identifying columns, masked for roles without pii
+    pii_properties: tuple[str, ...] = ()  # identifying keys of the properties JSON, masked likewise
 
 
 @dataclass(frozen=True)

@@ -99,15 +99,15 @@ class SqlContext:
             return test
         return exp.not_(exp.Coalesce(this=test, expressions=[exp.false()]), copy=False)
 
-    def source(self, select: exp.Select) -> exp.Select:
+    def source(self, select: exp.Select, *, first_times_only: bool = False) -> exp.Select:
         """``select`` reading the model's table, LEFT JOINed (many-to-one) to the joined models it needs."""
-        select = select.from_(model_rows(self.model), copy=False)
+        select = select.from_(model_rows(self.catalog, self.model, first_times_only=first_times_only), copy=False)
         for relation in self.model.joins:
             if relation.model not in self.resolved.joined_models:
                 continue
             target = self.catalog.models[relation.model]
             condition = self.column(relation.foreign_key).eq(exp.column(relation.primary_key, table=target.name))
-            select = join(select, model_rows(target), condition, side="LEFT")
+            select = join(select, model_rows(self.catalog, target), condition, side="LEFT")
         return select
 
     def window(

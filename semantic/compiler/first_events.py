@@ -12,19 +12,32 @@ from __future__ import annotations
 from sqlglot import exp
 
 from semantic.compiler.context import SqlContext, conjunction, cte, flag, ident, join
+from semantic.compiler.reader import role_condition
 
 ONE = exp.Literal.number(1)
 
 
 def first_event_ctes(
-    ctx: SqlContext, name: str, condition: exp.Expr | None, *, flag_filter: exp.Expr | None = None
+    ctx: SqlContext,
+    name: str,
+    condition: exp.Expr | None,
+    *,
+    flag_filter: exp.Expr | None = None,
+    first_ever: bool = False,
 ) -> tuple[list[tuple[str, exp.Select]], exp.Expr | None]:
     """CTEs ending in ``name``: one row per user whose first matching event falls in the range.
 
     ``name`` has ``user_id``, ``event_time``, the query's dimension columns (named) and, with
     ``flag_filter``, ``matches_filter`` (1 when the first event passes it). Returns the CTEs and
-    the condition that keeps one row per user in ``name`` (None when it already has one).
+    the condition that keeps, in ``name``, one row per user whose first event passes the filter
+    (None when every row of ``name`` is one).
+
+    ``first_ever`` (new users): the first event is the first in the whole table, and a role's row
+    condition is tested on it like the ``--where`` in ``flag_filter``; otherwise (retention cohorts) the
+    role's rows are the rows, as a ``--where`` in ``condition`` makes them.
     """
+    if first_ever:
+        flag_filter = conjunction([flag_filter, role_condition(ctx.catalog, ctx.model)])
     not_null = ctx.entity.is_(exp.null()).not_()
     first_time = exp.Min(this=ctx.time_column)
     times = (
@@ -32,7 +45,8 @@ def first_event_ctes(
             exp.select(
                 exp.alias_(ctx.entity, "user_id", copy=False),
                 exp.alias_(first_time, "event_time", copy=False),
-            )
+            ),
+            first_times_only=first_ever,
         )
         .where(conjunction([not_null, condition]), copy=False)
         .group_by(ctx.entity.copy(), copy=False)
@@ -51,7 +65,8 @@ def first_event_ctes(
             *(exp.alias_(ctx.dimension(d), d.name, copy=False) for d in ctx.resolved.dimensions),
             *([exp.alias_(flag(flag_filter), "matches_filter", copy=False)] if flag_filter is not None else []),
             exp.alias_(ctx.window(exp.RowNumber(), ctx.entity, [ctx.event_id]), "event_rank", copy=False),
-        )
+        ),
+        first_times_only=first_ever,
     )
     at_first = exp.and_(
         ctx.entity.eq(exp.column("user_id", table=times_name)),
@@ -61,4 +76,5 @@ def first_event_ctes(
     firsts = join(firsts, cte(times_name), at_first)
     if condition is not None:
         firsts = firsts.where(condition.copy(), copy=False)
-    return [(times_name, times), (name, firsts)], ident("event_rank").eq(ONE)
+    passes = ident("matches_filter").eq(ONE) if flag_filter is not None else None
+    return [(times_name, times), (name, firsts)], conjunction([ident("event_rank").eq(ONE), passes])

@@ -1,20 +1,59 @@
 """The one place where a model's rows are read: every statement the compiler builds takes a model's table from here.
 
-Whatever must hold for every read of a model (a role's row policy, an exact
-rollup standing in for the raw table) is applied here, once, so that no SQL
-builder, drill-down or analysis can forget it. ``tests/test_layout.py``
-fails when another module of ``semantic/`` names a table itself.
+Whatever must hold for every read of a model is applied here, once, so that no
+SQL builder, drill-down or analysis can forget it: a role's row filter
+(``metrics/access.yml``) wraps the table as ``(SELECT * FROM table WHERE
+filter) AS model``, so every later condition, join or window sees only the
+rows the role may see. ``tests/test_layout.py`` fails when another module of
+``semantic/`` names a table itself, and ``tests/test_access_policies.py`` when
+a kind of question is compiled without the filter.
 """
 
 from __future__ import annotations
 
 from sqlglot import exp
 
+from semantic.catalog.catalog import Catalog
 from semantic.catalog.expressions import SOURCE_DIALECT
 from semantic.catalog.specs import Model
 
 
-def model_rows(model: Model) -> exp.Expr:
-    """The FROM item reading ``model``: its table, aliased by the model's name (the alias every snippet is qualified with)."""
+def model_rows(catalog: Catalog, model: Model, *, first_times_only: bool = False) -> exp.Expr:
+    """The FROM item reading ``model``, aliased by the model's name (the alias every snippet is qualified with).
+
+    Args:
+        first_times_only: the read finds each user's first event in the whole table, and the caller tests the
+            role's condition (:func:`role_condition`) on that first event, as it tests a ``--where``: "first
+            ever" means first in the whole table under any role, so a user who first came through another
+            business line is not new to this one. Nothing of a hidden row leaves the statement.
+    """
     table = exp.to_table(model.table, dialect=SOURCE_DIALECT)
+    condition = catalog.role.rows.get(model.name) if catalog.role is not None and not first_times_only else None
+    if condition is not None:
+        aliased = exp.alias_(table, model.name, table=True, copy=False)
+        allowed = exp.select(exp.Star()).from_(aliased, copy=False).where(condition.copy(), copy=False)
+        return allowed.subquery(model.name, copy=False)
     return exp.alias_(table, model.name, table=True, copy=False) if table.name != model.name or table.db else table
+
+
+def role_condition(catalog: Catalog, model: Model) -> exp.Expr | None:
+    """The condition the catalog's role puts on ``model``'s rows (qualified by the model's name), or None."""
+    condition = catalog.role.rows.get(model.name) if catalog.role is not None else None
+    return condition.copy() if condition is not None else None
+
+
+def time_bounds(model: Model, *, first: bool = True, last_alias: str | None = None) -> exp.Select:
+    """``SELECT [MIN(time),] MAX(time)`` over the model's whole table: how far the data reaches, not rows of it.
+
+    Every role may know how fresh the data is (the sidebar's range, a retention period not yet elapsed), so the
+    bounds come from the whole table; that also keeps a role's numbers equal to an administrator's with the
+    role's filter as a ``--where``.
+    """
+    time = exp.column(model.time_column or "", table=model.name)
+    table = exp.to_table(model.table, dialect=SOURCE_DIALECT)
+    source = exp.alias_(table, model.name, table=True, copy=False) if table.name != model.name or table.db else table
+    last: exp.Expr = exp.Max(this=time)
+    if last_alias:
+        last = exp.alias_(last, last_alias, copy=False)
+    columns = [exp.Min(this=time.copy()), last] if first else [last]
+    return exp.select(*columns).from_(source, copy=False)

@@ -17,7 +17,7 @@ from semantic.compiler import dialects
 from semantic.compiler.aggregate import finish
 from semantic.compiler.context import SqlContext, conjunction, cte, ident, join, matches_events, when, with_ctes
 from semantic.compiler.first_events import first_event_ctes
-from semantic.compiler.reader import model_rows
+from semantic.compiler.reader import time_bounds
 from semantic.compiler.sessions import range_positions
 
 ONE = exp.Literal.number(1)
@@ -66,9 +66,7 @@ def build_retention(ctx: SqlContext) -> exp.Select:
         exp.values([(n,) for n in range(1, metric.periods + 1)], alias="offsets", columns=["period"]), copy=False
     )
 
-    data_end = exp.select(exp.alias_(exp.Max(this=ctx.time_column), "last_event_time", copy=False)).from_(
-        model_rows(ctx.model), copy=False
-    )
+    data_end = time_bounds(ctx.model, first=False, last_alias="last_event_time")
 
     target = dialects.add_periods(_c("cohort_users", "cohort"), _c("retention_periods", "period"), metric.period)
     counts = exp.select(

@@ -122,7 +122,7 @@ def segment_frame(
     builder = _TreeBuilder(catalog, as_of, dialect)
     tests = [builder.sql(tree) for tree in trees]
     entity = exp.column(users.entity, table=users.name)
-    select = exp.Select().from_(model_rows(users), copy=False)
+    select = exp.Select().from_(model_rows(catalog, users), copy=False)
     ctes: list[tuple[str, exp.Expr]] = []
     behaviour = builder.behaviour()
     if behaviour is not None:

@@ -105,14 +105,12 @@ def session_ctes(ctx: SqlContext, metrics: list[SessionMetric]) -> tuple[list[tu
 def first_seen_ctes(ctx: SqlContext, metrics: list[FirstSeenMetric]) -> tuple[list[tuple[str, exp.Select]], str]:
     """CTEs counting entities whose first event ever falls in the range and passes the filter."""
     user_filter = ctx.user_filter()
-    firsts, first_only = first_event_ctes(ctx, "user_first_events", None, flag_filter=user_filter)
-    passes = ident("matches_filter").eq(ONE) if user_filter is not None else None
+    firsts, first_only = first_event_ctes(ctx, "user_first_events", None, flag_filter=user_filter, first_ever=True)
     groups = _group_expressions(ctx, ident("event_time"))
     summary = exp.select(*groups, *(exp.alias_(exp.Count(this=exp.Star()), m.name, copy=False) for m in metrics))
     summary = summary.from_(cte("user_first_events"), copy=False)
-    condition = conjunction([first_only, passes])
-    if condition is not None:
-        summary = summary.where(condition, copy=False)
+    if first_only is not None:
+        summary = summary.where(first_only, copy=False)
     if groups:
         summary = summary.group_by(*range_positions(len(groups)), copy=False)
     return [*firsts, ("first_seen_metrics", summary)], "first_seen_metrics"

@@ -4,18 +4,14 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlglot import exp
-
 from connectors.base import Warehouse
 from semantic.catalog.catalog import Catalog
-from semantic.compiler.reader import model_rows
+from semantic.compiler.reader import time_bounds
 
 
 def time_span(catalog: Catalog, warehouse: Warehouse, model: str = "events") -> tuple[date, date] | None:
     """First and last day with rows in ``model``'s table, or None when it is empty."""
-    spec = catalog.models[model]
-    column = exp.column(spec.time_column or "", table=spec.name)
-    sql = exp.select(exp.Min(this=column), exp.Max(this=column.copy())).from_(model_rows(spec), copy=False)
+    sql = time_bounds(catalog.models[model])
     first, last = warehouse.query(sql.sql(dialect=warehouse.dialect)).rows[0]
     if first is None or last is None:
         return None

@@ -249,11 +249,10 @@ def _aggregate_users(ctx: SqlContext, metric: AggregateMetric, drill: Drill) -> 
 def _first_seen_users(ctx: SqlContext, drill: Drill) -> tuple[exp.Select, list[str]]:
     """Users whose first event ever falls in the range (and passes ``--where`` and the clicked values)."""
     user_filter = ctx.user_filter()
-    firsts, first_only = first_event_ctes(ctx, "user_first_events", None, flag_filter=user_filter)
-    passes = ident("matches_filter").eq(ONE) if user_filter is not None else None
+    firsts, first_only = first_event_ctes(ctx, "user_first_events", None, flag_filter=user_filter, first_ever=True)
     select = exp.select(ident("user_id"), exp.alias_(ident("event_time"), "first_seen", copy=False), _total())
     select = select.from_(cte("user_first_events"), copy=False)
-    condition = conjunction([first_only, passes, *_dimension_tests(ctx, drill, named=True)])
+    condition = conjunction([first_only, *_dimension_tests(ctx, drill, named=True)])
     if condition is not None:
         select = select.where(condition, copy=False)
     return _with(select.order_by(ident("user_id"), copy=False), firsts), ["user_id", "first_seen"]
