@@ -13,6 +13,14 @@ def catalog():
     return load_catalog()
 
 
+@pytest.fixture(autouse=True)
+def audit_trail(tmp_path_factory, monkeypatch):
+    """Every test writes its audit trail to a file of its own, never to the project's data/ folder."""
+    path = tmp_path_factory.mktemp("audit") / "audit.sqlite"
+    monkeypatch.setenv("FINLENS_AUDIT", str(path))
+    return path
+
+
 @pytest.fixture(scope="session")
 def postgres_server():
     """A throwaway PostgreSQL server on 127.0.0.1 for the whole session (see tests/pg_server.py)."""

@@ -51,14 +51,20 @@ def every_question(catalog) -> dict[str, str]:
     for name, metric in catalog.metrics.items():
         dims = () if metric.type in ("funnel", "retention") else ("register_channel",)
         sql[f"metric {name}"] = compile_query(catalog, Query(metrics=(name,), dimensions=dims, **RANGE)).sql
-    for name, drill in (("registrations", Drill()), ("new_users", Drill()), ("bind_card_funnel", Drill(step=3, dropped=True)),
-                        ("bind_card_retention", Drill(cohort="2026-10-05", period=1, retained=True))):
+    for name, drill in (
+        ("registrations", Drill()),
+        ("new_users", Drill()),
+        ("bind_card_funnel", Drill(step=3, dropped=True)),
+        ("bind_card_retention", Drill(cohort="2026-10-05", period=1, retained=True)),
+    ):
         sql[f"users behind {name}"] = compile_users(catalog, Query(metrics=(name,), **RANGE), drill)[0]
     sql["one user's events"] = compile_user_events(catalog, "u1")
     sql["filter values"] = compile_dimension_values(catalog, "platform", start=RANGE["start"], end=RANGE["end"])
     for name in catalog.segments:
         sql[f"segment {name}"] = compile_segment_count(catalog, name, AS_OF)
-        sql[f"segment {name} members"] = compile_member_list(catalog, segment_members(catalog, name, AS_OF), AS_OF, "duckdb")[0]
+        sql[f"segment {name} members"] = compile_member_list(
+            catalog, segment_members(catalog, name, AS_OF), AS_OF, "duckdb"
+        )[0]
         sql[f"segment {name} ids"] = compile_member_ids(segment_members(catalog, name, AS_OF))
     intent = load_intent(catalog)
     sql["intent tiers"], sql["intent crosstab"] = compile_intent_summary(catalog, intent, AS_OF, "duckdb")
@@ -67,13 +73,16 @@ def every_question(catalog) -> dict[str, str]:
     sql["lifecycle"] = compile_lifecycle_summary(catalog, lifecycle, AS_OF, "duckdb")
     sql["rfm"], sql["rfm thresholds"] = compile_rfm_summary(catalog, lifecycle, AS_OF, "duckdb")
     sql["rfm grid"] = compile_rfm_grid(catalog, lifecycle, AS_OF, "duckdb")
-    sql["lifecycle members"] = compile_member_ids(lifecycle_members(catalog, lifecycle, AS_OF, "duckdb", stage="holding"))
+    sql["lifecycle members"] = compile_member_ids(
+        lifecycle_members(catalog, lifecycle, AS_OF, "duckdb", stage="holding")
+    )
     sql["rfm members"] = compile_member_ids(rfm_members(catalog, lifecycle, AS_OF, "duckdb"))
     for name, experiment in load_experiments(catalog).items():
         if experiment.converted is not None:
             sql[f"experiment {name}"] = compile_condition_experiment(catalog, experiment, AS_OF)
             sql[f"experiment {name} members"] = compile_member_ids(
-                experiment_members(catalog, experiment, AS_OF, "duckdb", variant="push"))
+                experiment_members(catalog, experiment, AS_OF, "duckdb", variant="push")
+            )
     channels = load_channel_spec(catalog)
     sql["channel quality"] = compile_query(catalog, channel_query(channels, **RANGE)).sql
     sql["channel members"] = compile_member_ids(channel_members(catalog, channels, channel="wechat", step=2, **RANGE))
@@ -125,18 +134,29 @@ def test_a_role_sees_what_an_administrator_sees_with_its_filter(catalog, p2p, de
         for name, metric in catalog.metrics.items():
             dims = () if metric.type == "retention" else ("platform",)
             role_rows = run_query(p2p, Query(metrics=(name,), dimensions=dims, **RANGE), warehouse).rows
-            admin_rows = run_query(catalog, Query(metrics=(name,), dimensions=dims, where=P2P_WHERE, **RANGE), warehouse).rows
+            admin_rows = run_query(
+                catalog, Query(metrics=(name,), dimensions=dims, where=P2P_WHERE, **RANGE), warehouse
+            ).rows
             assert role_rows == admin_rows, name
 
 
 def test_no_forex_row_reaches_the_role(catalog, p2p, demo):
     """The forex business line is invisible: by filter, by breakdown and in one forex user's events."""
     with connect(demo) as warehouse:
-        lines = {r["business_line"] for r in run_query(p2p, Query(metrics=("event_count",), dimensions=("business_line",), **RANGE), warehouse).rows}
+        lines = {
+            r["business_line"]
+            for r in run_query(
+                p2p, Query(metrics=("event_count",), dimensions=("business_line",), **RANGE), warehouse
+            ).rows
+        }
         assert lines <= {"p2p", "platform"} and lines
-        forex = run_query(p2p, Query(metrics=("event_count",), where="business_line = 'forex'", **RANGE), warehouse).rows
+        forex = run_query(
+            p2p, Query(metrics=("event_count",), where="business_line = 'forex'", **RANGE), warehouse
+        ).rows
         assert forex in ([], [{"event_count": 0}])
-        (trader,) = warehouse.query("SELECT user_id FROM events WHERE business_line = 'forex' GROUP BY 1 ORDER BY 1 LIMIT 1").rows[0]
+        (trader,) = warehouse.query(
+            "SELECT user_id FROM events WHERE business_line = 'forex' GROUP BY 1 ORDER BY 1 LIMIT 1"
+        ).rows[0]
         events = warehouse.query(compile_user_events(p2p, trader)).records()
         assert events and all(e["business_line"] in ("p2p", "platform") for e in events)
         everything = warehouse.query(compile_user_events(catalog, trader)).records()
@@ -145,16 +165,53 @@ def test_no_forex_row_reaches_the_role(catalog, p2p, demo):
 
 def test_cli_as_identity(capsys, demo, monkeypatch):
     monkeypatch.setenv("FINLENS_PSEUDONYM_SECRET", SECRET)
-    assert main(["query", "uv", "--warehouse", demo, "--format", "json", "--as", "bob@bank.example", "--groups", "P2P",
-                 "--from", "2026-10-01", "--to", "2026-10-31"]) == 0
+    assert (
+        main(
+            [
+                "query",
+                "uv",
+                "--warehouse",
+                demo,
+                "--format",
+                "json",
+                "--as",
+                "bob@bank.example",
+                "--groups",
+                "P2P",
+                "--from",
+                "2026-10-01",
+                "--to",
+                "2026-10-31",
+            ]
+        )
+        == 0
+    )
     (role_row,) = json.loads(capsys.readouterr().out)
-    assert main(["query", "uv", "--warehouse", demo, "--format", "json", "--where", P2P_WHERE,
-                 "--from", "2026-10-01", "--to", "2026-10-31"]) == 0
+    assert (
+        main(
+            [
+                "query",
+                "uv",
+                "--warehouse",
+                demo,
+                "--format",
+                "json",
+                "--where",
+                P2P_WHERE,
+                "--from",
+                "2026-10-01",
+                "--to",
+                "2026-10-31",
+            ]
+        )
+        == 0
+    )
     (admin_row,) = json.loads(capsys.readouterr().out)
     with connect(demo) as warehouse:
         (hand,) = warehouse.query(
             "SELECT COUNT(DISTINCT user_id) FROM events WHERE business_line IN ('p2p', 'platform') "
-            "AND event_time >= '2026-10-01' AND event_time < '2026-11-01'").rows[0]
+            "AND event_time >= '2026-10-01' AND event_time < '2026-11-01'"
+        ).rows[0]
     assert role_row["uv"] == admin_row["uv"] == hand
     assert main(["compile", "uv", "--dialect", "postgres", "--as", "bob", "--groups", "p2p"]) == 0
     assert POLICY in capsys.readouterr().out.replace('"', "")
@@ -191,8 +248,8 @@ def test_access_mistakes_are_file_line_messages(tmp_path, catalog):
     root = catalog_copy(tmp_path)
     (root / "access.yml").write_text(
         "roles:\n"
-        "  p2p: {rows: {events: \"business_line IN (SELECT 1)\"}, pii: maybe}\n"
-        "  x: {rows: {nosuch: \"a = 1\"}}\n"
+        '  p2p: {rows: {events: "business_line IN (SELECT 1)"}, pii: maybe}\n'
+        '  x: {rows: {nosuch: "a = 1"}}\n'
         "members: {alice@bank.example: p2q}\n"
         "default_role: ghost\n"
     )

@@ -14,11 +14,12 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
+from finlens.cli import audit as audit_command
 from finlens.cli import core, ingest, intent, lifecycle, marketing, segments
-from finlens.cli.common import OneLineParser
+from finlens.cli.common import OneLineParser, record_command
 from finlens_common.errors import FinlensError
 
-GROUPS = (core, ingest, segments, intent, lifecycle, marketing)
+GROUPS = (core, ingest, segments, intent, lifecycle, marketing, audit_command)
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     name: command for group in GROUPS for name, command in group.COMMANDS.items()
 }
@@ -40,7 +41,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as stop:  # -h, or a usage mistake already printed in one line
         return int(stop.code or 0)
     try:
-        return COMMANDS[args.command](args)
+        code = COMMANDS[args.command](args)
+        record_command(args, code)
+        return code
     except FinlensError as err:
         print(f"finlens: error: {err}", file=sys.stderr)
         return err.exit_code

@@ -60,6 +60,7 @@ def load_catalog_for(args: argparse.Namespace, path: str | None = None) -> Catal
     role = access.role_for(identity, groups)
     if role is None:
         raise QueryError(f"{identity!r} has no role in {access.file} (members, groups, default_role): it sees nothing")
+    args.role_name = role.name
     return catalog.for_role(role)
 
 
@@ -74,6 +75,33 @@ def add_identity(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--groups", metavar="G,H", help="with --as: the identity's SSO groups, comma-separated")
 
 
+def audited(
+    args: argparse.Namespace, action: str, *, sql: str | None = None, rows: int | None = None, detail: str = ""
+) -> None:
+    """Record one action of this command in the audit trail, as the ``--as`` identity or the OS account."""
+    from finlens import audit
+
+    args.audited = True
+    identity = getattr(args, "as_identity", None) or audit.cli_identity()
+    audit.record(
+        audit.Entry(
+            identity=identity,
+            role=getattr(args, "role_name", None) or "admin",
+            source=f"cli:{args.command}",
+            action=action,
+            sql_hash=audit.sql_hash(sql) if sql else None,
+            rows=rows,
+            detail=detail,
+        )
+    )
+
+
+def record_command(args: argparse.Namespace, code: int) -> None:
+    """After a command: record it, unless it recorded its own actions (queries, exports) or only read the trail."""
+    if code == 0 and not getattr(args, "audited", False) and args.command not in ("audit", "validate", "list", "demo"):
+        audited(args, "command", detail=args.command)
+
+
 def require_export(catalog: Catalog, what: str) -> None:
     """Refuse a file of user ids when the catalog's role may not export them."""
     if catalog.role is not None and not catalog.role.export:
@@ -82,12 +110,16 @@ def require_export(catalog: Catalog, what: str) -> None:
         )
 
 
-def export_ids(catalog: Catalog, members: Any, warehouse: Any, what: str) -> str:
-    """The CSV of every member's id for a push system: only for roles that may export, pseudonyms without pii."""
-    from semantic.drill.members import ids_csv, member_ids
+def export_ids(args: argparse.Namespace, catalog: Catalog, members: Any, warehouse: Any, what: str) -> str:
+    """The CSV of every member's id for a push system: only for roles that may export, pseudonyms without pii.
+
+    Every export is recorded in the audit trail, with the SQL's hash and the number of ids.
+    """
+    from semantic.drill.members import compile_member_ids, ids_csv, member_ids
 
     require_export(catalog, what)
     ids = member_ids(members, warehouse)
+    audited(args, "export", sql=compile_member_ids(members, warehouse.dialect), rows=len(ids), detail=what)
     shown = privacy(catalog)
     return ids_csv(shown.ids(ids) if shown is not None else ids)
 

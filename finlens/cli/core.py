@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from finlens.cli.common import WAREHOUSE_HELP, add_identity, load_catalog_for, parse_day
+from finlens.cli.common import WAREHOUSE_HELP, add_identity, audited, load_catalog_for, parse_day
 from finlens.cli.output import render_rows
 from finlens.cli.progress import ProgressBar
 from finlens_common.errors import CatalogError, QueryError
@@ -171,6 +171,7 @@ def cmd_query(args: argparse.Namespace) -> int:
     with open_warehouse(args.warehouse, progress=bar.update) as warehouse:
         bar.close()
         result = run_query(catalog, query, warehouse)
+    audited(args, "query", sql=result.sql, rows=len(result.rows), detail=" ".join(args.metrics))
     sys.stdout.write(render_rows(result.columns, result.rows, args.format))
     return 0
 

@@ -56,7 +56,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         if args.csv or args.users or args.tier or args.prefers:
             members = intent_members(catalog, spec, as_of, warehouse.dialect, tier=args.tier, prefers=args.prefers)
             if args.csv:
-                sys.stdout.write(export_ids(catalog, members, warehouse, "--csv"))
+                sys.stdout.write(export_ids(args, catalog, members, warehouse, "--csv"))
                 return 0
             listing = list_members(catalog, members, as_of, warehouse, extra=("score", "tier"), limit=args.limit)
             if args.format == "json":

@@ -74,7 +74,7 @@ def _members(
 ) -> dict[str, Any] | None:
     """The CSV (printed; returns None) or one page of the members."""
     if args.csv:
-        sys.stdout.write(export_ids(catalog, members, warehouse, "--csv"))
+        sys.stdout.write(export_ids(args, catalog, members, warehouse, "--csv"))
         return None
     if args.limit < 0 or args.offset < 0:
         raise QueryError("--limit and --offset must be whole numbers >= 0")

@@ -125,7 +125,7 @@ def cmd_segment(args: argparse.Namespace) -> int:
         as_of = as_of_day(args, catalog, warehouse)
         members = segment_members(catalog, segment, as_of, warehouse.dialect)
         if args.ids:
-            sys.stdout.write(export_ids(catalog, members, warehouse, "--ids"))
+            sys.stdout.write(export_ids(args, catalog, members, warehouse, "--ids"))
             return 0
         summary = {
             "segment": segment.name,
