@@ -110,15 +110,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     from semantic.analyses.validation import marketing_problems
     from semantic.catalog.boards import board_problems
+    from semantic.catalog.notifications import notification_problems as alert_problems
 
     catalog = load_catalog_for(args, args.path)
     boards, problems = board_problems(catalog, args.path or args.metrics_dir)
-    problems = [*problems, *marketing_problems(catalog, args.path or args.metrics_dir)]
+    notifications, notification_problems = alert_problems(catalog, args.path or args.metrics_dir)
+    problems = [*problems, *marketing_problems(catalog, args.path or args.metrics_dir), *notification_problems]
     if problems:
         raise CatalogError(problems)
     print(
         f"ok: {len(catalog.models)} models, {len(catalog.dimensions)} dimensions, {len(catalog.metrics)} metrics, "
-        f"{len(boards)} boards, {len(catalog.segments)} segments; marketing files checked"
+        f"{len(boards)} boards, {len(catalog.segments)} segments, {len(notifications.alerts)} alerts, "
+        f"{len(notifications.subscriptions)} subscriptions; marketing files checked"
     )
     return 0
 

@@ -6,7 +6,8 @@ time grain). The ``min_volume`` metric rides in the same query when it reads the
 Nothing here builds SQL: every question is a :class:`~semantic.compiler.query.Query`.
 
 A ``by`` value that has no row in a period counts as 0 for counts and sums (nothing happened)
-and as unknown for rates and averages.
+and as unknown for rates and averages. A period outside the data's first and last day is unknown
+for every metric: before the warehouse begins nothing was measured, which is not zero.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from semantic.catalog.catalog import Catalog
 from semantic.catalog.specs import AggregateMetric, FirstSeenMetric, SessionMetric
 from semantic.compiler.query import Query
 from semantic.compiler.results import run_query
+from semantic.compiler.span import time_span
 
 MAX_KEYS = 500  # by values kept per alert (the largest by volume): a dimension with more is not an alert
 Key = tuple[Any, ...]
@@ -101,7 +103,9 @@ def fetch(catalog: Catalog, alert: Alert, warehouse: Warehouse, periods: Iterabl
                 series.volumes.setdefault(key, {})[bucket] = row["cohort_size"]
     if volume is not None and volume.kind == "metric" and not same_query:
         _put(series.volumes, _aggregate(catalog, alert, warehouse, wanted, (volume.metric,)), alert, volume.metric)
-    _fill(catalog, alert, series, wanted)
+    span = time_span(catalog, warehouse, catalog.metrics[ref.metric].model)
+    measured = [p for p in wanted if span is not None and span[0] <= p.start.date() <= span[1]]
+    _fill(catalog, alert, series, wanted, set(measured))
     return series
 
 
@@ -130,8 +134,8 @@ def _put(target: dict[Key, dict[str, float | None]], rows: list[dict[str, Any]],
         target.setdefault(key, {})[str(row[alert.grain])] = row.get(metric)
 
 
-def _fill(catalog: Catalog, alert: Alert, series: Series, wanted: list[Period]) -> None:
-    """Every key gets every period: 0 for counts with no row, unknown (None) for the rest; at most MAX_KEYS keys."""
+def _fill(catalog: Catalog, alert: Alert, series: Series, wanted: list[Period], measured: set[Period]) -> None:
+    """Every key gets every period: 0 for counts with no row in a measured period, else unknown; at most MAX_KEYS keys."""
     keys = series.keys()
     if not alert.by and not keys:
         keys = [()]
@@ -143,8 +147,15 @@ def _fill(catalog: Catalog, alert: Alert, series: Series, wanted: list[Period]) 
     values, volumes = series.values, series.volumes
     series.values, series.volumes = {}, {}
     for key in keys:
-        series.values[key] = {p.bucket: values.get(key, {}).get(p.bucket, 0 if zero_value else None) for p in wanted}
+        series.values[key] = {p.bucket: _known(values, key, p, measured, zero_value) for p in wanted}
         if alert.min_volume is not None:
-            series.volumes[key] = {
-                p.bucket: volumes.get(key, {}).get(p.bucket, 0 if zero_volume else None) for p in wanted
-            }
+            series.volumes[key] = {p.bucket: _known(volumes, key, p, measured, zero_volume) for p in wanted}
+
+
+def _known(
+    found: dict[Key, dict[str, float | None]], key: Key, period: Period, measured: set[Period], zero: bool
+) -> float | None:
+    """The number found, 0 for a count with no row, None outside the data's days (whatever a query filled in)."""
+    if period not in measured:
+        return None
+    return found.get(key, {}).get(period.bucket, 0 if zero else None)
