@@ -157,10 +157,26 @@ def webhook(url: str, message: Message, secret: str | None = None, now_s: int | 
     return [post]
 
 
+def subject(title: str) -> str:
+    """``title`` for an e-mail header: a space beside Chinese text becomes a no-break space.
+
+    Python's header folder may fold at such a space and then drop it between two encoded words
+    (``异常 · 应用`` arrives as ``异常· 应用``); a no-break space is not a folding point and looks the same.
+
+    >>> subject("告警 · 5.2.0") == "告警\u00a0·\u00a05.2.0"
+    True
+    """
+    chars = list(title)
+    for i, ch in enumerate(chars):
+        if ch == " " and any(not c.isascii() for c in title[max(0, i - 1) : i + 2]):
+            chars[i] = "\u00a0"
+    return "".join(chars)
+
+
 def email(message: Message, sender: str, to: tuple[str, ...]) -> EmailMessage:
     """A multipart e-mail: plain text, HTML with the chart inline."""
     mail = EmailMessage()
-    mail["Subject"] = message.title
+    mail["Subject"] = subject(message.title)
     mail["From"] = sender
     mail["To"] = ", ".join(to)
     mail.set_content(message.plain())
