@@ -56,13 +56,17 @@ class Evaluation:
 
 
 def history_needed(alert: Alert) -> int:
-    """How many periods before the evaluated one its condition reads."""
+    """How many periods before the evaluated one are read: what the condition compares with, and at least one.
+
+    The one before finds the ``by`` values that went silent: a platform with page views yesterday and
+    none today is evaluated at 0 (a count) rather than forgotten.
+    """
     condition = alert.condition
     if condition.kind == "change":
         return 1 if condition.vs == "previous_period" else (7 if alert.grain == "day" else 168)
     if condition.kind == "anomaly":
-        return condition.baseline_periods or 0
-    return 0
+        return max(1, condition.baseline_periods or 0)
+    return 1
 
 
 def evaluate_periods(
