@@ -104,7 +104,11 @@ class Mailbox:
         self.controller.stop()
 
     def environment(self) -> dict[str, str]:
-        return {"FINLENS_SMTP_HOST": "127.0.0.1", "FINLENS_SMTP_PORT": str(self.port), "FINLENS_SMTP_FROM": "finlens@bank.test"}
+        return {
+            "FINLENS_SMTP_HOST": "127.0.0.1",
+            "FINLENS_SMTP_PORT": str(self.port),
+            "FINLENS_SMTP_FROM": "finlens@bank.test",
+        }
 
 
 def parts(message: EmailMessage) -> dict[str, Any]:

@@ -53,7 +53,13 @@ def fired(value: float = 0.047, status: str = "fired") -> Evaluation:
 
 
 CHART_ROWS = [
-    {"period": f"2026-07-{d:02d}T00:00:00", "value": 0.005 if d < 16 else 0.047, "low": None, "high": 0.02, "fired": d >= 16}
+    {
+        "period": f"2026-07-{d:02d}T00:00:00",
+        "value": 0.005 if d < 16 else 0.047,
+        "low": None,
+        "high": 0.02,
+        "fired": d >= 16,
+    }
     for d in range(1, 17)
 ]
 
@@ -65,10 +71,18 @@ def setup(tmp_path, monkeypatch, catalog):
         channels = {
             kind: Channel(kind, kind, f"TEST_{kind.upper()}_URL", None, (), Source("x.yml", 1)) for kind in KINDS
         }
-        channels["dingtalk"] = Channel("dingtalk", "dingtalk", "TEST_DINGTALK_URL", "TEST_DING_SECRET", (), Source("x.yml", 1))
-        channels["feishu"] = Channel("feishu", "feishu", "TEST_FEISHU_URL", "TEST_FEISHU_SECRET", (), Source("x.yml", 1))
-        channels["webhook"] = Channel("webhook", "webhook", "TEST_WEBHOOK_URL", "TEST_HOOK_SECRET", (), Source("x.yml", 1))
-        channels["email"] = Channel("email", "email", None, None, ("oncall@bank.test", "cto@bank.test"), Source("x.yml", 1))
+        channels["dingtalk"] = Channel(
+            "dingtalk", "dingtalk", "TEST_DINGTALK_URL", "TEST_DING_SECRET", (), Source("x.yml", 1)
+        )
+        channels["feishu"] = Channel(
+            "feishu", "feishu", "TEST_FEISHU_URL", "TEST_FEISHU_SECRET", (), Source("x.yml", 1)
+        )
+        channels["webhook"] = Channel(
+            "webhook", "webhook", "TEST_WEBHOOK_URL", "TEST_HOOK_SECRET", (), Source("x.yml", 1)
+        )
+        channels["email"] = Channel(
+            "email", "email", None, None, ("oncall@bank.test", "cto@bank.test"), Source("x.yml", 1)
+        )
         for kind in KINDS:
             monkeypatch.setenv(f"TEST_{kind.upper()}_URL", f"{receiver.url}/{kind}?key=k-123")
         monkeypatch.setenv("TEST_DING_SECRET", "SECding")

@@ -48,7 +48,9 @@ def hand_counts(warehouse, day: str, version: str) -> tuple[int, int]:
     return int(pv), int(errors)
 
 
-def test_the_buggy_release_is_caught_on_its_first_full_day_and_no_other_version_ever_fires(demo, catalog, tmp_path, monkeypatch):
+def test_the_buggy_release_is_caught_on_its_first_full_day_and_no_other_version_ever_fires(
+    demo, catalog, tmp_path, monkeypatch
+):
     first_event, first_day, last_day = demo.query(
         "SELECT MIN(event_time) FILTER (WHERE app_version = '5.2.0'), MIN(event_time), MAX(event_time) FROM events"
     ).rows[0]
@@ -62,7 +64,11 @@ def test_the_buggy_release_is_caught_on_its_first_full_day_and_no_other_version_
         hook = Channel("hook", "webhook", "TEST_HOOK_URL", None, (), Source("x.yml", 1))
         spec = replace(alert, notify=("hook",))
         context = Context(
-            catalog, Notifications({spec.name: spec}, {}, {"hook": hook}), demo, Store(tmp_path / "a.sqlite"), Sender(attempts=1)
+            catalog,
+            Notifications({spec.name: spec}, {}, {"hook": hook}),
+            demo,
+            Store(tmp_path / "a.sqlite"),
+            Sender(attempts=1),
         )
         fired: list = []
         day = first_day.date()

@@ -72,7 +72,7 @@ def history_needed(alert: Alert) -> int:
 def evaluate_periods(
     catalog: Catalog, alert: Alert, warehouse: Warehouse, periods: list[Period]
 ) -> tuple[list[Evaluation], Series]:
-    """Every ``by`` value in each of ``periods`` (sorted), and the series they were judged on."""
+    """Every ``by`` value in each of ``periods``, by period then value, and the series they were judged on."""
     if not periods:
         return [], Series(by=alert.by)
     periods = sorted(periods)
@@ -87,6 +87,7 @@ def evaluate_periods(
             history = [points[p] for p in span if period.shifted(-back) <= p < period]
             outcome = judge(alert.condition, points[period], history, alert.min_volume)
             evaluations.append(Evaluation(alert.name, series.by_dict(key), period, outcome))
+    evaluations.sort(key=lambda e: (e.period, e.key))
     return evaluations, series
 
 
