@@ -233,16 +233,17 @@ def digest_image(catalog: Catalog, digest: BoardDigest, language: str, start: da
     """The tiles in rows of four, then the charts two by two, under the board's title and range."""
     tiles = [_tile_spec(catalog, t, language) for t in digest.tiles]
     charts = [s for c in digest.charts if (s := _chart_spec(catalog, c, language)) is not None]
+    independent = {"scale": {"color": "independent", "y": "independent", "x": "independent"}}
     rows: list[dict[str, Any]] = [
-        {"hconcat": tiles[i : i + TILES_PER_ROW]} for i in range(0, len(tiles), TILES_PER_ROW)
+        {"hconcat": tiles[i : i + TILES_PER_ROW], "resolve": independent} for i in range(0, len(tiles), TILES_PER_ROW)
     ]
-    rows += [{"hconcat": charts[i : i + 2]} for i in range(0, len(charts), 2)]
+    rows += [{"hconcat": charts[i : i + 2], "resolve": independent} for i in range(0, len(charts), 2)]
     return png(
         {
             "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
             "title": {"text": digest.board.label.get(language), "subtitle": f"{start} – {end}", "fontSize": 18},
             "vconcat": rows or [{"mark": "text", "encoding": {"text": {"value": "–"}}}],
             "spacing": 24,
-            "resolve": {"scale": {"color": "independent", "y": "independent", "x": "independent"}},
+            "resolve": independent,
         }
     )

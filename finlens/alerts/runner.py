@@ -177,7 +177,7 @@ def send_subscription(
     context: Context, subscription: Subscription, at: datetime, *, dry_run: bool = False
 ) -> tuple[list[Result], object]:
     """Render ``subscription``'s board for the days before ``at`` and send it; returns the results and the message."""
-    boards = load_boards(context.catalog)
+    boards = load_boards(context.catalog, context.catalog.root or None)
     board = boards[subscription.board]
     start, end, compare = digest_range(subscription, at)
     where = equals_where([(name, list(values)) for name, values in subscription.filters], subscription.where)
