@@ -57,7 +57,13 @@ channels:
 
 def view(day: str, page: str, platform: str = "iOS", n: int = 1) -> list[dict]:
     return [
-        {"user_id": f"v{i}", "event": "$AppViewScreen", "event_time": f"{day} 1{i}:00:00", "page": page, "platform": platform}
+        {
+            "user_id": f"v{i}",
+            "event": "$AppViewScreen",
+            "event_time": f"{day} 1{i}:00:00",
+            "page": page,
+            "platform": platform,
+        }
         for i in range(n)
     ]
 
@@ -72,7 +78,13 @@ EVENTS = [
     {"user_id": "v0", "event": "app_error", "event_time": "2026-03-04 10:00:01", "platform": "iOS"},
     {"user_id": "u1", "event": "register", "event_time": "2026-03-03 09:00:00", "platform": "iOS"},
     {"user_id": "u2", "event": "register", "event_time": "2026-03-03 09:30:00", "platform": "iOS"},
-    {"user_id": "u1", "event": "realname_auth", "event_time": "2026-03-03 09:05:00", "platform": "iOS", "is_success": True},
+    {
+        "user_id": "u1",
+        "event": "realname_auth",
+        "event_time": "2026-03-03 09:05:00",
+        "platform": "iOS",
+        "is_success": True,
+    },
     {"user_id": "u1", "event": "bind_card", "event_time": "2026-03-03 09:10:00", "platform": "iOS", "is_success": True},
 ]
 
@@ -87,7 +99,9 @@ def setup(tmp_path, monkeypatch):
         monkeypatch.setenv("FINLENS_APP_URL", "https://finlens.bank.test")
         for name, value in mailbox.environment().items():
             monkeypatch.setenv(name, value)
-        context = Context(catalog, load_notifications(catalog), warehouse, Store(tmp_path / "a.sqlite"), Sender(attempts=1))
+        context = Context(
+            catalog, load_notifications(catalog), warehouse, Store(tmp_path / "a.sqlite"), Sender(attempts=1)
+        )
         yield context, receiver, mailbox, root, url
 
 

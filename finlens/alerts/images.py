@@ -38,7 +38,17 @@ def png(spec: dict[str, Any], scale: float = 1.0) -> bytes:
 def alert_chart(
     rows: list[dict[str, Any]], *, title: str, subtitle: str, fmt: str, grain: str, width: int = 560
 ) -> bytes:
-    """The series (``period``, ``value``, ``low``, ``high``, ``fired``) with its band and its fired periods in red."""
+    """:func:`alert_spec` as PNG, for messages."""
+    return png(alert_spec(rows, title=title, subtitle=subtitle, fmt=fmt, grain=grain, width=width))
+
+
+def alert_spec(
+    rows: list[dict[str, Any]], *, title: str, subtitle: str, fmt: str, grain: str, width: int | str = 560
+) -> dict[str, Any]:
+    """The series (``period``, ``value``, ``low``, ``high``, ``fired``) with its band and its fired periods in red.
+
+    One Vega-Lite spec for the message's image and the Alerts page, so both show the same picture.
+    """
     data = [
         {
             "period": r["period"],
@@ -107,15 +117,14 @@ def alert_chart(
                 },
             }
         )
-    return png(
-        {
-            "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
-            "title": {"text": title, "subtitle": subtitle},
-            "width": width,
-            "height": 200,
-            "padding": {"left": 8, "right": 40, "top": 8, "bottom": 8},
-            "data": {"values": data},
-            "resolve": {"scale": {"y": "shared"}},
-            "layer": layers,
-        }
-    )
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "config": config(),
+        "title": {"text": title, "subtitle": subtitle},
+        "width": width,
+        "height": 200,
+        "padding": {"left": 8, "right": 40, "top": 8, "bottom": 8},
+        "data": {"values": data},
+        "resolve": {"scale": {"y": "shared"}},
+        "layer": layers,
+    }
