@@ -30,6 +30,15 @@ def status(code: str) -> str:
     return t(f"status_{code}", lang)
 
 
+def band(low: float | None, high: float | None, fmt: str) -> str:
+    """``0.3% – 0.8%``, ``≤ 2.0%`` or ``≥ 10.0%``: the range a value may take without firing."""
+    if low is not None and high is not None:
+        return f"{format_value(low, fmt)} – {format_value(high, fmt)}"
+    if high is not None:
+        return f"≤ {format_value(high, fmt)}"
+    return f"≥ {format_value(low, fmt)}" if low is not None else ""
+
+
 def key_label(key: str) -> str:
     return by_label(catalog, json.loads(key), lang) or t("all", lang)
 
@@ -94,9 +103,9 @@ def render_latest(alerts) -> None:
                 t("period", lang): r["period"],
                 t("value", lang): format_value(r["value"], fmt),
                 t("baseline", lang): format_value(r["baseline"], fmt),
-                t("band", lang): f"{format_value(r['low'], fmt)} – {format_value(r['high'], fmt)}",
+                t("band", lang): band(r["low"], r["high"], fmt),
+                t("volume", lang): format_value(r["volume"], "number"),
                 t("status", lang): status(r["status"]),
-                t("reason", lang): r["reason"],
                 t("evaluated_at", lang): r["evaluated_at"],
             }
         )
@@ -137,7 +146,7 @@ def render_series(alerts) -> None:
                         t("period", lang): r["label"],
                         t("value", lang): format_value(r["value"], fmt),
                         t("baseline", lang): format_value(r["baseline"], fmt),
-                        t("band", lang): f"{format_value(r['low'], fmt)} – {format_value(r['high'], fmt)}",
+                        t("band", lang): band(r["low"], r["high"], fmt),
                         t("volume", lang): format_value(r["volume"], "number"),
                     }
                     for r in fired
