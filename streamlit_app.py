@@ -55,6 +55,7 @@ navigation = st.navigation(
             st.Page("finlens/pages/breakdown.py", title=t("breakdown", lang), icon=":material/account_tree:"),
             st.Page("finlens/pages/distributions.py", title=t("distributions", lang), icon=":material/bar_chart:"),
             st.Page("finlens/pages/data_quality.py", title=t("data_quality", lang), icon=":material/fact_check:"),
+            st.Page("finlens/pages/alerts.py", title=t("alerts.title", lang), icon=":material/notifications:"),
         ],
         t("marketing_loop", lang): [
             st.Page("finlens/pages/segments.py", title=t("segments", lang), icon=":material/groups:"),

@@ -22,6 +22,7 @@ PAGES = [
     "finlens/pages/breakdown.py",
     "finlens/pages/distributions.py",
     "finlens/pages/data_quality.py",
+    "finlens/pages/alerts.py",
     "finlens/pages/segments.py",
     "finlens/pages/intent.py",
     "finlens/pages/lifecycle.py",

@@ -34,6 +34,8 @@ WIDGET_KEYS = (
     "distribution",
     "as_of",
     "lifecycle_pick",
+    "alert",
+    "alert_key",
 )
 # widgets created per row or per dimension: seg_kind_0, f_platform ...
 WIDGET_PATTERN = re.compile(r"^(f_[a-z][a-z0-9_]{0,62}|seg_(kind|attr|op|value|event|filter|days|times)_\d{1,2})$")

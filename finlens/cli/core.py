@@ -113,18 +113,21 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from semantic.analyses.validation import marketing_problems
     from semantic.catalog.access import access_problems
     from semantic.catalog.boards import board_problems
+    from semantic.catalog.notifications import notification_problems as alert_problems
 
     catalog = load_catalog_for(args, args.path)
     root = args.path or args.metrics_dir
     boards, problems = board_problems(catalog, root)
     access, access_found = access_problems(catalog, root)
-    problems = [*problems, *marketing_problems(catalog, root), *access_found]
+    notifications, notification_found = alert_problems(catalog, root)
+    problems = [*problems, *marketing_problems(catalog, root), *access_found, *notification_found]
     if problems:
         raise CatalogError(problems)
     roles = f"{len(access.roles)} roles" if access is not None else "no access.yml (everyone is an administrator)"
     print(
         f"ok: {len(catalog.models)} models, {len(catalog.dimensions)} dimensions, {len(catalog.metrics)} metrics, "
-        f"{len(boards)} boards, {len(catalog.segments)} segments, {roles}; marketing files checked"
+        f"{len(boards)} boards, {len(catalog.segments)} segments, {len(notifications.alerts)} alerts, "
+        f"{len(notifications.subscriptions)} subscriptions, {roles}; marketing files checked"
     )
     return 0
 
