@@ -110,7 +110,8 @@ def test_hostile_dimension_and_session_snippets_are_refused(capsys, tmp_path, sc
     )
     (root / "models" / "events.yml").write_text(model)
     errors = validate(capsys, root)
-    assert any("events.yml:39: model 'events' sessions: click may not" in e for e in errors), errors
+    click_line = next(i for i, text in enumerate(model.splitlines(), start=1) if text.startswith("  click: "))
+    assert any(f"events.yml:{click_line}: model 'events' sessions: click may not" in e for e in errors), errors
     assert any("dimension 'hostile_dimension': expr may not call FILE" in e for e in errors), errors
 
 
