@@ -13,6 +13,8 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 METRICS_ENV = "FINLENS_METRICS"
 WAREHOUSE_ENV = "FINLENS_WAREHOUSE"
+TIME_ZONE_ENV = "FINLENS_TIME_ZONE"
+DEFAULT_TIME_ZONE = "Asia/Shanghai"
 DEFAULT_METRICS_ROOT = PROJECT_ROOT / "metrics"
 DEFAULT_WAREHOUSE_FILE = PROJECT_ROOT / "data" / "finlens.duckdb"
 
@@ -35,3 +37,8 @@ def default_warehouse_url() -> str:
 def warehouse_url(explicit: str | None = None) -> str:
     """The warehouse to use: an explicit URL (``--warehouse``), else ``FINLENS_WAREHOUSE``, else the embedded default."""
     return explicit or os.environ.get(WAREHOUSE_ENV) or default_warehouse_url()
+
+
+def display_time_zone() -> str:
+    """The zone the app shows load times in: ``FINLENS_TIME_ZONE``, else Asia/Shanghai (the data's usual zone)."""
+    return os.environ.get(TIME_ZONE_ENV) or DEFAULT_TIME_ZONE
