@@ -141,6 +141,9 @@ class DuckDBWarehouse(Warehouse):
         settings a load wants (a memory cap, one thread) are set here, once, since nothing can
         change them afterwards.
         """
+        if self.query("SELECT current_setting('lock_configuration')").rows[0][0]:
+            self.settings_fixed = True  # sealed already (the same file opened again in this process)
+            return
         if memory_limit is not None:
             self.execute(f"SET memory_limit = {exp.convert(memory_limit).sql(dialect='duckdb')}")
         if threads is not None:
@@ -213,6 +216,8 @@ class DuckDBWarehouse(Warehouse):
             cursor.interrupt()
 
     def close(self) -> None:
+        for cursor in self._cursors:
+            cursor.close()
         self._conn.close()
 
 

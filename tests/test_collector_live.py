@@ -34,7 +34,9 @@ LAST_DAY_NOON_MS = 1_793_419_200_000  # 2026-10-31 12:00 in Asia/Shanghai: the d
 
 
 def query(url: str, *args: str) -> list[dict]:
-    done = subprocess.run([FINLENS, "query", *args, "--warehouse", url, "--format", "json"], capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [FINLENS, "query", *args, "--warehouse", url, "--format", "json"], capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
@@ -72,11 +74,15 @@ def test_finlens_query_sees_collected_events_while_the_collector_runs(engine, tm
         assert empty == [{"deposit_amount": 0}]  # a sum over no rows is 0 (the semantic layer coalesces)
         before = loads(read_url)
         deposit(collector.sa_url, 100, 1)
-        wait_for(lambda: query(read_url, "deposit_amount", "--from", DAY, "--to", DAY) == [{"deposit_amount": 100}], "100")
+        wait_for(
+            lambda: query(read_url, "deposit_amount", "--from", DAY, "--to", DAY) == [{"deposit_amount": 100}], "100"
+        )
         assert loads(read_url) > before
         middle = loads(read_url)
         deposit(collector.sa_url, 250, 2)
-        wait_for(lambda: query(read_url, "deposit_amount", "--from", DAY, "--to", DAY) == [{"deposit_amount": 350}], "350")
+        wait_for(
+            lambda: query(read_url, "deposit_amount", "--from", DAY, "--to", DAY) == [{"deposit_amount": 350}], "350"
+        )
         assert loads(read_url) > middle
 
 
