@@ -23,7 +23,14 @@ from semantic import Query, compile_query, load_catalog, run_query
 from tests.collector_helpers import running_collector
 from tests.security.conftest import EVENTS, USERS
 from tests.security.hostile import FILTERS, checksum, table_names
-from tests.security.test_layers_alone import DIALECT, FILE_READS, STACKED, UNCHECKED, WRITES, checker_switched_off  # noqa: F401
+from tests.security.test_layers_alone import (  # noqa: F401
+    DIALECT,
+    FILE_READS,
+    STACKED,
+    UNCHECKED,
+    WRITES,
+    checker_switched_off,
+)
 from tests.warehouse_fixtures import load
 
 OWNED = ("duckdb", "chdb")
