@@ -46,11 +46,11 @@ class ChunkWriter:
         self.rows = 0
         self.file = ""
         self.line = 1  # the line of the current file the next chunk starts at
-        self._known: set[int] | None = None
+        self._known: dict[str, set[int]] = {}  # reject lines already stored, per file (asked for when needed)
 
     def start_file(self, name: str) -> None:
-        """The next chunks are ``name``'s, numbered from its line 1."""
-        self.file, self.line, self._known = name, 1, None
+        """The next chunks are ``name``'s, numbered from its line 1 (their rejects may name other files)."""
+        self.file, self.line = name, 1
 
     def add(self, result: ChunkResult) -> None:
         self.identities.learn(result.bindings)
@@ -62,12 +62,15 @@ class ChunkWriter:
             self.rows += events.num_rows
         shift = self.line - 1
         rejects = [(file, line + shift, raw, reason) for file, line, raw, reason in result.rejects]
-        if rejects:
-            if self._known is None:  # asked once per file, and only when it has rejects
-                self._known = stored_reject_lines(self.warehouse, self.file)
-            fresh = [r for r in rejects if r[1] not in self._known]
-            append_rejects(self.warehouse, fresh, datetime.now().replace(microsecond=0))
-            self._known.update(r[1] for r in fresh)
+        fresh = []
+        for reject in rejects:
+            known = self._known.get(reject[0])
+            if known is None:  # asked once per file, and only when it has rejects
+                known = self._known[reject[0]] = stored_reject_lines(self.warehouse, reject[0])
+            if reject[1] not in known:
+                known.add(reject[1])
+                fresh.append(reject)
+        append_rejects(self.warehouse, fresh, datetime.now().replace(microsecond=0))
         counts = self.counts
         counts["rejects"] += len(rejects)
         counts.update(f"reason:{reason_kind(r[3])}" for r in rejects)

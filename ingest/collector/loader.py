@@ -17,9 +17,14 @@ collector owns the file and answers the app's and the CLI's queries while it run
 
 from __future__ import annotations
 
+import bisect
 import logging
+import multiprocessing
 import threading
 import time
+from collections import deque
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -34,7 +39,7 @@ from ingest.loads import finish_load, prune_loads
 from ingest.schema import EVENTS_TABLE, IDENTITY_TABLE, USERS_TABLE, create_table_sql
 from ingest.sensors_apply import ChunkWriter
 from ingest.sensors_identity import IdentityMap
-from ingest.sensors_parse import parse_chunk
+from ingest.sensors_parse import ChunkResult, parse_chunk
 from ingest.sensors_read import Chunk
 from ingest.sensors_users import ProfileWriter
 from ingest.sensors_write import ensure_tables
@@ -42,8 +47,29 @@ from ingest.sensors_write import ensure_tables
 log = logging.getLogger("finlens.collector")
 MAX_RECORDS = 2_000  # batches per transaction
 MAX_BYTES = 16 * 1024 * 1024
+IN_FLIGHT = 2  # runs parsed ahead of the one being stored
 RETRY_SECONDS = (0.5, 1, 2, 5)
 KEEP_LOADS = timedelta(days=7)
+
+
+def parse_run(batches: list[tuple[str, list[bytes]]], time_zone: str) -> ChunkResult:
+    """A run of batches parsed as one chunk (what the parsing process runs); rejects named by their batch.
+
+    One chunk for the run, not one per batch: building Arrow columns costs per chunk, and a batch is
+    often a few dozen records. Each reject gets back its batch's name and its line in that batch.
+    """
+    starts: list[int] = []
+    lines: list[bytes] = []
+    for _, batch_lines in batches:
+        starts.append(len(lines) + 1)
+        lines.extend(batch_lines)
+    result = parse_chunk(Chunk("collector", 1, b"\n".join(lines)), time_zone)
+    rejects = []
+    for _, line, raw, reason in result.rejects:
+        index = bisect.bisect_right(starts, line) - 1
+        rejects.append((f"collector:{batches[index][0]}", line - starts[index] + 1, raw, reason))
+    result.rejects = rejects
+    return result
 
 
 @dataclass
@@ -73,6 +99,8 @@ class Loader:
         self._pruned = 0.0
         self._pending = 0  # records acknowledged since start and not yet loaded
         self._pending_lock = threading.Lock()
+        self._pool: ProcessPoolExecutor | None = None
+        self._parsing: deque[tuple[list[Record], Future[ChunkResult]]] = deque()
         self._thread = threading.Thread(target=self._run, name="collector-loader", daemon=True)
 
     def acknowledged(self, records: int) -> None:
@@ -99,19 +127,24 @@ class Loader:
                 break
             try:
                 warehouse = self._open()
-                records = self.spool.read(self.position, MAX_RECORDS, MAX_BYTES)
-                if not records:
+                self._parse_ahead()
+                if not self._parsing:
                     self.metrics.lag.set(0)
                     self.wake.wait(self.idle_seconds)
                     self.wake.clear()
                     continue
+                records, parsed = self._parsing[0]
                 self.metrics.lag.set(max(0.0, time.time() - records[0].received))
-                stats = self._load(warehouse, records)
+                stats = self._load(warehouse, records, parsed.result())
+                self._parsing.popleft()
                 self.position = records[-1].end
                 self.spool.save_checkpoint(self.position)
                 self._account(stats)
                 failures = 0
-            except (FinlensError, OSError) as err:
+            except (FinlensError, OSError, BrokenProcessPool) as err:
+                self._parsing.clear()  # parsed again from the spool after the pause
+                if isinstance(err, BrokenProcessPool):
+                    self._pool = None
                 failures += 1
                 self.last_error = str(err).splitlines()[0] if str(err) else type(err).__name__
                 self.metrics.load_errors.inc()
@@ -121,6 +154,22 @@ class Loader:
                     break
                 time.sleep(RETRY_SECONDS[min(failures, len(RETRY_SECONDS)) - 1])
         self._close()
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+
+    def _parse_ahead(self) -> None:
+        """Hand the next runs of acknowledged batches to the parsing process (up to IN_FLIGHT)."""
+        if self._pool is None:
+            # spawn, not fork: this process holds a warehouse connection and the server's threads
+            self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        start = self._parsing[-1][0][-1].end if self._parsing else self.position
+        while len(self._parsing) < IN_FLIGHT:
+            records = self.spool.read(start, MAX_RECORDS, MAX_BYTES)
+            if not records:
+                return
+            batches = [(r.batch, r.lines) for r in records]
+            self._parsing.append((records, self._pool.submit(parse_run, batches, self.time_zone)))
+            start = records[-1].end
 
     def _open(self) -> Warehouse:
         if self._warehouse is None:
@@ -152,16 +201,14 @@ class Loader:
             self._identity_rows = rows
         return self._identities
 
-    def _load(self, warehouse: Warehouse, records: list[Record]) -> LoadStats:
+    def _load(self, warehouse: Warehouse, records: list[Record], parsed: ChunkResult) -> LoadStats:
         try:
             with warehouse.transaction():
                 identities = self._identity_map(warehouse)
                 profiles = ProfileWriter(warehouse, identities, self.time_zone)
                 chunks = ChunkWriter(warehouse, identities, profiles, batch_rows=1 << 62)
-                for record in records:
-                    name = f"collector:{record.batch}"
-                    chunks.start_file(name)
-                    chunks.add(parse_chunk(Chunk(name, 1, b"\n".join(record.lines)), self.time_zone))
+                chunks.start_file("collector")
+                chunks.add(parsed)
                 chunks.write()
                 profiles.flush()
                 self._identity_rows += len(identities.new)
