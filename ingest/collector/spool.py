@@ -72,6 +72,7 @@ class Spool:
         self.checkpoint = self._read_checkpoint()
         self.durable = self._recover()
         self._fd = os.open(self.folder / _segment_name(self.durable.segment), os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+        _sync_folder(self.folder)  # the segment's name is durable before anything in it is acknowledged
         self._cond = threading.Condition()
         self._waiting: list[tuple[bytes, threading.Event]] = []
         self._stopping = False
