@@ -95,10 +95,6 @@ class Warehouse(ABC):
         """
         yield
 
-    def embedded_path(self) -> str | None:
-        """The file or folder of an embedded warehouse; None for a server or an in-memory database."""
-        return None
-
     def serve_reads(self) -> Warehouse:
         """A sandboxed read-only view of this writable connection, for other processes' queries (owner)."""
         raise WarehouseError(f"{type(self).__name__} is not an embedded warehouse: other processes connect themselves")

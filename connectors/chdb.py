@@ -95,9 +95,6 @@ class ChdbWarehouse(Warehouse):
         )
         return bool(self.query(sql.sql(dialect="clickhouse")).rows[0][0])
 
-    def embedded_path(self) -> str | None:
-        return self.path
-
     def serve_reads(self) -> Warehouse:
         """Another session of this process's engine, ``readonly = 1`` like any reader's."""
         return ChdbWarehouse(self.url, read_only=True)

@@ -62,9 +62,6 @@ class DuckDBWarehouse(Warehouse):
         self._cursors: list[duckdb.DuckDBPyConnection] = []
         self._read_transactions = False  # a view serving other processes wraps each query in READ ONLY
 
-    def embedded_path(self) -> str | None:
-        return None if self.path == ":memory:" else self.path
-
     def _cursor(self) -> duckdb.DuckDBPyConnection:
         """A cursor for the calling thread: a DuckDB connection object is not thread-safe."""
         cursor = getattr(self._local, "cursor", None)

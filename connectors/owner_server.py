@@ -46,7 +46,6 @@ class OwnerServer:
         self.writer, self.read_token, self.write_token = writer, read_token, write_token
         self.reads: Warehouse | None = None  # set once the owner holds the database
         self.sessions: dict[str, _Session] = {}
-        self.served = 0
         self._lock = threading.Lock()
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -30,6 +30,7 @@ T = TypeVar("T")
 WATCH_SECONDS = 0.1
 _READERS: weakref.WeakSet[SharedReader] = weakref.WeakSet()
 _WATCHER: list[threading.Thread] = []
+_WATCH_LOCK = threading.Lock()
 
 
 class SharedReader(Warehouse):
@@ -170,6 +171,3 @@ def _watch() -> None:
                     reader.give_way()
                 except Exception:  # noqa: BLE001 - the watcher must outlive any one reader's trouble
                     pass
-
-
-_WATCH_LOCK = threading.Lock()
