@@ -13,6 +13,7 @@ import logging
 import streamlit as st
 
 from finlens.app import filters as app_filters
+from finlens.app import freshness
 from finlens.app import params as app_params
 from finlens.app import state as app_state
 from finlens.app.i18n import t
@@ -91,6 +92,7 @@ if not st.session_state.get("finlens_data_checked"):
     st.session_state["finlens_data_checked"] = True
 
 try:
+    app_state.pin_watermark()  # every result of this run is keyed by the data version read here
     span = app_state.span()
 except FinlensError as err:
     st.error(str(err))
@@ -100,6 +102,7 @@ if span is None:
     st.stop()
 app_params.refuse_unknown()
 app_filters.sidebar(span)
+freshness.show(lang)
 try:
     navigation.run()
 except Exception as err:  # noqa: BLE001 - a page's bug is one line on screen, the traceback goes to the log

@@ -22,6 +22,10 @@ from finlens_common.errors import WarehouseError
 _REGISTRY: dict[str, type[Warehouse]] = {}
 
 
+class WarehouseBusy(WarehouseError):
+    """Another process holds the warehouse's file or folder (an embedded engine allows one writer process)."""
+
+
 @dataclass(frozen=True)
 class Rows:
     """A query's result: column names and plain Python rows."""
@@ -44,6 +48,11 @@ class Warehouse(ABC):
 
     schemes: ClassVar[tuple[str, ...]] = ()
     dialect: ClassVar[str]
+    # Embedded engines (a DuckDB file, a chdb folder) let one process write; while one does, it serves the
+    # others' reads (connectors/owner.py). Server warehouses take any number of readers and writers.
+    one_process: ClassVar[bool] = False
+    # True once the session's settings can no longer change (a sealed owner; another process's session).
+    settings_fixed: bool = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -77,6 +86,26 @@ class Warehouse(ABC):
         Engines that need it keep memory flat here; by default there is nothing to do.
         """
         yield lambda: None
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Run the calls inside as one atomic transaction where the engine has them (DuckDB, PostgreSQL).
+
+        ClickHouse has none: the calls apply one by one, so loaders keep every step idempotent.
+        """
+        yield
+
+    def serve_reads(self) -> Warehouse:
+        """A sandboxed read-only view of this writable connection, for other processes' queries (owner)."""
+        raise WarehouseError(f"{type(self).__name__} is not an embedded warehouse: other processes connect themselves")
+
+    def serve_writes(self) -> Warehouse:
+        """A separate writable session on this connection's database, for another process's loader (owner)."""
+        raise WarehouseError(f"{type(self).__name__} is not an embedded warehouse: other processes connect themselves")
+
+    def seal(self, memory_limit: str | None = None, threads: int | None = None) -> None:
+        """Before serving others: fix the settings and close every door to files (embedded engines)."""
+        return None
 
     @abstractmethod
     def has_table(self, table: str) -> bool:
@@ -124,8 +153,3 @@ def warehouse_class(url: str) -> type[Warehouse]:
         raise WarehouseError(
             f"unknown warehouse scheme {scheme!r} in {redact(url)!r}; expected one of: {', '.join(sorted(_REGISTRY))}"
         ) from None
-
-
-def connect(url: str, *, read_only: bool = True) -> Warehouse:
-    """Open the warehouse at ``url``."""
-    return warehouse_class(url)(url, read_only=read_only)

@@ -2,7 +2,10 @@
 
 The same SQL engine as a ClickHouse server, in process: for local use and for
 testing the ClickHouse dialect. Paths follow the DuckDB connector's convention.
-chdb has one engine per process, so one chdb warehouse is open at a time.
+chdb has one engine per process, so one chdb warehouse is open at a time, and
+one process may use a folder: while a loader owns it, the other processes'
+queries go to the loader (``connectors/owner.py``), which answers them on a
+second session of its engine set to ``readonly = 1``.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from pathlib import Path
 import pyarrow as pa
 from sqlglot import exp
 
-from connectors.base import Rows, Warehouse, redact
+from connectors.base import Rows, Warehouse, WarehouseBusy, redact
 from connectors.clickhouse_common import SESSION_SETTINGS, check_single_statement, explain, rows_from_arrow, set_sql
 from connectors.options import connection_options, local_path
 from finlens_common.errors import WarehouseError
@@ -23,6 +26,7 @@ class ChdbWarehouse(Warehouse):
 
     schemes = ("chdb",)
     dialect = "clickhouse"
+    one_process = True
 
     def __init__(self, url: str, *, read_only: bool = True):
         super().__init__(url, read_only=read_only)
@@ -38,7 +42,8 @@ class ChdbWarehouse(Warehouse):
         try:
             self._session = session.Session(self.path)
         except Exception as err:  # chdb raises plain RuntimeError
-            raise WarehouseError(explain("chdb", self.name, str(err))) from None
+            busy = any(s in str(err) for s in ("Cannot lock file", "already running", "initializing EmbeddedServer"))
+            raise (WarehouseBusy if busy else WarehouseError)(explain("chdb", self.name, str(err))) from None
         settings = {**SESSION_SETTINGS, "max_execution_time": int(options.query_timeout)}
         if read_only:
             settings["readonly"] = 1  # last: no later setting, table function or write gets through
@@ -89,6 +94,13 @@ class ChdbWarehouse(Warehouse):
             )
         )
         return bool(self.query(sql.sql(dialect="clickhouse")).rows[0][0])
+
+    def serve_reads(self) -> Warehouse:
+        """Another session of this process's engine, ``readonly = 1`` like any reader's."""
+        return ChdbWarehouse(self.url, read_only=True)
+
+    def serve_writes(self) -> Warehouse:
+        return ChdbWarehouse(self.url, read_only=False)
 
     def close(self) -> None:
         self._session.close()

@@ -2,7 +2,10 @@
 
 URLs follow SQLAlchemy's convention: three slashes then a relative path, four
 for an absolute one. Opened read-only, several processes (the app, the CLI)
-can query one file at once; a writer (``finlens demo``) takes the file alone.
+can query one file at once; a writer takes the file alone, and while it holds
+it, it serves the other processes' queries (``connectors/owner.py``): its
+instance is then sealed (no file access, settings locked) and each of those
+queries runs on its own cursor inside a ``READ ONLY`` transaction.
 
 A read-only connection is also a sandbox: no file system, extension or ATTACH
 is reachable (``enable_external_access = false``) and no setting can change
@@ -17,12 +20,13 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import ClassVar
 
 import duckdb
 import pyarrow as pa
 from sqlglot import exp
 
-from connectors.base import Rows, Warehouse
+from connectors.base import Rows, Warehouse, WarehouseBusy
 from connectors.options import local_path
 from finlens_common.errors import WarehouseError
 
@@ -33,8 +37,9 @@ SANDBOX = {"enable_external_access": False, "lock_configuration": True}  # read-
 class DuckDBWarehouse(Warehouse):
     """A DuckDB database file (or memory), one cursor per thread."""
 
-    schemes = ("duckdb",)
+    schemes: ClassVar[tuple[str, ...]] = ("duckdb",)
     dialect = "duckdb"
+    one_process = True
 
     def __init__(self, url: str, *, read_only: bool = True):
         super().__init__(url, read_only=read_only)
@@ -51,9 +56,11 @@ class DuckDBWarehouse(Warehouse):
         try:
             self._conn = duckdb.connect(self.path, read_only=read_only and not in_memory, config=config)
         except duckdb.Error as err:
-            raise WarehouseError(_explain_open_error(self.path, err)) from None
+            message = _explain_open_error(self.path, err)
+            raise (WarehouseBusy if "locked by another process" in message else WarehouseError)(message) from None
         self._local = threading.local()
         self._cursors: list[duckdb.DuckDBPyConnection] = []
+        self._read_transactions = False  # a view serving other processes wraps each query in READ ONLY
 
     def _cursor(self) -> duckdb.DuckDBPyConnection:
         """A cursor for the calling thread: a DuckDB connection object is not thread-safe."""
@@ -77,21 +84,76 @@ class DuckDBWarehouse(Warehouse):
             )
         return statement
 
+    @contextmanager
+    def _reading(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The thread's cursor; for a view serving others, inside a READ ONLY transaction rolled back after."""
+        cursor = self._cursor()
+        if not self._read_transactions:
+            yield cursor
+            return
+        cursor.execute("BEGIN TRANSACTION READ ONLY")
+        try:
+            yield cursor
+        finally:
+            cursor.execute("ROLLBACK")
+
     def query(self, sql: str) -> Rows:
         try:
-            cursor = self._cursor()
-            result = cursor.execute(self._statement(cursor, sql))
-            columns = [d[0] for d in result.description or []]
-            return Rows(columns, result.fetchall())
+            with self._reading() as cursor:
+                result = cursor.execute(self._statement(cursor, sql))
+                columns = [d[0] for d in result.description or []]
+                return Rows(columns, result.fetchall())
         except duckdb.Error as err:
             raise WarehouseError(f"DuckDB warehouse {self.path!r}: {_first_line(err)}") from None
 
     def query_arrow(self, sql: str) -> pa.Table:
         try:
-            cursor = self._cursor()
-            return cursor.sql(self._statement(cursor, sql)).to_arrow_table()
+            with self._reading() as cursor:
+                return cursor.sql(self._statement(cursor, sql)).to_arrow_table()
         except duckdb.Error as err:
             raise WarehouseError(f"DuckDB warehouse {self.path!r}: {_first_line(err)}") from None
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """BEGIN ... COMMIT on the calling thread's cursor (ROLLBACK if the body raises)."""
+        cursor = self._cursor()
+        try:
+            cursor.execute("BEGIN TRANSACTION")
+        except duckdb.Error as err:
+            raise WarehouseError(f"DuckDB warehouse {self.path!r}: {_first_line(err)}") from None
+        try:
+            yield
+        except BaseException:
+            cursor.execute("ROLLBACK")
+            raise
+        try:
+            cursor.execute("COMMIT")
+        except duckdb.Error as err:
+            raise WarehouseError(f"DuckDB warehouse {self.path!r}: commit failed: {_first_line(err)}") from None
+
+    def seal(self, memory_limit: str | None = None, threads: int | None = None) -> None:
+        """Fix the settings, then no file, extension or ATTACH for anyone on this instance, for good.
+
+        The owner's own writes go on (Arrow batches are registered objects, not files); the
+        settings a load wants (a memory cap, one thread) are set here, once, since nothing can
+        change them afterwards.
+        """
+        if self.query("SELECT current_setting('lock_configuration')").rows[0][0]:
+            self.settings_fixed = True  # sealed already (the same file opened again in this process)
+            return
+        if memory_limit is not None:
+            self.execute(f"SET memory_limit = {exp.convert(memory_limit).sql(dialect='duckdb')}")
+        if threads is not None:
+            self.execute(f"SET threads = {int(threads)}")
+        for name, value in SANDBOX.items():
+            self.execute(f"SET {name} = {str(value).lower()}")
+        self.settings_fixed = True
+
+    def serve_reads(self) -> Warehouse:
+        return _View(self, read_only=True)
+
+    def serve_writes(self) -> Warehouse:
+        return _View(self, read_only=False)
 
     def execute(self, sql: str) -> None:
         try:
@@ -123,6 +185,9 @@ class DuckDBWarehouse(Warehouse):
         if self.path == ":memory:":
             yield lambda: None
             return
+        if self.settings_fixed:  # an owner sealed with its load settings: only the checkpoints
+            yield lambda: self.execute("CHECKPOINT")
+            return
         setting = "SELECT current_setting('memory_limit')"
         before = self.query(setting).rows[0][0]
         self.execute("RESET memory_limit")
@@ -148,7 +213,42 @@ class DuckDBWarehouse(Warehouse):
             cursor.interrupt()
 
     def close(self) -> None:
+        for cursor in self._cursors:
+            cursor.close()
         self._conn.close()
+
+
+class _View(DuckDBWarehouse):
+    """The owner's database seen from another process: its own cursors on the owner's instance.
+
+    A read view wraps every query in a READ ONLY transaction (the instance is sealed, so no
+    file or setting is reachable either); a write view is one loader's session, with its
+    own temporary tables and transactions.
+    """
+
+    schemes = ()
+
+    def __init__(self, owner: DuckDBWarehouse, *, read_only: bool):
+        Warehouse.__init__(self, owner.url, read_only=read_only)
+        self.path, self._conn = owner.path, owner._conn
+        self._local = threading.local()
+        self._cursors = []
+        self._read_transactions = read_only
+        self._session: duckdb.DuckDBPyConnection | None = None
+        self.settings_fixed = True
+
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        """Reads: one cursor per thread. A loader's session: one cursor whatever thread serves the call."""
+        if self.read_only:
+            return super()._cursor()
+        if self._session is None:
+            self._session = self._conn.cursor()
+            self._cursors.append(self._session)
+        return self._session
+
+    def close(self) -> None:
+        for cursor in self._cursors:
+            cursor.close()
 
 
 def insert_select_sql(table: str, source: str, columns: list[str]) -> str:
@@ -165,7 +265,7 @@ def _first_line(err: Exception) -> str:
 def _explain_open_error(path: str, err: duckdb.Error) -> str:
     text = _first_line(err)
     if "lock" in text.lower():
-        return f"DuckDB warehouse file {path!r} is locked by another process (a running `finlens demo`?): {text}"
+        return f"DuckDB warehouse file {path!r} is locked by another process (a loader that is not finlens's, or an older finlens?): {text}"
     if "not a valid DuckDB database" in text:
         return f"DuckDB warehouse file {path!r} is not a valid DuckDB database (corrupt or another format); delete it or point --warehouse elsewhere"
     return f"cannot open DuckDB warehouse file {path!r}: {text}"

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import TypedDict, Unpack
 
-from connectors import Warehouse, connect
+from connectors import Tuning, Warehouse, connect, writer
 from finlens_common import settings
 
 Progress = Callable[[int, int], None]
@@ -50,7 +50,7 @@ def ensure_demo(url: str, progress: Progress | None = None, **options: Unpack[De
         return False
     from ingest.demo import generate_demo
 
-    with connect(url, read_only=False) as warehouse:
+    with writer(url, command="finlens app (first start)", tuning=Tuning(memory_limit="256MB")) as warehouse:
         generate_demo(warehouse, progress=progress, **options)
     return True
 

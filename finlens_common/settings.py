@@ -15,6 +15,8 @@ METRICS_ENV = "FINLENS_METRICS"
 WAREHOUSE_ENV = "FINLENS_WAREHOUSE"
 PSEUDONYM_SECRET_ENV = "FINLENS_PSEUDONYM_SECRET"
 AUDIT_ENV = "FINLENS_AUDIT"
+TIME_ZONE_ENV = "FINLENS_TIME_ZONE"
+DEFAULT_TIME_ZONE = "Asia/Shanghai"
 DEFAULT_METRICS_ROOT = PROJECT_ROOT / "metrics"
 DEFAULT_WAREHOUSE_FILE = PROJECT_ROOT / "data" / "finlens.duckdb"
 
@@ -52,7 +54,6 @@ def warehouse_url(explicit: str | None = None) -> str:
 # Alerts and subscriptions (README, Alerts): where their history lives, how messages read, where links point.
 ALERTS_DB_ENV = "FINLENS_ALERTS_DB"
 LANGUAGE_ENV = "FINLENS_LANGUAGE"
-TIME_ZONE_ENV = "FINLENS_TIME_ZONE"
 APP_URL_ENV = "FINLENS_APP_URL"
 PUBLIC_URL_ENV = "FINLENS_ALERTS_PUBLIC_URL"
 DEFAULT_ALERTS_DB = PROJECT_ROOT / "data" / "alerts.sqlite"
@@ -79,7 +80,7 @@ def deployment_language() -> str:
 
 def deployment_time_zone() -> str:
     """The zone of the warehouse's wall-clock times and of cron schedules (``FINLENS_TIME_ZONE``, default Asia/Shanghai)."""
-    return os.environ.get(TIME_ZONE_ENV) or "Asia/Shanghai"
+    return os.environ.get(TIME_ZONE_ENV) or DEFAULT_TIME_ZONE
 
 
 def app_url() -> str:

@@ -23,6 +23,7 @@ from finlens_common.errors import IngestError
 from ingest.demo_arrow import events_table, users_table
 from ingest.demo_plan import Window, make_plan
 from ingest.demo_sim import Simulator
+from ingest.loads import appended, finish_load
 from ingest.schema import EVENTS_TABLE, USERS_TABLE, create_table_sql
 
 DEFAULT_USERS = 40_000
@@ -69,11 +70,14 @@ def generate_demo(
             event_rows, user_rows = generate_batch(seed, batch, first, size, window)
             warehouse.append(EVENTS_TABLE, event_rows)
             warehouse.append(USERS_TABLE, user_rows)
+            appended(warehouse, EVENTS_TABLE, event_rows)
+            appended(warehouse, USERS_TABLE, user_rows)
             events += event_rows.num_rows
             del event_rows, user_rows
             flush()
             if progress is not None:
                 progress(first + size, users)
+    finish_load(warehouse, "demo", events)
     return DemoSummary(
         users=users, events=events, start=window.start, end=end, seconds=round(time.perf_counter() - began, 3)
     )

@@ -62,6 +62,15 @@ TABLES: dict[str, list[tuple[str, str, pa.DataType]]] = {
     USERS_TABLE: USERS_COLUMNS,
 }
 
+# Every load by any loader (demo, import, collector): the data's watermark (``ingest/loads.py``). Times in UTC.
+LOADS_TABLE = "ingest_loads"
+LOADS_COLUMNS: list[tuple[str, str, pa.DataType]] = [
+    ("loaded_at", "TIMESTAMP", pa.timestamp("us")),
+    ("source", "VARCHAR", pa.string()),
+    ("events", "BIGINT", pa.int64()),
+    ("received_until", "TIMESTAMP", pa.timestamp("us")),
+]
+
 # Bookkeeping of the log importers (``ingest/sensors*.py``); created on first import, never by the demo.
 REJECTS_TABLE = "import_rejects"
 IMPORT_FILES_TABLE = "import_files"
@@ -98,6 +107,7 @@ IMPORT_TABLES: dict[str, list[tuple[str, str, pa.DataType]]] = {
         ("record_id", "VARCHAR", pa.string()),
         ("distinct_id", "VARCHAR", pa.string()),
     ],
+    LOADS_TABLE: LOADS_COLUMNS,
     # Profile properties that are not ``users`` columns (counters, lists, custom tags).
     USER_PROPERTIES_TABLE: [
         ("user_id", "VARCHAR", pa.string()),

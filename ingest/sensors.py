@@ -30,30 +30,21 @@ from pathlib import Path
 from typing import ParamSpec, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import pyarrow as pa
-
 from connectors.base import Warehouse
 from finlens_common.errors import IngestError
+from ingest.loads import finish_load
+from ingest.sensors_apply import BATCH_ROWS, ChunkWriter
 from ingest.sensors_identity import IdentityMap
 from ingest.sensors_parse import ChunkResult, parse_chunk
 from ingest.sensors_read import CHUNK_BYTES, Chunk, file_size, is_gzip, read_chunks, spans
 from ingest.sensors_users import ProfileWriter
-from ingest.sensors_write import (
-    append_new_events,
-    append_rejects,
-    ensure_tables,
-    log_file,
-    one_thread,
-    stored_reject_lines,
-)
+from ingest.sensors_write import ensure_tables, log_file, one_thread
 
 DEFAULT_TIME_ZONE = "Asia/Shanghai"
 P = ParamSpec("P")
 T = TypeVar("T")
 # Below this many bytes in all, starting worker processes costs more than it saves.
 PARALLEL_MIN_BYTES = 32 * 1024 * 1024
-# Events per append: ~2 DuckDB row groups, so each checkpoint writes mostly whole row groups.
-BATCH_ROWS = 240_000
 # Chunks parsed ahead of the writer, so the workers keep going while it appends a batch.
 AHEAD = 6
 
@@ -102,6 +93,7 @@ def import_sensors(
     time_zone: str = DEFAULT_TIME_ZONE,
     jobs: int | None = None,
     chunk_bytes: int = CHUNK_BYTES,
+    batch_rows: int | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> ImportSummary:
     """Import the SDK logs at ``paths`` into ``warehouse``, creating missing tables; re-importing adds nothing.
@@ -134,8 +126,9 @@ def import_sensors(
     ):
         for path, size in zip(files, sizes):
             name = str(path.resolve())
-            counts = Counter[str]()
-            batch = _Batch(warehouse, identities, profiles, stored_reject_lines(warehouse, name), counts, flush)
+            batch = ChunkWriter(warehouse, identities, profiles, flush, batch_rows or BATCH_ROWS)
+            batch.start_file(name)
+            counts = batch.counts
             for result, position in _in_order(pool, parse, _chunks(path, name, chunk_bytes), depth=jobs + AHEAD):
                 batch.add(result)
                 if progress is not None:
@@ -161,6 +154,7 @@ def import_sensors(
         profiles.flush()
         summary.identities = len(identities.new)
         summary.reattributed = identities.save_and_reattribute()
+        finish_load(warehouse, "import", summary.events)
     summary.profiles, summary.users = profiles.records, len(profiles.users)
     summary.seconds = round(time.perf_counter() - began, 3)
     if progress is not None:
@@ -195,66 +189,6 @@ def parse_job(chunk: Chunk, time_zone: str) -> tuple[ChunkResult, int]:
     finally:
         if paused:
             gc.enable()
-
-
-class _Batch:
-    """Stores parsed chunks in file order; events are appended in batches of ``BATCH_ROWS``.
-
-    Each chunk's bindings are learned, and its events' ``user_id`` resolved, as it
-    arrives (as if written at once); its rejects and profile operations are written then
-    too. Larger appends cost DuckDB less per row (fewer, fuller row groups per checkpoint).
-    """
-
-    def __init__(
-        self,
-        warehouse: Warehouse,
-        identities: IdentityMap,
-        profiles: ProfileWriter,
-        known: set[int],
-        counts: Counter[str],
-        flush: Callable[[], None],
-    ):
-        self.warehouse, self.identities, self.profiles = warehouse, identities, profiles
-        self.known, self.counts, self.flush = known, counts, flush
-        self.pending: list[pa.Table] = []
-        self.rows = 0
-        self.line = 1  # the file line the next chunk starts at
-
-    def add(self, result: ChunkResult) -> None:
-        self.identities.learn(result.bindings)
-        events = result.events
-        if events is not None and events.num_rows:
-            position = events.schema.get_field_index("user_id")
-            user_ids = self.identities.resolve(events.column("distinct_id").combine_chunks())
-            self.pending.append(events.set_column(position, "user_id", user_ids))
-            self.rows += events.num_rows
-        shift = self.line - 1
-        rejects = [(file, line + shift, raw, reason) for file, line, raw, reason in result.rejects]
-        fresh = [r for r in rejects if r[1] not in self.known]
-        append_rejects(self.warehouse, fresh, datetime.now().replace(microsecond=0))
-        counts = self.counts
-        counts["rejects"] += len(rejects)
-        counts.update(f"reason:{_reason_kind(r[3])}" for r in rejects)
-        counts["lines"] += result.lines
-        counts["duplicates"] += result.repeated
-        self.line += result.lines
-        self.profiles.add(result.profiles)
-        if self.rows >= BATCH_ROWS:
-            self.write()
-
-    def write(self) -> None:
-        """Append the pending events (without the ones already stored) and checkpoint."""
-        if self.pending:
-            appended, dupes = append_new_events(self.warehouse, pa.concat_tables(self.pending))
-            self.counts["events"] += appended
-            self.counts["duplicates"] += dupes
-            self.pending, self.rows = [], 0
-        self.flush()
-
-
-def _reason_kind(reason: str) -> str:
-    """A reason without its details, to count rejects by kind (``not valid JSON``, ``missing required field time``)."""
-    return reason.split(":")[0].split(" got ")[0].rstrip(",")
 
 
 class _Inline(Executor):

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -88,6 +89,9 @@ def _fast_dumps(value: dict[str, Any]) -> str:
     return _json_dumps(value) if "e-" in text else text
 
 
+MAX_DEPTH = 1024  # orjson's limit; a record nested deeper is rejected
+
+
 def loads(raw: bytes) -> tuple[Any, Callable[[dict[str, Any]], str]]:
     """The parsed line and the writer for its ``properties``: orjson (3-4x faster) when it accepts the line.
 
@@ -98,7 +102,9 @@ def loads(raw: bytes) -> tuple[Any, Callable[[dict[str, Any]], str]]:
     """
     try:
         return orjson.loads(raw), _fast_dumps
-    except orjson.JSONDecodeError:
+    except orjson.JSONDecodeError as err:
+        if str(err).startswith("depth limit"):  # json would recurse until Python's own limit, and crash
+            raise ValueError(f"nested deeper than {MAX_DEPTH} levels: {err}") from None
         return json.loads(raw), _json_dumps
 
 
@@ -168,7 +174,11 @@ def map_event(
             continue
         index, kind = _SLOT_OF[key]
         kind_of = type(value)
-        if not (kind_of is kind or (kind is float and kind_of is int)) or values[index] is not None:
+        if (
+            not (kind_of is kind or (kind is float and kind_of is int))
+            or values[index] is not None
+            or (kind_of is float and not math.isfinite(value))
+        ):
             return map_event_ordered(record, raw, dumps)
         values[index] = value
         del rest[key]
@@ -203,6 +213,8 @@ def map_event_ordered(
         kind_of = type(value)
         if not (kind_of is kind or (kind is float and kind_of is int)):
             raise Reject(f"property {key!r} (column {column}) must be {_EXPECTED[kind]}, got {json_type(value)}")
+        if kind_of is float and not math.isfinite(value):  # json reads NaN and Infinity; no amount is either
+            raise Reject(f"property {key!r} (column {column}) must be a finite number, got {value}")
         held = taken.get(column)
         if held is None or priority < held[0]:
             if held is not None:

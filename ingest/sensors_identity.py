@@ -18,19 +18,9 @@ from sqlglot import exp
 
 from connectors.base import Warehouse
 from ingest.schema import EVENTS_TABLE, IDENTITY_TABLE, IMPORT_TABLES, arrow_schema
+from ingest.staging import drop_stage, literal_chunks, stage
 
 STAGE_TABLE = "sensors_identity_stage"
-
-
-def create_stage_sql(stage: str, columns: list[tuple[str, str]], dialect: str, *, temporary: bool = False) -> str:
-    """``CREATE OR REPLACE [TEMPORARY] TABLE stage (columns)``: a scratch table to join against, dropped after use.
-
-    A temporary table is not written to the database file (nor its write-ahead log).
-    """
-    defs = [exp.ColumnDef(this=exp.to_identifier(name), kind=exp.DataType.build(kind)) for name, kind in columns]
-    schema = exp.Schema(this=exp.to_table(stage), expressions=defs)
-    properties = exp.Properties(expressions=[exp.TemporaryProperty()]) if temporary else None
-    return exp.Create(this=schema, kind="TABLE", replace=True, properties=properties).sql(dialect=dialect)
 
 
 class IdentityMap:
@@ -70,35 +60,73 @@ class IdentityMap:
         """
         if not self.new:
             return 0
-        dialect = self.warehouse.dialect
         now = datetime.now().replace(microsecond=0)
         rows = pa.Table.from_pydict(
             {"distinct_id": list(self.new), "user_id": list(self.new.values()), "bound_at": [now] * len(self.new)},
             schema=arrow_schema(IDENTITY_TABLE),
         )
         self.warehouse.append(IDENTITY_TABLE, rows)
+        changed = self._reattribute(rows) if self.warehouse.dialect != "clickhouse" else self._reattribute_clickhouse()
+        self.new = {}
+        return changed
+
+    def _reattribute(self, rows: pa.Table) -> int:
+        """One ``UPDATE events ... FROM`` a staged table of the new bindings (DuckDB, PostgreSQL)."""
+        dialect = self.warehouse.dialect
         columns = [(name, kind) for name, kind, _ in IMPORT_TABLES[IDENTITY_TABLE]]
-        self.warehouse.execute(create_stage_sql(STAGE_TABLE, columns, dialect))
-        self.warehouse.append(STAGE_TABLE, rows)
-        events, stage = exp.to_table(EVENTS_TABLE), exp.to_table(STAGE_TABLE, alias="m")
+        stage(self.warehouse, STAGE_TABLE, columns, rows)
+        moved = exp.and_(
+            exp.column("distinct_id", table=EVENTS_TABLE).eq(exp.column("distinct_id", table="m")),
+            exp.NullSafeEQ(
+                this=exp.column("user_id", table=EVENTS_TABLE), expression=exp.column("user_id", table="m")
+            ).not_(),
+        )
+        count = (
+            exp.select(exp.Count(this=exp.Star()))
+            .from_(exp.to_table(EVENTS_TABLE))
+            .join(exp.to_table(STAGE_TABLE, alias="m"), on=moved.args["this"].copy())
+            .where(moved.args["expression"].copy())
+        )
         update = exp.Update(
-            this=events,
+            this=exp.to_table(EVENTS_TABLE),
             expressions=[exp.EQ(this=exp.column("user_id"), expression=exp.column("user_id", table="m"))],
-            from_=exp.From(this=stage),
-            where=exp.Where(
-                this=exp.and_(
-                    exp.column("distinct_id", table=EVENTS_TABLE).eq(exp.column("distinct_id", table="m")),
-                    exp.NullSafeEQ(
-                        this=exp.column("user_id", table=EVENTS_TABLE), expression=exp.column("user_id", table="m")
-                    ).not_(),
-                )
-            ),
+            from_=exp.From(this=exp.to_table(STAGE_TABLE, alias="m")),
+            where=exp.Where(this=moved),
         )
         try:
-            changed = self.warehouse.query(update.sql(dialect=dialect)).rows
+            changed = int(self.warehouse.query(count.sql(dialect=dialect)).rows[0][0])
+            if changed:
+                self.warehouse.execute(update.sql(dialect=dialect))
         finally:
-            self.warehouse.execute(
-                exp.Drop(tables=[exp.to_table(STAGE_TABLE)], kind="TABLE", exists=True).sql(dialect=dialect)
+            drop_stage(self.warehouse, STAGE_TABLE)
+        return changed
+
+    def _reattribute_clickhouse(self) -> int:
+        """``ALTER TABLE events UPDATE user_id = transform(distinct_id, ids, logins, user_id)``, ids as literals."""
+        ids = list(self.new)
+        changed = 0
+        for chunk in literal_chunks(ids):
+            logins = [exp.convert(self.new[str(v.this)]) for v in chunk]
+            target = exp.Anonymous(
+                this="transform",
+                expressions=[
+                    exp.column("distinct_id"),
+                    exp.Array(expressions=chunk),
+                    exp.Array(expressions=logins),
+                    exp.column("user_id"),
+                ],
             )
-        self.new = {}
-        return int(changed[0][0]) if changed and changed[0] else 0
+            moved = exp.and_(
+                exp.column("distinct_id").isin(*[v.copy() for v in chunk]),
+                exp.NullSafeEQ(this=exp.column("user_id"), expression=target.copy()).not_(),
+            )
+            count = exp.select(exp.Count(this=exp.Star())).from_(EVENTS_TABLE).where(moved)
+            found = int(self.warehouse.query(count.sql(dialect="clickhouse")).rows[0][0])
+            if found:
+                where = exp.column("distinct_id").isin(*[v.copy() for v in chunk]).sql(dialect="clickhouse")
+                self.warehouse.execute(
+                    f"ALTER TABLE {EVENTS_TABLE} UPDATE user_id = {target.sql(dialect='clickhouse')} "
+                    f"WHERE {where} SETTINGS mutations_sync = 2"
+                )
+            changed += found
+        return changed

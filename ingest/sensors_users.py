@@ -20,8 +20,9 @@ from sqlglot import exp
 
 from connectors.base import Warehouse
 from ingest.schema import PROFILE_LOG_TABLE, USER_PROPERTIES_TABLE, USERS_COLUMNS, USERS_TABLE, arrow_schema
-from ingest.sensors_identity import IdentityMap, create_stage_sql
+from ingest.sensors_identity import IdentityMap
 from ingest.sensors_read import Reject, json_type
+from ingest.staging import drop_stage, literal_chunks, stage
 
 ALIASES = {"$province": "province", "$city": "city", "$signup_time": "register_time", "$utm_source": "register_channel"}
 _TYPES = {name: sql_type for name, sql_type, _ in USERS_COLUMNS if name != "user_id"}
@@ -141,8 +142,7 @@ class ProfileWriter:
     def _unapplied(self, ops: list[Profile]) -> list[Profile]:
         """``ops`` without records applied by an earlier run, or twice in this batch; logs the rest as applied."""
         dialect = self.warehouse.dialect
-        self.warehouse.execute(create_stage_sql(STAGE_TABLE, [("user_id", "VARCHAR")], dialect))
-        self.warehouse.append(STAGE_TABLE, pa.table({"user_id": pa.array([op[4] for op in ops], pa.string())}))
+        stage(self.warehouse, STAGE_TABLE, [("user_id", "VARCHAR")], pa.table({"user_id": [op[4] for op in ops]}))
         done = (
             exp.select("record_id")
             .from_(PROFILE_LOG_TABLE)
@@ -167,9 +167,7 @@ class ProfileWriter:
         return fresh
 
     def _stage(self, ids: list[str]) -> exp.Select:
-        dialect = self.warehouse.dialect
-        self.warehouse.execute(create_stage_sql(STAGE_TABLE, [("user_id", "VARCHAR")], dialect))
-        self.warehouse.append(STAGE_TABLE, pa.table({"user_id": pa.array(ids, pa.string())}))
+        stage(self.warehouse, STAGE_TABLE, [("user_id", "VARCHAR")], pa.table({"user_id": pa.array(ids, pa.string())}))
         return exp.select("user_id").from_(STAGE_TABLE)
 
     def _read(self, ids: list[str]) -> tuple[dict[str, dict[str, Any] | None], dict[str, dict[str, Any]]]:
@@ -196,6 +194,12 @@ class ProfileWriter:
         dialect = self.warehouse.dialect
         staged = exp.select("user_id").from_(STAGE_TABLE)
         for table in (USERS_TABLE, USER_PROPERTIES_TABLE):
+            if dialect == "clickhouse":  # a mutation cannot read the session's temporary table
+                for chunk in literal_chunks(ids):
+                    self.warehouse.execute(
+                        exp.delete(table, where=exp.column("user_id").isin(*chunk)).sql(dialect=dialect)
+                    )
+                continue
             delete = exp.delete(table, where=exp.column("user_id").isin(query=staged.copy()))
             self.warehouse.execute(delete.sql(dialect=dialect))
         kept = [(user, row) for user in ids if (row := rows.get(user)) is not None]
@@ -215,6 +219,4 @@ class ProfileWriter:
             self.warehouse.append(
                 USER_PROPERTIES_TABLE, pa.Table.from_pylist(extra, schema=arrow_schema(USER_PROPERTIES_TABLE))
             )
-        self.warehouse.execute(
-            exp.Drop(tables=[exp.to_table(STAGE_TABLE)], kind="TABLE", exists=True).sql(dialect=dialect)
-        )
+        drop_stage(self.warehouse, STAGE_TABLE)

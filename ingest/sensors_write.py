@@ -29,7 +29,7 @@ from ingest.schema import (
     arrow_schema,
     create_table_sql,
 )
-from ingest.sensors_identity import create_stage_sql
+from ingest.staging import drop_stage, stage
 
 STAGE_TABLE = "sensors_events_stage"
 IMPORT_TABLE_NAMES = (
@@ -50,14 +50,14 @@ def ensure_tables(warehouse: Warehouse) -> None:
             warehouse.execute(create_table_sql(table, warehouse.dialect))
 
 
-def append_new_events(warehouse: Warehouse, events: pa.Table) -> tuple[int, int]:
-    """Append the rows of ``events`` not already stored; returns (appended, skipped as duplicates).
+def append_new_events(warehouse: Warehouse, events: pa.Table) -> tuple[pa.Table, int]:
+    """Append the rows of ``events`` not already stored; returns (the rows appended, skipped as duplicates).
 
     A batch can hold the same event twice (two chunks of a log, or two logs, repeat a
     line): only its first row is kept, the others count as duplicates.
     """
     if events.num_rows == 0:
-        return 0, 0
+        return events, 0
     received = events.num_rows
     ids = events.column("event_id")
     if pc.count_distinct(ids).as_py() < received:
@@ -71,10 +71,8 @@ def append_new_events(warehouse: Warehouse, events: pa.Table) -> tuple[int, int]
     dialect = warehouse.dialect
     times = events.column("event_time")
     low, high = pc.min(times).as_py(), pc.max(times).as_py()
-    warehouse.execute(
-        create_stage_sql(STAGE_TABLE, [("event_id", "VARCHAR"), ("event_time", "TIMESTAMP")], dialect, temporary=True)
-    )
-    warehouse.append(STAGE_TABLE, pa.table({"event_id": events.column("event_id"), "event_time": times}))
+    staged = pa.table({"event_id": events.column("event_id"), "event_time": times})
+    stage(warehouse, STAGE_TABLE, [("event_id", "VARCHAR"), ("event_time", "TIMESTAMP")], staged)
     stored = exp.to_table(EVENTS_TABLE, alias="e")
     join = exp.and_(
         exp.column("event_id", table="e").eq(exp.column("event_id", table="s")),
@@ -89,12 +87,12 @@ def append_new_events(warehouse: Warehouse, events: pa.Table) -> tuple[int, int]
     try:
         dupes = warehouse.query_arrow(query.sql(dialect=dialect)).column(0)
     finally:
-        warehouse.execute(exp.Drop(tables=[exp.to_table(STAGE_TABLE)], kind="TABLE", exists=True).sql(dialect=dialect))
+        drop_stage(warehouse, STAGE_TABLE)
     if len(dupes):
         events = events.filter(pc.invert(pc.is_in(events.column("event_id"), value_set=dupes.combine_chunks())))
     if events.num_rows:
         warehouse.append(EVENTS_TABLE, events)
-    return events.num_rows, received - events.num_rows
+    return events, received - events.num_rows
 
 
 @contextmanager
@@ -105,7 +103,7 @@ def one_thread(warehouse: Warehouse) -> Iterator[None]:
     thread and ~4.8 µs (CPU and wall) on two, and the second core is the parsers'.
     Other warehouses are left alone.
     """
-    if warehouse.dialect != "duckdb":
+    if warehouse.dialect != "duckdb" or warehouse.settings_fixed:  # an owner fixed its threads when it sealed
         yield
         return
     setting = exp.select(exp.func("current_setting", exp.convert("threads"))).sql(dialect="duckdb")

@@ -68,7 +68,8 @@ def day1(sa) -> None:
     sa.track("b-1", "$pageview", {"$time": ms(10, 0), "$lib": "js", "$os": "Windows", "$screen_name": "home"})
     sa.track("u2", "login", {"$time": ms(11, 0), "method": "password"}, is_login_id=True)
     sa.track("u2", "bind_card", {"$time": ms(11, 10), "is_success": True, "card_index": 1}, is_login_id=True)
-    sa.profile_set("u2", {"gender": "m", "$province": "Beijing", "is_real_name": True, "vip": "gold"}, is_login_id=True)
+    profile = {"$time": ms(11, 20), "gender": "m", "$province": "Beijing", "is_real_name": True, "vip": "gold"}
+    sa.profile_set("u2", profile, is_login_id=True)
 
 
 def day2(sa) -> None:

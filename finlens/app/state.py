@@ -2,18 +2,30 @@
 
 Pages call :func:`run` with a :class:`~semantic.Query` (and :func:`users`,
 :func:`sequence`, :func:`values` for drill-downs); they never build SQL.
-Results are cached by (compiled SQL, warehouse URL), so switching pages on
-warm data re-runs nothing.
+
+Results are cached by (compiled SQL, warehouse, data watermark). The watermark
+(``ingest/loads.py``) changes whenever a loader commits, so new data gets new keys and
+shows on the next run of a page, without a restart; switching pages on unchanged data
+re-runs nothing. :func:`warehouse_url` is that key: the URL tagged with the watermark
+pinned for the current script run (:func:`pin_watermark`), so every part of a page
+shows the same data version, and pages that cache their own queries by it follow too.
+Streamlit computes a missing entry once while other sessions asking for the same key
+wait for it (single flight), so a cold page runs each distinct query once. Entries
+for superseded watermarks are freed after ``CACHE_SECONDS``.
 """
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import Counter
 from datetime import date
 
 import streamlit as st
 
 from connectors import Warehouse, connect
 from finlens_common.settings import warehouse_url as resolve_warehouse_url
+from ingest.loads import Watermark, read_watermark
 from semantic import Catalog, CompiledQuery, Query, QueryResult, compile_query, load_catalog
 from semantic.catalog.boards import Board, load_boards
 from semantic.compiler.results import run_compiled
@@ -21,7 +33,13 @@ from semantic.compiler.span import time_span
 from semantic.drill.lookup import UserEvents, dimension_values, user_events
 from semantic.drill.users import Drill, UserList, compile_users, run_user_sql
 
-CACHE_SECONDS = 3600
+CACHE_SECONDS = 900  # frees results of superseded watermarks; freshness comes from the key, not from expiry
+MAX_ENTRIES = 2000
+WATERMARK_SECONDS = 1.0  # how often a process asks the warehouse for its watermark
+UNVERSIONED_SECONDS = 60  # a warehouse no finlens loader writes: results are taken as new each minute
+KEY_MARK = "#data="
+QUERY_RUNS: Counter[str] = Counter()  # SQL actually run by this process (single flight: once per data version)
+_RUNS_LOCK = threading.Lock()
 
 
 @st.cache_resource
@@ -35,18 +53,51 @@ def boards() -> dict[str, Board]:
     return load_boards(catalog())
 
 
-def warehouse_url() -> str:
-    return resolve_warehouse_url()
-
-
 @st.cache_resource
-def warehouse(url: str) -> Warehouse:
+def _connection(url: str) -> Warehouse:
     """One shared read-only connection; the DuckDB connector gives each thread its own cursor."""
     return connect(url)
 
 
-@st.cache_data(show_spinner=False, ttl=CACHE_SECONDS)
+def warehouse(key: str) -> Warehouse:
+    """The connection for a :func:`warehouse_url` key (or a plain URL)."""
+    return _connection(key.split(KEY_MARK, 1)[0])
+
+
+@st.cache_data(show_spinner=False, ttl=WATERMARK_SECONDS)
+def _watermark(url: str) -> Watermark | None:
+    return read_watermark(_connection(url))
+
+
+def pin_watermark() -> Watermark | None:
+    """Read the watermark (at most once a second per process) and key this script run's results by it."""
+    mark = _watermark(resolve_warehouse_url())
+    st.session_state["finlens_watermark"] = mark
+    return mark
+
+
+def watermark() -> Watermark | None:
+    """The watermark pinned for this run (read now if the run has not pinned one)."""
+    if "finlens_watermark" not in st.session_state:
+        return pin_watermark()
+    return st.session_state["finlens_watermark"]
+
+
+def warehouse_url() -> str:
+    """The cache key of the data: the warehouse URL tagged with the pinned watermark."""
+    mark = watermark()
+    version = mark.token if mark is not None else f"t{int(time.time() // UNVERSIONED_SECONDS)}"
+    return f"{resolve_warehouse_url()}{KEY_MARK}{version}"
+
+
+def _counted(sql: str) -> None:
+    with _RUNS_LOCK:
+        QUERY_RUNS[sql] += 1
+
+
+@st.cache_data(show_spinner=False, ttl=CACHE_SECONDS, max_entries=MAX_ENTRIES)
 def _rows(sql: str, url: str, _compiled: CompiledQuery) -> QueryResult:
+    _counted(sql)
     return run_compiled(_compiled, warehouse(url))
 
 
@@ -57,7 +108,7 @@ def run(query: Query) -> QueryResult:
     return _rows(compiled.sql, url, compiled)
 
 
-@st.cache_data(show_spinner=False, ttl=CACHE_SECONDS)
+@st.cache_data(show_spinner=False, ttl=CACHE_SECONDS, max_entries=MAX_ENTRIES)
 def _users(sql: str, url: str, columns: tuple[str, ...]) -> UserList:
     return run_user_sql(sql, list(columns), warehouse(url))
 
@@ -69,7 +120,7 @@ def users(query: Query, drill: Drill, *, limit: int = 50, offset: int = 0) -> Us
     return _users(sql, url, tuple(columns))
 
 
-@st.cache_data(show_spinner=False, ttl=CACHE_SECONDS)
+@st.cache_data(show_spinner=False, ttl=CACHE_SECONDS, max_entries=MAX_ENTRIES)
 def _sequence(user_id: str, url: str) -> UserEvents:
     return user_events(catalog(), user_id, warehouse(url))
 
@@ -79,7 +130,7 @@ def sequence(user_id: str) -> UserEvents:
     return _sequence(user_id, warehouse_url())
 
 
-@st.cache_data(show_spinner=False, ttl=CACHE_SECONDS)
+@st.cache_data(show_spinner=False, ttl=CACHE_SECONDS, max_entries=MAX_ENTRIES)
 def _values(dimension: str, url: str, start: date | None, end: date | None) -> list:
     return dimension_values(catalog(), dimension, warehouse(url), start=start, end=end)
 
@@ -89,7 +140,7 @@ def values(dimension: str, start: date | None = None, end: date | None = None) -
     return _values(dimension, warehouse_url(), start, end)
 
 
-@st.cache_data(show_spinner=False, ttl=CACHE_SECONDS)
+@st.cache_data(show_spinner=False, ttl=CACHE_SECONDS, max_entries=MAX_ENTRIES)
 def _span(url: str) -> tuple[date, date] | None:
     return time_span(catalog(), warehouse(url))
 

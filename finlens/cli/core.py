@@ -87,7 +87,7 @@ def _query(args: argparse.Namespace):
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from connectors import connect, redact
+    from connectors import Tuning, redact, writer
     from finlens_common.settings import warehouse_url as resolve_warehouse_url
     from ingest import demo
 
@@ -99,7 +99,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         options["end"] = parse_day(args.end)
     url = resolve_warehouse_url(args.warehouse)
     bar = ProgressBar("generating demo data", unit="users")
-    with connect(url, read_only=False) as warehouse:
+    with writer(url, command="finlens demo", tuning=Tuning(memory_limit="256MB")) as warehouse:
         summary = demo.generate_demo(warehouse, progress=bar.update, **options)
     bar.close()
     print(

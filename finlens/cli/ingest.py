@@ -18,6 +18,7 @@ from finlens.cli.output import render_rows
 from finlens.cli.progress import ProgressBar
 
 REJECTS_EXIT_CODE = 5
+LOAD_MEMORY = "256MB"  # what bulk_load() caps DuckDB at; fixed at once when the import owns the file
 
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:
@@ -39,7 +40,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from connectors import connect, redact
+    from connectors import Tuning, redact, writer
     from finlens_common.errors import IngestError
     from finlens_common.settings import warehouse_url as resolve_warehouse_url
     from ingest.sensors import check_time_zone, import_sensors
@@ -49,7 +50,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         raise IngestError(f"--jobs must be a whole number >= 1, got {args.jobs}")
     url = resolve_warehouse_url(args.warehouse)
     bar = ProgressBar("importing", unit="MB")
-    with connect(url, read_only=False) as warehouse:
+    # while another process reads the embedded warehouse, this import owns it and answers those reads
+    with writer(url, command="finlens import", tuning=Tuning(memory_limit=LOAD_MEMORY, threads=1)) as warehouse:
         summary = import_sensors(
             warehouse,
             args.paths,

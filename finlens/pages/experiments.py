@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from finlens.app import charts as app_charts
+from finlens.app import freshness
 from finlens.app import state as app_state
 from finlens.app.board import guarded
 from finlens.app.drill import USERS_PAGE, Target, go
@@ -16,6 +17,7 @@ from semantic.analyses.experiment_run import experiment_members, run_experiment
 from semantic.analyses.experiments import load_experiments
 from semantic.catalog.formatting import format_value
 
+LIVE_SECONDS = 2
 filters = current()
 lang = filters.language
 catalog = app_state.catalog()
@@ -38,6 +40,23 @@ def render() -> None:
     )
     experiment = experiments[name]
     st.caption(f"{experiment.label.get(lang)} · {experiment.description}")
+    if freshness.running(experiment.end) and st.toggle(
+        t("freshness.live", lang), help=t("freshness.live_help", lang), key="experiment_live"
+    ):
+        st.fragment(run_every=LIVE_SECONDS)(_live)(name, experiment)
+    else:
+        _outcome(name, experiment)
+
+
+def _live(name: str, experiment) -> None:
+    """The outcome again every LIVE_SECONDS, on the data's latest watermark (a push campaign in real time)."""
+    app_state.pin_watermark()
+    freshness.show(lang, st)
+    st.caption(t("freshness.live_running", lang, seconds=LIVE_SECONDS))
+    _outcome(name, experiment)
+
+
+def _outcome(name: str, experiment) -> None:
     fixed = experiment.start is not None or experiment.end is not None
     start, end = (experiment.start, experiment.end) if fixed else (filters.start, filters.end)
     result = _result(name, app_state.warehouse_url(), start, end)
