@@ -11,14 +11,15 @@ of equi-joins on (user, count), one per step. Events at the same instant are
 ordered by the first step they match, so such ties never break a path.
 Counts are distinct users; a user's deepest path (earliest start on ties)
 gives the times to convert, and their earliest in-range step-1 event gives
-the breakdown values.
+the breakdown values and, with a grain, the entry period (the funnel's trend):
+each user is in one period, so the periods add up to the funnel without one.
 """
 
 from __future__ import annotations
 
 from sqlglot import exp
 
-from semantic.catalog.specs import FunnelMetric
+from semantic.catalog.specs import PERCENTILES, FunnelMetric
 from semantic.compiler import dialects
 from semantic.compiler.aggregate import finish
 from semantic.compiler.context import (
@@ -88,16 +89,17 @@ def build_funnel(ctx: SqlContext) -> exp.Select:
             for k in steps
         ),
     ).from_(cte("funnel_events"), copy=False)
-    counts = _counts(ctx, funnel, dims)
-    steps_union = _step_rows(funnel, dims)
-    final = finish(ctx, exp.select(exp.Star()).from_(cte("funnel_steps"), copy=False), [*dims, "step"])
+    groups = [*([ctx.resolved.grain] if ctx.resolved.grain else []), *dims]
+    counts = _counts(ctx, funnel, groups)
+    steps_union = _step_rows(funnel, groups, ctx.resolved.query.time_to_convert)
+    final = finish(ctx, exp.select(exp.Star()).from_(cte("funnel_steps"), copy=False), [*groups, "step"])
     return with_ctes(
         final,
         [
             ("funnel_events", events),
             ("funnel_positions", positions),
             ("funnel_paths", _paths(ctx, funnel, dims)),
-            *_per_user(funnel, dims),
+            *_per_user(ctx, funnel, dims),
             ("funnel_counts", counts),
             ("funnel_steps", steps_union),
         ],
@@ -140,9 +142,9 @@ def _paths(ctx: SqlContext, funnel: FunnelMetric, dims: list[str]) -> exp.Select
     return select.where(conjunction([_col("step_1", "is_step_1").eq(ONE), *in_range]), copy=False)
 
 
-def _per_user(funnel: FunnelMetric, dims: list[str]) -> list[tuple[str, exp.Select]]:
+def _per_user(ctx: SqlContext, funnel: FunnelMetric, dims: list[str]) -> list[tuple[str, exp.Select]]:
     """One row per user: their deepest path (earliest start among equals), with the dimensions
-    of their earliest start (position 1: the first step-1 event of the range).
+    and the entry period of their earliest start (position 1: the first step-1 event of the range).
 
     Hash aggregates and joins rather than ranking windows: no sort of all paths.
     """
@@ -170,9 +172,12 @@ def _per_user(funnel: FunnelMetric, dims: list[str]) -> list[tuple[str, exp.Sele
         _col("best", "start_position").eq(_col("chosen", "start_position")),
         copy=False,
     )
+    grain = ctx.resolved.grain
+    entry = [exp.alias_(ctx.bucket(_col("earliest", "step_1_time")), grain, copy=False)] if grain else []
     users = join(
         exp.select(
             exp.alias_(_col("best", "user_id"), "user_id", copy=False),
+            *entry,
             *(exp.alias_(_col("earliest", d), d, copy=False) for d in dims),
             *(
                 exp.alias_(_col("best", f"step_{k}_time"), f"step_{k}_time", copy=False)
@@ -182,7 +187,7 @@ def _per_user(funnel: FunnelMetric, dims: list[str]) -> list[tuple[str, exp.Sele
         cte("funnel_best_starts", "chosen"),
         chosen,
     )
-    if dims:
+    if dims or grain:
         first = exp.and_(
             _col("earliest", "user_id").eq(_col("best", "user_id")),
             _col("earliest", "start_position").eq(ONE.copy()),
@@ -192,19 +197,24 @@ def _per_user(funnel: FunnelMetric, dims: list[str]) -> list[tuple[str, exp.Sele
     return [("funnel_depths", depths), ("funnel_best_starts", best_starts), ("funnel_users", users)]
 
 
-def _counts(ctx: SqlContext, funnel: FunnelMetric, dims: list[str]) -> exp.Select:
+def _counts(ctx: SqlContext, funnel: FunnelMetric, groups: list[str]) -> exp.Select:
     seconds = dialects.quirks(ctx.dialect).seconds_between
     columns: list[exp.Expr] = [exp.alias_(exp.Count(this=exp.Star()), "step_1_users", copy=False)]
     for k in range(2, len(funnel.steps) + 1):
         columns.append(exp.alias_(exp.Count(this=ident(f"step_{k}_time")), f"step_{k}_users", copy=False))
         gap = seconds(ident(f"step_{k - 1}_time"), ident(f"step_{k}_time"))
         columns.append(exp.alias_(dialects.median(gap, ctx.dialect), f"step_{k}_median_seconds", copy=False))
-    select = exp.select(*(ident(d) for d in dims), *columns).from_(cte("funnel_users"), copy=False)
-    return select.group_by(*range_positions(len(dims)), copy=False) if dims else select
+        if ctx.resolved.query.time_to_convert:
+            columns.extend(
+                exp.alias_(dialects.percentile(gap.copy(), p / 100, ctx.dialect), f"step_{k}_p{p}", copy=False)
+                for p in PERCENTILES
+            )
+    select = exp.select(*(ident(g) for g in groups), *columns).from_(cte("funnel_users"), copy=False)
+    return select.group_by(*range_positions(len(groups)), copy=False) if groups else select
 
 
-def _step_rows(funnel: FunnelMetric, dims: list[str]) -> exp.Query:
-    """Unpivot the per-step columns into one row per step."""
+def _step_rows(funnel: FunnelMetric, dims: list[str], time_to_convert: bool = False) -> exp.Query:
+    """Unpivot the per-step columns into one row per step (``dims``: the grain and dimension columns)."""
     union: exp.Query | None = None
     for k, step in enumerate(funnel.steps, start=1):
         users = ident(f"step_{k}_users")
@@ -218,7 +228,14 @@ def _step_rows(funnel: FunnelMetric, dims: list[str]) -> exp.Query:
             exp.alias_(dialects.safe_divide(users.copy(), previous), "conversion_from_previous", copy=False),
             exp.alias_(dialects.safe_divide(users.copy(), ident("step_1_users")), "conversion_from_first", copy=False),
             exp.alias_(dialects.cast(median_seconds, "double"), "median_seconds_to_convert", copy=False),
+            *(_percentile_column(k, p) for p in (PERCENTILES if time_to_convert else ())),
         ).from_(cte("funnel_counts"), copy=False)
         union = select if union is None else exp.union(union, select, distinct=False, copy=False)
     assert union is not None
     return union
+
+
+def _percentile_column(step: int, percentile: int) -> exp.Expr:
+    """``seconds_to_convert_pNN`` of a step (NULL for step 1, which converts from nothing)."""
+    value = ident(f"step_{step}_p{percentile}") if step > 1 else exp.null()
+    return exp.alias_(dialects.cast(value, "double"), f"seconds_to_convert_p{percentile}", copy=False)
