@@ -126,40 +126,55 @@ def build_retention(ctx: SqlContext) -> exp.Select:
         ("retention_counts", counts),
     ]
     if ctx.resolved.query.average:
-        ctes.append(("retention_rows", final))
+        ctes.extend([("retention_rows", final), ("retention_sums", _known_sums(dims))])
         final = _with_average(dims)
     return with_ctes(finish(ctx, final, ["cohort", *dims, "period"]), ctes)
 
 
-def _with_average(dims: list[str]) -> exp.Select:
-    """The cohorts' rows (cohort as ISO text) and, per period, ``all``: Σ retained / Σ size over the known cohorts."""
-    known = ident("retained").is_(exp.null()).not_()
-    size = exp.Coalesce(this=exp.Sum(this=when(known, ident("cohort_size"))), expressions=[exp.Literal.number(0)])
-    retained = exp.Sum(this=ident("retained"))
-    cohorts = exp.select(
-        exp.alias_(dialects.cast(ident("cohort"), "varchar"), "cohort", copy=False),
-        *(ident(d) for d in dims),
-        ident("period"),
-        exp.alias_(dialects.cast(ident("cohort_size"), "bigint"), "cohort_size", copy=False),
-        exp.alias_(dialects.cast(ident("retained"), "bigint"), "retained", copy=False),
-        ident("rate"),
-    ).from_(cte("retention_rows"), copy=False)
-    average = (
+def _known_sums(dims: list[str]) -> exp.Select:
+    """Per period (and values): Σ cohort size and Σ retained over the cohorts whose period is known."""
+    known = _c("r", "retained").is_(exp.null()).not_()
+    return (
         exp.select(
-            exp.alias_(exp.convert("all"), "cohort", copy=False),
-            *(ident(d) for d in dims),
-            ident("period"),
-            exp.alias_(dialects.cast(size, "bigint"), "cohort_size", copy=False),
-            exp.alias_(dialects.cast(retained, "bigint"), "retained", copy=False),
-            exp.alias_(dialects.safe_divide(retained.copy(), size.copy()), "rate", copy=False),
+            *(exp.alias_(_c("r", d), d, copy=False) for d in dims),
+            exp.alias_(_c("r", "period"), "period", copy=False),
+            exp.alias_(
+                exp.Coalesce(
+                    this=exp.Sum(this=when(known, _c("r", "cohort_size"))), expressions=[exp.Literal.number(0)]
+                ),
+                "known_size",
+                copy=False,
+            ),
+            exp.alias_(exp.Sum(this=_c("r", "retained")), "known_retained", copy=False),
         )
-        .from_(cte("retention_rows"), copy=False)
-        .group_by(*range_positions(len(dims) + 2)[1:], copy=False)
+        .from_(cte("retention_rows", "r"), copy=False)
+        .group_by(*range_positions(len(dims) + 1), copy=False)
     )
+
+
+def _with_average(dims: list[str]) -> exp.Select:
+    """The cohorts' rows (cohort as ISO text) and, per period, ``all``: Σ retained / Σ size over the known cohorts.
+
+    Columns are qualified: ClickHouse would read a bare name as the alias of the same SELECT.
+    """
+    cohorts = exp.select(
+        exp.alias_(dialects.cast(_c("r", "cohort"), "varchar"), "cohort", copy=False),
+        *(exp.alias_(_c("r", d), d, copy=False) for d in dims),
+        exp.alias_(_c("r", "period"), "period", copy=False),
+        exp.alias_(dialects.cast(_c("r", "cohort_size"), "bigint"), "cohort_size", copy=False),
+        exp.alias_(dialects.cast(_c("r", "retained"), "bigint"), "retained", copy=False),
+        exp.alias_(_c("r", "rate"), "rate", copy=False),
+    ).from_(cte("retention_rows", "r"), copy=False)
+    average = exp.select(
+        exp.alias_(dialects.cast(exp.convert("all"), "varchar"), "cohort", copy=False),
+        *(exp.alias_(_c("s", d), d, copy=False) for d in dims),
+        exp.alias_(_c("s", "period"), "period", copy=False),
+        exp.alias_(dialects.cast(_c("s", "known_size"), "bigint"), "cohort_size", copy=False),
+        exp.alias_(dialects.cast(_c("s", "known_retained"), "bigint"), "retained", copy=False),
+        exp.alias_(dialects.safe_divide(_c("s", "known_retained"), _c("s", "known_size")), "rate", copy=False),
+    ).from_(cte("retention_sums", "s"), copy=False)
     stacked = exp.union(cohorts, average, distinct=False, copy=False)
-    return exp.select(exp.Star()).from_(
-        exp.alias_(exp.paren(stacked, copy=False), "retention_table", table=True), copy=False
-    )
+    return exp.select(exp.Star()).from_(stacked.subquery("retention_table", copy=False), copy=False)
 
 
 def _c(table: str, name: str) -> exp.Column:
