@@ -47,11 +47,15 @@ def _analyses(catalog) -> dict[str, Callable[[str], str]]:
         half_life="2d",
     )
     return {
-        "paths_after_card_failure": lambda d: compile_paths(catalog, load_paths(catalog)["after_card_failure"], d, **MARCH),
+        "paths_after_card_failure": lambda d: compile_paths(
+            catalog, load_paths(catalog)["after_card_failure"], d, **MARCH
+        ),
         "paths_after_funnel_drop": lambda d: compile_paths(
             catalog, adhoc_path(catalog, after="bind_card_funnel:3", steps=4), d, **MARCH
         ),
-        "attribution_time_decay": lambda d: compile_attribution(catalog, attribution, d, **MARCH, where="platform = 'iOS'"),
+        "attribution_time_decay": lambda d: compile_attribution(
+            catalog, attribution, d, **MARCH, where="platform = 'iOS'"
+        ),
     }
 
 

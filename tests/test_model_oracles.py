@@ -108,15 +108,22 @@ def test_retention_average_row_and_weekly_cohorts(warehouses, engine):
         known = [r for r in cells if r["period"] == period and r["retained"] is not None]
         size, back = sum(r["cohort_size"] for r in known), sum(r["retained"] for r in known)
         want.append(
-            dict(cohort="all", period=period, cohort_size=size, retained=back if known else None,
-                 rate=back / size if size else None)
+            dict(
+                cohort="all",
+                period=period,
+                cohort_size=size,
+                retained=back if known else None,
+                rate=back / size if size else None,
+            )
         )
     query = Query(metrics=("bind_card_retention",), start=START, end=END, average=True)
     got = run_query(CATALOG, query, warehouses[engine]).rows
     assert_rows(got, want, ["cohort", "period"], f"average on {engine}")
     columns, rows = fetch(warehouses["duckdb"], retention_twin(Ask(START, END, grain="week"), BIND_CARD_RETENTION))
     weekly = [{c: plain(v) for c, v in zip(columns, row)} for row in rows]
-    got = run_query(CATALOG, Query(metrics=("bind_card_retention",), grain="week", start=START, end=END), warehouses[engine])
+    got = run_query(
+        CATALOG, Query(metrics=("bind_card_retention",), grain="week", start=START, end=END), warehouses[engine]
+    )
     assert_rows(got.rows, weekly, ["cohort", "period"], f"weekly on {engine}")
 
 
@@ -166,7 +173,11 @@ def paths_oracle(rows: list[tuple], anchor: str, steps: int, top: int, by_page: 
             if not marks:
                 continue
             nodes = [n for n, _ in session]
-            path = nodes[marks[0] : marks[0] + steps] if forward else nodes[max(0, marks[0] - steps + 1) : marks[0] + 1][::-1]
+            path = (
+                nodes[marks[0] : marks[0] + steps]
+                if forward
+                else nodes[max(0, marks[0] - steps + 1) : marks[0] + 1][::-1]
+            )
             paths.append((user, path))
     users_at: dict[tuple[int, str], set] = defaultdict(set)
     for user, path in paths:
@@ -196,7 +207,10 @@ def test_paths_against_a_loop(warehouses, engine, anchor, forward, by_page, top)
     want = paths_oracle(raw_events(warehouses["duckdb"]), anchor, 4, top, by_page, forward)
     options = {"start" if forward else "end": anchor}
     spec = adhoc_path(CATALOG, steps=4, by_page=by_page, top=top, **options)
-    got = {(r["step"], r["source"], r["target"]): r["users"] for r in run_paths(CATALOG, spec, warehouses[engine], start=START, end=END)}
+    got = {
+        (r["step"], r["source"], r["target"]): r["users"]
+        for r in run_paths(CATALOG, spec, warehouses[engine], start=START, end=END)
+    }
     assert want and got == want
 
 

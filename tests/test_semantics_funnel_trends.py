@@ -140,5 +140,5 @@ def test_grains_a_funnel_refuses(catalog):
 
     with pytest.raises(QueryError, match="a funnel takes the grain day, week, month, quarter, year, not 'hour'"):
         compile_query(catalog, Query(metrics=("bind_card_funnel",), grain="hour", **RANGE))
-    with pytest.raises(QueryError, match="time to convert is a funnel's"):
+    with pytest.raises(QueryError, match="time to convert is for funnels"):
         compile_query(catalog, Query(metrics=("pv",), time_to_convert=True, **RANGE))

@@ -147,7 +147,7 @@ def test_users_behind_intervals(catalog, warehouse):
 
 
 def test_interval_options_refused(catalog):
-    with pytest.raises(QueryError, match="average over cohorts is a retention's"):
+    with pytest.raises(QueryError, match="average over cohorts is for retentions"):
         compile_query(catalog, Query(metrics=("reg_to_bind",), average=True))
     with pytest.raises(QueryError, match="query it on its own"):
         compile_query(catalog, Query(metrics=("reg_to_bind", "invest_gap")))

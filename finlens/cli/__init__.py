@@ -3,7 +3,7 @@
 Every user mistake ends as one line on stderr and a non-zero exit status
 (1 catalog, 2 query or usage, 3 warehouse, 4 ingest); never a traceback.
 The commands live in ``core`` (demo, validate, list, compile, query),
-``ingest``, ``segments``, ``intent``, ``lifecycle`` and ``marketing``.
+``ingest``, ``segments``, ``intent``, ``lifecycle``, ``marketing`` and ``analysis`` (paths, attribution).
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
-from finlens.cli import core, ingest, intent, lifecycle, marketing, segments
+from finlens.cli import analysis, core, ingest, intent, lifecycle, marketing, segments
 from finlens.cli.common import OneLineParser
 from finlens_common.errors import FinlensError
 
-GROUPS = (core, ingest, segments, intent, lifecycle, marketing)
+GROUPS = (core, ingest, segments, intent, lifecycle, marketing, analysis)
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     name: command for group in GROUPS for name, command in group.COMMANDS.items()
 }

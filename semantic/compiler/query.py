@@ -212,9 +212,9 @@ def _check_grain(query: Query, kind: str) -> None:
 
 def _check_options(query: Query, kind: str) -> None:
     if query.time_to_convert and kind != "funnel":
-        raise QueryError(f"time to convert is a funnel's, not a {kind}'s")
+        raise QueryError(f"time to convert is for funnels, not {kind} metrics")
     if query.average and kind != "retention":
-        raise QueryError(f"the average over cohorts is a retention's, not a {kind}'s")
+        raise QueryError(f"the average over cohorts is for retentions, not {kind} metrics")
 
 
 def _components(catalog: Catalog, metrics: tuple[Metric, ...]) -> tuple[Metric, ...]:
