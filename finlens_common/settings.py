@@ -13,6 +13,7 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 METRICS_ENV = "FINLENS_METRICS"
 WAREHOUSE_ENV = "FINLENS_WAREHOUSE"
+CATALOG_READ_ONLY_ENV = "FINLENS_CATALOG_READONLY"
 DEFAULT_METRICS_ROOT = PROJECT_ROOT / "metrics"
 DEFAULT_WAREHOUSE_FILE = PROJECT_ROOT / "data" / "finlens.duckdb"
 
@@ -35,3 +36,8 @@ def default_warehouse_url() -> str:
 def warehouse_url(explicit: str | None = None) -> str:
     """The warehouse to use: an explicit URL (``--warehouse``), else ``FINLENS_WAREHOUSE``, else the embedded default."""
     return explicit or os.environ.get(WAREHOUSE_ENV) or default_warehouse_url()
+
+
+def catalog_read_only() -> bool:
+    """``FINLENS_CATALOG_READONLY=1``: the app never writes definitions into the catalog folder (offers the YAML)."""
+    return os.environ.get(CATALOG_READ_ONLY_ENV, "").strip().lower() in ("1", "true", "yes")

@@ -22,11 +22,12 @@ from sqlglot import exp
 
 from finlens_common.errors import CatalogError, CatalogProblem, QueryError
 from semantic.catalog.catalog import Catalog
+from semantic.catalog.definitions import Definition, check_events, check_filter
 from semantic.catalog.expressions import did_you_mean
 from semantic.catalog.fields import Fields, Problems
 from semantic.catalog.loader import read_yaml_folder
 from semantic.catalog.specs import FunnelMetric, Label, Source
-from semantic.catalog.yaml_lines import LineMap
+from semantic.catalog.yaml_lines import LineMap, YamlProblem, load_yaml
 
 FOLDER = "paths"
 MODES = ("start", "end", "after")
@@ -116,6 +117,48 @@ def adhoc_path(
         return PathSpec("adhoc", label, mode, funnel=funnel, step=step, steps=steps, by_page=by_page, top=top)
     event = check_event_name(value, f"--{mode}")
     return PathSpec("adhoc", label, mode, events=(event,), steps=steps, by_page=by_page, top=top)
+
+
+def path_definition(
+    catalog: Catalog,
+    *,
+    name: str,
+    mode: str,
+    events: str | list[str] | None = None,
+    filter_: str | None = None,
+    after: str | None = None,
+    steps: int = DEFAULT_STEPS,
+    by_page: bool = False,
+    top: int = DEFAULT_TOP,
+    label: Label | None = None,
+    description: str = "A path analysis built in the app.",
+) -> Definition:
+    """A path analysis built in the app, read back from its YAML text as ``metrics/paths/*.yml`` would be."""
+    label = label or Label(zh=name, en=name)
+    mapping: dict[str, Any] = {"name": name, "label": {"zh": label.zh, "en": label.en}, "description": description}
+    if mode == "after":
+        mapping["after"] = str(after or "")
+    elif mode in ("start", "end"):
+        match: dict[str, Any] = {"event": check_events(events or [], f"{mode} event")}
+        checked = check_filter(catalog, filter_, f"{mode} filter")
+        if checked:
+            match["filter"] = checked
+        mapping[mode] = match
+    else:
+        raise QueryError(f"a path starts at, ends at, or follows a funnel step, not {str(mode)[:20]!r}")
+    mapping.update(steps=int(steps), by_page=bool(by_page), top=int(top))
+    definition = Definition(name=name, folder=FOLDER, key="paths", mapping=mapping, spec=None)
+    problems = Problems(catalog.allowed_functions)
+    try:
+        document = load_yaml(definition.text)
+    except YamlProblem as err:
+        raise QueryError(f"definition: {err.message}") from None
+    spec = _parse(catalog, document["paths"][0], "(ad hoc)", problems)
+    if problems.items or spec is None:
+        raise QueryError(problems.items[0].message if problems.items else "definition: not a path analysis")
+    if name in load_paths(catalog):
+        raise QueryError(f"path analysis {name!r} exists; pick another name")
+    return Definition(name=name, folder=FOLDER, key="paths", mapping=mapping, spec=spec)
 
 
 def path_problems(catalog: Catalog, root: str | Path | None = None) -> tuple[dict[str, PathSpec], list[CatalogProblem]]:
