@@ -36,7 +36,12 @@ def show_users(page_of: Callable[[int, int], UserList], *, key: str, lang: str, 
         st.info("–")
         return 0
     event = st.dataframe(
-        listing.rows, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row", key=f"{key}_table"
+        listing.rows,
+        hide_index=True,
+        width="stretch",
+        on_select="rerun",
+        selection_mode="single-row",
+        key=f"{key}_table",
     )
     rows = selected_rows(event)
     if rows:

@@ -67,9 +67,16 @@ with a:
 grain = "week"
 if view == "trend":
     with b:
-        grain = pick_one(
-            t("grain", lang), TREND_GRAINS, key="funnel_grain", default="week", labels=lambda g: t(f"grain_{g}", lang)
-        ) or "week"
+        grain = (
+            pick_one(
+                t("grain", lang),
+                TREND_GRAINS,
+                key="funnel_grain",
+                default="week",
+                labels=lambda g: t(f"grain_{g}", lang),
+            )
+            or "week"
+        )
 usable = [d.name for d in catalog.dimensions_for(metric.model)]
 with c:
     by = pick_one(
@@ -122,14 +129,18 @@ def steps_view() -> None:
     st.subheader(text("time_to_convert", lang))
     unit, unit_name = charts.duration_unit([r.get("seconds_to_convert_p90") for r in result.rows])
     if any(r.get("seconds_to_convert_p50") is not None for r in result.rows[1:]):
-        app_charts.show(charts.time_to_convert(result.rows, labels, text(f"unit_{unit_name}", lang), unit), select=False)
+        app_charts.show(
+            charts.time_to_convert(result.rows, labels, text(f"unit_{unit_name}", lang), unit), select=False
+        )
         st.caption(text("time_to_convert_help", lang))
     else:
         st.info(text("nobody_converted", lang))
     if dims:
         grouped = adhoc.run(filters.query((name,), dimensions=dims), definition)
         st.subheader(f"{t('by', lang)} {catalog.dimensions[dims[0]].label.get(lang)}")
-        st.dataframe(tables.shown(grouped.columns, formatted(grouped.rows, grouped.columns), catalog, lang), hide_index=True)
+        st.dataframe(
+            tables.shown(grouped.columns, formatted(grouped.rows, grouped.columns), catalog, lang), hide_index=True
+        )
     drill = pick_one(
         t("drill_into", lang),
         options,
@@ -140,7 +151,9 @@ def steps_view() -> None:
     part, step = (drill or options[-1]).split(":")
     query = filters.query((name,))
     show_users(
-        lambda limit, offset: adhoc.users(query, Drill(step=int(step), dropped=part == "dropped"), definition, limit=limit, offset=offset),
+        lambda limit, offset: adhoc.users(
+            query, Drill(step=int(step), dropped=part == "dropped"), definition, limit=limit, offset=offset
+        ),
         key="funnel_users",
         lang=lang,
         title=f"{t(part, lang)} · {t('step', lang)} {step}",
@@ -178,7 +191,9 @@ def trend_view() -> None:
     )
     query = filters.query((name,), grain=grain)
     show_users(
-        lambda limit, offset: adhoc.users(query, Drill(bucket=period, step=int(step or 1)), definition, limit=limit, offset=offset),
+        lambda limit, offset: adhoc.users(
+            query, Drill(bucket=period, step=int(step or 1)), definition, limit=limit, offset=offset
+        ),
         key="funnel_trend_users",
         lang=lang,
         title=f"{period} · {t('step', lang)} {step}",
