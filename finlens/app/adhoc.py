@@ -60,6 +60,11 @@ def users(
     return _users(sql, url, tuple(columns))
 
 
+def user_page(sql: str, columns: list[str]) -> UserList:
+    """Users from SQL the semantic layer compiled (a flow's, a touch's), cached by its text and the warehouse."""
+    return _users(sql, app_state.warehouse_url(), tuple(columns))
+
+
 @st.cache_data(show_spinner=False, ttl=app_state.CACHE_SECONDS)
 def run_sql(sql: str, url: str, columns: tuple[str, ...]) -> list[dict[str, Any]]:
     """Rows of SQL the semantic layer compiled (paths, attribution), cached by its text and the warehouse."""

@@ -9,7 +9,6 @@ import streamlit as st
 from finlens.app import adhoc, tables
 from finlens.app import charts as app_charts
 from finlens.app import model_charts as charts
-from finlens.app import state as app_state
 from finlens.app.board import guarded
 from finlens.app.filters import current
 from finlens.app.i18n import plain, section, t
