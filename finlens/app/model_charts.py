@@ -38,7 +38,7 @@ def vertical_funnel(rows: list[dict[str, Any]], labels: dict[str, str], words: d
 
     Each bar is as tall as the previous step; the solid part reached this step, the shaded part dropped
     off. Labels give the users, the conversion from the previous step and from step 1. A click picks a
-    step and a part (``reached`` or ``dropped``).
+    step and a part (``reached`` or ``dropped``). Labels read "users · from the previous step · from step 1".
     """
     data = []
     previous = None
@@ -274,7 +274,7 @@ def sankey(rows: list[dict[str, Any]], *, backward: bool, start_label: str, end_
         alt.Chart(pd.DataFrame(band_rows))
         .mark_area(opacity=0.45, cursor="pointer", interpolate="monotone")
         .encode(
-            x=alt.X("x:Q", axis=None),
+            x=alt.X("x:Q", axis=None, scale=alt.Scale(domain=[0, last - 1 + 0.9])),
             y=alt.Y("y:Q", axis=None, scale=alt.Scale(reverse=True)),
             y2="y2:Q",
             detail="flow:N",

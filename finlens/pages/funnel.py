@@ -33,7 +33,7 @@ catalog = adhoc.catalog_for(definition)
 metric = catalog.metrics[name]
 assert isinstance(metric, FunnelMetric)
 labels = {step.name: step.label.get(lang) for step in metric.steps}
-window = format_value(metric.window_seconds, "duration")
+window = builder.human_window(metric.window_seconds, lang)
 st.caption(
     text(
         "window_caption",
@@ -116,6 +116,7 @@ def formatted(rows: list[dict], columns: list[str]) -> list[dict]:
 def steps_view() -> None:
     result = adhoc.run(filters.query((name,), time_to_convert=True), definition)
     state = app_charts.show(charts.vertical_funnel(result.rows, labels, words()), key="funnel_chart")
+    st.caption(text("chart_help", lang))
     point = app_charts.picked(state)
     options = [f"reached:{s}" for s in range(1, len(metric.steps) + 1)]
     options += [f"dropped:{s}" for s in range(2, len(metric.steps) + 1)]

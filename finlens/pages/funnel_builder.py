@@ -99,3 +99,11 @@ def saved(name: str) -> None:
     st.query_params["funnel_source"] = "catalog"
     st.query_params["funnel_metric"] = name
     st.rerun()
+
+
+def human_window(seconds: int, lang: str) -> str:
+    """A window as people say it: ``7 days``, ``1 hour``, ``30 minutes`` (the largest whole unit)."""
+    for size, unit in ((86400, "days"), (3600, "hours"), (60, "minutes")):
+        if seconds % size == 0:
+            return f"{seconds // size} {text(f'unit_{unit}', lang)}"
+    return f"{seconds} {text('unit_seconds', lang)}"

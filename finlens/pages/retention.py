@@ -84,7 +84,15 @@ def render() -> None:
         return
     shown = table.page_of(cohorts, lang)
     frame = table.pivot(result.rows, shown, period, catalog, lang)
-    event = st.dataframe(frame, hide_index=True, on_select="rerun", selection_mode="single-cell", key="retention_table")
+    first_column = frame.columns[0]
+    event = st.dataframe(
+        frame,
+        hide_index=True,
+        on_select="rerun",
+        selection_mode="single-cell",
+        key="retention_table",
+        column_config={first_column: st.column_config.TextColumn(width="medium", pinned=True)},
+    )
     cells = list(getattr(getattr(event, "selection", None), "cells", None) or [])
     labels = [table.column_name(n, period, lang) for n in range(1, metric.periods + 1)]
     order = ([table.AVERAGE] if len(frame) > len(shown) else []) + shown
