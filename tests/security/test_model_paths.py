@@ -81,3 +81,39 @@ def test_adhoc_step_filters_are_refused_at_their_field(catalog, scene, name):
         )
     assert "\n" not in str(raised.value) and "step 2" in str(raised.value)
     scene.assert_untouched(str(raised.value))
+
+
+MODEL_LINKS = [  # (page, parameters): one error line, no exception, nothing leaked, nothing changed
+    ("finlens/pages/funnel.py", {"funnel_source": "build", "funnel_filter_1": FILTERS["cast_type_splice_reads_a_file"]}),
+    ("finlens/pages/funnel.py", {"funnel_source": "build", "funnel_event_0": "{canary}"}),
+    ("finlens/pages/funnel.py", {"funnel_source": "build", "funnel_name": "x'; DROP TABLE events; --"}),
+    ("finlens/pages/retention.py", {"retention_source": "build", "retention_return_filter": FILTERS["subquery_reads_a_file"]}),
+    ("finlens/pages/retention.py", {"retention_cohort": "'; DROP TABLE users; --"}),
+    ("finlens/pages/paths.py", {"paths_source": "build", "paths_filter": FILTERS["cast_type_splice_stacks_a_copy"]}),
+    ("finlens/pages/paths.py", {"paths_source": "build", "paths_mode": "after", "paths_after": "pv:2"}),
+    ("finlens/pages/events.py", {"events_filter": FILTERS["many_nots"]}),
+    ("finlens/pages/attribution.py", {"attribution_touches": "{canary}:platform"}),
+    ("finlens/pages/interval.py", {"interval_by": "{canary}"}),
+    ("finlens/pages/ltv.py", {"ltv_period": "year; SELECT 1"}),
+]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_hostile_links_to_the_analysis_pages(engine_urls, before, scene, monkeypatch, engine):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.app_helpers import APP
+    from tests.security.test_app_paths import rendered_text
+
+    url = engine_urls[engine][0]
+    monkeypatch.setenv("FINLENS_WAREHOUSE", url)
+    for page, params in MODEL_LINKS:
+        at = AppTest.from_file(str(APP), default_timeout=120)
+        at.query_params.update({key: scene.fill(value) for key, value in params.items()})
+        at.run()
+        at.switch_page(page).run()
+        assert not at.exception, (page, params, [e.value for e in at.exception])
+        assert at.error, (page, params)
+        assert all("\n" not in e.value for e in at.error), (page, [e.value for e in at.error])
+        scene.assert_untouched(rendered_text(at))
+    unchanged(engine_urls, engine, before)
