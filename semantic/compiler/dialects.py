@@ -221,10 +221,23 @@ def adapt(statement: exp.Select, dialect: str) -> exp.Select:
 
 
 def quote_reserved(expression: E) -> E:
-    """Quote identifiers that are reserved words in some target dialect (``day``, ``order``...)."""
-    for identifier in expression.find_all(exp.Identifier):
-        if not identifier.quoted and identifier.name.lower() in RESERVED:
-            identifier.set("quoted", True)
+    """Quote identifiers that are reserved words in some target dialect (``day``, ``order``...).
+
+    A plain stack over the nodes' arguments: a long funnel's tree has thousands of nodes, and sqlglot's
+    general ``find_all`` walk costs several times more per node (compile speed).
+    """
+    stack: list[exp.Expr] = [expression]
+    while stack:
+        node = stack.pop()
+        if type(node) is exp.Identifier:
+            if not node.args.get("quoted") and node.name.lower() in RESERVED:
+                node.set("quoted", True)
+            continue
+        for value in node.args.values():
+            if isinstance(value, exp.Expr):
+                stack.append(value)
+            elif type(value) is list:
+                stack.extend(v for v in value if isinstance(v, exp.Expr))
     return expression
 
 

@@ -42,6 +42,17 @@ def _col(table: str, name: str) -> exp.Column:
     return exp.column(name, table=table)
 
 
+def _compare(kind: type[exp.Binary], left: exp.Expr, right: exp.Expr) -> exp.Binary:
+    """``left <op> right`` as ``Expr.eq``/``<=`` build it (binary operands parenthesised), without the copies
+    those make of both sides: a long funnel compiles faster."""
+    wrap = lambda side: exp.Paren(this=side) if isinstance(side, exp.Binary) else side  # noqa: E731
+    return kind(this=wrap(left), expression=wrap(right))
+
+
+def _eq(left: exp.Expr, right: exp.Expr) -> exp.Binary:
+    return _compare(exp.EQ, left, right)
+
+
 def _by_user(ctx: SqlContext, function: exp.Expr, order: list[str], **options) -> exp.Window:
     """A window over one user's funnel rows, ordered by CTE columns."""
     return ctx.window(function, ident("user_id"), [ident(o) for o in order], **options)
@@ -115,7 +126,10 @@ def _paths(ctx: SqlContext, funnel: FunnelMetric, dims: list[str]) -> exp.Select
     count = len(funnel.steps)
     depth = exp.Case(
         ifs=[
-            exp.If(this=_col(f"step_{k}", "event_time").is_(exp.null()).not_(), true=exp.Literal.number(k))
+            exp.If(
+                this=exp.Not(this=exp.Is(this=_col(f"step_{k}", "event_time"), expression=exp.Null())),
+                true=exp.Literal.number(k),
+            )
             for k in range(count, 1, -1)
         ],
         default=ONE,
@@ -131,15 +145,15 @@ def _paths(ctx: SqlContext, funnel: FunnelMetric, dims: list[str]) -> exp.Select
     for k in range(2, count + 1):
         following = exp.Add(this=_col(f"step_{k - 1}", f"step_{k}_count"), expression=ONE.copy())
         on = exp.and_(
-            _col(f"step_{k}", "user_id").eq(_col("step_1", "user_id")),
-            _col(f"step_{k}", f"is_step_{k}").eq(ONE.copy()),
-            _col(f"step_{k}", f"step_{k}_count").eq(following),
-            _col(f"step_{k}", "event_time") <= deadline.copy(),
+            _eq(_col(f"step_{k}", "user_id"), _col("step_1", "user_id")),
+            _eq(_col(f"step_{k}", f"is_step_{k}"), ONE.copy()),
+            _eq(_col(f"step_{k}", f"step_{k}_count"), following),
+            _compare(exp.LTE, _col(f"step_{k}", "event_time"), deadline.copy()),
             copy=False,
         )
         select = join(select, cte("funnel_positions", f"step_{k}"), on, side="LEFT")
     in_range = ctx.range_conditions(_col("step_1", "event_time"), start=False)
-    return select.where(conjunction([_col("step_1", "is_step_1").eq(ONE), *in_range]), copy=False)
+    return select.where(conjunction([_eq(_col("step_1", "is_step_1"), ONE), *in_range]), copy=False)
 
 
 def _per_user(ctx: SqlContext, funnel: FunnelMetric, dims: list[str]) -> list[tuple[str, exp.Select]]:
@@ -154,8 +168,8 @@ def _per_user(ctx: SqlContext, funnel: FunnelMetric, dims: list[str]) -> list[tu
         .group_by(ident("user_id"), copy=False)
     )
     deepest = exp.and_(
-        _col("paths", "user_id").eq(_col("deepest", "user_id")),
-        _col("paths", "depth").eq(_col("deepest", "depth")),
+        _eq(_col("paths", "user_id"), _col("deepest", "user_id")),
+        _eq(_col("paths", "depth"), _col("deepest", "depth")),
         copy=False,
     )
     best_starts = join(
@@ -168,8 +182,8 @@ def _per_user(ctx: SqlContext, funnel: FunnelMetric, dims: list[str]) -> list[tu
     ).group_by(_col("paths", "user_id"), copy=False)
 
     chosen = exp.and_(
-        _col("best", "user_id").eq(_col("chosen", "user_id")),
-        _col("best", "start_position").eq(_col("chosen", "start_position")),
+        _eq(_col("best", "user_id"), _col("chosen", "user_id")),
+        _eq(_col("best", "start_position"), _col("chosen", "start_position")),
         copy=False,
     )
     grain = ctx.resolved.grain
@@ -189,8 +203,8 @@ def _per_user(ctx: SqlContext, funnel: FunnelMetric, dims: list[str]) -> list[tu
     )
     if dims or grain:
         first = exp.and_(
-            _col("earliest", "user_id").eq(_col("best", "user_id")),
-            _col("earliest", "start_position").eq(ONE.copy()),
+            _eq(_col("earliest", "user_id"), _col("best", "user_id")),
+            _eq(_col("earliest", "start_position"), ONE.copy()),
             copy=False,
         )
         users = join(users, cte("funnel_paths", "earliest"), first)
