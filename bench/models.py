@@ -136,7 +136,9 @@ def same(a: list[dict], b: list[dict], keys: list[str]) -> bool:
         for column, value in row.items():
             theirs = other[column]
             if isinstance(value, float) or isinstance(theirs, float):
-                if (value is None) != (theirs is None) or (value is not None and not math.isclose(value, theirs, rel_tol=1e-9)):
+                if (value is None) != (theirs is None) or (
+                    value is not None and not math.isclose(value, theirs, rel_tol=1e-9)
+                ):
                     return False
             elif value != theirs:
                 return False
@@ -171,7 +173,9 @@ def main(argv: list[str] | None = None) -> int:
     ten = funnel_definition(catalog, name="ten_step_funnel", steps=[(e, f) for e, f, _ in STEPS], window=WINDOW)
     with_ten = with_metric(catalog, ten.spec)
     funnel_query = Query(metrics=("ten_step_funnel",), **span)
-    funnel_twin = funnel_sql(Ask(start, end), Funnel("ten_step_funnel", tuple((str(k), p) for k, (_, _, p) in enumerate(STEPS)), 60 * 86400))
+    funnel_twin = funnel_sql(
+        Ask(start, end), Funnel("ten_step_funnel", tuple((str(k), p) for k, (_, _, p) in enumerate(STEPS)), 60 * 86400)
+    )
     after_card_failure = load_paths(catalog)["after_card_failure"]
     compiled = {
         "funnel": compile_query(with_ten, funnel_query).sql,
@@ -185,7 +189,9 @@ def main(argv: list[str] | None = None) -> int:
         or math.isclose(a["median_seconds_to_convert"], b["median_seconds_to_convert"], rel_tol=1e-9)
         for a, b in zip(got, want)
     )
-    paths_ok = same(rows(warehouse, compiled["paths"]), rows(warehouse, compiled["paths twin"]), ["step", "source", "target"])
+    paths_ok = same(
+        rows(warehouse, compiled["paths"]), rows(warehouse, compiled["paths twin"]), ["step", "source", "target"]
+    )
     pairs = timed(warehouse, compiled, args.reps)
     alone = {
         "ten-step funnel by week with time to convert": compile_query(
@@ -214,7 +220,11 @@ def main(argv: list[str] | None = None) -> int:
     compile_funnel = compile_ms(lambda: compile_query(with_ten, funnel_query))
     compile_paths_ms = compile_ms(lambda: compile_paths(catalog, after_card_failure, **span))
     warehouse.close()
-    print(f"{info['events']:,} events; question {start}..{end}; median of {args.reps} interleaved runs" if isinstance(info["events"], int) else "")
+    print(
+        f"{info['events']:,} events; question {start}..{end}; median of {args.reps} interleaved runs"
+        if isinstance(info["events"], int)
+        else ""
+    )
     print()
     print("| question | compile ms | finlens ms | hand-written ms | ratio | same answer |")
     print("|---|--:|--:|--:|--:|---|")

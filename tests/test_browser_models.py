@@ -73,7 +73,9 @@ def test_a_click_on_a_funnel_drop_off_lists_those_users(demo, page, language):
     check(page, f"model_funnel_click_0_{language}")
     assert users_metric(page) == rows[2]["users"]
     # Vega draws the chart as SVG with a description of each mark: the shaded drop-off of step 3
-    shaded = page.locator("[data-testid='stVegaLiteChart'] svg [aria-label^='step_label: 3.'][aria-label*='part: dropped']")
+    shaded = page.locator(
+        "[data-testid='stVegaLiteChart'] svg [aria-label^='step_label: 3.'][aria-label*='part: dropped']"
+    )
     shaded.first.click()
     page.wait_for_function("() => decodeURIComponent(location.search).includes('funnel_drill=dropped:3')")
     check(page, f"model_funnel_click_1_{language}")
@@ -83,9 +85,13 @@ def test_a_click_on_a_funnel_drop_off_lists_those_users(demo, page, language):
 def test_picking_a_retention_cell_lists_its_users(demo, page):
     base, url = demo
     with connect(url) as warehouse:
-        rows = run_query(load_catalog(), Query(metrics=("bind_card_retention",), average=True, **LAST_30), warehouse).rows
+        rows = run_query(
+            load_catalog(), Query(metrics=("bind_card_retention",), average=True, **LAST_30), warehouse
+        ).rows
     cell = next(r for r in rows if r["cohort"] != "all" and r["retained"])
-    page.goto(f"{base}/retention?retention_cohort={cell['cohort']}&retention_at={cell['period']}&retention_side=returned")
+    page.goto(
+        f"{base}/retention?retention_cohort={cell['cohort']}&retention_at={cell['period']}&retention_side=returned"
+    )
     check(page, "model_retention_cell")
     assert users_metric(page) == cell["retained"]
     page.goto(f"{base}/retention?lang=zh&retention_period=week")

@@ -57,8 +57,10 @@ def definitions(catalog):
                 window="3d",
                 label=Label(zh="注册到绑卡", en="Register to card"),
             ),
-            [Query(metrics=("adhoc_card_funnel",), time_to_convert=True, **RANGE),
-             Query(metrics=("adhoc_card_funnel",), grain="week", dimensions=("platform",), **RANGE)],
+            [
+                Query(metrics=("adhoc_card_funnel",), time_to_convert=True, **RANGE),
+                Query(metrics=("adhoc_card_funnel",), grain="week", dimensions=("platform",), **RANGE),
+            ],
         ),
         (
             retention_definition(
@@ -70,8 +72,10 @@ def definitions(catalog):
                 periods=6,
                 mode="on_or_after",
             ),
-            [Query(metrics=("adhoc_login_retention",), average=True, **RANGE),
-             Query(metrics=("adhoc_login_retention",), grain="day", **RANGE)],
+            [
+                Query(metrics=("adhoc_login_retention",), average=True, **RANGE),
+                Query(metrics=("adhoc_login_retention",), grain="day", **RANGE),
+            ],
         ),
         (
             event_metric_definition(
@@ -129,7 +133,13 @@ def test_the_yaml_reads_like_an_analysts(catalog):
 
 def test_a_saved_path_analysis_gives_the_same_flows(catalog, warehouse, root):
     definition = path_definition(
-        catalog, name="adhoc_after_bind", mode="start", events=["bind_card"], filter_="NOT is_success", steps=4, by_page=True
+        catalog,
+        name="adhoc_after_bind",
+        mode="start",
+        events=["bind_card"],
+        filter_="NOT is_success",
+        steps=4,
+        by_page=True,
     )
     adhoc = run_paths(catalog, definition.spec, warehouse, **RANGE)
     assert adhoc
@@ -150,10 +160,19 @@ def test_a_read_only_catalog_is_not_written(catalog, root, monkeypatch):
 
 def test_names_and_fields_are_checked(catalog, root):
     for build, message in [
-        (lambda: funnel_definition(catalog, name="pv", steps=[("a", None), ("b", None)], window="1d"), "name 'pv' is taken"),
-        (lambda: funnel_definition(catalog, name="Bad Name", steps=[("a", None), ("b", None)], window="1d"), "lower_snake_case"),
+        (
+            lambda: funnel_definition(catalog, name="pv", steps=[("a", None), ("b", None)], window="1d"),
+            "name 'pv' is taken",
+        ),
+        (
+            lambda: funnel_definition(catalog, name="Bad Name", steps=[("a", None), ("b", None)], window="1d"),
+            "lower_snake_case",
+        ),
         (lambda: funnel_definition(catalog, name="f", steps=[("a", None)], window="1d"), "needs 2 to 10 steps"),
-        (lambda: funnel_definition(catalog, name="f", steps=[("a", None), ("b", None)], window="7 days"), "not a duration"),
+        (
+            lambda: funnel_definition(catalog, name="f", steps=[("a", None), ("b", None)], window="7 days"),
+            "not a duration",
+        ),
         (
             lambda: funnel_definition(catalog, name="f", steps=[("a", None), ("b", "nosuch = 1")], window="1d"),
             "step 2 filter: unknown column 'nosuch'",
@@ -162,7 +181,10 @@ def test_names_and_fields_are_checked(catalog, root):
             lambda: retention_definition(catalog, name="r", cohort=("a", None), returning=("b", None), period="year"),
             "period must be one of day, week, month",
         ),
-        (lambda: event_metric_definition(catalog, name="m", aggregation="sum", events=["x"], expr="amount * 2"), "not a column"),
+        (
+            lambda: event_metric_definition(catalog, name="m", aggregation="sum", events=["x"], expr="amount * 2"),
+            "not a column",
+        ),
         (lambda: path_definition(catalog, name="after_card_failure", mode="start", events=["x"]), "exists"),
     ]:
         with pytest.raises(QueryError, match=message):

@@ -85,8 +85,12 @@ def test_funnel_steps_and_the_users_behind_them(page, demo_url, catalog):
         rows = run_query(catalog, Query(metrics=("bind_card_funnel",), time_to_convert=True, **LAST_30), warehouse).rows
     at = page("finlens/pages/funnel.py")
     assert column(at, 0, "Users") == [r["users"] for r in rows]
-    assert column(at, 0, "Conversion from step 1") == [format_value(r["conversion_from_first"], "percent") for r in rows]
-    assert column(at, 0, "Time to convert, 90th percentile")[2] == format_value(rows[2]["seconds_to_convert_p90"], "duration")
+    assert column(at, 0, "Conversion from step 1") == [
+        format_value(r["conversion_from_first"], "percent") for r in rows
+    ]
+    assert column(at, 0, "Time to convert, 90th percentile")[2] == format_value(
+        rows[2]["seconds_to_convert_p90"], "duration"
+    )
     assert users_shown(at) == rows[2]["users"]  # the last step's users, by default
     at = page("finlens/pages/funnel.py", funnel_drill="dropped:3")
     assert users_shown(at) == rows[1]["users"] - rows[2]["users"]
@@ -97,7 +101,9 @@ def test_funnel_trend_and_a_periods_users(page, demo_url, catalog):
     with connect(demo_url) as warehouse:
         rows = run_query(catalog, Query(metrics=("bind_card_funnel",), grain="week", **LAST_30), warehouse).rows
     week = rows[-1]["week"]
-    at = page("finlens/pages/funnel.py", funnel_view="trend", funnel_grain="week", funnel_period=week, funnel_trend_step="2")
+    at = page(
+        "finlens/pages/funnel.py", funnel_view="trend", funnel_grain="week", funnel_period=week, funnel_trend_step="2"
+    )
     assert column(at, 0, "Users") == [r["users"] for r in rows]
     assert users_shown(at) == next(r["users"] for r in rows if r["week"] == week and r["step"] == 2)
 
@@ -160,9 +166,17 @@ def test_retention_table_average_row_and_paging(page, demo_url, catalog):
     assert list(frame["Cohort"][1:]) == cohorts[:31]
     assert [n.label for n in at.number_input if n.key == "retention_page"]
     assert users_shown(at) == average[1]["cohort_size"]  # the average row's users of day 1
-    at = page("finlens/pages/retention.py", retention_period="week", retention_cohort="all", retention_at="1", retention_side="returned")
+    at = page(
+        "finlens/pages/retention.py",
+        retention_period="week",
+        retention_cohort="all",
+        retention_at="1",
+        retention_side="returned",
+    )
     with connect(demo_url) as warehouse:
-        weekly = run_query(catalog, Query(metrics=("bind_card_retention",), grain="week", average=True, **LAST_30), warehouse).rows
+        weekly = run_query(
+            catalog, Query(metrics=("bind_card_retention",), grain="week", average=True, **LAST_30), warehouse
+        ).rows
     first = next(r for r in weekly if r["cohort"] == "all" and r["period"] == 1)
     assert "Week 1" in at.dataframe[0].value.columns
     assert users_shown(at) == first["retained"]
@@ -207,7 +221,11 @@ def test_event_analysis_builds_a_metric(page, demo_url, catalog):
     with connect(demo_url) as warehouse:
         rows = run_query(catalog, Query(metrics=("invest_amount",), grain="day", **LAST_30), warehouse).rows
     at = page(
-        "finlens/pages/events.py", events_names="P2P_invest", events_measure="sum", events_filter="is_success", events_grain="day"
+        "finlens/pages/events.py",
+        events_names="P2P_invest",
+        events_measure="sum",
+        events_filter="is_success",
+        events_grain="day",
     )
     shown = {d: v for d, v in zip(column(at, 0, "Day"), column(at, 0, "Value"))}
     # the same rows and filter as the catalog's invest_amount: every day with a successful investment agrees

@@ -167,7 +167,7 @@ def path_problems(catalog: Catalog, root: str | Path | None = None) -> tuple[dic
     problems = Problems(catalog.allowed_functions)
     found: dict[str, PathSpec] = {}
     for file, doc in read_yaml_folder(base / FOLDER, base, problems):
-        items = Fields(doc, file, problems, "paths file", ("paths",)).list_at("paths") or []
+        items: list[Any] = Fields(doc, file, problems, "paths file", ("paths",)).list_at("paths") or []
         for item, line in zip(items, getattr(items, "item_lines", [])):
             if not isinstance(item, LineMap):
                 problems.add(file, line, "each path analysis must be a mapping")

@@ -117,7 +117,7 @@ def path_ctes(
         ),
         copy=False,
     )
-    order = [ident("event_time"), ident("event_id")]
+    order: list[exp.Expr] = [ident("event_time"), ident("event_id")]
     marks = exp.select(
         exp.Star(),
         exp.alias_(ctx.window(exp.Lag(this=ident("event_time")), ident("user_id"), order), "previous_time", copy=False),

@@ -53,7 +53,16 @@ def test_paths_and_attribution_where(capsys, engine_urls, before, scene, engine,
     out, err = refused(capsys, "paths", "--start", "register", "--where", where, "--warehouse", url)
     scene.assert_untouched(out, err)
     out, err = refused(
-        capsys, "attribution", "--conversion", "P2P_invest", "--touches", "register", "--where", where, "--warehouse", url
+        capsys,
+        "attribution",
+        "--conversion",
+        "P2P_invest",
+        "--touches",
+        "register",
+        "--where",
+        where,
+        "--warehouse",
+        url,
     )
     scene.assert_untouched(out, err)
     unchanged(engine_urls, engine, before)
@@ -84,10 +93,16 @@ def test_adhoc_step_filters_are_refused_at_their_field(catalog, scene, name):
 
 
 MODEL_LINKS = [  # (page, parameters): one error line, no exception, nothing leaked, nothing changed
-    ("finlens/pages/funnel.py", {"funnel_source": "build", "funnel_filter_1": FILTERS["cast_type_splice_reads_a_file"]}),
+    (
+        "finlens/pages/funnel.py",
+        {"funnel_source": "build", "funnel_filter_1": FILTERS["cast_type_splice_reads_a_file"]},
+    ),
     ("finlens/pages/funnel.py", {"funnel_source": "build", "funnel_event_0": "{canary}"}),
     ("finlens/pages/funnel.py", {"funnel_source": "build", "funnel_name": "x'; DROP TABLE events; --"}),
-    ("finlens/pages/retention.py", {"retention_source": "build", "retention_return_filter": FILTERS["subquery_reads_a_file"]}),
+    (
+        "finlens/pages/retention.py",
+        {"retention_source": "build", "retention_return_filter": FILTERS["subquery_reads_a_file"]},
+    ),
     ("finlens/pages/retention.py", {"retention_cohort": "'; DROP TABLE users; --"}),
     ("finlens/pages/paths.py", {"paths_source": "build", "paths_filter": FILTERS["cast_type_splice_stacks_a_copy"]}),
     ("finlens/pages/paths.py", {"paths_source": "build", "paths_mode": "after", "paths_after": "pv:2"}),
