@@ -84,47 +84,41 @@ def build_ltv(ctx: SqlContext) -> exp.Select:
     period = ctx.resolved.period
     dims = [d.name for d in ctx.resolved.dimensions]
     reached = dialects.add_periods(_c("users", "cohort"), _c("ltv_periods", "period"), period)
-    cumulative = (
-        join(
-            join(
-                exp.select(
-                    exp.alias_(_c("vals", "user_id"), "user_id", copy=False),
-                    exp.alias_(_c("ltv_periods", "period"), "period", copy=False),
-                    exp.alias_(exp.Sum(this=_c("vals", "amount")), "amount", copy=False),
-                ).from_(cte("ltv_values", "vals"), copy=False),
-                cte("ltv_cohort_users", "users"),
-                _c("users", "user_id").eq(_c("vals", "user_id")),
-            ),
-            cte("ltv_periods"),
+
+    def row(table: str, member: int, amount: exp.Expr) -> exp.Select:
+        return exp.select(
+            exp.alias_(_c(table, "cohort"), "cohort", copy=False),
+            *(exp.alias_(_c(table, d), d, copy=False) for d in dims),
+            exp.alias_(_c("ltv_periods", "period"), "period", copy=False),
+            exp.alias_(dialects.cast(exp.Literal.number(member), "bigint"), "member", copy=False),
+            exp.alias_(dialects.as_double(amount), "amount", copy=False),
         )
-        .where(_c("vals", "value_period") <= reached, copy=False)
-        .group_by(*range_positions(2), copy=False)
+
+    # Each cohort user once per period (the sizes), and each of their value periods in every period it has
+    # reached by then (the cumulative amounts); stacked and regrouped, so NULL values group alike everywhere.
+    members = join(
+        row("users", 1, exp.Literal.number(0)).from_(cte("ltv_cohort_users", "users"), copy=False), cte("ltv_periods")
     )
-    counts = join(
+    amounts = join(
         join(
-            exp.select(
-                exp.alias_(_c("ltv_cohort_users", "cohort"), "cohort", copy=False),
-                *(exp.alias_(_c("ltv_cohort_users", d), d, copy=False) for d in dims),
-                exp.alias_(_c("ltv_periods", "period"), "period", copy=False),
-                exp.alias_(exp.Count(this=exp.Star()), "cohort_size", copy=False),
-                exp.alias_(
-                    dialects.as_double(
-                        exp.Coalesce(this=exp.Sum(this=_c("totals", "amount")), expressions=[exp.Literal.number(0)])
-                    ),
-                    "amount",
-                    copy=False,
-                ),
-            ).from_(cte("ltv_cohort_users"), copy=False),
-            cte("ltv_periods"),
+            row("users", 0, _c("vals", "amount")).from_(cte("ltv_values", "vals"), copy=False),
+            cte("ltv_cohort_users", "users"),
+            exp.EQ(this=_c("users", "user_id"), expression=_c("vals", "user_id")),
         ),
-        cte("ltv_cumulative", "totals"),
-        exp.and_(
-            _c("totals", "user_id").eq(_c("ltv_cohort_users", "user_id")),
-            _c("totals", "period").eq(_c("ltv_periods", "period")),
-            copy=False,
-        ),
-        side="LEFT",
-    ).group_by(*range_positions(2 + len(dims)), copy=False)
+        cte("ltv_periods"),
+    ).where(_c("vals", "value_period") <= reached, copy=False)
+    stacked = exp.union(members, amounts, distinct=False, copy=False)
+    counts = (
+        exp.select(
+            ident("cohort"),
+            *(ident(d) for d in dims),
+            ident("period"),
+            exp.alias_(exp.Sum(this=ident("member")), "cohort_size", copy=False),
+            exp.alias_(exp.Sum(this=ident("amount")), "amount", copy=False),
+        )
+        .from_(cte("ltv_stacked"), copy=False)
+        .group_by(*range_positions(2 + len(dims)), copy=False)
+    )
     data_end = exp.select(exp.alias_(exp.Max(this=ctx.time_column), "last_event_time", copy=False)).from_(
         model_rows(ctx.model), copy=False
     )
@@ -153,7 +147,7 @@ def build_ltv(ctx: SqlContext) -> exp.Select:
         [
             *ltv_cohort_ctes(ctx),
             ("ltv_periods", period_offsets(0, metric.periods, "ltv_offsets")),
-            ("ltv_cumulative", cumulative),
+            ("ltv_stacked", stacked),
             ("data_end", data_end),
             ("ltv_counts", counts),
         ],

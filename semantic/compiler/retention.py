@@ -87,14 +87,18 @@ def build_retention(ctx: SqlContext) -> exp.Select:
         *(exp.alias_(_c("cohort_users", d), d, copy=False) for d in dims),
         exp.alias_(_c("retention_periods", "period"), "period", copy=False),
         exp.alias_(exp.Count(this=exp.Star()), "cohort_size", copy=False),
-        exp.alias_(exp.Count(this=_c("returns", "user_id")), "retained", copy=False),
+        exp.alias_(
+            # unbounded: one row per user (their latest return); it counts from period 1 up to that one
+            exp.Count(this=when(_c("returns", "return_period") >= target, ONE.copy()))
+            if unbounded
+            else exp.Count(this=_c("returns", "user_id")),
+            "retained",
+            copy=False,
+        ),
     ).from_(cte("cohort_users"), copy=False)
     counts = join(counts, cte("retention_periods"))
-    returned = exp.and_(
-        _c("returns", "user_id").eq(_c("cohort_users", "user_id")),
-        _c("returns", "return_period") >= target if unbounded else _c("returns", "return_period").eq(target),
-        copy=False,
-    )
+    same_user = _c("returns", "user_id").eq(_c("cohort_users", "user_id"))
+    returned = same_user if unbounded else exp.and_(same_user, _c("returns", "return_period").eq(target), copy=False)
     counts = join(counts, cte("return_periods", "returns"), returned, side="LEFT").group_by(
         *range_positions(2 + len(dims)), copy=False
     )

@@ -138,12 +138,16 @@ WITH cohort_events AS (
     cohort_users.cohort AS cohort,
     retention_periods."period" AS "period",
     COUNT(*) AS cohort_size,
-    COUNT(returns.user_id) AS retained
+    COUNT(
+      CASE
+        WHEN returns.return_period >= DATE_ADD(DAY, retention_periods."period", cohort_users.cohort)
+        THEN 1
+      END
+    ) AS retained
   FROM cohort_users
   CROSS JOIN retention_periods
   LEFT JOIN return_periods AS returns
     ON returns.user_id = cohort_users.user_id
-    AND returns.return_period >= DATE_ADD(DAY, retention_periods."period", cohort_users.cohort)
   GROUP BY
     1,
     2

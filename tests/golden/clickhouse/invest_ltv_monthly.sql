@@ -102,36 +102,40 @@ WITH ltv_cohort_events_times AS (
     SELECT
       12
   ) AS ltv_offsets
-), ltv_cumulative AS (
+), ltv_stacked AS (
   SELECT
-    vals.user_id AS user_id,
+    users.cohort AS cohort,
+    users.platform AS platform,
     ltv_periods."period" AS "period",
-    SUM(vals.amount) AS amount
+    CAST(1 AS Nullable(Int64)) AS member,
+    CAST(0 AS Nullable(Float64)) AS amount
+  FROM ltv_cohort_users AS users
+  CROSS JOIN ltv_periods
+  UNION ALL
+  SELECT
+    users.cohort AS cohort,
+    users.platform AS platform,
+    ltv_periods."period" AS "period",
+    CAST(0 AS Nullable(Int64)) AS member,
+    CAST(vals.amount AS Nullable(Float64)) AS amount
   FROM ltv_values AS vals
   JOIN ltv_cohort_users AS users
     ON users.user_id = vals.user_id
   CROSS JOIN ltv_periods
   WHERE
     vals.value_period <= DATE_ADD(MONTH, ltv_periods."period", users.cohort)
-  GROUP BY
-    1,
-    2
 ), data_end AS (
   SELECT
     MAX(events.event_time) AS last_event_time
   FROM events
 ), ltv_counts AS (
   SELECT
-    ltv_cohort_users.cohort AS cohort,
-    ltv_cohort_users.platform AS platform,
-    ltv_periods."period" AS "period",
-    COUNT(*) AS cohort_size,
-    CAST(COALESCE(SUM(totals.amount), 0) AS Nullable(Float64)) AS amount
-  FROM ltv_cohort_users
-  CROSS JOIN ltv_periods
-  LEFT JOIN ltv_cumulative AS totals
-    ON totals.user_id = ltv_cohort_users.user_id
-    AND totals."period" = ltv_periods."period"
+    cohort,
+    platform,
+    "period",
+    SUM(member) AS cohort_size,
+    SUM(amount) AS amount
+  FROM ltv_stacked
   GROUP BY
     1,
     2,

@@ -74,14 +74,18 @@ WITH cohort_events AS (
     cohort_users.cohort AS cohort,
     retention_periods."period" AS "period",
     COUNT(*) AS cohort_size,
-    COUNT(returns.user_id) AS retained
+    COUNT(
+      CASE
+        WHEN returns.return_period >= (
+          cohort_users.cohort + INTERVAL (retention_periods."period") DAY
+        )
+        THEN 1
+      END
+    ) AS retained
   FROM cohort_users
   CROSS JOIN retention_periods
   LEFT JOIN return_periods AS returns
     ON returns.user_id = cohort_users.user_id
-    AND returns.return_period >= (
-      cohort_users.cohort + INTERVAL (retention_periods."period") DAY
-    )
   GROUP BY
     1,
     2
