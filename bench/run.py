@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     plans = []
     for name in names:
         metric = catalog.metrics[name]
-        grain = None if metric.type in ("funnel", "retention") else "day"
+        grain = {"funnel": None, "retention": None, "ltv": None, "stickiness": "week"}.get(metric.type, "day")
         query = Query(metrics=(name,), dimensions=("platform",), grain=grain, start=start, end=end)
         ask = Ask(start, end, by="platform", grain=grain)
         compiled = compile_query(catalog, query, "duckdb")
@@ -246,8 +246,10 @@ def agree(name: str, kind: str, ask: Ask, got: list[dict], want: list[dict]) -> 
     """Same rows (floats to 1e-9); an aggregate's group may be missing on one side when its value is 0/NULL."""
     if kind == "funnel":
         keys, optional = [ask.by, "step"], False
-    elif kind == "retention":
+    elif kind in ("retention", "ltv"):
         keys, optional = ["cohort", ask.by, "period"], False
+    elif kind == "stickiness":
+        keys, optional = [ask.grain, ask.by, "active_days"], False
     else:
         keys, optional = [k for k in (ask.grain, ask.by) if k], True
     keys = [k for k in keys if k]

@@ -17,6 +17,7 @@ PSEUDONYM_SECRET_ENV = "FINLENS_PSEUDONYM_SECRET"
 AUDIT_ENV = "FINLENS_AUDIT"
 TIME_ZONE_ENV = "FINLENS_TIME_ZONE"
 DEFAULT_TIME_ZONE = "Asia/Shanghai"
+CATALOG_READ_ONLY_ENV = "FINLENS_CATALOG_READONLY"
 DEFAULT_METRICS_ROOT = PROJECT_ROOT / "metrics"
 DEFAULT_WAREHOUSE_FILE = PROJECT_ROOT / "data" / "finlens.duckdb"
 
@@ -102,3 +103,8 @@ def smtp_settings() -> dict[str, str | None]:
 def environment_value(name: str) -> str | None:
     """The environment variable ``name`` (a channel's ``url_env`` / ``secret_env``), None when unset or empty."""
     return os.environ.get(name) or None
+
+
+def catalog_read_only() -> bool:
+    """``FINLENS_CATALOG_READONLY=1``: the app never writes definitions into the catalog folder (offers the YAML)."""
+    return os.environ.get(CATALOG_READ_ONLY_ENV, "").strip().lower() in ("1", "true", "yes")

@@ -45,8 +45,8 @@ from tests.oracle_cohorts import (
     Retention,
     funnel_python,
     funnel_sql,
-    retention_sql,
 )
+from tests.oracle_models import funnel_trend_python, interval_sql, ltv_sql, retention_twin, stickiness_sql
 from tests.oracle_sql_base import (
     CLICK,
     CORE_FILE,
@@ -236,7 +236,7 @@ CORE: dict[str, Callable[[Ask], str]] = {
     "bind_card_funnel": lambda ask: funnel_sql(ask, BIND_CARD_FUNNEL),
     "invest_funnel": lambda ask: funnel_sql(ask, INVEST_FUNNEL),
     "channel_funnel": lambda ask: funnel_sql(ask, CHANNEL_FUNNEL),
-    "bind_card_retention": lambda ask: retention_sql(ask, BIND_CARD_RETENTION),
+    "bind_card_retention": lambda ask: retention_twin(ask, BIND_CARD_RETENTION),
 }
 CORE_FUNNELS = {"bind_card_funnel": BIND_CARD_FUNNEL, "invest_funnel": INVEST_FUNNEL, "channel_funnel": CHANNEL_FUNNEL}
 # Counts and sums are 0 where a group exists without matching rows; other values are NULL there.
@@ -327,12 +327,36 @@ class Oracles:
         if kind == "funnel":
             return funnel_sql(ask, self.funnel(name))
         if kind == "retention":
-            return retention_sql(ask, self.retention(name))
+            return retention_twin(ask, self.retention(name), str(item.get("mode", "exact")))
+        if kind == "interval":
+            start, end = item["start"], item["end"]
+            return interval_sql(
+                ask,
+                _match(start.get("event"), start.get("filter")),
+                _match(end.get("event"), end.get("filter")),
+                _seconds(str(item["window"])),
+            )
+        if kind == "ltv":
+            cohort, value = item["cohort"], item["value"]
+            return ltv_sql(
+                ask,
+                _match(cohort.get("event"), cohort.get("filter")),
+                _match(value.get("event"), value.get("filter")),
+                _qualify(str(value["amount"])),
+                str(item.get("period", "week")),
+                int(item.get("periods", 12)),
+            )
+        if kind == "stickiness":
+            active = item.get("active")
+            predicate = _match(active.get("event"), active.get("filter")) if active else None
+            return stickiness_sql(ask, predicate, str(item.get("period", "week")))
         raise NoOracle(f"metric {name!r}: no oracle for type {kind!r}")
 
     def rows(self, con: Any, name: str, ask: Ask) -> list[dict[str, Any]]:
         """The oracle's answer as run_query-like rows: funnels by the Python loop, the rest by twin SQL."""
         if self.kind(name) == "funnel":
+            if ask.grain:
+                return funnel_trend_python(con, ask, self.funnel(name))
             return funnel_python(con, ask, self.funnel(name))
         columns, rows = fetch(con, self.twin_sql(name, ask))
         return [{c: plain(v) for c, v in zip(columns, row)} for row in rows]

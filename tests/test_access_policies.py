@@ -14,6 +14,7 @@ from connectors import connect
 from finlens.cli import main
 from finlens_common.errors import CatalogError
 from semantic import Query, compile_query, compile_users, run_query
+from semantic.analyses.attribution import attribution_spec, compile_attribution, compile_touch_users
 from semantic.analyses.channel_quality import channel_members, channel_query, load_channel_spec
 from semantic.analyses.distributions import load_distributions
 from semantic.analyses.distributions_run import compile_distribution
@@ -25,6 +26,8 @@ from semantic.analyses.intent_summary import compile_intent_summary
 from semantic.analyses.lifecycle import load_lifecycle
 from semantic.analyses.lifecycle_sql import lifecycle_members, rfm_members
 from semantic.analyses.lifecycle_summary import compile_lifecycle_summary, compile_rfm_grid, compile_rfm_summary
+from semantic.analyses.paths import load_paths
+from semantic.analyses.paths_sql import compile_flow_users, compile_paths
 from semantic.analyses.segments import compile_segment_count, segment_members
 from semantic.catalog.access import load_access
 from semantic.drill.lookup import compile_dimension_values, compile_user_events
@@ -58,6 +61,19 @@ def every_question(catalog) -> dict[str, str]:
         ("bind_card_retention", Drill(cohort="2026-10-05", period=1, retained=True)),
     ):
         sql[f"users behind {name}"] = compile_users(catalog, Query(metrics=(name,), **RANGE), drill)[0]
+    for name, metric in catalog.metrics.items():
+        if metric.type in ("funnel", "retention"):
+            sql[f"{name} by week"] = compile_query(catalog, Query(metrics=(name,), grain="week", **RANGE)).sql
+        if metric.type == "retention":
+            sql[f"{name} average"] = compile_query(catalog, Query(metrics=(name,), average=True, **RANGE)).sql
+    for name, spec in load_paths(catalog).items():
+        sql[f"paths {name}"] = compile_paths(catalog, spec, **RANGE)
+        sql[f"paths {name} users"] = compile_flow_users(
+            catalog, spec, "duckdb", step=1, source=None, target=None, **RANGE
+        )[0]
+    attribution = attribution_spec(catalog, conversion="bind_card", touches=["push_click", "register"], model="linear")
+    sql["attribution"] = compile_attribution(catalog, attribution, **RANGE)
+    sql["attribution users"] = compile_touch_users(catalog, attribution, "duckdb", touch="push_click", **RANGE)[0]
     sql["one user's events"] = compile_user_events(catalog, "u1")
     sql["filter values"] = compile_dimension_values(catalog, "platform", start=RANGE["start"], end=RANGE["end"])
     for name in catalog.segments:
@@ -105,6 +121,10 @@ def unfiltered_reads(sql: str) -> list[str]:
         values = [e.unalias() for e in select.expressions]
         only_times = any(isinstance(v, (exp.Min, exp.Max)) for v in values) and all(
             isinstance(v, (exp.Min, exp.Max)) or (isinstance(v, exp.Column) and v.name == "user_id") for v in values
+        )
+        where = select.args.get("where")
+        only_times = only_times and (
+            where is None or {c.name for c in where.find_all(exp.Column)} <= {"event_time", "user_id"}
         )
         if not only_times and POLICY not in select.sql(dialect="duckdb"):
             found.append(select.sql(dialect="duckdb")[:160])

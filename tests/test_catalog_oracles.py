@@ -31,7 +31,11 @@ CATALOG = load_catalog()
 ORACLES = Oracles(CATALOG.root)
 NAMES = sorted(CATALOG.metrics)
 KIND = {name: metric.type for name, metric in CATALOG.metrics.items()}
-FILTERABLE = [n for n in NAMES if KIND[n] in ("aggregate", "ratio", "derived", "session", "funnel")]
+FILTERABLE = [
+    n for n in NAMES if KIND[n] in ("aggregate", "ratio", "derived", "session", "funnel", "interval", "stickiness")
+]
+INTERVAL_STATS = ["users", "intervals", "mean_seconds", "p10_seconds", "p25_seconds", "p50_seconds"]
+INTERVAL_STATS += ["p75_seconds", "p90_seconds"]
 FUNNELS = [n for n in NAMES if KIND[n] == "funnel"]
 
 # The demo: DEMO_USERS people over DEMO_DAYS days ending DATA_END (about 340k events, ~5 s to generate).
@@ -55,10 +59,13 @@ def demo_warehouse(tmp_path_factory):
 
 
 def key_columns(name: str, ask: Ask) -> list[str]:
+    by = [ask.by] if ask.by else []
     if KIND[name] == "funnel":
-        return [*([ask.by] if ask.by else []), "step"]
-    if KIND[name] == "retention":
-        return ["cohort", *([ask.by] if ask.by else []), "period"]
+        return [*([ask.grain] if ask.grain else []), *by, "step"]
+    if KIND[name] in ("retention", "ltv"):
+        return ["cohort", *by, "period"]
+    if KIND[name] == "stickiness":
+        return [ask.grain or CATALOG.metrics[name].period, *by, "active_days"]
     return [c for c in (ask.grain, ask.by) if c]
 
 
@@ -67,16 +74,19 @@ def value_columns(name: str) -> list[str]:
         return ["step_name", "users", "conversion_from_previous", "conversion_from_first", "median_seconds_to_convert"]
     if KIND[name] == "retention":
         return ["cohort_size", "retained", "rate"]
+    if KIND[name] == "ltv":
+        return ["cohort_size", "amount", "amount_per_user"]
+    if KIND[name] == "stickiness":
+        return ["users"]
+    if KIND[name] == "interval":
+        return INTERVAL_STATS
     return [name]
 
 
 def expected_columns(name: str, ask: Ask) -> list[str]:
-    by = [ask.by] if ask.by else []
-    if KIND[name] == "funnel":
-        return [*by, "step", *value_columns(name)]
-    if KIND[name] == "retention":
-        return ["cohort", *by, "period", *value_columns(name)]
-    return [*([ask.grain] if ask.grain else []), *by, name]
+    if KIND[name] in ("funnel", "retention", "ltv", "stickiness", "interval"):
+        return [*key_columns(name, ask), *value_columns(name)]
+    return [*([ask.grain] if ask.grain else []), *([ask.by] if ask.by else []), name]
 
 
 def index(rows: list[dict[str, Any]], keys: list[str], side: str) -> dict[tuple, dict[str, Any]]:
@@ -101,7 +111,7 @@ def assert_same_rows(name: str, ask: Ask, got: list[dict[str, Any]], want: list[
     keys, values = key_columns(name, ask), value_columns(name)
     got_rows, want_rows = index(got, keys, "finlens"), index(want, keys, "oracle")
     assert want_rows, f"{name}: the oracle found no rows for {ask}; the demo data should exercise every metric"
-    optional = KIND[name] not in ("funnel", "retention")
+    optional = KIND[name] not in ("funnel", "retention", "ltv", "interval")
     problems = []
     for key in sorted(set(got_rows) | set(want_rows), key=repr):
         g, w = got_rows.get(key), want_rows.get(key)
@@ -172,7 +182,8 @@ def test_by_joined_user_dimension(demo_warehouse, name):
 @pytest.mark.parametrize("grain", ["day", "week"])
 @pytest.mark.parametrize("name", NAMES)
 def test_grain(demo_warehouse, name, grain):
-    if KIND[name] in ("funnel", "retention"):
+    """A funnel by entry period, a retention or ltv by the grain's cohort period; stickiness has no day."""
+    if KIND[name] == "stickiness" and grain == "day":
         with pytest.raises(QueryError):
             run_query(CATALOG, Query(metrics=(name,), grain=grain, start=START, end=END), demo_warehouse)
         return

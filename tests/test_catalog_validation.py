@@ -134,7 +134,7 @@ metrics:
         "extra.yml:14: metric 'slow_funnel': window: '7x' is not a duration; write a number and a unit s, m, h, d or w, e.g. 30m or 7d",
         "extra.yml:25: metric 'bad_periods': 'periods' must be a whole number >= 1, not 'many'",
         "extra.yml:30: metric 'odd': type 'sumx' is not one of count, count_distinct, sum, avg, min, max, "
-        "ratio, derived, session, first_seen, funnel, retention (did you mean 'sum'?)",
+        "ratio, derived, session, first_seen, funnel, retention, interval, ltv, stickiness (did you mean 'sum'?)",
     ]
 
 

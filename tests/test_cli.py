@@ -89,6 +89,8 @@ def test_funnel_json_shape(capsys, url):
             "conversion_from_previous": None,
             "conversion_from_first": None,
             "median_seconds_to_convert": None,
+            # the command line always gives the time to convert (from the previous step, on the deepest path)
+            **{f"seconds_to_convert_p{p}": None for p in (10, 25, 50, 75, 90)},
         }
         for s, n in ((1, "register"), (2, "realname_auth"), (3, "bind_card"))
     ]

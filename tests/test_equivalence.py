@@ -51,10 +51,12 @@ def warehouses(tmp_path_factory, postgres_server):
 
 def queries_for(name: str) -> list[Query]:
     metric = CATALOG.metrics[name]
-    if metric.type in ("funnel", "retention"):
+    if metric.type in ("funnel", "retention", "ltv"):
         return [Query(metrics=(name,), **RANGE), Query(metrics=(name,), dimensions=("platform",), **RANGE)]
     return [
-        Query(metrics=(name,), dimensions=("platform",), grain="day", **RANGE),
+        Query(
+            metrics=(name,), dimensions=("platform",), grain="week" if metric.type == "stickiness" else "day", **RANGE
+        ),
         Query(
             metrics=(name,),
             dimensions=("register_channel",),

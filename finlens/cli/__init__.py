@@ -3,7 +3,7 @@
 Every user mistake ends as one line on stderr and a non-zero exit status
 (1 catalog, 2 query or usage, 3 warehouse, 4 ingest); never a traceback.
 The commands live in ``core`` (demo, validate, list, compile, query),
-``ingest``, ``collect``, ``segments``, ``intent``, ``lifecycle``, ``marketing``, ``alerts`` and ``audit``.
+``ingest``, ``collect``, ``segments``, ``intent``, ``lifecycle``, ``marketing``, ``alerts``, ``audit`` and ``analysis`` (paths, attribution).
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
-from finlens.cli import alerts, collect, core, ingest, intent, lifecycle, marketing, segments
+from finlens.cli import alerts, analysis, collect, core, ingest, intent, lifecycle, marketing, segments
 from finlens.cli import audit as audit_command
 from finlens.cli.common import OneLineParser, record_command
 from finlens_common.errors import FinlensError
 
-GROUPS = (core, ingest, collect, segments, intent, lifecycle, marketing, alerts, audit_command)
+GROUPS = (core, ingest, collect, segments, intent, lifecycle, marketing, alerts, audit_command, analysis)
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     name: command for group in GROUPS for name, command in group.COMMANDS.items()
 }

@@ -36,6 +36,11 @@ def _query_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--limit", type=int, help="at most this many rows")
     parser.add_argument("--segment", metavar="NAME", help="only users of this segment (computed as of --to)")
     parser.add_argument("--not-segment", metavar="NAME", help="only users outside this segment (computed as of --to)")
+    parser.add_argument(
+        "--average",
+        action="store_true",
+        help="a retention: add per period the average over its cohorts, weighted by size (cohort 'all')",
+    )
 
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:
@@ -67,11 +72,13 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     query.add_argument("--format", choices=["table", "json", "csv"], default="table")
 
 
-def _query(args: argparse.Namespace):
+def _query(args: argparse.Namespace, catalog):
+    """The question the options ask; a funnel's rows always carry its time-to-convert percentiles."""
     from semantic import Query
 
     if args.segment and args.not_segment:
         raise QueryError("give --segment or --not-segment, not both")
+    funnel = any(getattr(catalog.metrics.get(name), "type", None) == "funnel" for name in args.metrics)
     return Query(
         metrics=tuple(args.metrics),
         dimensions=tuple(args.by),
@@ -83,6 +90,8 @@ def _query(args: argparse.Namespace):
         limit=args.limit,
         segment=args.segment or args.not_segment,
         exclude_segment=bool(args.not_segment and not args.segment),
+        time_to_convert=funnel,
+        average=args.average,
     )
 
 
@@ -160,7 +169,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_compile(args: argparse.Namespace) -> int:
     from semantic import compile_query
 
-    print(compile_query(load_catalog_for(args), _query(args), args.dialect).sql)
+    catalog = load_catalog_for(args)
+    print(compile_query(catalog, _query(args, catalog), args.dialect).sql)
     return 0
 
 
@@ -169,7 +179,7 @@ def cmd_query(args: argparse.Namespace) -> int:
     from semantic import run_query
 
     catalog = load_catalog_for(args)
-    query = _query(args)
+    query = _query(args, catalog)
     bar = ProgressBar("first start: generating demo data", unit="users")
     with open_warehouse(args.warehouse, progress=bar.update) as warehouse:
         bar.close()

@@ -17,7 +17,7 @@ from semantic.catalog.expression_guard import parse_user_filter
 from semantic.catalog.expressions import SnippetError, did_you_mean
 from semantic.catalog.fields import Fields, Problems
 from semantic.catalog.loader import default_root, read_yaml_folder
-from semantic.catalog.specs import GRAINS, Label, Source
+from semantic.catalog.specs import GRAINS, SINGLE_KINDS, Label, Source
 from semantic.catalog.yaml_lines import LineMap
 
 CHART_KINDS = ("line", "bar", "funnel", "heatmap", "table")
@@ -176,7 +176,7 @@ def _parse_tile(catalog: Catalog, file: str, item: LineMap, problems: Problems, 
         return None
     assert metric is not None
     kind = catalog.metrics[metric].type
-    if kind in ("funnel", "retention"):
+    if kind in SINGLE_KINDS:
         fields.error("metric", f"{what} tile: {metric!r} is a {kind}; show it as a chart, not a tile")
         return None
     return Tile(
@@ -214,6 +214,11 @@ def _parse_chart(catalog: Catalog, file: str, item: LineMap, problems: Problems,
             ok = False
         elif not expected and kinds & {"funnel", "retention"}:
             fields.error("type", f"{what}: funnel metrics need type funnel and retention metrics type heatmap")
+            ok = False
+        elif not expected and kinds & set(SINGLE_KINDS) and kind != "table":
+            fields.error(
+                "type", f"{what}: {', '.join(sorted(kinds))} metrics are shown on their own pages or as a table"
+            )
             ok = False
         if kind == "line" and not grain:
             grain = "day"

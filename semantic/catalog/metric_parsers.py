@@ -12,26 +12,43 @@ from semantic.catalog.specs import (
     AGGREGATIONS,
     BUSINESS_LINES,
     FORMATS,
+    RETENTION_MODES,
     RETENTION_PERIODS,
     SESSION_MEASURES,
+    STICKINESS_PERIODS,
     AggregateMetric,
     DerivedMetric,
     EventMatch,
     FirstSeenMetric,
     FunnelMetric,
     FunnelStep,
+    IntervalMetric,
     Label,
+    LtvMetric,
     Metric,
     Model,
     RatioMetric,
     RetentionMetric,
     SessionMetric,
     Source,
+    StickinessMetric,
 )
 from semantic.catalog.yaml_lines import LineMap
 
 COMMON_KEYS = ("name", "type", "model", "label", "description", "format", "business_line")
-METRIC_TYPES = (*AGGREGATIONS, "ratio", "derived", "session", "first_seen", "funnel", "retention")
+METRIC_TYPES = (
+    *AGGREGATIONS,
+    "ratio",
+    "derived",
+    "session",
+    "first_seen",
+    "funnel",
+    "retention",
+    "interval",
+    "ltv",
+    "stickiness",
+)
+EVENT_TYPES = ("funnel", "retention", "interval", "ltv", "stickiness")  # types that match events by name
 TYPE_KEYS: dict[str, tuple[str, ...]] = {
     **{agg: ("expr", "filter") for agg in AGGREGATIONS},
     "ratio": ("numerator", "denominator"),
@@ -39,8 +56,12 @@ TYPE_KEYS: dict[str, tuple[str, ...]] = {
     "session": ("measure",),
     "first_seen": (),
     "funnel": ("steps", "window"),
-    "retention": ("cohort", "return", "period", "periods"),
+    "retention": ("cohort", "return", "period", "periods", "mode"),
+    "interval": ("start", "end", "window"),
+    "ltv": ("cohort", "value", "period", "periods"),
+    "stickiness": ("active", "period"),
 }
+MAX_PERIODS = 366
 DEFAULT_MODEL = "events"
 
 
@@ -74,7 +95,7 @@ def parse_metric(item: LineMap, file: str, problems: Problems, models: dict[str,
     )
     if name is None or metric_type is None or model is None:
         return None
-    if metric_type in ("funnel", "retention") and model.event_column is None:
+    if metric_type in EVENT_TYPES and model.event_column is None:
         fields.error("type", f"{fields.what}: model {model_name!r} declares no event_column for {metric_type} steps")
         return None
     parser = _PARSERS["aggregate" if metric_type in AGGREGATIONS else metric_type]
@@ -128,14 +149,28 @@ def _first_seen(fields: Fields, metric_type: str, model: Model, common: dict[str
     return FirstSeenMetric(**common)
 
 
-def _event_match(fields: Fields, key: str, model: Model) -> EventMatch | None:
-    mapping = fields.mapping_at(key)
+def _event_match(
+    fields: Fields, key: str, model: Model, *, required: bool = True, amount: list[exp.Expr | None] | None = None
+) -> EventMatch | None:
+    """``{event, filter}`` under ``key``; with ``amount``, also a required ``amount`` expression (appended to it)."""
+    mapping = fields.mapping_at(key, required=required)
     if mapping is None:
         return None
-    match_fields = Fields(mapping, fields.file, fields.problems, f"{fields.what} {key}", ("event", "filter"))
+    keys = ("event", "filter", "amount") if amount is not None else ("event", "filter")
+    match_fields = Fields(mapping, fields.file, fields.problems, f"{fields.what} {key}", keys)
     events = match_fields.event_names("event")
     filter_ = _row_snippet(fields, "filter", model, mapping_fields=match_fields)
+    if amount is not None:
+        amount.append(_row_snippet(fields, "amount", model, required=True, mapping_fields=match_fields))
     return EventMatch(events=events, filter=filter_) if events else None
+
+
+def _periods(fields: Fields, default: int) -> int | None:
+    periods = fields.integer("periods", default=default)
+    if periods is not None and periods > MAX_PERIODS:
+        fields.error("periods", f"{fields.what}: periods must be at most {MAX_PERIODS}, not {periods}")
+        return None
+    return periods
 
 
 def _funnel(fields: Fields, metric_type: str, model: Model, common: dict[str, Any]) -> Metric | None:
@@ -168,13 +203,40 @@ def _retention(fields: Fields, metric_type: str, model: Model, common: dict[str,
     cohort = _event_match(fields, "cohort", model)
     returning = _event_match(fields, "return", model)
     period = fields.choice("period", RETENTION_PERIODS, default="day")
-    periods = fields.integer("periods", default=30)
-    if periods is not None and periods > 366:
-        fields.error("periods", f"{fields.what}: periods must be at most 366, not {periods}")
+    mode = fields.choice("mode", RETENTION_MODES, default="exact")
+    periods = _periods(fields, 30)
+    if cohort is None or returning is None or period is None or periods is None or mode is None:
         return None
-    if cohort is None or returning is None or period is None or periods is None:
+    return RetentionMetric(**common, cohort=cohort, returning=returning, period=period, periods=periods, mode=mode)
+
+
+def _interval(fields: Fields, metric_type: str, model: Model, common: dict[str, Any]) -> Metric | None:
+    start = _event_match(fields, "start", model)
+    end = _event_match(fields, "end", model)
+    window = fields.duration("window")
+    if start is None or end is None or window is None:
         return None
-    return RetentionMetric(**common, cohort=cohort, returning=returning, period=period, periods=periods)
+    return IntervalMetric(**common, start=start, end=end, window_seconds=window)
+
+
+def _ltv(fields: Fields, metric_type: str, model: Model, common: dict[str, Any]) -> Metric | None:
+    cohort = _event_match(fields, "cohort", model)
+    amounts: list[exp.Expr | None] = []
+    value = _event_match(fields, "value", model, amount=amounts)
+    period = fields.choice("period", RETENTION_PERIODS, default="week")
+    periods = _periods(fields, 12)
+    amount = amounts[0] if amounts else None
+    if cohort is None or value is None or amount is None or period is None or periods is None:
+        return None
+    return LtvMetric(**common, cohort=cohort, value=value, amount=amount, period=period, periods=periods)
+
+
+def _stickiness(fields: Fields, metric_type: str, model: Model, common: dict[str, Any]) -> Metric | None:
+    active = _event_match(fields, "active", model, required=False)
+    period = fields.choice("period", STICKINESS_PERIODS, default="week")
+    if period is None or (fields.has("active") and active is None):
+        return None
+    return StickinessMetric(**common, active=active, period=period)
 
 
 _PARSERS: dict[str, Callable[[Fields, str, Model, dict[str, Any]], Metric | None]] = {
@@ -185,4 +247,7 @@ _PARSERS: dict[str, Callable[[Fields, str, Model, dict[str, Any]], Metric | None
     "first_seen": _first_seen,
     "funnel": _funnel,
     "retention": _retention,
+    "interval": _interval,
+    "ltv": _ltv,
+    "stickiness": _stickiness,
 }

@@ -20,6 +20,9 @@ DIMENSION_TYPES = ("string", "number", "boolean", "time")
 AGGREGATIONS = ("count", "count_distinct", "sum", "avg", "min", "max")
 SESSION_MEASURES = ("sessions", "avg_duration", "avg_depth", "bounce_rate")
 RETENTION_PERIODS = ("day", "week", "month")
+RETENTION_MODES = ("exact", "on_or_after")
+STICKINESS_PERIODS = ("week", "month")
+PERCENTILES = (10, 25, 50, 75, 90)  # the continuous percentiles interval and time-to-convert rows give
 
 
 @dataclass(frozen=True)
@@ -186,15 +189,59 @@ class EventMatch:
 
 @dataclass(frozen=True)
 class RetentionMetric(MetricBase):
-    """Cohorts by first-ever cohort event; retained in period N if the return event happens in it."""
+    """Cohorts by first-ever cohort event; retained in period N if the return event happens in it
+    (``mode`` exact), or in it or any later period (``on_or_after``, unbounded retention)."""
 
     cohort: EventMatch
     returning: EventMatch
     period: str
     periods: int
+    mode: str = "exact"
     type: Literal["retention"] = "retention"
 
 
+@dataclass(frozen=True)
+class IntervalMetric(MetricBase):
+    """Seconds from each start event to the same user's next end event, when it comes within ``window_seconds``."""
+
+    start: EventMatch
+    end: EventMatch
+    window_seconds: int
+    type: Literal["interval"] = "interval"
+
+
+@dataclass(frozen=True)
+class LtvMetric(MetricBase):
+    """Each cohort's cumulative sum of ``amount`` over its users' value events, per period since the cohort event."""
+
+    cohort: EventMatch
+    value: EventMatch
+    amount: exp.Expr
+    period: str
+    periods: int
+    type: Literal["ltv"] = "ltv"
+
+
+@dataclass(frozen=True)
+class StickinessMetric(MetricBase):
+    """Users by their number of distinct active days in each week or month (active: any event, or ``active``)."""
+
+    active: EventMatch | None
+    period: str
+    type: Literal["stickiness"] = "stickiness"
+
+
 Metric = (
-    AggregateMetric | RatioMetric | DerivedMetric | SessionMetric | FirstSeenMetric | FunnelMetric | RetentionMetric
+    AggregateMetric
+    | RatioMetric
+    | DerivedMetric
+    | SessionMetric
+    | FirstSeenMetric
+    | FunnelMetric
+    | RetentionMetric
+    | IntervalMetric
+    | LtvMetric
+    | StickinessMetric
 )
+# Metric types asked on their own: their rows are not one value per group.
+SINGLE_KINDS = ("funnel", "retention", "interval", "ltv", "stickiness")

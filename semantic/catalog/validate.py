@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from semantic.catalog.expressions import did_you_mean
 from semantic.catalog.fields import Problems
-from semantic.catalog.specs import DerivedMetric, Dimension, FunnelMetric, Metric, Model, RatioMetric, RetentionMetric
+from semantic.catalog.specs import SINGLE_KINDS, DerivedMetric, Dimension, Metric, Model, RatioMetric
 
 COMPOSABLE = ("aggregate", "session", "first_seen", "ratio", "derived")
 
@@ -48,11 +48,7 @@ def validate_catalog(
                     where.line,
                     f"metric {metric.name!r} refers to {target.type} metric {ref!r}; only {', '.join(COMPOSABLE)} metrics can be combined",
                 )
-        if (
-            isinstance(metric, (FunnelMetric, RetentionMetric))
-            and models.get(metric.model)
-            and models[metric.model].time_column is None
-        ):
+        if metric.type in SINGLE_KINDS and models.get(metric.model) and models[metric.model].time_column is None:
             problems.add(
                 metric.source.file, metric.source.line, f"metric {metric.name!r} needs a model with a time_column"
             )

@@ -17,14 +17,20 @@ from semantic.compiler import dialects
 from semantic.compiler.aggregate import build_aggregate
 from semantic.compiler.context import SqlContext
 from semantic.compiler.funnel import build_funnel
+from semantic.compiler.interval import build_interval
+from semantic.compiler.ltv import build_ltv
 from semantic.compiler.query import Query, ResolvedQuery, output_columns, resolve
 from semantic.compiler.retention import build_retention
 from semantic.compiler.segment import with_segment
+from semantic.compiler.stickiness import build_stickiness
 
 BUILDERS: dict[str, Callable[[SqlContext], exp.Select]] = {
     "aggregate": build_aggregate,
     "funnel": build_funnel,
     "retention": build_retention,
+    "interval": build_interval,
+    "ltv": build_ltv,
+    "stickiness": build_stickiness,
 }
 
 

@@ -11,14 +11,15 @@ of equi-joins on (user, count), one per step. Events at the same instant are
 ordered by the first step they match, so such ties never break a path.
 Counts are distinct users; a user's deepest path (earliest start on ties)
 gives the times to convert, and their earliest in-range step-1 event gives
-the breakdown values.
+the breakdown values and, with a grain, the entry period (the funnel's trend):
+each user is in one period, so the periods add up to the funnel without one.
 """
 
 from __future__ import annotations
 
 from sqlglot import exp
 
-from semantic.catalog.specs import FunnelMetric
+from semantic.catalog.specs import PERCENTILES, FunnelMetric
 from semantic.compiler import dialects
 from semantic.compiler.aggregate import finish
 from semantic.compiler.context import (
@@ -28,6 +29,7 @@ from semantic.compiler.context import (
     disjunction,
     flag,
     ident,
+    identifier,
     join,
     matches_events,
     with_ctes,
@@ -38,7 +40,23 @@ ONE = exp.Literal.number(1)
 
 
 def _col(table: str, name: str) -> exp.Column:
-    return exp.column(name, table=table)
+    return exp.Column(this=identifier(name), table=identifier(table))
+
+
+def _compare(kind: type[exp.Binary], left: exp.Expr, right: exp.Expr) -> exp.Binary:
+    """``left <op> right`` as ``Expr.eq``/``<=`` build it (binary operands parenthesised), without the copies
+    those make of both sides: a long funnel compiles faster."""
+    wrap = lambda side: exp.Paren(this=side) if isinstance(side, exp.Binary) else side  # noqa: E731
+    return kind(this=wrap(left), expression=wrap(right))
+
+
+def _as(expression: exp.Expr, name: str) -> exp.Alias:
+    """``expression AS name``, as ``exp.alias_`` builds it (compile speed)."""
+    return exp.Alias(this=expression, alias=identifier(name))
+
+
+def _eq(left: exp.Expr, right: exp.Expr) -> exp.Binary:
+    return _compare(exp.EQ, left, right)
 
 
 def _by_user(ctx: SqlContext, function: exp.Expr, order: list[str], **options) -> exp.Window:
@@ -57,12 +75,12 @@ def build_funnel(ctx: SqlContext) -> exp.Select:
     first_step = exp.Case(ifs=[exp.If(this=m, true=exp.Literal.number(k)) for k, m in zip(steps, matches)])
     events = ctx.source(
         exp.select(
-            exp.alias_(ctx.entity, "user_id", copy=False),
-            exp.alias_(ctx.time_column, "event_time", copy=False),
-            exp.alias_(ctx.event_id, "event_id", copy=False),
-            *(exp.alias_(ctx.dimension(d), d.name, copy=False) for d in ctx.resolved.dimensions),
-            *(exp.alias_(flag(m), f"is_step_{k}", copy=False) for k, m in zip(steps, matches)),
-            exp.alias_(first_step, "first_step", copy=False),
+            _as(ctx.entity, "user_id"),
+            _as(ctx.time_column, "event_time"),
+            _as(ctx.event_id, "event_id"),
+            *(_as(ctx.dimension(d), d.name) for d in ctx.resolved.dimensions),
+            *(_as(flag(m), f"is_step_{k}") for k, m in zip(steps, matches)),
+            _as(first_step, "first_step"),
         )
     ).where(
         conjunction(
@@ -88,16 +106,17 @@ def build_funnel(ctx: SqlContext) -> exp.Select:
             for k in steps
         ),
     ).from_(cte("funnel_events"), copy=False)
-    counts = _counts(ctx, funnel, dims)
-    steps_union = _step_rows(funnel, dims)
-    final = finish(ctx, exp.select(exp.Star()).from_(cte("funnel_steps"), copy=False), [*dims, "step"])
+    groups = [*([ctx.resolved.grain] if ctx.resolved.grain else []), *dims]
+    counts = _counts(ctx, funnel, groups)
+    steps_union = _step_rows(funnel, groups, ctx.resolved.query.time_to_convert)
+    final = finish(ctx, exp.select(exp.Star()).from_(cte("funnel_steps"), copy=False), [*groups, "step"])
     return with_ctes(
         final,
         [
             ("funnel_events", events),
             ("funnel_positions", positions),
             ("funnel_paths", _paths(ctx, funnel, dims)),
-            *_per_user(funnel, dims),
+            *_per_user(ctx, funnel, dims),
             ("funnel_counts", counts),
             ("funnel_steps", steps_union),
         ],
@@ -113,98 +132,105 @@ def _paths(ctx: SqlContext, funnel: FunnelMetric, dims: list[str]) -> exp.Select
     count = len(funnel.steps)
     depth = exp.Case(
         ifs=[
-            exp.If(this=_col(f"step_{k}", "event_time").is_(exp.null()).not_(), true=exp.Literal.number(k))
+            exp.If(
+                this=exp.Not(this=exp.Is(this=_col(f"step_{k}", "event_time"), expression=exp.Null())),
+                true=exp.Literal.number(k),
+            )
             for k in range(count, 1, -1)
         ],
         default=ONE,
     )
     select = exp.select(
-        exp.alias_(_col("step_1", "user_id"), "user_id", copy=False),
-        exp.alias_(_col("step_1", "step_1_count"), "start_position", copy=False),
-        *(exp.alias_(_col("step_1", d), d, copy=False) for d in dims),
-        *(exp.alias_(_col(f"step_{k}", "event_time"), f"step_{k}_time", copy=False) for k in range(1, count + 1)),
-        exp.alias_(depth, "depth", copy=False),
+        _as(_col("step_1", "user_id"), "user_id"),
+        _as(_col("step_1", "step_1_count"), "start_position"),
+        *(_as(_col("step_1", d), d) for d in dims),
+        *(_as(_col(f"step_{k}", "event_time"), f"step_{k}_time") for k in range(1, count + 1)),
+        _as(depth, "depth"),
     ).from_(cte("funnel_positions", "step_1"), copy=False)
     deadline = dialects.add_seconds(_col("step_1", "event_time"), funnel.window_seconds)
     for k in range(2, count + 1):
         following = exp.Add(this=_col(f"step_{k - 1}", f"step_{k}_count"), expression=ONE.copy())
         on = exp.and_(
-            _col(f"step_{k}", "user_id").eq(_col("step_1", "user_id")),
-            _col(f"step_{k}", f"is_step_{k}").eq(ONE.copy()),
-            _col(f"step_{k}", f"step_{k}_count").eq(following),
-            _col(f"step_{k}", "event_time") <= deadline.copy(),
+            _eq(_col(f"step_{k}", "user_id"), _col("step_1", "user_id")),
+            _eq(_col(f"step_{k}", f"is_step_{k}"), ONE.copy()),
+            _eq(_col(f"step_{k}", f"step_{k}_count"), following),
+            _compare(exp.LTE, _col(f"step_{k}", "event_time"), deadline.copy()),
             copy=False,
         )
         select = join(select, cte("funnel_positions", f"step_{k}"), on, side="LEFT")
     in_range = ctx.range_conditions(_col("step_1", "event_time"), start=False)
-    return select.where(conjunction([_col("step_1", "is_step_1").eq(ONE), *in_range]), copy=False)
+    return select.where(conjunction([_eq(_col("step_1", "is_step_1"), ONE), *in_range]), copy=False)
 
 
-def _per_user(funnel: FunnelMetric, dims: list[str]) -> list[tuple[str, exp.Select]]:
+def _per_user(ctx: SqlContext, funnel: FunnelMetric, dims: list[str]) -> list[tuple[str, exp.Select]]:
     """One row per user: their deepest path (earliest start among equals), with the dimensions
-    of their earliest start (position 1: the first step-1 event of the range).
+    and the entry period of their earliest start (position 1: the first step-1 event of the range).
 
     Hash aggregates and joins rather than ranking windows: no sort of all paths.
     """
     depths = (
-        exp.select(ident("user_id"), exp.alias_(exp.Max(this=ident("depth")), "depth", copy=False))
+        exp.select(ident("user_id"), _as(exp.Max(this=ident("depth")), "depth"))
         .from_(cte("funnel_paths"), copy=False)
         .group_by(ident("user_id"), copy=False)
     )
     deepest = exp.and_(
-        _col("paths", "user_id").eq(_col("deepest", "user_id")),
-        _col("paths", "depth").eq(_col("deepest", "depth")),
+        _eq(_col("paths", "user_id"), _col("deepest", "user_id")),
+        _eq(_col("paths", "depth"), _col("deepest", "depth")),
         copy=False,
     )
     best_starts = join(
         exp.select(
-            exp.alias_(_col("paths", "user_id"), "user_id", copy=False),
-            exp.alias_(exp.Min(this=_col("paths", "start_position")), "start_position", copy=False),
+            _as(_col("paths", "user_id"), "user_id"),
+            _as(exp.Min(this=_col("paths", "start_position")), "start_position"),
         ).from_(cte("funnel_paths", "paths"), copy=False),
         cte("funnel_depths", "deepest"),
         deepest,
     ).group_by(_col("paths", "user_id"), copy=False)
 
     chosen = exp.and_(
-        _col("best", "user_id").eq(_col("chosen", "user_id")),
-        _col("best", "start_position").eq(_col("chosen", "start_position")),
+        _eq(_col("best", "user_id"), _col("chosen", "user_id")),
+        _eq(_col("best", "start_position"), _col("chosen", "start_position")),
         copy=False,
     )
+    grain = ctx.resolved.grain
+    entry = [_as(ctx.bucket(_col("earliest", "step_1_time")), grain)] if grain else []
     users = join(
         exp.select(
-            exp.alias_(_col("best", "user_id"), "user_id", copy=False),
-            *(exp.alias_(_col("earliest", d), d, copy=False) for d in dims),
-            *(
-                exp.alias_(_col("best", f"step_{k}_time"), f"step_{k}_time", copy=False)
-                for k in range(1, len(funnel.steps) + 1)
-            ),
+            _as(_col("best", "user_id"), "user_id"),
+            *entry,
+            *(_as(_col("earliest", d), d) for d in dims),
+            *(_as(_col("best", f"step_{k}_time"), f"step_{k}_time") for k in range(1, len(funnel.steps) + 1)),
         ).from_(cte("funnel_paths", "best"), copy=False),
         cte("funnel_best_starts", "chosen"),
         chosen,
     )
-    if dims:
+    if dims or grain:
         first = exp.and_(
-            _col("earliest", "user_id").eq(_col("best", "user_id")),
-            _col("earliest", "start_position").eq(ONE.copy()),
+            _eq(_col("earliest", "user_id"), _col("best", "user_id")),
+            _eq(_col("earliest", "start_position"), ONE.copy()),
             copy=False,
         )
         users = join(users, cte("funnel_paths", "earliest"), first)
     return [("funnel_depths", depths), ("funnel_best_starts", best_starts), ("funnel_users", users)]
 
 
-def _counts(ctx: SqlContext, funnel: FunnelMetric, dims: list[str]) -> exp.Select:
+def _counts(ctx: SqlContext, funnel: FunnelMetric, groups: list[str]) -> exp.Select:
     seconds = dialects.quirks(ctx.dialect).seconds_between
-    columns: list[exp.Expr] = [exp.alias_(exp.Count(this=exp.Star()), "step_1_users", copy=False)]
+    columns: list[exp.Expr] = [_as(exp.Count(this=exp.Star()), "step_1_users")]
     for k in range(2, len(funnel.steps) + 1):
-        columns.append(exp.alias_(exp.Count(this=ident(f"step_{k}_time")), f"step_{k}_users", copy=False))
+        columns.append(_as(exp.Count(this=ident(f"step_{k}_time")), f"step_{k}_users"))
         gap = seconds(ident(f"step_{k - 1}_time"), ident(f"step_{k}_time"))
-        columns.append(exp.alias_(dialects.median(gap, ctx.dialect), f"step_{k}_median_seconds", copy=False))
-    select = exp.select(*(ident(d) for d in dims), *columns).from_(cte("funnel_users"), copy=False)
-    return select.group_by(*range_positions(len(dims)), copy=False) if dims else select
+        columns.append(_as(dialects.median(gap, ctx.dialect), f"step_{k}_median_seconds"))
+        if ctx.resolved.query.time_to_convert:
+            columns.extend(
+                _as(dialects.percentile(gap.copy(), p / 100, ctx.dialect), f"step_{k}_p{p}") for p in PERCENTILES
+            )
+    select = exp.select(*(ident(g) for g in groups), *columns).from_(cte("funnel_users"), copy=False)
+    return select.group_by(*range_positions(len(groups)), copy=False) if groups else select
 
 
-def _step_rows(funnel: FunnelMetric, dims: list[str]) -> exp.Query:
-    """Unpivot the per-step columns into one row per step."""
+def _step_rows(funnel: FunnelMetric, dims: list[str], time_to_convert: bool = False) -> exp.Query:
+    """Unpivot the per-step columns into one row per step (``dims``: the grain and dimension columns)."""
     union: exp.Query | None = None
     for k, step in enumerate(funnel.steps, start=1):
         users = ident(f"step_{k}_users")
@@ -212,13 +238,20 @@ def _step_rows(funnel: FunnelMetric, dims: list[str]) -> exp.Query:
         median_seconds = ident(f"step_{k}_median_seconds") if k > 1 else dialects.cast(exp.null(), "double")
         select = exp.select(
             *(ident(d) for d in dims),
-            exp.alias_(exp.Literal.number(k), "step", copy=False),
-            exp.alias_(exp.convert(step.name), "step_name", copy=False),
-            exp.alias_(users, "users", copy=False),
-            exp.alias_(dialects.safe_divide(users.copy(), previous), "conversion_from_previous", copy=False),
-            exp.alias_(dialects.safe_divide(users.copy(), ident("step_1_users")), "conversion_from_first", copy=False),
-            exp.alias_(dialects.cast(median_seconds, "double"), "median_seconds_to_convert", copy=False),
+            _as(exp.Literal.number(k), "step"),
+            _as(exp.convert(step.name), "step_name"),
+            _as(users, "users"),
+            _as(dialects.safe_divide(users.copy(), previous), "conversion_from_previous"),
+            _as(dialects.safe_divide(users.copy(), ident("step_1_users")), "conversion_from_first"),
+            _as(dialects.cast(median_seconds, "double"), "median_seconds_to_convert"),
+            *(_percentile_column(k, p) for p in (PERCENTILES if time_to_convert else ())),
         ).from_(cte("funnel_counts"), copy=False)
         union = select if union is None else exp.union(union, select, distinct=False, copy=False)
     assert union is not None
     return union
+
+
+def _percentile_column(step: int, percentile: int) -> exp.Expr:
+    """``seconds_to_convert_pNN`` of a step (NULL for step 1, which converts from nothing)."""
+    value = ident(f"step_{step}_p{percentile}") if step > 1 else exp.null()
+    return _as(dialects.cast(value, "double"), f"seconds_to_convert_p{percentile}")

@@ -18,11 +18,28 @@ from semantic.catalog.days import DayError, check_day
 from semantic.catalog.expression_guard import parse_user_filter
 from semantic.catalog.expressions import SnippetError, did_you_mean
 from semantic.catalog.segment_specs import USERS_MODEL, Segment
-from semantic.catalog.specs import GRAINS, Dimension, Metric, Model
+from semantic.catalog.specs import (
+    GRAINS,
+    PERCENTILES,
+    RETENTION_PERIODS,
+    SINGLE_KINDS,
+    STICKINESS_PERIODS,
+    Dimension,
+    Metric,
+    Model,
+)
 from semantic.catalog.validate import metric_references
 
-SINGLE_KINDS = {"funnel", "retention"}
 MAX_LIMIT = 10_000_000
+# The grains each kind takes: a funnel's entry period, a cohort's period, a stickiness period.
+KIND_GRAINS = {
+    "funnel": ("day", "week", "month", "quarter", "year"),
+    "retention": RETENTION_PERIODS,
+    "ltv": RETENTION_PERIODS,
+    "stickiness": STICKINESS_PERIODS,
+}
+TIME_TO_CONVERT = [f"seconds_to_convert_p{p}" for p in PERCENTILES]
+INTERVAL_STATS = ["users", "intervals", "mean_seconds", *(f"p{p}_seconds" for p in PERCENTILES)]
 
 
 @dataclass(frozen=True)
@@ -30,9 +47,10 @@ class Query:
     """Metrics x group-by dimensions x time grain x date range x filter x order/limit.
 
     Args:
-        metrics: metric names; a funnel or a retention is asked alone.
+        metrics: metric names; a funnel, retention, interval, ltv or stickiness is asked alone.
         dimensions: dimension names to group by.
-        grain: time bucket (hour, day, week, month, quarter, year) or None for totals.
+        grain: time bucket (hour, day, week, month, quarter, year) or None for totals; a funnel's entry
+            period (its trend), a retention's or ltv's cohort period (instead of the YAML's), a stickiness period.
         start, end: inclusive days; either may be None (open-ended).
         where: a boolean SQL expression over dimension names.
         order_by: output column names, ``-name`` for descending; default: bucket then dimensions.
@@ -40,6 +58,9 @@ class Query:
         segment: only rows of the members of this segment (a name from ``metrics/segments`` or a
             parsed :class:`~semantic.catalog.segment_specs.Segment`), computed as of ``end``.
         exclude_segment: with ``segment``: only rows of everyone else (rows without a user included).
+        time_to_convert: a funnel's rows also give the 10th..90th percentiles of the seconds to convert.
+        average: a retention also gives, per period, the average over its cohorts weighted by their sizes
+            (rows with ``cohort`` = ``all``).
     """
 
     metrics: tuple[str, ...]
@@ -52,6 +73,8 @@ class Query:
     limit: int | None = None
     segment: str | Segment | None = None
     exclude_segment: bool = False
+    time_to_convert: bool = False
+    average: bool = False
 
 
 @dataclass(frozen=True)
@@ -59,7 +82,7 @@ class ResolvedQuery:
     """A query whose names are all checked and replaced by specs."""
 
     query: Query
-    kind: str  # "aggregate", "funnel" or "retention"
+    kind: str  # "aggregate" or one of SINGLE_KINDS
     model: Model
     metrics: tuple[Metric, ...]
     components: tuple[Metric, ...]  # every metric needed, dependencies before dependants
@@ -72,6 +95,11 @@ class ResolvedQuery:
     def grain(self) -> str | None:
         return self.query.grain
 
+    @property
+    def period(self) -> str:
+        """The period of a retention, ltv or stickiness: the query's grain, else the metric's own."""
+        return self.query.grain or str(getattr(self.metrics[0], "period", None) or "day")
+
 
 def resolve(catalog: Catalog, query: Query) -> ResolvedQuery:
     """Check ``query`` against ``catalog``.
@@ -83,7 +111,7 @@ def resolve(catalog: Catalog, query: Query) -> ResolvedQuery:
         raise QueryError("name at least one metric")
     metrics = tuple(_metric(catalog, name) for name in dict.fromkeys(query.metrics))
     kinds = {metric.type for metric in metrics}
-    if kinds & SINGLE_KINDS and len(metrics) > 1:
+    if kinds & set(SINGLE_KINDS) and len(metrics) > 1:
         single = next(m.name for m in metrics if m.type in SINGLE_KINDS)
         raise QueryError(f"{single!r} is a {catalog.metrics[single].type}; query it on its own")
     kind = metrics[0].type if metrics[0].type in SINGLE_KINDS else "aggregate"
@@ -94,6 +122,7 @@ def resolve(catalog: Catalog, query: Query) -> ResolvedQuery:
     usable = {d.name: d for d in catalog.dimensions_for(model.name)}
     dimensions = tuple(_dimension(catalog, usable, name, model) for name in dict.fromkeys(query.dimensions))
     _check_grain(query, kind)
+    _check_options(query, kind)
     for day in (query.start, query.end):
         if day is not None:
             try:
@@ -176,10 +205,16 @@ def _check_grain(query: Query, kind: str) -> None:
         raise QueryError(
             f"unknown grain {query.grain!r}{did_you_mean(query.grain, GRAINS)}; use one of {', '.join(GRAINS)}"
         )
-    if kind == "funnel":
-        raise QueryError("a funnel has no time grain; group it by dimensions or narrow the date range")
-    if kind == "retention":
-        raise QueryError("a retention's period (day, week, month) is set in its YAML, not by --grain")
+    allowed = KIND_GRAINS.get(kind)
+    if allowed is not None and query.grain not in allowed:
+        raise QueryError(f"a {kind} takes the grain {', '.join(allowed)}, not {query.grain!r}")
+
+
+def _check_options(query: Query, kind: str) -> None:
+    if query.time_to_convert and kind != "funnel":
+        raise QueryError(f"time to convert is for funnels, not {kind} metrics")
+    if query.average and kind != "retention":
+        raise QueryError(f"the average over cohorts is for retentions, not {kind} metrics")
 
 
 def _components(catalog: Catalog, metrics: tuple[Metric, ...]) -> tuple[Metric, ...]:
@@ -199,8 +234,10 @@ def _components(catalog: Catalog, metrics: tuple[Metric, ...]) -> tuple[Metric, 
 def output_columns(resolved: ResolvedQuery) -> list[str]:
     """The result's column names, in order."""
     dims = [d.name for d in resolved.dimensions]
+    bucket = [resolved.grain] if resolved.grain else []
     if resolved.kind == "funnel":
         return [
+            *bucket,
             *dims,
             "step",
             "step_name",
@@ -208,10 +245,16 @@ def output_columns(resolved: ResolvedQuery) -> list[str]:
             "conversion_from_previous",
             "conversion_from_first",
             "median_seconds_to_convert",
+            *(TIME_TO_CONVERT if resolved.query.time_to_convert else []),
         ]
     if resolved.kind == "retention":
         return ["cohort", *dims, "period", "cohort_size", "retained", "rate"]
-    bucket = [resolved.grain] if resolved.grain else []
+    if resolved.kind == "ltv":
+        return ["cohort", *dims, "period", "cohort_size", "amount", "amount_per_user"]
+    if resolved.kind == "stickiness":
+        return [resolved.period, *dims, "active_days", "users"]
+    if resolved.kind == "interval":
+        return [*bucket, *dims, *INTERVAL_STATS]
     return [*bucket, *dims, *(m.name for m in resolved.metrics)]
 
 

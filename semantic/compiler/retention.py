@@ -4,8 +4,12 @@ The cohort is every user whose first-ever event matching the cohort step
 (and the query's filter) falls in the range, grouped by that event's day,
 week or month and its dimension values. A user is retained in period N
 (N >= 1) when they did the return event in the N-th calendar period after
-their cohort's. A period that has not fully elapsed by the data's last event
-is NULL (not yet known), never 0.
+their cohort's (``mode: exact``), or in it or any later one (``on_or_after``:
+their latest return period is at least N). A period that has not fully
+elapsed by the data's last event is NULL (not yet known), never 0. The period
+is the query's grain when given, else the metric's. With ``average``, rows
+with ``cohort`` = ``all`` give per period the cohorts' average weighted by
+their sizes, over the cohorts whose period N is known.
 """
 
 from __future__ import annotations
@@ -30,9 +34,11 @@ def build_retention(ctx: SqlContext) -> exp.Select:
     event_column = ctx.column(ctx.model.event_column or "event")
     user_filter = ctx.user_filter()
     not_null_user = ctx.entity.is_(exp.null()).not_()
+    period = ctx.resolved.period
+    unbounded = metric.mode == "on_or_after"
 
     def period_start(time: exp.Expr) -> exp.Expr:
-        return dialects.time_bucket(time, metric.period, ctx.dialect)
+        return dialects.time_bucket(time, period, ctx.dialect)
 
     cohort_match = matches_events(event_column, metric.cohort.events, ctx.snippet(metric.cohort.filter))
     firsts, first_only = first_event_ctes(ctx, "cohort_events", conjunction([cohort_match, user_filter]))
@@ -48,9 +54,14 @@ def build_retention(ctx: SqlContext) -> exp.Select:
     returns = ctx.source(
         exp.select(
             exp.alias_(ctx.entity, "user_id", copy=False),
-            exp.alias_(period_start(ctx.time_column), "return_period", copy=False),
-        ).distinct(copy=False)
-    ).where(
+            exp.alias_(
+                exp.Max(this=period_start(ctx.time_column)) if unbounded else period_start(ctx.time_column),
+                "return_period",
+                copy=False,
+            ),
+        )
+    )
+    returns = (returns.group_by(ctx.entity.copy(), copy=False) if unbounded else returns.distinct(copy=False)).where(
         conjunction(
             [
                 not_null_user.copy(),
@@ -68,27 +79,31 @@ def build_retention(ctx: SqlContext) -> exp.Select:
 
     data_end = time_bounds(ctx.model, first=False, last_alias="last_event_time")
 
-    target = dialects.add_periods(_c("cohort_users", "cohort"), _c("retention_periods", "period"), metric.period)
+    target = dialects.add_periods(_c("cohort_users", "cohort"), _c("retention_periods", "period"), period)
     counts = exp.select(
         exp.alias_(_c("cohort_users", "cohort"), "cohort", copy=False),
         *(exp.alias_(_c("cohort_users", d), d, copy=False) for d in dims),
         exp.alias_(_c("retention_periods", "period"), "period", copy=False),
         exp.alias_(exp.Count(this=exp.Star()), "cohort_size", copy=False),
-        exp.alias_(exp.Count(this=_c("returns", "user_id")), "retained", copy=False),
+        exp.alias_(
+            # unbounded: one row per user (their latest return); it counts from period 1 up to that one
+            exp.Count(this=when(_c("returns", "return_period") >= target, ONE.copy()))
+            if unbounded
+            else exp.Count(this=_c("returns", "user_id")),
+            "retained",
+            copy=False,
+        ),
     ).from_(cte("cohort_users"), copy=False)
     counts = join(counts, cte("retention_periods"))
-    returned = exp.and_(
-        _c("returns", "user_id").eq(_c("cohort_users", "user_id")),
-        _c("returns", "return_period").eq(target),
-        copy=False,
-    )
+    same_user = _c("returns", "user_id").eq(_c("cohort_users", "user_id"))
+    returned = same_user if unbounded else exp.and_(same_user, _c("returns", "return_period").eq(target), copy=False)
     counts = join(counts, cte("return_periods", "returns"), returned, side="LEFT").group_by(
         *range_positions(2 + len(dims)), copy=False
     )
 
     period_end = dialects.cast(
         dialects.add_periods(
-            ident("cohort"), exp.paren(exp.Add(this=ident("period"), expression=ONE), copy=False), metric.period
+            ident("cohort"), exp.paren(exp.Add(this=ident("period"), expression=ONE), copy=False), period
         ),
         "timestamp",
     )
@@ -103,18 +118,65 @@ def build_retention(ctx: SqlContext) -> exp.Select:
             when(known.copy(), dialects.safe_divide(ident("retained"), ident("cohort_size"))), "rate", copy=False
         ),
     ).from_(cte("retention_counts"), copy=False)
-    final = finish(ctx, join(final, cte("data_end")), ["cohort", *dims, "period"])
-    return with_ctes(
-        final,
-        [
-            *firsts,
-            ("cohort_users", cohort_users),
-            ("return_periods", returns),
-            ("retention_periods", offsets),
-            ("data_end", data_end),
-            ("retention_counts", counts),
-        ],
+    final = join(final, cte("data_end"))
+    ctes = [
+        *firsts,
+        ("cohort_users", cohort_users),
+        ("return_periods", returns),
+        ("retention_periods", offsets),
+        ("data_end", data_end),
+        ("retention_counts", counts),
+    ]
+    if ctx.resolved.query.average:
+        ctes.extend([("retention_rows", final), ("retention_sums", _known_sums(dims))])
+        final = _with_average(dims)
+    return with_ctes(finish(ctx, final, ["cohort", *dims, "period"]), ctes)
+
+
+def _known_sums(dims: list[str]) -> exp.Select:
+    """Per period (and values): Σ cohort size and Σ retained over the cohorts whose period is known."""
+    known = _c("r", "retained").is_(exp.null()).not_()
+    return (
+        exp.select(
+            *(exp.alias_(_c("r", d), d, copy=False) for d in dims),
+            exp.alias_(_c("r", "period"), "period", copy=False),
+            exp.alias_(
+                exp.Coalesce(
+                    this=exp.Sum(this=when(known, _c("r", "cohort_size"))), expressions=[exp.Literal.number(0)]
+                ),
+                "known_size",
+                copy=False,
+            ),
+            exp.alias_(exp.Sum(this=_c("r", "retained")), "known_retained", copy=False),
+        )
+        .from_(cte("retention_rows", "r"), copy=False)
+        .group_by(*range_positions(len(dims) + 1), copy=False)
     )
+
+
+def _with_average(dims: list[str]) -> exp.Select:
+    """The cohorts' rows (cohort as ISO text) and, per period, ``all``: Σ retained / Σ size over the known cohorts.
+
+    Columns are qualified: ClickHouse would read a bare name as the alias of the same SELECT.
+    """
+    cohorts = exp.select(
+        exp.alias_(dialects.cast(_c("r", "cohort"), "varchar"), "cohort", copy=False),
+        *(exp.alias_(_c("r", d), d, copy=False) for d in dims),
+        exp.alias_(_c("r", "period"), "period", copy=False),
+        exp.alias_(dialects.cast(_c("r", "cohort_size"), "bigint"), "cohort_size", copy=False),
+        exp.alias_(dialects.cast(_c("r", "retained"), "bigint"), "retained", copy=False),
+        exp.alias_(_c("r", "rate"), "rate", copy=False),
+    ).from_(cte("retention_rows", "r"), copy=False)
+    average = exp.select(
+        exp.alias_(dialects.cast(exp.convert("all"), "varchar"), "cohort", copy=False),
+        *(exp.alias_(_c("s", d), d, copy=False) for d in dims),
+        exp.alias_(_c("s", "period"), "period", copy=False),
+        exp.alias_(dialects.cast(_c("s", "known_size"), "bigint"), "cohort_size", copy=False),
+        exp.alias_(dialects.cast(_c("s", "known_retained"), "bigint"), "retained", copy=False),
+        exp.alias_(dialects.safe_divide(_c("s", "known_retained"), _c("s", "known_size")), "rate", copy=False),
+    ).from_(cte("retention_sums", "s"), copy=False)
+    stacked = exp.union(cohorts, average, distinct=False, copy=False)
+    return exp.select(exp.Star()).from_(stacked.subquery("retention_table", copy=False), copy=False)
 
 
 def _c(table: str, name: str) -> exp.Column:

@@ -21,7 +21,17 @@ from connectors.base import Warehouse
 from finlens_common.errors import QueryError
 from semantic.catalog.catalog import Catalog
 from semantic.catalog.days import DayError, as_day
-from semantic.catalog.specs import AggregateMetric, FirstSeenMetric, FunnelMetric, Metric, RatioMetric, RetentionMetric
+from semantic.catalog.specs import (
+    AggregateMetric,
+    FirstSeenMetric,
+    FunnelMetric,
+    IntervalMetric,
+    LtvMetric,
+    Metric,
+    RatioMetric,
+    RetentionMetric,
+    StickinessMetric,
+)
 from semantic.compiler import dialects
 from semantic.compiler.context import SqlContext, conjunction, cte, ident, join
 from semantic.compiler.first_events import first_event_ctes
@@ -30,6 +40,7 @@ from semantic.compiler.query import Query, resolve
 from semantic.compiler.results import normalise
 from semantic.compiler.retention import build_retention
 from semantic.compiler.segment import with_segment
+from semantic.drill.model_users import interval_users, ltv_users, stickiness_users, total_users
 
 ONE = exp.Literal.number(1)
 
@@ -43,8 +54,11 @@ class Drill:
         bucket: the clicked time bucket's start (``"2026-10-05"``), read with the query's grain.
         step: a funnel step (1-based): the users reaching it.
         dropped: with ``step``: the users reaching step - 1 but not ``step``.
-        cohort: a retention cohort's first day.
-        period: with ``cohort``: the retention period N; ``retained`` picks who returned (True) or not (False).
+        cohort: a retention's or ltv's cohort first day; ``"all"``: a retention's average row (every cohort
+            whose ``period`` has elapsed).
+        period: with ``cohort``: the retention period N; ``retained`` picks who returned (True) or not (False);
+            an ltv's period N (each user's amount up to its end).
+        active_days: a stickiness row's number of active days (with ``bucket``, its period).
     """
 
     filters: tuple[tuple[str, Any], ...] = ()
@@ -54,6 +68,7 @@ class Drill:
     cohort: str | None = None
     period: int | None = None
     retained: bool | None = None
+    active_days: int | None = None
 
 
 @dataclass(frozen=True)
@@ -127,6 +142,12 @@ def _users(catalog: Catalog, query: Query, drill: Drill, dialect: str):
         select, columns = _first_seen_users(ctx, drill)
     elif isinstance(metric, FunnelMetric):
         select, columns = _funnel_users(ctx, metric, drill)
+    elif isinstance(metric, IntervalMetric):
+        select, columns = interval_users(ctx, drill)
+    elif isinstance(metric, LtvMetric):
+        select, columns = ltv_users(ctx, metric, drill)
+    elif isinstance(metric, StickinessMetric):
+        select, columns = stickiness_users(ctx, drill)
     else:
         assert isinstance(metric, RetentionMetric)
         select, columns = _retention_users(ctx, metric, drill)
@@ -160,7 +181,10 @@ def _countable(catalog: Catalog, metric: Metric) -> Metric:
     while isinstance(metric, RatioMetric) and metric.name not in seen:
         seen.add(metric.name)
         metric = catalog.metrics[metric.numerator]
-    if isinstance(metric, (AggregateMetric, FirstSeenMetric, FunnelMetric, RetentionMetric)):
+    if isinstance(
+        metric,
+        (AggregateMetric, FirstSeenMetric, FunnelMetric, RetentionMetric, IntervalMetric, LtvMetric, StickinessMetric),
+    ):
         return metric
     raise QueryError(
         f"cannot list the users behind {metric.name!r}: a {metric.type} metric has no single set of users; "
@@ -169,22 +193,45 @@ def _countable(catalog: Catalog, metric: Metric) -> Metric:
 
 
 def _narrow(query: Query, drill: Drill, metric: Metric) -> Query:
-    """The query for the clicked part: the bucket as a range, the clicked dimensions as group-by."""
+    """The query for the clicked part: the bucket as a range, the clicked dimensions as group-by.
+
+    A funnel's bucket is its users' entry period, found over the whole range (a user entering earlier
+    belongs to the earlier period), so it narrows the users, not the range. Funnels, retentions, ltv and
+    stickiness keep the grain: it is their entry, cohort or activity period.
+    """
     start, end = query.start, query.end
+    bucket_grain = query.grain or (metric.period if isinstance(metric, StickinessMetric) else None)
     if drill.bucket is not None:
-        if not query.grain:
+        if not bucket_grain:
             raise QueryError("a time bucket needs the query's grain")
-        first, last = bucket_range(query.grain, drill.bucket)
-        start, end = max(first, start) if start else first, min(last, end) if end else last
+        first, last = bucket_range(bucket_grain, drill.bucket)
+        if not isinstance(metric, FunnelMetric):
+            start, end = max(first, start) if start else first, min(last, end) if end else last
+    if isinstance(metric, StickinessMetric) and drill.bucket is None:
+        raise QueryError("name the period (a bucket) whose users to list")
+    if drill.cohort == "all" and (not isinstance(metric, RetentionMetric) or drill.period is None):
+        raise QueryError("the average row's users are a retention's, for one period: give a period")
     if isinstance(metric, FunnelMetric) and (drill.step is None or not 1 <= drill.step <= len(metric.steps)):
         raise QueryError(f"name a step of funnel {metric.name!r} from 1 to {len(metric.steps)}")
     if isinstance(metric, FunnelMetric) and drill.dropped and drill.step == 1:
         raise QueryError("nobody drops off before step 1; pick a step from 2")
     if isinstance(metric, RetentionMetric) and drill.period is not None and not 1 <= drill.period <= metric.periods:
         raise QueryError(f"retention {metric.name!r} has periods 1 to {metric.periods}, not {drill.period}")
+    if isinstance(metric, LtvMetric) and drill.period is not None and not 0 <= drill.period <= metric.periods:
+        raise QueryError(f"ltv {metric.name!r} has periods 0 to {metric.periods}, not {drill.period}")
     dims = tuple(dict.fromkeys(name for name, _ in drill.filters))
+    grain = query.grain if metric.type in ("funnel", "retention", "ltv", "stickiness") else None
     return replace(
-        query, metrics=(metric.name,), dimensions=dims, grain=None, start=start, end=end, order_by=(), limit=None
+        query,
+        metrics=(metric.name,),
+        dimensions=dims,
+        grain=grain,
+        start=start,
+        end=end,
+        order_by=(),
+        limit=None,
+        time_to_convert=False,
+        average=False,
     )
 
 
@@ -201,7 +248,7 @@ def _dimension_tests(ctx: SqlContext, drill: Drill, *, named: bool) -> list[exp.
 
 
 def _total() -> exp.Expr:
-    return exp.alias_(exp.Window(this=exp.Count(this=exp.Star())), "total_users", copy=False)
+    return total_users()
 
 
 def _aggregate_users(ctx: SqlContext, metric: AggregateMetric, drill: Drill) -> tuple[exp.Select, list[str]]:
@@ -270,30 +317,37 @@ def _funnel_users(ctx: SqlContext, metric: FunnelMetric, drill: Drill) -> tuple[
     elif drill.step > 1:
         condition = reached.not_()
     select = exp.select(ident("user_id"), *(ident(t) for t in times), _total()).from_(cte("funnel_users"), copy=False)
-    where = conjunction([condition, *_dimension_tests(ctx, drill, named=True)])
+    entered = None
+    if drill.bucket is not None and ctx.resolved.grain:
+        entered = ident(ctx.resolved.grain).eq(dialects.cast(exp.convert(str(drill.bucket)[:10]), "date"))
+    where = conjunction([condition, entered, *_dimension_tests(ctx, drill, named=True)])
     if where is not None:
         select = select.where(where, copy=False)
     return _with(select.order_by(ident("user_id"), copy=False), ctes), ["user_id", *times]
 
 
 def _retention_users(ctx: SqlContext, metric: RetentionMetric, drill: Drill) -> tuple[exp.Select, list[str]]:
-    """A cohort's users; with ``period``, whether each returned in it (``retained`` narrows to one side)."""
-    ctes = _ctes_until(build_retention(ctx), "return_periods")
+    """A cohort's users; with ``period``, whether each returned in it (``retained`` narrows to one side).
+
+    Cohort ``all``: the users of every cohort whose period has elapsed (the average row's)."""
+    ctes = _ctes_until(build_retention(ctx), "data_end")
     columns: list[exp.Expr] = [
         exp.column("user_id", table="c"),
         exp.alias_(exp.column("cohort", table="c"), "cohort", copy=False),
     ]
     select_from = cte("cohort_users", "c")
     tests = [_equals(exp.column(name, table="c"), value) for name, value in drill.filters]
-    if drill.cohort is not None:
+    if drill.cohort is not None and drill.cohort != "all":
         tests.append(exp.column("cohort", table="c").eq(dialects.cast(exp.convert(str(drill.cohort)[:10]), "date")))
     names = ["user_id", "cohort"]
     select = exp.select(*columns).from_(select_from, copy=False)
+    period = ctx.resolved.period
     if drill.period is not None:
-        target = dialects.add_periods(exp.column("cohort", table="c"), exp.Literal.number(drill.period), metric.period)
+        target = dialects.add_periods(exp.column("cohort", table="c"), exp.Literal.number(drill.period), period)
+        back_in = exp.column("return_period", table="r")
         on = exp.and_(
             exp.column("user_id", table="r").eq(exp.column("user_id", table="c")),
-            exp.column("return_period", table="r").eq(target),
+            back_in >= target if metric.mode == "on_or_after" else back_in.eq(target),
             copy=False,
         )
         back = exp.column("user_id", table="r").is_(exp.null()).not_()
@@ -302,6 +356,10 @@ def _retention_users(ctx: SqlContext, metric: RetentionMetric, drill: Drill) -> 
         names.append("returned")
         if drill.retained is not None:
             tests.append(back.copy() if drill.retained else back.copy().not_())
+        if drill.cohort == "all":
+            ends = dialects.add_periods(exp.column("cohort", table="c"), exp.Literal.number(drill.period + 1), period)
+            select = join(select, cte("data_end"))
+            tests.append(dialects.cast(ends, "timestamp") <= exp.column("last_event_time", table="data_end"))
     select.select(_total(), copy=False)
     where = conjunction(tests)
     if where is not None:

@@ -1,0 +1,176 @@
+WITH cohort_events AS (
+  SELECT
+    events.user_id AS user_id,
+    MIN(events.event_time) AS event_time
+  FROM events
+  WHERE
+    NOT (
+      events.user_id IS NULL
+    )
+    AND (
+      events.event = 'bind_card' AND (
+        events.is_success
+      )
+    )
+  GROUP BY
+    events.user_id
+  HAVING
+    MIN(events.event_time) >= CAST('2026-03-01 00:00:00' AS Nullable(DateTime))
+    AND MIN(events.event_time) < CAST('2026-04-01 00:00:00' AS Nullable(DateTime))
+), cohort_users AS (
+  SELECT
+    user_id,
+    CAST(event_time AS Nullable(DATE)) AS cohort
+  FROM cohort_events
+), return_periods AS (
+  SELECT
+    events.user_id AS user_id,
+    MAX(CAST(events.event_time AS Nullable(DATE))) AS return_period
+  FROM events
+  WHERE
+    NOT (
+      events.user_id IS NULL
+    )
+    AND events.event = '$AppStart'
+    AND events.event_time >= CAST('2026-03-01 00:00:00' AS Nullable(DateTime))
+  GROUP BY
+    events.user_id
+), retention_periods AS (
+  SELECT
+    "period"
+  FROM (
+    SELECT
+      1 AS "period"
+    UNION ALL
+    SELECT
+      2
+    UNION ALL
+    SELECT
+      3
+    UNION ALL
+    SELECT
+      4
+    UNION ALL
+    SELECT
+      5
+    UNION ALL
+    SELECT
+      6
+    UNION ALL
+    SELECT
+      7
+    UNION ALL
+    SELECT
+      8
+    UNION ALL
+    SELECT
+      9
+    UNION ALL
+    SELECT
+      10
+    UNION ALL
+    SELECT
+      11
+    UNION ALL
+    SELECT
+      12
+    UNION ALL
+    SELECT
+      13
+    UNION ALL
+    SELECT
+      14
+    UNION ALL
+    SELECT
+      15
+    UNION ALL
+    SELECT
+      16
+    UNION ALL
+    SELECT
+      17
+    UNION ALL
+    SELECT
+      18
+    UNION ALL
+    SELECT
+      19
+    UNION ALL
+    SELECT
+      20
+    UNION ALL
+    SELECT
+      21
+    UNION ALL
+    SELECT
+      22
+    UNION ALL
+    SELECT
+      23
+    UNION ALL
+    SELECT
+      24
+    UNION ALL
+    SELECT
+      25
+    UNION ALL
+    SELECT
+      26
+    UNION ALL
+    SELECT
+      27
+    UNION ALL
+    SELECT
+      28
+    UNION ALL
+    SELECT
+      29
+    UNION ALL
+    SELECT
+      30
+  ) AS offsets
+), data_end AS (
+  SELECT
+    MAX(events.event_time) AS last_event_time
+  FROM events
+), retention_counts AS (
+  SELECT
+    cohort_users.cohort AS cohort,
+    retention_periods."period" AS "period",
+    COUNT(*) AS cohort_size,
+    COUNT(
+      CASE
+        WHEN returns.return_period >= DATE_ADD(DAY, retention_periods."period", cohort_users.cohort)
+        THEN 1
+      END
+    ) AS retained
+  FROM cohort_users
+  CROSS JOIN retention_periods
+  LEFT JOIN return_periods AS returns
+    ON returns.user_id = cohort_users.user_id
+  GROUP BY
+    1,
+    2
+)
+SELECT
+  cohort,
+  "period",
+  cohort_size,
+  CASE
+    WHEN CAST(DATE_ADD(DAY, (
+      "period" + 1
+    ), cohort) AS Nullable(DateTime)) <= data_end.last_event_time
+    THEN retained
+  END AS retained,
+  CASE
+    WHEN CAST(DATE_ADD(DAY, (
+      "period" + 1
+    ), cohort) AS Nullable(DateTime)) <= data_end.last_event_time
+    THEN CAST(retained AS Nullable(Float64)) / nullIf(cohort_size, 0)
+  END AS rate
+FROM retention_counts
+CROSS JOIN data_end
+ORDER BY
+  cohort ASC,
+  "period" ASC
+SETTINGS join_use_nulls = 1
