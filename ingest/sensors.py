@@ -31,6 +31,7 @@ from typing import ParamSpec, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from connectors.base import Warehouse
 from finlens_common.errors import IngestError
@@ -46,6 +47,7 @@ from ingest.sensors_write import (
     one_thread,
     stored_reject_lines,
 )
+from ingest.touch import fill_touch_channels
 
 DEFAULT_TIME_ZONE = "Asia/Shanghai"
 P = ParamSpec("P")
@@ -118,12 +120,13 @@ def import_sensors(
     total = sum(sizes)
     began = time.perf_counter()
     summary = ImportSummary(files=len(files), bytes=total)
-    ensure_tables(warehouse)
+    upgraded = ensure_tables(warehouse)
     identities = IdentityMap(warehouse)
     profiles = ProfileWriter(warehouse, identities, time_zone)
     cpus = os.cpu_count() or 1
     jobs = jobs or min(4, max(2, cpus - 1))  # measured on 2 cores: 2 parsers + this process's appends
     parse = partial(parse_job, time_zone=time_zone)
+    touched: set[str] = set()  # users whose first and latest touch are recomputed at the end
     done = 0
     # JSON lines compress ~10x: a gzip file counts for 8 times its size when choosing workers.
     expanded = sum(size * (8 if is_gzip(path) else 1) for path, size in zip(files, sizes))
@@ -135,7 +138,9 @@ def import_sensors(
         for path, size in zip(files, sizes):
             name = str(path.resolve())
             counts = Counter[str]()
-            batch = _Batch(warehouse, identities, profiles, stored_reject_lines(warehouse, name), counts, flush)
+            batch = _Batch(
+                warehouse, identities, profiles, stored_reject_lines(warehouse, name), counts, flush, touched
+            )
             for result, position in _in_order(pool, parse, _chunks(path, name, chunk_bytes), depth=jobs + AHEAD):
                 batch.add(result)
                 if progress is not None:
@@ -160,7 +165,10 @@ def import_sensors(
             summary.reasons.update({k[7:]: v for k, v in counts.items() if k.startswith("reason:")})
         profiles.flush()
         summary.identities = len(identities.new)
+        touched.update(identities.new.values())
         summary.reattributed = identities.save_and_reattribute()
+        touched.update(profiles.users)
+        fill_touch_channels(warehouse, None if upgraded else touched)
     summary.profiles, summary.users = profiles.records, len(profiles.users)
     summary.seconds = round(time.perf_counter() - began, 3)
     if progress is not None:
@@ -213,9 +221,10 @@ class _Batch:
         known: set[int],
         counts: Counter[str],
         flush: Callable[[], None],
+        touched: set[str],
     ):
         self.warehouse, self.identities, self.profiles = warehouse, identities, profiles
-        self.known, self.counts, self.flush = known, counts, flush
+        self.known, self.counts, self.flush, self.touched = known, counts, flush, touched
         self.pending: list[pa.Table] = []
         self.rows = 0
         self.line = 1  # the file line the next chunk starts at
@@ -226,6 +235,7 @@ class _Batch:
         if events is not None and events.num_rows:
             position = events.schema.get_field_index("user_id")
             user_ids = self.identities.resolve(events.column("distinct_id").combine_chunks())
+            self.touched.update(pc.unique(user_ids).to_pylist())
             self.pending.append(events.set_column(position, "user_id", user_ids))
             self.rows += events.num_rows
         shift = self.line - 1
