@@ -12,6 +12,7 @@ import logging
 
 import streamlit as st
 
+from finlens.app import catalog_files
 from finlens.app import filters as app_filters
 from finlens.app import params as app_params
 from finlens.app import state as app_state
@@ -23,15 +24,11 @@ from finlens_common.settings import warehouse_url as resolve_warehouse_url
 st.set_page_config(page_title="finlens", page_icon="📊", layout="wide")
 logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
-try:
-    boards = app_state.boards()  # YAML only: the page list needs no data
-except FinlensError as err:
-    st.error(str(err))
-    st.stop()
-
 # Pages are registered before the sidebar renders (its filter lookups take a moment), so a direct link to a
 # page is resolved on the first run; the titles take the language from the session or the URL.
 lang = app_filters.language()
+boards = app_state.boards()  # YAML only, reloaded when a file changes: the page list needs no data
+catalog_files.show_problems(app_state.catalog_problems(), lang)  # broken definitions are left out, one line each
 line_boards = [b for b in boards.values() if b.name != "overview"]
 navigation = st.navigation(
     {

@@ -13,6 +13,7 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 METRICS_ENV = "FINLENS_METRICS"
 WAREHOUSE_ENV = "FINLENS_WAREHOUSE"
+READ_ONLY_ENV = "FINLENS_CATALOG_READONLY"
 DEFAULT_METRICS_ROOT = PROJECT_ROOT / "metrics"
 DEFAULT_WAREHOUSE_FILE = PROJECT_ROOT / "data" / "finlens.duckdb"
 
@@ -20,6 +21,11 @@ DEFAULT_WAREHOUSE_FILE = PROJECT_ROOT / "data" / "finlens.duckdb"
 def metrics_root() -> Path:
     """The catalog folder: ``FINLENS_METRICS`` if set, else the project's ``metrics/``."""
     return Path(os.environ.get(METRICS_ENV) or DEFAULT_METRICS_ROOT)
+
+
+def catalog_read_only() -> bool:
+    """Whether the app must never write the catalog folder (``FINLENS_CATALOG_READONLY=1``: a catalog from git)."""
+    return os.environ.get(READ_ONLY_ENV, "").strip().lower() in ("1", "true", "yes")
 
 
 def tracking_plan_path() -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -57,11 +58,9 @@ def test_overview_tiles_equal_the_semantic_layer(app, demo_url, catalog):
     for name in names:
         metric = catalog.metrics[name]
         value, delta = tiles[metric.label.en]
-        # money from ¥10,000 up is shown in thousands (millions from ¥1,000,000) so the tile is not cut off
-        if metric.format == "cny" and now[name] >= 1_000_000:
-            expected_text = f"¥{now[name] / 1_000_000:.2f}M"
-        elif metric.format == "cny" and now[name] >= 10_000:
-            expected_text = f"¥{now[name] / 1000:.1f}K"
+        # one rule for money everywhere: from ¥10,000 up whole yuan with thousands separators (halves up)
+        if metric.format == "cny" and now[name] >= 10_000:
+            expected_text = "¥" + f"{int(Decimal(str(now[name])).quantize(Decimal('1'), ROUND_HALF_UP)):,}"
         else:
             expected_text = format_value(now[name], metric.format)
         assert value == expected_text

@@ -30,13 +30,19 @@ WIDGET_KEYS = (
     "segment",
     "seg_combine",
     "seg_rows",
+    "seg_mode",
+    "seg_yaml",
     "experiment",
     "distribution",
     "as_of",
     "lifecycle_pick",
 )
 # widgets created per row or per dimension: seg_kind_0, f_platform ...
-WIDGET_PATTERN = re.compile(r"^(f_[a-z][a-z0-9_]{0,62}|seg_(kind|attr|op|value|event|filter|days|times)_\d{1,2})$")
+WIDGET_PATTERN = re.compile(
+    r"^(f_[a-z][a-z0-9_]{0,62}"
+    r"|seg_(kind|attr|op|value|event|filter|days|times|not|group|count|window|from|to|measure|column|cmp|amount"
+    r"|label|labelvalue|ref|gcombine|gnot)_\d{1,2})$"
+)
 MAX_PARAMETERS = 60
 
 

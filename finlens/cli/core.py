@@ -9,6 +9,7 @@ from finlens.cli.common import WAREHOUSE_HELP, load_catalog_for, parse_day
 from finlens.cli.output import render_rows
 from finlens.cli.progress import ProgressBar
 from finlens_common.errors import CatalogError, QueryError
+from semantic.catalog.formatting import column_formats
 
 
 def _order_item(text: str) -> str:
@@ -165,7 +166,8 @@ def cmd_query(args: argparse.Namespace) -> int:
     with open_warehouse(args.warehouse, progress=bar.update) as warehouse:
         bar.close()
         result = run_query(catalog, query, warehouse)
-    sys.stdout.write(render_rows(result.columns, result.rows, args.format))
+    formats = column_formats(result.columns, {name: metric.format for name, metric in catalog.metrics.items()})
+    sys.stdout.write(render_rows(result.columns, result.rows, args.format, formats))
     return 0
 
 
