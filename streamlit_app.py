@@ -12,7 +12,7 @@ import logging
 
 import streamlit as st
 
-from finlens.app import catalog_files
+from finlens.app import catalog_files, health
 from finlens.app import filters as app_filters
 from finlens.app import params as app_params
 from finlens.app import state as app_state
@@ -90,14 +90,20 @@ try:
     span = app_state.span()
 except FinlensError as err:
     st.error(str(err))
+    health.show(st.empty(), lang)
     st.stop()
 if span is None:
     st.info(t("no_data", lang))
     st.stop()
 app_params.refuse_unknown()
 app_filters.sidebar(span)
+status = st.empty()  # the warehouse's outage or recovery, one line, filled once the page has run
 try:
     navigation.run()
+except FinlensError as err:
+    if not health.unavailable(err):
+        st.error(str(err))
 except Exception as err:  # noqa: BLE001 - a page's bug is one line on screen, the traceback goes to the log
     logging.getLogger("finlens.app").exception("page %s failed", navigation.url_path)
     st.error(f"This page failed: {type(err).__name__}: {(str(err).splitlines() or [''])[0][:300]}")
+health.show(status, lang)

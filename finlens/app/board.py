@@ -20,6 +20,7 @@ from datetime import timedelta
 
 import streamlit as st
 
+from finlens.app import health
 from finlens.app import state as app_state
 from finlens.app.board_charts import additive, render_chart, render_funnel, render_heatmap
 from finlens.app.drill import BREAKDOWN_PAGE, Target, go
@@ -56,7 +57,10 @@ def guarded(render: Callable[[], None]) -> None:
         with st.spinner(t("loading", language())):
             render()
     except FinlensError as err:
-        st.error(str(err))
+        if health.unavailable(err):  # the outage is said once at the top of the page
+            st.caption(t("health.part_unavailable", language()))
+        else:
+            st.error(str(err))
     except Exception as err:  # noqa: BLE001
         logging.getLogger("finlens.app").exception("rendering failed")
         st.error(f"This part of the page failed: {type(err).__name__}: {(str(err).splitlines() or [''])[0][:300]}")
@@ -99,7 +103,10 @@ def render_tiles(tiles: tuple[Tile, ...], filters: Filters, *, key: str) -> None
             daily = {str(r["day"])[:10]: r for r in app_state.run(filters.query(metrics, grain="day")).rows}
             missing = applicability(metrics, filters)
     except FinlensError as err:
-        st.error(str(err))
+        if health.unavailable(err):
+            st.caption(t("health.part_unavailable", lang))
+        else:
+            st.error(str(err))
         return
     days = [(filters.start + timedelta(days=k)).isoformat() for k in range((filters.end - filters.start).days + 1)]
     rows = -(-len(tiles) // MAX_TILES_PER_ROW)

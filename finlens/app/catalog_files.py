@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 import streamlit as st
 
-from finlens.app.i18n import plain, t
+from finlens.app.i18n import t
 from finlens_common.settings import metrics_root
 
 YAML_SUFFIXES = (".yml", ".yaml")
@@ -44,11 +44,16 @@ def version() -> str:
 
 
 def show_problems(problems: Sequence[object], language: str) -> None:
-    """One warning listing every problem on its own line; the pages that do not depend on them keep working."""
+    """One warning, then every problem on its own line as ``file:line: message`` (as ``finlens validate`` prints them).
+
+    The pages that do not depend on the broken definitions keep working; the lines are shown as written
+    (monospace, no markdown), so a path or a name with ``_`` reads exactly as in the file.
+    """
     if not problems:
         return
-    lines = [plain(str(p)) for p in problems[:MAX_SHOWN]]
+    lines = [str(p) for p in problems[:MAX_SHOWN]]
     if len(problems) > MAX_SHOWN:
         lines.append(t("catalog.more_problems", language, n=len(problems) - MAX_SHOWN))
-    title = t("catalog.problems", language, n=len(problems))
-    st.warning("  \n".join([f"**{title}**", *lines]), icon="⚠️")
+    with st.container(key="catalog_problems"):
+        st.warning(t("catalog.problems", language, n=len(problems)), icon="⚠️")
+        st.code("\n".join(lines), language=None, wrap_lines=True)

@@ -97,10 +97,12 @@ def sidebar(span: tuple[date, date]) -> Filters:
             )
             or "en"
         )
-        notices += _check_url_range(first, last, default, lang)
+        checked = _check_url_range(first, last, default, lang)
+        notices += [(refused, notice) for refused, notice, _ in checked]
+        shown = next((days for _, _, days in checked if days is not None), default)
         chosen = st.date_input(
             t("date_range", lang),
-            value=default,
+            value=shown,
             min_value=first,
             max_value=last,
             key="range",
@@ -134,7 +136,7 @@ def sidebar(span: tuple[date, date]) -> Filters:
             if picked:
                 values.append((name, tuple(picked)))
     for refused, notice in notices:  # a link that cannot be shown is refused (error); one clamped is a warning
-        (st.error if refused else st.warning)(notice, icon="📅")
+        (st.error if refused else st.warning)(notice)
     filters = Filters(
         start=start, end=end, compare=compare, language=lang, values=tuple(values), data_start=first, data_end=last
     )
@@ -142,11 +144,13 @@ def sidebar(span: tuple[date, date]) -> Filters:
     return filters
 
 
-def _check_url_range(first: date, last: date, default: tuple[date, date], lang: str) -> list[tuple[bool, str]]:
+def _check_url_range(
+    first: date, last: date, default: tuple[date, date], lang: str
+) -> list[tuple[bool, str, tuple[date, date] | None]]:
     """A link's ``range`` checked against the data: unreadable, outside it, or partly outside it (clamped).
 
-    Returns what the page says about it (refused or only clamped, and the message); the URL is corrected so
-    the widget shows what the page shows.
+    Returns what the page says about it: refused or only clamped, the message, and the days shown instead
+    of a clamped range; the URL is corrected so the widget shows what the page shows.
     """
     values = st.query_params.get_all("range")
     if not values:
@@ -156,16 +160,17 @@ def _check_url_range(first: date, last: date, default: tuple[date, date], lang: 
         days = [as_day(value) for value in values[:2]]
     except DayError as err:
         del st.query_params["range"]
-        return [(True, t("range.unreadable", lang, problem=str(err), start=shown_start, end=shown_end))]
+        return [(True, t("range.unreadable", lang, problem=str(err), start=shown_start, end=shown_end), None)]
     start, end = min(days), max(days)
     words = {"start": start, "end": end, "first": first, "last": last}
     if end < first or start > last:
         del st.query_params["range"]
-        return [(True, t("range.no_data", lang, shown_start=shown_start, shown_end=shown_end, **words))]
+        return [(True, t("range.no_data", lang, shown_start=shown_start, shown_end=shown_end, **words), None)]
     if start < first or end > last:
         shown_start, shown_end = max(start, first), min(end, last)
         st.query_params["range"] = [shown_start.isoformat(), shown_end.isoformat()]
-        return [(False, t("range.clamped", lang, shown_start=shown_start, shown_end=shown_end, **words))]
+        message = t("range.clamped", lang, shown_start=shown_start, shown_end=shown_end, **words)
+        return [(False, message, (shown_start, shown_end))]
     return []
 
 

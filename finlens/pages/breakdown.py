@@ -8,10 +8,13 @@ from finlens.app import state as app_state
 from finlens.app import tables
 from finlens.app.board import guarded
 from finlens.app.board_charts import draw_bars
-from finlens.app.drill import USERS_PAGE, Target, from_params, go
+from finlens.app.drill import NULL, USERS_PAGE, Target, from_params, go
 from finlens.app.filters import current, with_range
 from finlens.app.i18n import plain, t
+from finlens.app.url_state import pick_one
 from semantic.drill.users import bucket_range
+
+DEFAULT_BY = "platform"
 
 filters = current()
 lang = filters.language
@@ -24,13 +27,16 @@ if target is None or target.metric not in catalog.metrics:
 
 metric = catalog.metrics[target.metric]
 usable = [d.name for d in catalog.dimensions_for(metric.model)]
-by = target.by if target.by in usable else "platform"
-by = st.selectbox(
-    t("by", lang),
-    usable,
-    index=usable.index(by),
-    format_func=lambda n: catalog.dimensions[n].label.get(lang),
-    key=f"breakdown_by_{target.metric}_{target.by}",
+# the dimension is the link's ``by``: changing it is a new history entry that Back undoes
+by = (
+    pick_one(
+        t("by", lang),
+        usable,
+        key="by",
+        labels=lambda n: catalog.dimensions[n].label.get(lang),
+        default=DEFAULT_BY if DEFAULT_BY in usable else usable[0],
+    )
+    or usable[0]
 )
 scope = filters
 if target.bucket and target.grain:
@@ -62,11 +68,11 @@ def render() -> None:
     clicked, value = draw_bars(result.rows, by, metric.name, lang, key="breakdown_chart")
     if clicked:
         go(USERS_PAGE, base.narrowed(by, value))
-    values = [r[by] for r in result.rows][:12]
+    values = {NULL if r[by] is None else str(r[by]): r[by] for r in result.rows[:12]}
     choice = st.pills(
         t("pick_value", lang),
-        list(range(len(values))),
-        format_func=lambda k: t("none", lang) if values[k] is None else dim.value_label(values[k], lang),
+        list(values),
+        format_func=lambda v: t("none", lang) if v == NULL else dim.value_label(v, lang),
         key="breakdown_pick",
     )
     if choice is not None:

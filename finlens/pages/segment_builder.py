@@ -33,6 +33,8 @@ from finlens.app import state as app_state
 from finlens.app.i18n import section
 from finlens.app.url_state import pick_many, pick_one
 from finlens_common.errors import FinlensError
+from semantic.catalog.expression_guard import parse_user_filter
+from semantic.catalog.expressions import SnippetError
 
 KINDS = ("did", "did_not", "user", "label", "segment")
 USER_OPERATORS = ("eq", "ne", "in", "not_in", "gt", "gte", "lt", "lte", "between", "is_null")
@@ -208,6 +210,12 @@ def _event_row(i: int, kind: str, lang: str) -> dict[str, Any] | None:
     ).strip()
     item: dict[str, Any] = {kind: names[0] if len(names) == 1 else names}
     if condition_filter:
+        fields = [*catalog.models["events"].columns, *(d.name for d in catalog.dimensions_for("events"))]
+        try:  # checked as it is typed, events chosen or not; the whole condition is checked again when parsed
+            parse_user_filter(condition_filter, fields, f"condition {i + 1}: filter")
+        except SnippetError as err:
+            st.error(str(err))
+            return None
         item["filter"] = condition_filter
     window_col, count_col, measure_col = st.columns(3)
     with window_col:

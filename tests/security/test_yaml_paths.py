@@ -110,7 +110,8 @@ def test_hostile_dimension_and_session_snippets_are_refused(capsys, tmp_path, sc
     )
     (root / "models" / "events.yml").write_text(model)
     errors = validate(capsys, root)
-    assert any("events.yml:39: model 'events' sessions: click may not" in e for e in errors), errors
+    click = model.splitlines().index("  click: " + json.dumps(scene.fill(FILTERS["subquery_reads_a_file"]))) + 1
+    assert any(f"events.yml:{click}: model 'events' sessions: click may not" in e for e in errors), errors
     assert any("dimension 'hostile_dimension': expr may not call FILE" in e for e in errors), errors
 
 
