@@ -51,8 +51,8 @@ def test_one_broken_definition_leaves_every_other_page_working(catalog_copy):
     # one problem per line, file:line: message; copy_trade_share is a ratio over forex_trades, so it goes too
     forex = str(catalog_copy / "catalog" / "forex.yml")
     assert f"{forex}:{line}: metric 'forex_trades': filter: unknown column 'evnt' (did you mean 'event'?)" in lines
-    assert any(l.startswith(f"{forex}:") and "metric 'copy_trade_share'" in l for l in lines), lines
-    assert any("boards/forex.yml" in l and "unknown metric 'forex_trades'" in l for l in lines), lines
+    assert any(p.startswith(f"{forex}:") and "metric 'copy_trade_share'" in p for p in lines), lines
+    assert any("boards/forex.yml" in p and "unknown metric 'forex_trades'" in p for p in lines), lines
     assert {m.label for m in at.metric} >= {"Unique visitors", "Registrations"}  # the overview works
     at.switch_page("finlens/pages/explore.py").run()
     assert not at.exception and at.title[0].value == "Explore"
