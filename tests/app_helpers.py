@@ -43,3 +43,10 @@ def follow(at):
     at.query_params.clear()
     at.query_params.update(parse_qs(query, keep_blank_values=True))
     return at.switch_page(pages[path]).run()
+
+
+def unescaped(text: str) -> str:
+    """Markdown text as it reads on screen: the backslashes that keep typed text literal removed."""
+    import re
+
+    return re.sub(r"\\([\\`*_{}\[\]()<>#+\-.!|~$:])", r"\1", text)

@@ -8,6 +8,7 @@ the same labelled headers, so a spreadsheet can still compute with them.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pandas as pd
@@ -17,12 +18,18 @@ from semantic.catalog.catalog import Catalog
 from semantic.catalog.formatting import column_formats, format_cell
 
 
+STEP_TIME = re.compile(r"^step_(\d+)_time$")
+
+
 def header(column: str, catalog: Catalog, language: str) -> str:
     """A result column's label: the metric's or dimension's from the YAML, a grain's or result column's from the catalog."""
     if column in catalog.metrics:
         return catalog.metrics[column].label.get(language)
     if column in catalog.dimensions:
         return catalog.dimensions[column].label.get(language)
+    step = STEP_TIME.match(column)
+    if step:  # a funnel's users list: when each step was reached
+        return t("column_step_time", language, n=step.group(1))
     return t(f"column_{column}", language)
 
 

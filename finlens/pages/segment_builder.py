@@ -35,6 +35,7 @@ from finlens.app.url_state import pick_many, pick_one
 from finlens_common.errors import FinlensError
 from semantic.catalog.expression_guard import parse_user_filter
 from semantic.catalog.expressions import SnippetError
+from semantic.catalog.segment_parser import SegmentScope
 
 KINDS = ("did", "did_not", "user", "label", "segment")
 USER_OPERATORS = ("eq", "ne", "in", "not_in", "gt", "gte", "lt", "lte", "between", "is_null")
@@ -210,9 +211,10 @@ def _event_row(i: int, kind: str, lang: str) -> dict[str, Any] | None:
     ).strip()
     item: dict[str, Any] = {kind: names[0] if len(names) == 1 else names}
     if condition_filter:
-        fields = [*catalog.models["events"].columns, *(d.name for d in catalog.dimensions_for("events"))]
+        scope = SegmentScope(catalog.models["users"], catalog.models["events"], catalog.dimensions)
+        checked = f"{condition_filter} = TRUE" if condition_filter in scope.boolean_fields else condition_filter
         try:  # checked as it is typed, events chosen or not; the whole condition is checked again when parsed
-            parse_user_filter(condition_filter, fields, f"condition {i + 1}: filter")
+            parse_user_filter(checked, scope.event_fields, f"condition {i + 1}: filter")
         except SnippetError as err:
             st.error(str(err))
             return None

@@ -94,9 +94,7 @@ def save_panel(condition: str, lang: str) -> None:
                 type="primary",
             ):
                 write(target, content)
-                st.query_params["segment"] = name
-                for key in [k for k in st.query_params if k.startswith("seg_")]:
-                    del st.query_params[key]
+                st.query_params["segment"] = name  # the catalog reloads on the next run, with the new file
                 st.rerun()
         else:
             st.info(text("read_only", lang))
