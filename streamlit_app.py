@@ -12,8 +12,8 @@ import logging
 
 import streamlit as st
 
+from finlens.app import catalog_files, freshness, health
 from finlens.app import filters as app_filters
-from finlens.app import freshness
 from finlens.app import params as app_params
 from finlens.app import state as app_state
 from finlens.app.i18n import t
@@ -24,15 +24,11 @@ from finlens_common.settings import warehouse_url as resolve_warehouse_url
 st.set_page_config(page_title="finlens", page_icon="📊", layout="wide")
 logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
-try:
-    boards = app_state.boards()  # YAML only: the page list needs no data
-except FinlensError as err:
-    st.error(str(err))
-    st.stop()
-
 # Pages are registered before the sidebar renders (its filter lookups take a moment), so a direct link to a
 # page is resolved on the first run; the titles take the language from the session or the URL.
 lang = app_filters.language()
+boards = app_state.boards()  # YAML only, reloaded when a file changes: the page list needs no data
+catalog_files.show_problems(app_state.catalog_problems(), lang)  # broken definitions are left out, one line each
 line_boards = [b for b in boards.values() if b.name != "overview"]
 navigation = st.navigation(
     {
@@ -102,6 +98,7 @@ try:
     span = app_state.span()
 except FinlensError as err:
     st.error(str(err))
+    health.show(st.empty(), lang)
     st.stop()
 if span is None:
     st.info(t("no_data", lang))
@@ -109,8 +106,13 @@ if span is None:
 app_params.refuse_unknown()
 app_filters.sidebar(span)
 freshness.show(lang)
+status = st.empty()  # the warehouse's outage or recovery, one line, filled once the page has run
 try:
     navigation.run()
+except FinlensError as err:
+    if not health.unavailable(err):
+        st.error(str(err))
 except Exception as err:  # noqa: BLE001 - a page's bug is one line on screen, the traceback goes to the log
     logging.getLogger("finlens.app").exception("page %s failed", navigation.url_path)
     st.error(f"This page failed: {type(err).__name__}: {(str(err).splitlines() or [''])[0][:300]}")
+health.show(status, lang)

@@ -12,6 +12,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -24,6 +25,35 @@ _REGISTRY: dict[str, type[Warehouse]] = {}
 
 class WarehouseBusy(WarehouseError):
     """Another process holds the warehouse's file or folder (an embedded engine allows one writer process)."""
+
+
+@dataclass
+class Health:
+    """Whether the warehouse answered its last statement: when an outage began, and when the last one ended.
+
+    A server connector records here when its connection drops and when a new one answers again, so the app
+    can say so in one line each ("unreachable since 10:02:11", "reconnected at 10:05:40") instead of one
+    error per chart.
+    """
+
+    down_since: datetime | None = None
+    last_error: str = ""
+    recovered: tuple[datetime, datetime] | None = None  # (down since, back at) of the last outage
+
+    def down(self, error: str) -> None:
+        if self.down_since is None:
+            self.down_since = datetime.now().replace(microsecond=0)
+        self.last_error = error
+
+    def up(self) -> None:
+        if self.down_since is not None:
+            self.recovered = (self.down_since, datetime.now().replace(microsecond=0))
+            self.down_since = None
+
+    def message(self, name: str, text: str) -> str:
+        """``text`` with when the outage began; every later statement tries to reconnect."""
+        since = self.down_since.strftime("%H:%M:%S") if self.down_since else "now"
+        return f"{text}; unreachable since {since}, each query tries to reconnect"
 
 
 @dataclass(frozen=True)
@@ -62,6 +92,7 @@ class Warehouse(ABC):
     def __init__(self, url: str, *, read_only: bool = True):
         self.url = url
         self.read_only = read_only
+        self.health = Health()
 
     @abstractmethod
     def query(self, sql: str) -> Rows:

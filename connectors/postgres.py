@@ -12,6 +12,7 @@ a role granted only ``SELECT`` (README, Security).
 from __future__ import annotations
 
 import io
+import threading
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -43,27 +44,55 @@ class PostgresWarehouse(Warehouse):
         server_options = f"-c statement_timeout={int(options.query_timeout * 1000)}"
         if read_only:
             server_options += " -c default_transaction_read_only=on"
+        # the URL's other query parameters are libpq connection parameters (sslmode=...), not psycopg's own
+        self._conninfo = make_conninfo(conninfo, **options.extra)
+        self._connect_timeout = max(1, int(options.connect_timeout))
+        self._server_options = server_options
+        self._lock = threading.Lock()
         try:
-            # the URL's other query parameters are libpq connection parameters (sslmode=...), not psycopg's own
-            self._conn = psycopg.connect(
-                make_conninfo(conninfo, **options.extra),
-                autocommit=True,
-                connect_timeout=max(1, int(options.connect_timeout)),
-                options=server_options,
-            )
+            self._conn = self._open()
         except psycopg.Error as err:
             raise WarehouseError(_explain_connect(self.name, err)) from None
 
+    def _open(self) -> psycopg.Connection:
+        return psycopg.connect(
+            self._conninfo, autocommit=True, connect_timeout=self._connect_timeout, options=self._server_options
+        )
+
+    def _connection(self) -> psycopg.Connection:
+        """The open connection; after the server dropped it (an outage, a restart), a new one."""
+        with self._lock:
+            if not (self._conn.closed or self._conn.broken):
+                return self._conn
+            try:
+                self._conn = self._open()
+            except psycopg.Error as err:
+                self.health.down(_first_line(err))
+                raise WarehouseError(self.health.message(self.name, _explain_connect(self.name, err))) from None
+            return self._conn
+
     def _run(self, sql: str):
-        try:
-            # binary=True sends the text through the extended query protocol, which runs one statement only:
-            # "SELECT ...; COMMIT; BEGIN READ WRITE; ..." is refused by the server, not split and run.
-            cursor = self._conn.cursor()
-            cursor.execute(sql, binary=True)
-            rows = cursor.fetchall() if cursor.description else []
+        # A read-only session only reads, so a statement cut off by a dropped connection is run once more on a
+        # new one; a loader's statement is not (it may have been applied before the connection dropped).
+        for attempt in (1, 2):
+            conn = self._connection()
+            try:
+                # binary=True sends the text through the extended query protocol, which runs one statement only:
+                # "SELECT ...; COMMIT; BEGIN READ WRITE; ..." is refused by the server, not split and run.
+                cursor = conn.cursor()
+                cursor.execute(sql, binary=True)
+                rows = cursor.fetchall() if cursor.description else []
+            except psycopg.Error as err:
+                lost = conn.closed or conn.broken or isinstance(err, pg_errors.AdminShutdown)
+                if lost and attempt == 1 and self.read_only:
+                    continue
+                if lost:
+                    self.health.down(_first_line(err))
+                    raise WarehouseError(self.health.message(self.name, _explain_query(self.name, err))) from None
+                raise WarehouseError(_explain_query(self.name, err)) from None
+            self.health.up()
             return cursor.description, rows
-        except psycopg.Error as err:
-            raise WarehouseError(_explain_query(self.name, err)) from None
+        raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
     def query(self, sql: str) -> Rows:
         description, rows = self._run(sql)
@@ -83,7 +112,7 @@ class PostgresWarehouse(Warehouse):
         target = exp.to_table(table).sql(dialect="postgres")
         statement = f"COPY {target} {columns} FROM STDIN WITH (FORMAT csv)"
         try:
-            with self._conn.cursor() as cursor, cursor.copy(statement) as copy:
+            with self._connection().cursor() as cursor, cursor.copy(statement) as copy:
                 for batch in data.to_batches(max_chunksize=COPY_CHUNK_ROWS):
                     buffer = io.BytesIO()
                     pa_csv.write_csv(pa.Table.from_batches([batch]), buffer, pa_csv.WriteOptions(include_header=False))

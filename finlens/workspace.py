@@ -32,13 +32,21 @@ def is_default(url: str) -> bool:
 
 
 def needs_demo(url: str) -> bool:
-    """Whether ``url`` is the embedded default and holds no data yet."""
+    """Whether ``url`` is the embedded default and holds no data yet, or demo data of an older schema.
+
+    The embedded default holds the demo only, so a demo written by an older finlens (an ``events`` table
+    lacking a column the models now read) is generated again rather than failing on every page.
+    """
     if not is_default(url):
         return False
     if not settings.DEFAULT_WAREHOUSE_FILE.exists():
         return True
+    from ingest.touch import missing_columns
+
     with connect(url) as warehouse:
-        return not (warehouse.has_table("events") and warehouse.has_table("users"))
+        if not (warehouse.has_table("events") and warehouse.has_table("users")):
+            return True
+        return bool(missing_columns(warehouse))
 
 
 def ensure_demo(url: str, progress: Progress | None = None, **options: Unpack[DemoOptions]) -> bool:

@@ -27,6 +27,11 @@ def metrics_root() -> Path:
     return Path(os.environ.get(METRICS_ENV) or DEFAULT_METRICS_ROOT)
 
 
+def catalog_read_only() -> bool:
+    """``FINLENS_CATALOG_READONLY=1``: the app never writes the catalog folder (a catalog from git); it offers the YAML."""
+    return os.environ.get(CATALOG_READ_ONLY_ENV, "").strip().lower() in ("1", "true", "yes")
+
+
 def tracking_plan_path() -> Path:
     """``tracking_plan.yml`` in the project's ``metrics/`` folder."""
     return DEFAULT_METRICS_ROOT / "tracking_plan.yml"
@@ -103,8 +108,3 @@ def smtp_settings() -> dict[str, str | None]:
 def environment_value(name: str) -> str | None:
     """The environment variable ``name`` (a channel's ``url_env`` / ``secret_env``), None when unset or empty."""
     return os.environ.get(name) or None
-
-
-def catalog_read_only() -> bool:
-    """``FINLENS_CATALOG_READONLY=1``: the app never writes definitions into the catalog folder (offers the YAML)."""
-    return os.environ.get(CATALOG_READ_ONLY_ENV, "").strip().lower() in ("1", "true", "yes")

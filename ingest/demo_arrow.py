@@ -137,6 +137,9 @@ def events_table(sim: Simulator, plan: Plan, window: Window, rng: np.random.Gene
         **{
             f"utm_{k}": _take(people[f"utm_{k}"], utm_rows) for k in ("source", "medium", "campaign", "content", "term")
         },
+        # one channel per person, the first touch (before the window for people registered earlier): both touches
+        "first_utm_source": _take(people["utm_source"], person),
+        "latest_utm_source": _take(people["utm_source"], person),
         "product_type": _lookup([p[1] for p in w.PRODUCTS], product),
         "product_id": _lookup([p[0] for p in w.PRODUCTS], product),
         "amount": pa.array(amount, from_pandas=True),

@@ -314,10 +314,12 @@ class Tasks:
 
     # --- forex and stocks ----------------------------------------------------------------------------------
     def trade_props(self, copy: bool) -> str:
+        """A trade's properties; a copied trade names the master it copies (as the server records it)."""
         direction = "buy" if self.r() < 0.55 else "sell"
+        master = f',"master_id":"{w.FOREX_MASTERS[self.master]}"' if copy else ""
         return (
             f'{{"symbol":"{w.FOREX_SYMBOLS[self.pick(SYMBOL_CUM)]}","direction":"{direction}",'
-            f'"is_copy":{"true" if copy else "false"}}}'
+            f'"is_copy":{"true" if copy else "false"}{master}}}'
         )
 
     def forex_amount(self) -> float:

@@ -34,6 +34,9 @@ EVENTS_COLUMNS: list[tuple[str, str, pa.DataType]] = [
     ("utm_campaign", "VARCHAR", pa.string()),
     ("utm_content", "VARCHAR", pa.string()),
     ("utm_term", "VARCHAR", pa.string()),
+    # The user's acquisition channel on every event (``ingest/touch.py``): first touch, and latest touch so far.
+    ("first_utm_source", "VARCHAR", pa.string()),
+    ("latest_utm_source", "VARCHAR", pa.string()),
     ("product_type", "VARCHAR", pa.string()),
     ("product_id", "VARCHAR", pa.string()),
     ("amount", "DOUBLE", pa.float64()),

@@ -39,6 +39,7 @@ from ingest.sensors_parse import ChunkResult, parse_chunk
 from ingest.sensors_read import CHUNK_BYTES, Chunk, file_size, is_gzip, read_chunks, spans
 from ingest.sensors_users import ProfileWriter
 from ingest.sensors_write import ensure_tables, log_file, one_thread
+from ingest.touch import fill_touch_channels
 
 DEFAULT_TIME_ZONE = "Asia/Shanghai"
 P = ParamSpec("P")
@@ -110,12 +111,13 @@ def import_sensors(
     total = sum(sizes)
     began = time.perf_counter()
     summary = ImportSummary(files=len(files), bytes=total)
-    ensure_tables(warehouse)
+    upgraded = ensure_tables(warehouse)
     identities = IdentityMap(warehouse)
     profiles = ProfileWriter(warehouse, identities, time_zone)
     cpus = os.cpu_count() or 1
     jobs = jobs or min(4, max(2, cpus - 1))  # measured on 2 cores: 2 parsers + this process's appends
     parse = partial(parse_job, time_zone=time_zone)
+    touched: set[str] = set()  # users whose first and latest touch are recomputed at the end
     done = 0
     # JSON lines compress ~10x: a gzip file counts for 8 times its size when choosing workers.
     expanded = sum(size * (8 if is_gzip(path) else 1) for path, size in zip(files, sizes))
@@ -134,6 +136,7 @@ def import_sensors(
                 if progress is not None:
                     progress(done + min(position, size), total)
             batch.write()
+            touched.update(batch.touched)
             done += size
             log_file(
                 warehouse,
@@ -153,7 +156,10 @@ def import_sensors(
             summary.reasons.update({k[7:]: v for k, v in counts.items() if k.startswith("reason:")})
         profiles.flush()
         summary.identities = len(identities.new)
+        touched.update(identities.new.values())
         summary.reattributed = identities.save_and_reattribute()
+        touched.update(profiles.users)
+        fill_touch_channels(warehouse, None if upgraded else touched)
         finish_load(warehouse, "import", summary.events)
     summary.profiles, summary.users = profiles.records, len(profiles.users)
     summary.seconds = round(time.perf_counter() - began, 3)

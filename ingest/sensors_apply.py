@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from connectors.base import Warehouse
 from ingest.loads import appended
@@ -42,6 +43,7 @@ class ChunkWriter:
         self.warehouse, self.identities, self.profiles = warehouse, identities, profiles
         self.flush, self.batch_rows = flush, batch_rows
         self.counts = Counter[str]()
+        self.touched: set[str] = set()  # users with new events: their touch channels are recomputed (ingest/touch.py)
         self.pending: list[pa.Table] = []
         self.rows = 0
         self.file = ""
@@ -58,6 +60,7 @@ class ChunkWriter:
         if events is not None and events.num_rows:
             position = events.schema.get_field_index("user_id")
             user_ids = self.identities.resolve(events.column("distinct_id").combine_chunks())
+            self.touched.update(u for u in pc.unique(user_ids).to_pylist() if u is not None)
             self.pending.append(events.set_column(position, "user_id", user_ids))
             self.rows += events.num_rows
         shift = self.line - 1

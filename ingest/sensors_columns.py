@@ -41,6 +41,7 @@ STRING_SOURCES: dict[str, tuple[str, ...]] = {
     "utm_campaign": ("$utm_campaign", "utm_campaign"),
     "utm_content": ("$utm_content", "utm_content"),
     "utm_term": ("$utm_term", "utm_term"),
+    "latest_utm_source": ("$latest_utm_source", "latest_utm_source"),
     "product_type": ("product_type",),
     "product_id": ("product_id",),
     "fail_reason": ("fail_reason",),

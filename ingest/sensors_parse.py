@@ -232,8 +232,10 @@ def _to_arrow(rows: list[tuple[Any, ...]], time_zone: str) -> pa.Table:
         if name == "event_time":
             utc = pa.array(columns[name], pa.int64()).cast(pa.timestamp("ms", tz=time_zone))
             arrays.append(pc.local_timestamp(utc).cast(pa.timestamp("us")))
-        else:
+        elif name in columns:
             arrays.append(_array(columns[name], schema.field(name).type))
+        else:  # computed after the run (ingest/touch.py)
+            arrays.append(pa.nulls(len(rows), schema.field(name).type))
     return pa.Table.from_arrays(arrays, schema=schema)
 
 

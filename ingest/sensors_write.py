@@ -30,6 +30,7 @@ from ingest.schema import (
     create_table_sql,
 )
 from ingest.staging import drop_stage, stage
+from ingest.touch import add_missing_columns
 
 STAGE_TABLE = "sensors_events_stage"
 IMPORT_TABLE_NAMES = (
@@ -43,11 +44,16 @@ IMPORT_TABLE_NAMES = (
 )
 
 
-def ensure_tables(warehouse: Warehouse) -> None:
-    """Create whichever of the import's tables are missing; existing data is never touched."""
+def ensure_tables(warehouse: Warehouse) -> bool:
+    """Create whichever of the import's tables are missing; existing data is never touched.
+
+    An ``events`` table from an older schema gets the columns it lacks (NULL in its rows);
+    returns whether it did, so the run can fill them for every user (``ingest/touch.py``).
+    """
     for table in IMPORT_TABLE_NAMES:
         if not warehouse.has_table(table):
             warehouse.execute(create_table_sql(table, warehouse.dialect))
+    return bool(add_missing_columns(warehouse))
 
 
 def append_new_events(warehouse: Warehouse, events: pa.Table) -> tuple[pa.Table, int]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from urllib.parse import parse_qs
 
 from connectors import connect
 
@@ -24,3 +25,28 @@ def make_demo(path: Path, users: int = 1500, days: int = 60) -> str:
 def problems(at) -> list[str]:
     """Exceptions and error elements an AppTest run rendered."""
     return [e.value for e in at.exception] + [e.value for e in at.error]
+
+
+def follow(at):
+    """Open the drill link the last run sent the browser to, as the browser does (an AppTest runs no JavaScript).
+
+    A click on a tile, bar, pill or row ends its run by sending the browser one link
+    (``finlens.app.drill.follow``); the browser opens that page on those parameters.
+    """
+    from finlens.app.drill import NAVIGATION_KEY, PAGE_PATHS
+
+    assert NAVIGATION_KEY in at.session_state, "the run opened no drill link"
+    url = at.session_state[NAVIGATION_KEY]
+    del at.session_state[NAVIGATION_KEY]
+    path, _, query = url.partition("?")
+    pages = {name: page for page, name in PAGE_PATHS.items()}
+    at.query_params.clear()
+    at.query_params.update(parse_qs(query, keep_blank_values=True))
+    return at.switch_page(pages[path]).run()
+
+
+def unescaped(text: str) -> str:
+    """Markdown text as it reads on screen: the backslashes that keep typed text literal removed."""
+    import re
+
+    return re.sub(r"\\([\\`*_{}\[\]()<>#+\-.!|~$:])", r"\1", text)

@@ -43,7 +43,9 @@ SESSION_GAP_US = 30 * 60 * 1_000_000
 EVENT_DIMENSIONS = {
     "platform": "e.platform",
     "business_line": "e.business_line",
-    "channel": "e.utm_source",
+    # first touch, worked out from the raw rows (not the stored first_utm_source column): FIRST_TOUCH_JOIN
+    "channel": "ft.first_touch",
+    "utm_source": "e.utm_source",
     "page": "e.page",
     "event": "e.event",
     "product_type": "e.product_type",
@@ -61,6 +63,15 @@ USER_DIMENSIONS = {
 USERS_JOIN = (
     "LEFT JOIN (SELECT user_id AS uid, register_channel, register_platform, gender, age_group, campaign_group, "
     "province AS user_province FROM users) AS u ON u.uid = e.user_id"
+)
+
+# The user's first-touch channel (metrics/README.md): the profile's channel, else the utm_source of the user's
+# earliest event carrying one (by time, then event id).
+FIRST_TOUCH_JOIN = (
+    "LEFT JOIN (SELECT e2.user_id AS ft_uid, COALESCE(ANY_VALUE(r.register_channel), "
+    "first(e2.utm_source ORDER BY e2.utm_source IS NULL, e2.event_time, e2.event_id)) AS first_touch "
+    "FROM events AS e2 LEFT JOIN users AS r ON r.user_id = e2.user_id WHERE e2.user_id IS NOT NULL "
+    "GROUP BY e2.user_id) AS ft ON ft.ft_uid = e.user_id"
 )
 
 
@@ -102,7 +113,8 @@ class Ask:
 
     @property
     def join(self) -> str:
-        return USERS_JOIN if self.by in USER_DIMENSIONS or (self.where and "u." in self.where) else ""
+        users = USERS_JOIN if self.by in USER_DIMENSIONS or (self.where and "u." in self.where) else ""
+        return " ".join(part for part in (users, FIRST_TOUCH_JOIN if self.by == "channel" else "") if part)
 
     def filter(self) -> str:
         return f" AND ({self.where})" if self.where else ""

@@ -55,6 +55,14 @@ class PostgresServer:
         _run_as_owner([str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop"], check=False)
         shutil.rmtree(self.data.parent, ignore_errors=True)
 
+    def pause(self) -> None:
+        """Shut the server down (an outage), keeping its data for :meth:`resume`."""
+        _run_as_owner([str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"])
+
+    def resume(self) -> None:
+        """Start the server again on the same port, with the same data."""
+        _start(self.bindir, self.data, self.port)
+
 
 def find_bindir() -> Path | None:
     candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
@@ -102,6 +110,14 @@ def start_postgres() -> PostgresServer:
         ]
     )
     port = _free_port()
+    _start(bindir, data, port)
+    server = PostgresServer(data=data, port=port, bindir=bindir)
+    _create_reader(server)
+    return server
+
+
+def _start(bindir: Path, data: Path, port: int) -> None:
+    folder = data.parent
     settings = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     result = _run_as_owner(
         [str(bindir / "pg_ctl"), "-D", str(data), "-o", settings, "-l", str(folder / "server.log"), "-w", "start"],
@@ -110,9 +126,6 @@ def start_postgres() -> PostgresServer:
     if result.returncode != 0:
         log = (folder / "server.log").read_text() if (folder / "server.log").exists() else ""
         raise RuntimeError(f"PostgreSQL did not start: {result.stderr.strip()} {log[-500:]}")
-    server = PostgresServer(data=data, port=port, bindir=bindir)
-    _create_reader(server)
-    return server
 
 
 def _create_reader(server: PostgresServer) -> None:

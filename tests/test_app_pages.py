@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -12,7 +13,7 @@ from semantic import Query, run_query
 from semantic.catalog.boards import load_boards
 from semantic.catalog.formatting import format_value
 from semantic.drill.users import Drill, users_behind
-from tests.app_helpers import APP, make_demo, problems
+from tests.app_helpers import APP, follow, make_demo, problems
 
 PAGES = [
     "finlens/pages/explore.py",
@@ -57,11 +58,9 @@ def test_overview_tiles_equal_the_semantic_layer(app, demo_url, catalog):
     for name in names:
         metric = catalog.metrics[name]
         value, delta = tiles[metric.label.en]
-        # money from ¥10,000 up is shown in thousands (millions from ¥1,000,000) so the tile is not cut off
-        if metric.format == "cny" and now[name] >= 1_000_000:
-            expected_text = f"¥{now[name] / 1_000_000:.2f}M"
-        elif metric.format == "cny" and now[name] >= 10_000:
-            expected_text = f"¥{now[name] / 1000:.1f}K"
+        # one rule for money everywhere: from ¥10,000 up whole yuan with thousands separators (halves up)
+        if metric.format == "cny" and now[name] >= 10_000:
+            expected_text = "¥" + f"{int(Decimal(str(now[name])).quantize(Decimal('1'), ROUND_HALF_UP)):,}"
         else:
             expected_text = format_value(now[name], metric.format)
         assert value == expected_text
@@ -134,10 +133,12 @@ def test_comparison_same_period_last_year_has_no_data_before_the_demo(app):
 def test_clicks_drill_from_a_tile_to_a_users_sequence(app, demo_url, catalog):
     at = app.run()
     at.button(key="tile_overview_registrations").click().run()
+    follow(at)  # the browser opens the link the click sent it (one history entry)
     assert at.title[0].value == "Breakdown" and at.query_params["by"] == "channel"
     pick = at.main.get("button_group")[-1]  # the page's pills, not the sidebar's language switch
     channel = pick.options[0].content if hasattr(pick.options[0], "content") else pick.options[0]
     pick.set_value(channel).run()
+    follow(at)
     assert problems(at) == [] and at.title[0].value == "Users behind the number"
     shown = next(m.value for m in at.metric if m.label == "Users")
     with connect(demo_url) as warehouse:
@@ -152,6 +153,7 @@ def test_clicks_drill_from_a_tile_to_a_users_sequence(app, demo_url, catalog):
     open_user = at.main.get("button_group")[-1]
     user = open_user.options[0].content if hasattr(open_user.options[0], "content") else open_user.options[0]
     open_user.set_value(user).run()
+    follow(at)
     assert problems(at) == [] and at.title[0].value == "User sequence"
     assert at.query_params["user"] == user
     events = next(m.value for m in at.metric if m.label == "events")

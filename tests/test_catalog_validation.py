@@ -174,7 +174,8 @@ def test_model_errors(tmp_path):
     line = events.read_text(encoding="utf-8").splitlines().index("    expr: utm_sorce") + 1
     assert (problem.line, problem.message) == (
         line,
-        "dimension 'channel': expr: unknown column 'utm_sorce' (did you mean 'utm_source'?)",
+        # the dimension over the event's own utm_source ("channel" is the first touch, first_utm_source)
+        "dimension 'utm_source': expr: unknown column 'utm_sorce' (did you mean 'utm_source'?)",
     )
 
 

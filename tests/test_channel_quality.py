@@ -215,7 +215,8 @@ def write_marketing(tmp_path: Path, text: str) -> Path:
 
 
 def test_shipped_spec(spec):
-    assert (spec.funnel, spec.dimension) == ("channel_funnel", "channel")
+    # grouped by the channel visit's own utm_source (step 1 carries one); "channel" is the user's first touch
+    assert (spec.funnel, spec.dimension) == ("channel_funnel", "utm_source")
     assert spec.quadrants["low_traffic_low_conversion"].zh == "观察并小步调整"
 
 

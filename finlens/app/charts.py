@@ -1,22 +1,32 @@
-"""Altair charts in one theme: trends, bars, funnels labelled with conversion, the retention heatmap.
+"""Altair charts in one theme: bars, funnels labelled with conversion, the retention heatmap (trends: chart_trend).
 
 Every chart carries tooltips with numbers already formatted per the metric's
 YAML ``format`` (a ``*_text`` column from :func:`semantic.catalog.formatting.format_value`),
 and a point selection named ``pick`` so a click can drill down.
+
+Building a chart and turning it into Vega-Lite costs tens of milliseconds; the
+builders decorated with :data:`spec_cache` return the finished dict, cached by
+their inputs, so a warm page sends a chart without building it again.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import altair as alt
 import pandas as pd
+import streamlit as st
 
 from semantic.catalog.formatting import format_value
 
+# A built chart's Vega-Lite dict, cached by the builder's arguments (rows and labels).
+spec_cache = st.cache_data(show_spinner=False, max_entries=1000)
+
 PALETTE = ["#2563eb", "#f97316", "#16a34a", "#dc2626", "#9333ea", "#0891b2", "#ca8a04", "#db2777"]
-AXIS_FORMATS = {"percent": ".0%", "cny": "~s", "duration": "~s", "number": "~s"}
+AXIS_FORMATS = {"percent": ".0%", "cny": "~s", "duration": "~s", "number": ",~f"}
 PICK = "pick"
+NONE = "∅"  # a NULL dimension value in a chart's data (what a click on it hands back)
 
 
 @alt.theme.register("finlens", enable=True)
@@ -45,49 +55,42 @@ def _text(values: pd.Series, fmt: str) -> list[str]:
     return [format_value(None if pd.isna(v) else v, fmt) for v in values]
 
 
-def trend(rows: list[dict[str, Any]], grain: str, metrics: list[tuple[str, str, str]]) -> alt.Chart:
-    """Lines over time; ``metrics`` are (column, label, format). A click picks a bucket and a series."""
-    frame = pd.DataFrame(rows)
-    long = frame.melt(id_vars=[grain], value_vars=[m[0] for m in metrics], var_name="metric_name", value_name="value")
-    labels = {name: label for name, label, _ in metrics}
-    formats = {name: fmt for name, _, fmt in metrics}
-    long["series"] = long["metric_name"].map(labels)
-    long["text"] = [
-        format_value(None if pd.isna(v) else v, formats[n]) for n, v in zip(long["metric_name"], long["value"])
-    ]
-    long[grain] = pd.to_datetime(long[grain])
-    pick = alt.selection_point(name=PICK, fields=[grain, "metric_name"], on="click")
-    fmt = metrics[0][2]
-    base = alt.Chart(long).encode(
-        x=alt.X(f"{grain}:T", title=None),
-        y=alt.Y("value:Q", title=None, axis=alt.Axis(format=AXIS_FORMATS.get(fmt, "~s"), tickMinStep=_min_step(fmt))),
-        color=alt.Color("series:N", title=None, sort=[m[1] for m in metrics]),
-        tooltip=[
-            alt.Tooltip(f"{grain}:T", title=grain),
-            alt.Tooltip("series:N", title=" "),
-            alt.Tooltip("text:N", title="value"),
-        ],
-    )
-    points = base.mark_point(filled=True, size=40).add_params(pick)
-    return (base.mark_line() + points).properties(height=260)
-
-
 def bars(
-    rows: list[dict[str, Any]], dimension: str, dimension_label: str, metric: str, label: str, fmt: str
+    rows: list[dict[str, Any]],
+    dimension: str,
+    dimension_label: str,
+    metric: str,
+    label: str,
+    fmt: str,
+    *,
+    value_labels: dict[str, str] | None = None,
+    none_label: str = "(none)",
+    language: str = "en",
 ) -> alt.Chart:
-    """Horizontal bars, largest first; a click picks a dimension value."""
+    """Horizontal bars, largest first; a click picks a dimension value (the stored value, shown by its label)."""
     frame = pd.DataFrame(rows)
+    labels = value_labels or {}
     frame[dimension] = frame[dimension].map(
-        lambda v: "(none)" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v)
+        lambda v: NONE if v is None or (isinstance(v, float) and pd.isna(v)) else str(v)
     )
-    frame["text"] = _text(frame[metric], fmt)
+    frame["shown"] = [none_label if v == NONE else labels.get(v, v) for v in frame[dimension]]
+    frame["text"] = [format_value(None if pd.isna(v) else v, fmt, language) for v in frame[metric]]
     pick = alt.selection_point(name=PICK, fields=[dimension], on="click")
+    order = list(frame.sort_values(metric, ascending=False, kind="stable")["shown"])
     base = alt.Chart(frame).encode(
-        y=alt.Y(f"{dimension}:N", sort="-x", title=dimension_label, axis=alt.Axis(labelOverlap=False)),
-        x=alt.X(
-            f"{metric}:Q", title=label, axis=alt.Axis(format=AXIS_FORMATS.get(fmt, "~s"), tickMinStep=_min_step(fmt))
+        y=alt.Y(
+            "shown:N",
+            sort=order,
+            title=None,  # a vertical title is cut to the chart's height; the tooltip and the page name the dimension
+            axis=alt.Axis(labelOverlap=False, labelLimit=220, titleLimit=400),
         ),
-        tooltip=[alt.Tooltip(f"{dimension}:N", title=dimension_label), alt.Tooltip("text:N", title=label)],
+        x=alt.X(
+            f"{metric}:Q",
+            title=label,
+            axis=alt.Axis(format=AXIS_FORMATS.get(fmt, "~s"), tickMinStep=_min_step(fmt), titleLimit=400),
+            scale=alt.Scale(domainMin=0, nice=True),
+        ),
+        tooltip=[alt.Tooltip("shown:N", title=dimension_label), alt.Tooltip("text:N", title=label)],
     )
     bar = (
         base.mark_bar(cursor="pointer")
@@ -96,8 +99,34 @@ def bars(
         )
         .add_params(pick)
     )
-    labels = base.mark_text(align="left", dx=4, fontSize=11, color="#334155").encode(text="text:N")
-    return (bar + labels).properties(height=40 + 26 * len(frame))
+    text = base.mark_text(align="left", dx=4, fontSize=11, color="#334155").encode(text="text:N")
+    return (bar + text).properties(height=max(120, 40 + 26 * len(frame)))
+
+
+@spec_cache
+def bars_spec(
+    rows: list[dict[str, Any]],
+    dimension: str,
+    dimension_label: str,
+    metric: str,
+    label: str,
+    fmt: str,
+    value_labels: dict[str, str] | None = None,
+    none_label: str = "(none)",
+    language: str = "en",
+) -> dict[str, Any]:
+    """:func:`bars` as a cached Vega-Lite dict."""
+    return bars(
+        rows,
+        dimension,
+        dimension_label,
+        metric,
+        label,
+        fmt,
+        value_labels=value_labels,
+        none_label=none_label,
+        language=language,
+    ).to_dict()
 
 
 def _min_step(fmt: str) -> float:
@@ -164,13 +193,18 @@ def heatmap(rows: list[dict[str, Any]], cohort_label: str, period_label: str) ->
     return cells.properties(height=max(160, 60 + 20 * frame["cohort"].nunique()))
 
 
-def show(chart: alt.TopLevelMixin, *, key: str | None = None, select: bool = True) -> Any:
-    """``st.altair_chart`` at the chart's own height (Streamlit otherwise squeezes tall charts), clickable."""
-    import streamlit as st
+def show(chart: alt.TopLevelMixin | dict[str, Any], *, key: str | None = None, select: bool = True) -> Any:
+    """A chart (Altair, or a cached Vega-Lite dict) as tall as its own spec says, clickable (selection ``pick``)."""
+    spec = chart if isinstance(chart, dict) else chart.to_dict()
+    options: dict[str, Any] = {"on_select": "rerun", "key": key, "selection_mode": [PICK]} if select else {}
+    return st.vega_lite_chart(spec, width="stretch", height="content", **options)
 
-    height = chart.to_dict().get("height")
-    options: dict[str, Any] = {"on_select": "rerun", "key": key} if select else {}
-    return st.altair_chart(chart, width="stretch", height=height if isinstance(height, int) else "content", **options)
+
+def bucket_day(value: Any) -> str:
+    """A clicked temporal value (epoch milliseconds or text) as the bucket's ISO day."""
+    if isinstance(value, (int, float)):
+        return datetime.fromtimestamp(value / 1000, tz=UTC).date().isoformat()
+    return str(value)[:10]
 
 
 def picked(state: Any) -> dict[str, Any] | None:

@@ -14,10 +14,12 @@ the page then shows no drill rather than a guess.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 import streamlit as st
 
@@ -207,6 +209,45 @@ def _flag(raw: str | None, key: str) -> bool:
     return raw == "1"
 
 
+PAGE_PATHS = {BREAKDOWN_PAGE: "breakdown", USERS_PAGE: "users", SEQUENCE_PAGE: "sequence"}
+KEPT = ("lang", "range", "compare")  # the sidebar's parameters travel with every drill link (and ``f_*``)
+NAVIGATION_KEY = "finlens_navigating_to"  # the last drill link opened (what the browser is sent to)
+
+
+def link(page: str, params: Mapping[str, str | list[str]]) -> str:
+    """The relative URL of ``page`` on ``params`` plus the sidebar's current choices (a shareable drill link)."""
+    kept: dict[str, list[str]] = {
+        key: st.query_params.get_all(key) for key in st.query_params if key in KEPT or key.startswith("f_")
+    }
+    for key, value in params.items():
+        kept[key] = [value] if isinstance(value, str) else list(value)
+    return f"{PAGE_PATHS[page]}?{urlencode(kept, doseq=True)}"
+
+
 def go(page: str, target: Target) -> None:
-    """Open ``page`` on ``target``; the sidebar's bound widgets put their own parameters back."""
-    st.switch_page(page, query_params=target.params())
+    """Open ``page`` on ``target``: one browser history entry holding exactly that view.
+
+    ``st.switch_page(query_params=...)`` writes the new parameters into the current page's URL first
+    (one history entry) and then changes page (a second), so Back led to the old page under the new
+    parameters: a view nobody saw (all 1,023 users instead of the 421 of the clicked bar). Instead the
+    browser is sent the link itself: ``history.pushState`` of the exact URL and a ``popstate``, which the
+    app answers as it answers Back and Forward, by running that page on that URL.
+    """
+    follow(link(page, target.params()))
+
+
+def open_user(user_id: str) -> None:
+    """Open one user's event sequence."""
+    follow(link(SEQUENCE_PAGE, {"user": str(user_id)}))
+
+
+def follow(url: str) -> None:
+    """Send the browser to ``url`` (relative, built by :func:`link`) as one history entry, and end this run."""
+    st.session_state[NAVIGATION_KEY] = url
+    target = json.dumps(url).replace("<", "\\u003c")  # urlencoded already; never a closing tag in the script
+    st.html(
+        "<script>window.history.pushState({}, '', " + target + ");"
+        "window.dispatchEvent(new PopStateEvent('popstate'));</script>",
+        unsafe_allow_javascript=True,
+    )
+    st.stop()

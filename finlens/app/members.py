@@ -15,7 +15,7 @@ from sqlglot import exp
 
 from finlens.app import state as app_state
 from finlens.app.charts import selected_rows
-from finlens.app.drill import SEQUENCE_PAGE
+from finlens.app.drill import open_user
 from finlens.app.i18n import t
 from semantic.drill.members import compile_member_ids, compile_member_list, ids_csv
 from semantic.drill.users import UserList, run_user_sql
@@ -75,7 +75,7 @@ def show_members(
     )
     rows = selected_rows(event)
     if rows:
-        st.switch_page(SEQUENCE_PAGE, query_params={"user": str(listing.rows[rows[0]]["user_id"])})
+        open_user(str(listing.rows[rows[0]]["user_id"]))
     st.download_button(
         t("download_ids", lang),
         ids_csv(all_member_ids(members)),

@@ -30,6 +30,8 @@ WIDGET_KEYS = (
     "segment",
     "seg_combine",
     "seg_rows",
+    "seg_mode",
+    "seg_yaml",
     "experiment",
     "distribution",
     "as_of",
@@ -41,6 +43,12 @@ WIDGET_KEYS = (
 WIDGET_PATTERN = re.compile(
     r"^(f_[a-z][a-z0-9_]{0,62}|seg_(kind|attr|op|value|event|filter|days|times)_\d{1,2}"
     r"|(funnel|retention|interval|ltv|stickiness|paths|attribution|events)_[a-z][a-z0-9_]{0,40})$"
+)
+# widgets created per row or per dimension: seg_kind_0, f_platform ...
+WIDGET_PATTERN = re.compile(
+    r"^(f_[a-z][a-z0-9_]{0,62}"
+    r"|seg_(kind|attr|op|value|event|filter|days|times|not|group|count|window|from|to|measure|column|cmp|amount"
+    r"|label|labelvalue|ref|gcombine|gnot)_\d{1,2})$"
 )
 MAX_PARAMETERS = 60
 

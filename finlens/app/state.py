@@ -24,10 +24,13 @@ from datetime import date
 import streamlit as st
 
 from connectors import Warehouse, connect
+from finlens.app import catalog_files
+from finlens_common.errors import CatalogProblem
 from finlens_common.settings import warehouse_url as resolve_warehouse_url
 from ingest.loads import Watermark, read_watermark
-from semantic import Catalog, CompiledQuery, Query, QueryResult, compile_query, load_catalog
-from semantic.catalog.boards import Board, load_boards
+from semantic import Catalog, CompiledQuery, Query, QueryResult, compile_query
+from semantic.catalog.boards import Board, board_problems
+from semantic.catalog.partial import load_catalog_lenient
 from semantic.compiler.results import run_compiled
 from semantic.compiler.span import time_span
 from semantic.drill.lookup import UserEvents, dimension_values, user_events
@@ -42,15 +45,35 @@ QUERY_RUNS: Counter[str] = Counter()  # SQL actually run by this process (single
 _RUNS_LOCK = threading.Lock()
 
 
-@st.cache_resource
 def catalog() -> Catalog:
-    return load_catalog()
+    """The catalog as the YAML files are now (reloaded when one changes), without any broken definition."""
+    return _catalog(catalog_files.version())[0]
 
 
-@st.cache_resource
+def catalog_version() -> str:
+    """Changes whenever a YAML file under ``metrics/`` does: the key of everything read from them."""
+    return catalog_files.version()
+
+
+def catalog_problems() -> list[CatalogProblem]:
+    """Every problem of the catalog and the boards, ``file:line: message`` (the definitions they touch are left out)."""
+    version = catalog_files.version()
+    return [*_catalog(version)[1], *_boards(version)[1]]
+
+
+@st.cache_resource(max_entries=2)
+def _catalog(version: str) -> tuple[Catalog, list[CatalogProblem]]:
+    return load_catalog_lenient()
+
+
 def boards() -> dict[str, Board]:
-    """Every board under ``metrics/boards`` in display order (a CatalogError lists every problem)."""
-    return load_boards(catalog())
+    """Every board under ``metrics/boards`` that parsed, in display order (problems: :func:`catalog_problems`)."""
+    return _boards(catalog_files.version())[0]
+
+
+@st.cache_resource(max_entries=2)
+def _boards(version: str) -> tuple[dict[str, Board], list[CatalogProblem]]:
+    return board_problems(catalog())
 
 
 @st.cache_resource

@@ -9,6 +9,7 @@ from finlens.cli.common import WAREHOUSE_HELP, add_identity, audited, load_catal
 from finlens.cli.output import render_rows
 from finlens.cli.progress import ProgressBar
 from finlens_common.errors import CatalogError, QueryError
+from semantic.catalog.formatting import column_formats
 
 
 def _order_item(text: str) -> str:
@@ -185,7 +186,8 @@ def cmd_query(args: argparse.Namespace) -> int:
         bar.close()
         result = run_query(catalog, query, warehouse)
     audited(args, "query", sql=result.sql, rows=len(result.rows), detail=" ".join(args.metrics))
-    sys.stdout.write(render_rows(result.columns, result.rows, args.format))
+    formats = column_formats(result.columns, {name: metric.format for name, metric in catalog.metrics.items()})
+    sys.stdout.write(render_rows(result.columns, result.rows, args.format, formats))
     return 0
 
 

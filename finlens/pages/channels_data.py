@@ -34,9 +34,13 @@ QUADRANT_COLORS = dict(zip(QUADRANTS, ["#16a34a", "#2563eb", "#f97316", "#94a3b8
 text = section("channels")
 
 
-@st.cache_resource
 def spec() -> ChannelSpec:
     """``metrics/marketing/channels.yml`` (a CatalogError lists every problem)."""
+    return _spec(app_state.catalog_version())
+
+
+@st.cache_resource(max_entries=2)
+def _spec(version: str) -> ChannelSpec:
     return load_channel_spec(app_state.catalog())
 
 

@@ -28,8 +28,8 @@ def render() -> None:
         data.text("distribution", lang), names, key="distribution", labels=lambda n: specs[n].label.get(lang) or n
     )
     spec = specs[name]
-    if spec.description:
-        st.caption(spec.description)
+    if spec.described(lang):
+        st.caption(spec.described(lang))
     result = data.run(name, filters)
     if spec.kind == "buckets":
         _buckets(name, result, spec.format)

@@ -26,9 +26,13 @@ PAGE_SIZE = 50
 text = section("distributions")
 
 
-@st.cache_resource
 def specs() -> dict[str, DistributionSpec]:
     """``metrics/marketing/distributions.yml`` (a CatalogError lists every problem)."""
+    return _specs(app_state.catalog_version())
+
+
+@st.cache_resource(max_entries=2)
+def _specs(version: str) -> dict[str, DistributionSpec]:
     return load_distributions(app_state.catalog())
 
 

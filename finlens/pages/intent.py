@@ -8,7 +8,7 @@ import streamlit as st
 from finlens.app import charts as app_charts
 from finlens.app import state as app_state
 from finlens.app.board import guarded
-from finlens.app.drill import SEQUENCE_PAGE, Target, go
+from finlens.app.drill import open_user
 from finlens.app.filters import current
 from finlens.pages import intent_data as app_intent
 from finlens.pages.intent_data import t
@@ -138,7 +138,7 @@ def render() -> None:
     user_ids = [row["user_id"] for row in listing.rows]
     choice = st.pills(t("open_user", lang), user_ids[:12], key="intent_open")
     if choice:
-        go(SEQUENCE_PAGE, Target(metric=spec.score.name, extra={"user": str(choice)}))
+        open_user(str(choice))
     event = st.dataframe(
         listing.rows,
         hide_index=True,
@@ -149,7 +149,7 @@ def render() -> None:
     )
     picked = app_charts.selected_rows(event)
     if picked:
-        go(SEQUENCE_PAGE, Target(metric=spec.score.name, extra={"user": str(user_ids[picked[0]])}))
+        open_user(str(user_ids[picked[0]]))
     name = "_".join([spec.score.name, tier_choice or "all", *([str(prefers)] if prefers else [])])
     st.download_button(
         t("download_ids", lang),

@@ -26,9 +26,13 @@ EXTRA = ("score", "tier")
 t = section("intent")
 
 
-@st.cache_resource
 def spec() -> IntentSpec:
     """``metrics/marketing/intent.yml`` (a CatalogError lists every problem)."""
+    return _spec(app_state.catalog_version())
+
+
+@st.cache_resource(max_entries=2)
+def _spec(version: str) -> IntentSpec:
     return load_intent(app_state.catalog())
 
 

@@ -7,7 +7,7 @@ import streamlit as st
 from finlens.app import charts as app_charts
 from finlens.app import state as app_state
 from finlens.app.board import guarded
-from finlens.app.drill import SEQUENCE_PAGE
+from finlens.app.drill import open_user
 from finlens.app.filters import language
 from finlens.app.params import check_days
 from finlens.app.url_state import pick_one
@@ -145,7 +145,7 @@ def render_members() -> None:
     ids = [row["user_id"] for row in listing.rows]
     choice = st.pills(t("open_user", lang), ids[:12], key="lifecycle_open")
     if choice:
-        st.switch_page(SEQUENCE_PAGE, query_params={"user": str(choice)})
+        open_user(str(choice))
     event = st.dataframe(
         listing.rows,
         hide_index=True,
@@ -156,7 +156,7 @@ def render_members() -> None:
     )
     rows = app_charts.selected_rows(event)
     if rows:
-        st.switch_page(SEQUENCE_PAGE, query_params={"user": str(ids[rows[0]])})
+        open_user(str(ids[rows[0]]))
     st.download_button(
         t("download", lang), member_csv(kind, name, as_of), file_name=f"{kind}_{name}_{as_of}.csv", mime="text/csv"
     )

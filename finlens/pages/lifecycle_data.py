@@ -37,9 +37,13 @@ CACHE_SECONDS = app_state.CACHE_SECONDS
 t = section("lifecycle")
 
 
-@st.cache_resource
 def spec() -> LifecycleSpec:
     """``metrics/marketing/lifecycle.yml`` of the app's catalog (a CatalogError lists every problem)."""
+    return _spec(app_state.catalog_version())
+
+
+@st.cache_resource(max_entries=2)
+def _spec(version: str) -> LifecycleSpec:
     catalog = app_state.catalog()
     return load_lifecycle(catalog)
 

@@ -10,7 +10,8 @@ from finlens.app.filters import current
 from finlens.app.i18n import t
 from finlens.app.members import show_members
 from finlens.app.url_state import pick_one
-from finlens.pages.segment_builder import build_condition, to_yaml
+from finlens.pages.segment_builder import build_condition
+from finlens.pages.segment_save import save_panel
 from semantic.analyses.segments import parse_segment_text, segment_members
 from semantic.catalog.formatting import format_value
 
@@ -35,21 +36,20 @@ choice = pick_one(
 def chosen_segment():
     if choice != BUILD:
         segment = catalog.segments[choice]
-        st.caption(" · ".join(part for part in (segment.label.get(lang), segment.description) if part))
+        st.caption(" · ".join(part for part in (segment.label.get(lang), segment.described(lang)) if part))
         return segment
     text = build_condition(lang)
     if text is None:
         return None
     segment = parse_segment_text(catalog, text, name="built", file="builder")
-    with st.expander(t("definition", lang)):
-        st.code(to_yaml(text), language="yaml")
+    save_panel(text, lang)
     return segment
 
 
 def render() -> None:
     segment = chosen_segment()
     if segment is None:
-        st.info("–")
+        st.info(t("segment_builder.incomplete", lang))
         return
     members = segment_members(catalog, segment, as_of, app_state.warehouse(app_state.warehouse_url()).dialect)
     st.subheader(t("members", lang))

@@ -1,4 +1,9 @@
-"""Users behind a number: the paged list of entity ids a clicked number counts, CSV export, open a user."""
+"""Users behind a number: the paged list of entity ids a clicked number counts, CSV export, open a user.
+
+Everything that shapes the list is in the URL (the clicked number, reached or
+dropped at a funnel step, the page of the list), so Back and a copied link
+show exactly this list again.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +11,12 @@ import streamlit as st
 
 from finlens.app import charts as app_charts
 from finlens.app import state as app_state
+from finlens.app import tables
 from finlens.app.board import guarded
-from finlens.app.drill import SEQUENCE_PAGE, Target, from_params, go
+from finlens.app.drill import Target, from_params, open_user
 from finlens.app.filters import current
 from finlens.app.i18n import plain, t
+from finlens.app.url_state import pick_one
 
 PAGE_SIZE = 50
 
@@ -24,11 +31,15 @@ if target is None or target.metric not in catalog.metrics:
 
 metric = catalog.metrics[target.metric]
 parts = [metric.label.get(lang), f"{filters.start} – {filters.end}"]
-parts += [f"{catalog.dimensions[n].label.get(lang)} = {plain(v)}" for n, v in target.filters if n in catalog.dimensions]
+parts += [
+    f"{catalog.dimensions[n].label.get(lang)} = {plain(tables.value_text(n, v, catalog, lang))}"
+    for n, v in target.filters
+    if n in catalog.dimensions
+]
 if target.where:
     parts.append(plain(target.where))
 if target.bucket:
-    parts.append(f"{target.grain} {target.bucket}")
+    parts.append(f"{t(f'grain_{target.grain}', lang) if target.grain else ''} {target.bucket}".strip())
 if target.step:
     parts.append(f"{t('step', lang)} {target.step}")
 if target.cohort:
@@ -39,28 +50,26 @@ st.caption(" · ".join(parts))
 
 
 def render() -> None:
+    current_target = target
     if metric.type == "funnel" and target.step and target.step > 1:
-        mode = st.segmented_control(
+        mode = pick_one(
             " ",
-            ["reached", "dropped"],
-            default="dropped" if target.dropped else "reached",
-            format_func=lambda m: t(m, lang),
-            key="users_mode",
+            ("0", "1"),
+            key="dropped",
+            labels=lambda m: t("dropped" if m == "1" else "reached", lang),
+            default="0",
+            widget=st.segmented_control,
             label_visibility="collapsed",
         )
-        current_target = Target(**{**target.__dict__, "dropped": mode == "dropped"})
-    else:
-        current_target = target
+        current_target = Target(**{**target.__dict__, "dropped": mode == "1"})
     query = filters.query((metric.name,), extra_where=target.where, grain=target.grain if target.bucket else None)
     first = app_state.users(query, current_target.drill(), limit=PAGE_SIZE)
     pages = max(1, -(-first.total // PAGE_SIZE))
     page = (
-        st.number_input(
-            f"{t('page', lang)} (1–{pages})",
-            min_value=1,
-            max_value=pages,
-            value=1,
-            key=f"users_page_{abs(hash(str(target.params()))) % 10**8}",
+        int(
+            st.number_input(
+                f"{t('page', lang)} (1–{pages})", min_value=1, max_value=pages, value=1, key="p", bind="query-params"
+            )
         )
         if pages > 1
         else 1
@@ -72,14 +81,14 @@ def render() -> None:
     )
     st.metric(t("users", lang), f"{listing.total:,}")
     if not listing.rows:
-        st.info("–")
+        st.info(t("no_rows", lang))
         return
     ids = [row["user_id"] for row in listing.rows]
     choice = st.pills(t("open_user", lang), ids[:12], key="users_open")
     if choice:
-        go(SEQUENCE_PAGE, Target(metric=metric.name, extra={"user": str(choice)}))
+        open_user(str(choice))
     event = st.dataframe(
-        listing.rows,
+        tables.shown(listing.columns, listing.rows, catalog, lang),
         hide_index=True,
         width="stretch",
         on_select="rerun",
@@ -88,7 +97,7 @@ def render() -> None:
     )
     rows = app_charts.selected_rows(event)
     if rows:
-        go(SEQUENCE_PAGE, Target(metric=metric.name, extra={"user": str(ids[rows[0]])}))
+        open_user(str(ids[rows[0]]))
     everyone = app_state.users(query, current_target.drill(), limit=min(max(listing.total, 1), 100_000))
     csv = "user_id\n" + "".join(f"{row['user_id']}\n" for row in everyone.rows)
     st.download_button(t("download_ids", lang), csv, file_name=f"{metric.name}_users.csv", mime="text/csv")

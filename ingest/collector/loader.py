@@ -43,6 +43,7 @@ from ingest.sensors_parse import ChunkResult, parse_chunk
 from ingest.sensors_read import Chunk
 from ingest.sensors_users import ProfileWriter
 from ingest.sensors_write import ensure_tables
+from ingest.touch import fill_touch_channels
 
 log = logging.getLogger("finlens.collector")
 MAX_RECORDS = 2_000  # batches per transaction
@@ -96,6 +97,7 @@ class Loader:
         self._warehouse: Warehouse | None = None
         self._identities: IdentityMap | None = None
         self._identity_rows = 0
+        self._upgraded = False
         self._pruned = 0.0
         self._pending = 0  # records acknowledged since start and not yet loaded
         self._pending_lock = threading.Lock()
@@ -177,7 +179,7 @@ class Loader:
             for table in (EVENTS_TABLE, USERS_TABLE):
                 if not self._warehouse.has_table(table):
                     self._warehouse.execute(create_table_sql(table, self._warehouse.dialect))
-            ensure_tables(self._warehouse)
+            self._upgraded = ensure_tables(self._warehouse)  # older events: every user's touch channels filled
             self._identities = None
             self.connected = True
         return self._warehouse
@@ -212,7 +214,9 @@ class Loader:
                 chunks.write()
                 profiles.flush()
                 self._identity_rows += len(identities.new)
+                touched = chunks.touched | set(identities.new.values())
                 identities.save_and_reattribute()
+                fill_touch_channels(warehouse, None if self._upgraded else touched | profiles.users)
                 received = datetime.fromtimestamp(max(r.received for r in records), UTC).replace(tzinfo=None)
                 finish_load(warehouse, "collector", chunks.counts["events"], received)
                 if time.monotonic() - self._pruned > 3600:
@@ -221,6 +225,7 @@ class Loader:
         except BaseException:
             self._identities = None  # it may hold bindings the rollback took back
             raise
+        self._upgraded = False
         counts = chunks.counts
         return LoadStats(len(records), counts["lines"], counts["events"], counts["duplicates"], counts["rejects"])
 

@@ -1,8 +1,8 @@
 """Channel quality: each acquisition channel's funnel, its overall conversion and a strategy quadrant.
 
 ``metrics/marketing/channels.yml`` names a funnel metric of the catalog and the
-dimension to group it by (shipped: ``channel_funnel`` by ``channel``, the
-``utm_source``). The numbers are that funnel's, grouped by the dimension, so
+dimension to group it by (shipped: ``channel_funnel`` by ``utm_source``, the
+source the channel visit itself carries). The numbers are that funnel's, grouped by the dimension, so
 they follow the funnel semantics of ``semantic/README.md`` exactly: a user
 counts under the dimension value of their earliest in-range step-1 event, later
 steps may fall after the range end (within the window), ``where`` applies to

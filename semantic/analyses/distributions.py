@@ -70,6 +70,10 @@ class DistributionSpec:
     format: str = "number"
     dimension: str | None = None
     by: tuple[str, ...] = ()
+    description_zh: str = ""  # when the YAML gives {zh, en}
+
+    def described(self, language: str) -> str:
+        return self.description_zh if language == "zh" and self.description_zh else self.description
 
     def bucket_labels(self) -> list[str]:
         """``"1"``, ``"3-4"``, ``"100+"`` for whole-number event counts; ``"[a, b)"``, ``"a+"`` otherwise."""
@@ -168,11 +172,13 @@ def _parse(catalog: Catalog, file: str, item: LineMap, problems: Problems) -> Di
     columns = catalog.models[sql.MODEL].columns
     usable = [d.name for d in catalog.dimensions_for(sql.MODEL)]
     before = len(problems.items)
+    description, description_zh = fields.description()
     common: dict[str, Any] = {
         "name": name,
         "kind": kind,
         "source": Source(file, item.line),
-        "description": fields.string("description", required=False, default="") or "",
+        "description": description,
+        "description_zh": description_zh,
     }
     if kind == "buckets":
         events = fields.event_names() if fields.has("event") else None

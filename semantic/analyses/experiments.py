@@ -17,7 +17,7 @@ column such as ``campaign_group``, or an event property such as
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -64,6 +64,10 @@ class Experiment:
     end: date | None
     confidence: float
     source: Source
+    description_zh: str = field(default="", kw_only=True)  # when the YAML gives {zh, en}
+
+    def described(self, language: str) -> str:
+        return self.description_zh if language == "zh" and self.description_zh else self.description
 
     @property
     def kind(self) -> str:
@@ -163,10 +167,12 @@ def _parse(catalog: Catalog, item: LineMap, file: str, problems: Problems) -> Ex
         return None
     if variant is None or control is None or (converted is None and metric is None):
         return None
+    description, description_zh = fields.description()
     return Experiment(
         name=name,
         label=label,
-        description=fields.string("description", required=False, default="") or "",
+        description=description,
+        description_zh=description_zh,
         variant=variant,
         control=str(control),
         metric=metric,

@@ -101,6 +101,14 @@ class Fields:
             return default
         return str(value)
 
+    def description(self, key: str = "description") -> tuple[str, str]:
+        """A description as ``(en, zh)``: a plain string (the same in both languages) or ``{zh: ..., en: ...}``."""
+        value = self.mapping.get(key)
+        if isinstance(value, LineMap):
+            label = self.label(key)
+            return label.en, label.zh
+        return self.string(key, required=False, default="") or "", ""
+
     def event_names(self, key: str = "event") -> tuple[str, ...] | None:
         """An event name or a list of them (a step matched by any)."""
         value = self.mapping.get(key)

@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 from finlens_common import settings
-from finlens_common.errors import CatalogError
+from finlens_common.errors import CatalogError, CatalogProblem
 from semantic.catalog.catalog import Catalog
 from semantic.catalog.expression_rules import is_denied
 from semantic.catalog.expressions import did_you_mean
@@ -53,29 +53,52 @@ def load_catalog(root: str | Path | None = None) -> Catalog:
     Raises:
         CatalogError: listing every problem found, each as ``file:line: message``.
     """
+    catalog, problems, _ = build_catalog(root)
+    if problems:
+        raise CatalogError(problems)
+    return catalog
+
+
+# Where the definitions sit: file -> line of each entry (a metric, dimension or segment); a model file's
+# own keys are at line 0. ``semantic/catalog/partial.py`` blames a problem on the entry it falls in.
+Entries = dict[str, list[int]]
+
+
+def build_catalog(
+    root: str | Path | None = None, skip: frozenset[tuple[str, int]] = frozenset()
+) -> tuple[Catalog, list[CatalogProblem], Entries]:
+    """The catalog built from every definition that parsed, every problem found, and where each entry sits.
+
+    ``skip`` leaves out entries by ``(file, line)`` (line 0: the whole file), so a caller can drop the
+    definitions a problem belongs to and build the rest again.
+    """
     root = Path(root) if root is not None else default_root()
     problems = Problems()
+    entries: Entries = {}
     if not root.is_dir():
         problems.add(str(root), 0, "catalog folder not found (expected models/ and catalog/ inside)")
-        raise CatalogError(problems.items)
+        return Catalog(models={}, dimensions={}, metrics={}, root=str(root)), problems.items, entries
     problems.extra_functions = _allowed_functions(root, problems)
-    model_docs = read_yaml_folder(root / "models", root, problems)
-    metric_docs = read_yaml_folder(root / "catalog", root, problems)
+    model_docs = [d for d in read_yaml_folder(root / "models", root, problems) if (d[0], 0) not in skip]
+    metric_docs = [d for d in read_yaml_folder(root / "catalog", root, problems) if (d[0], 0) not in skip]
     if not model_docs and not any(p.file.startswith("models") for p in problems.items):
         problems.add(str(root / "models"), 0, "no model files found")
 
     models: dict[str, Model] = {}
     dimensions: dict[str, Dimension] = {}
     for file, doc in model_docs:
-        _parse_model_file(file, doc, problems, models, dimensions)
+        _parse_model_file(file, doc, problems, models, dimensions, skip, entries)
     metrics = {}
     seen_at: dict[str, str] = {}
     for file, doc in metric_docs:
         fields = Fields(doc, file, problems, "metrics file", ("metrics",))
         items = fields.list_at("metrics")
+        entries[file] = list(items.item_lines) if items else []
         for item, line in zip(items or [], (items.item_lines if items else [])):
             if not isinstance(item, LineMap):
                 problems.add(file, line, "each entry under 'metrics' must be a mapping")
+                continue
+            if (file, item.line) in skip:
                 continue
             metric = parse_metric(item, file, problems, models)
             if metric is None:
@@ -90,10 +113,9 @@ def load_catalog(root: str | Path | None = None) -> Catalog:
             seen_at[metric.name] = str(metric.source)
             metrics[metric.name] = metric
     validate_catalog(models, dimensions, metrics, problems)
-    segments = _parse_segments(read_yaml_folder(root / "segments", root, problems), models, dimensions, problems)
-    if problems.items:
-        raise CatalogError(problems.items)
-    return Catalog(
+    segment_docs = [d for d in read_yaml_folder(root / "segments", root, problems) if (d[0], 0) not in skip]
+    segments = _parse_segments(segment_docs, models, dimensions, problems, skip, entries)
+    catalog = Catalog(
         models=models,
         dimensions=dimensions,
         metrics=metrics,
@@ -101,6 +123,7 @@ def load_catalog(root: str | Path | None = None) -> Catalog:
         segments=segments,
         allowed_functions=problems.extra_functions,
     )
+    return catalog, problems.items, entries
 
 
 def _allowed_functions(root: Path, problems: Problems) -> frozenset[str]:
@@ -139,7 +162,12 @@ def _allowed_functions(root: Path, problems: Problems) -> frozenset[str]:
 
 
 def _parse_segments(
-    docs: list[tuple[str, LineMap]], models: dict[str, Model], dimensions: dict[str, Dimension], problems: Problems
+    docs: list[tuple[str, LineMap]],
+    models: dict[str, Model],
+    dimensions: dict[str, Dimension],
+    problems: Problems,
+    skip: frozenset[tuple[str, int]] = frozenset(),
+    entries: Entries | None = None,
 ) -> dict[str, Segment]:
     """``metrics/segments/*.yml``: each file holds ``segments: [...]`` (optional folder)."""
     segments: dict[str, Segment] = {}
@@ -151,7 +179,11 @@ def _parse_segments(
     scope = SegmentScope(models[USERS_MODEL], models[EVENTS_MODEL], dimensions)
     for file, doc in docs:
         items = Fields(doc, file, problems, "segments file", ("segments",)).list_at("segments")
+        if entries is not None:
+            entries[file] = list(items.item_lines) if items else []
         for item, line in zip(items or [], (items.item_lines if items else [])):
+            if isinstance(item, LineMap) and (file, item.line) in skip:
+                continue
             segment = parse_segment(item, file, problems, scope) if isinstance(item, LineMap) else None
             if not isinstance(item, LineMap):
                 problems.add(file, line, "each entry under 'segments' must be a mapping")
@@ -207,7 +239,13 @@ def read_yaml_file(path: Path, file: str, problems: Problems) -> LineMap | None:
 
 
 def _parse_model_file(
-    file: str, doc: LineMap, problems: Problems, models: dict[str, Model], dimensions: dict[str, Dimension]
+    file: str,
+    doc: LineMap,
+    problems: Problems,
+    models: dict[str, Model],
+    dimensions: dict[str, Dimension],
+    skip: frozenset[tuple[str, int]] = frozenset(),
+    entries: Entries | None = None,
 ) -> None:
     fields = Fields(doc, file, problems, "model", MODEL_KEYS)
     name = fields.name("model")
@@ -252,9 +290,13 @@ def _parse_model_file(
     )
     models[name] = model
     items = fields.list_at("dimensions", required=False) or LineList()
+    if entries is not None:
+        entries[file] = list(getattr(items, "item_lines", []))
     for item, line in zip(items, getattr(items, "item_lines", [])):
         if not isinstance(item, LineMap):
             problems.add(file, line, f"{what}: each dimension must be a mapping")
+            continue
+        if (file, item.line) in skip:
             continue
         dimension = _parse_dimension(item, file, problems, model)
         if dimension is None:

@@ -84,11 +84,13 @@ def parse_metric(item: LineMap, file: str, problems: Problems, models: dict[str,
         fields.error(
             "model", f"{fields.what}: model {model_name!r} has no time_column, so it cannot be queried by date"
         )
+    description, description_zh = fields.description()
     common: dict[str, Any] = dict(
         name=name or "",
         model=model_name,
         label=fields.label(),
-        description=fields.string("description", required=False, default="") or "",
+        description=description,
+        description_zh=description_zh,
         format=fields.choice("format", FORMATS, default="number") or "number",
         business_line=fields.choice("business_line", BUSINESS_LINES) or "platform",
         source=Source(file, item.line),

@@ -100,14 +100,21 @@ def parse_segment(item: LineMap, file: str, problems: Problems, scope: SegmentSc
         return None
     fields.what = f"segment {name!r}"
     label = fields.label()
-    description = fields.string("description", required=False, default="") or ""
+    description, description_zh = fields.description()
     where = fields.mapping_at("where")
     if where is None:
         return None
     condition = parse_condition(where, file, problems, scope, fields.what)
     if condition is None:
         return None
-    return Segment(name=name, label=label, description=description, condition=condition, source=Source(file, item.line))
+    return Segment(
+        name=name,
+        label=label,
+        description=description,
+        condition=condition,
+        source=Source(file, item.line),
+        description_zh=description_zh,
+    )
 
 
 def parse_condition(

@@ -17,7 +17,7 @@ true or false for every user, never unknown, so ``Not`` is the exact complement.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -132,6 +132,10 @@ class Segment:
     description: str
     condition: Condition
     source: Source
+    description_zh: str = field(default="", kw_only=True)  # when the YAML gives {zh, en}
+
+    def described(self, language: str) -> str:
+        return self.description_zh if language == "zh" and self.description_zh else self.description
 
 
 def leaves(condition: Condition):

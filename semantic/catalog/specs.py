@@ -115,6 +115,11 @@ class MetricBase:
     format: str
     business_line: str
     source: Source
+    description_zh: str = field(default="", kw_only=True)  # when the YAML gives {zh, en}
+
+    def described(self, language: str) -> str:
+        """The description in ``language`` (the English one when no Chinese is given)."""
+        return self.description_zh if language == "zh" and self.description_zh else self.description
 
 
 @dataclass(frozen=True)
