@@ -46,6 +46,7 @@ from bench.run import ensure_data  # noqa: E402
 from tests.browser_helpers import CHROMIUM, CHROMIUM_ARGS, running_app  # noqa: E402
 
 TARGET_MS = 300
+BENCH_DIR = Path("/tmp/finlens-bench")
 DATA = {
     "demo": {"users": 40_000, "days": 180},
     "10m": {"users": 204_000, "days": 120},
@@ -58,12 +59,19 @@ PAGES = [
     ("board_p2p", ""),
     ("board_stock", ""),
     ("explore", ""),
+    ("events", ""),
     ("funnel", ""),
     ("retention", ""),
+    ("interval", ""),
+    ("ltv", ""),
+    ("stickiness", ""),
+    ("paths", ""),
+    ("attribution", ""),
     ("channels", ""),
     ("breakdown", "?m=registrations&by=channel"),
     ("distributions", ""),
     ("data_quality", ""),
+    ("alerts", ""),
     ("segments", ""),
     ("intent", ""),
     ("lifecycle", ""),
@@ -95,11 +103,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reps", type=int, default=5, help="warm rounds over every page")
     parser.add_argument("--sessions", type=int, default=20, help="concurrent sessions for the memory figure")
     parser.add_argument("--markdown", action="store_true")
+    parser.add_argument("--dir", type=Path, default=BENCH_DIR, help=f"where the data sets are kept (default {BENCH_DIR})")
     args = parser.parse_args(argv)
     results = []
     for name in args.data or list(DATA):
         spec = DATA[name]
-        db = Path("/tmp/finlens-bench") / f"demo-{spec['users']}u-{spec['days']}d-s7-2026-10-31.duckdb"
+        db = args.dir / f"demo-{spec['users']}u-{spec['days']}d-s7-2026-10-31.duckdb"
         meta = ensure_data(
             db,
             argparse.Namespace(
@@ -108,8 +117,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         url = "duckdb:///" + str(db.resolve())
         progress(f"{name}: {meta.get('events', 0):,} events")
-        cold, warm = pages(url, args.reps)
-        crowd = sessions(url, args.sessions)
+        cold, warm = pages(url, args.reps, args.dir)
+        crowd = sessions(url, args.sessions, args.dir)
         results.append((name, meta, cold, warm, crowd))
     print(render(results, args.markdown, args.sessions))
     slow = [(n, p) for n, _, _, warm, _ in results for p, times in warm.items() if statistics.median(times) > TARGET_MS]
@@ -134,11 +143,11 @@ def settle(tab: sync_api.Page) -> None:
     )
 
 
-def pages(url: str, reps: int) -> tuple[dict[str, float], dict[str, list[float]]]:
+def pages(url: str, reps: int, folder: Path) -> tuple[dict[str, float], dict[str, list[float]]]:
     """Cold (ms per page, first visit after start) and warm (ms per round, sidebar clicks)."""
     cold: dict[str, float] = {}
     warm: dict[str, list[float]] = {page: [] for page, _ in PAGES}
-    with browser(Path("/tmp/finlens-bench/app_pages.log"), url) as (base, chromium):
+    with browser(folder / "app_pages.log", url) as (base, chromium):
         context = chromium.new_context(viewport={"width": 1500, "height": 1000})
         for page, query in PAGES:
             tab = context.new_page()
@@ -149,7 +158,8 @@ def pages(url: str, reps: int) -> tuple[dict[str, float], dict[str, list[float]]
             progress(f"  cold {page}: {cold[page]:,.0f} ms")
             tab.close()
         tab = context.new_page()
-        tab.goto(f"{base}/", timeout=600_000)
+        last, last_query = PAGES[-1]  # a round starts on the overview: its link reruns nothing when already there
+        tab.goto(f"{base}/{last}{last_query}", timeout=600_000)
         settle(tab)
         tab.evaluate(WATCH)
         for _ in range(reps):
@@ -178,9 +188,9 @@ def navigate(tab: sync_api.Page, page: str, query: str) -> float:
     return tab.evaluate(ENDED, since) - since
 
 
-def sessions(url: str, count: int) -> dict[str, float]:
+def sessions(url: str, count: int, folder: Path) -> dict[str, float]:
     """``count`` tabs open the overview at once on a freshly started app: time to the last render, peak memory."""
-    log = Path("/tmp/finlens-bench/app_sessions.log")
+    log = folder / "app_sessions.log"
     with browser(log, url) as (base, chromium):
         pid = server_pid(base)
         tabs = [chromium.new_context().new_page() for _ in range(count)]

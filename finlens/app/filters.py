@@ -15,7 +15,7 @@ import streamlit as st
 
 from finlens.app import state as app_state
 from finlens.app.i18n import t
-from finlens.app.url_state import pick_many, pick_one
+from finlens.app.url_state import carry_sidebar_choices, pick_many, pick_one
 from semantic import Query
 from semantic.catalog.days import DayError, as_day
 from semantic.compiler.filters import equals_where
@@ -85,6 +85,7 @@ def sidebar(span: tuple[date, date]) -> Filters:
     first, last = span
     default = (max(first, last - timedelta(days=DEFAULT_DAYS - 1)), last)
     notices: list[tuple[bool, str]] = []
+    carry_sidebar_choices(default)  # a page opened from the navigation keeps the language, range and filters
     with st.sidebar:
         lang = (
             pick_one(

@@ -12,6 +12,7 @@ in the URL that is not among the options is refused in one line
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import date
 from typing import Any
 
 import streamlit as st
@@ -19,6 +20,7 @@ import streamlit as st
 from finlens.app.params import check_choices
 
 Labels = Callable[[Any], str]
+SEEN = "_url_seen_"  # session key prefix: the URL values a picker last followed or wrote
 
 
 def pick_one(
@@ -71,7 +73,7 @@ def _follow_url(key: str, options: list[str], fallback: Any, *, multi: bool) -> 
     """Seed the widget's state from the URL on the first run and whenever the URL changed since (a link, Back)."""
     check_choices(key, options)
     in_url = tuple(st.query_params.get_all(key))
-    seen = f"_url_seen_{key}"
+    seen = f"{SEEN}{key}"
     if key not in st.session_state or st.session_state.get(seen) != in_url:
         if multi:
             st.session_state[key] = list(in_url) or list(fallback)
@@ -90,4 +92,37 @@ def _write_url(key: str, values: list[str]) -> None:
         st.query_params[key] = values if len(values) > 1 else values[0]
     elif key in st.query_params:
         del st.query_params[key]
-    st.session_state[f"_url_seen_{key}"] = tuple(values)
+    st.session_state[f"{SEEN}{key}"] = tuple(values)
+
+
+SIDEBAR_KEYS = ("lang", "range", "compare")  # with every ``f_*``: the sidebar's choices, the same on every page
+
+
+def _sidebar_key(key: str) -> bool:
+    return key in SIDEBAR_KEYS or key.startswith("f_")
+
+
+def carry_sidebar_choices(default_range: tuple[date, date]) -> None:
+    """Keep the sidebar's choices on a page opened from the navigation, and put them back into its URL.
+
+    Streamlit's navigation opens a page on a URL without the pickers' parameters (only widgets bound with
+    ``bind="query-params"``, the date range, keep theirs), so the pickers following the URL fell back to
+    their defaults: a reader who chose Chinese or a business line got the next page in English, unfiltered.
+    The sidebar's choices are the session's: a parameter missing from the URL keeps what this session
+    chose (written back into the URL, so a copied link and a drill link hold it); one the URL names (a
+    shared link, a drill link, Back to an entry that had it) is followed as it is.
+    """
+    for name in list(st.session_state):
+        key = str(name).removeprefix(SEEN)
+        if str(name).startswith(SEEN) and _sidebar_key(key) and key != "range" and key not in st.query_params:
+            seen = tuple(st.session_state[name])
+            if seen:
+                st.query_params[key] = list(seen) if len(seen) > 1 else seen[0]
+    chosen = st.session_state.get("range")
+    if (
+        "range" not in st.query_params
+        and isinstance(chosen, (list, tuple))
+        and len(chosen) == 2
+        and tuple(chosen) != tuple(default_range)
+    ):
+        st.query_params["range"] = [day.isoformat() for day in chosen]
