@@ -33,15 +33,17 @@ def catalog_for(definition: Definition | None) -> Catalog:
 
 
 @st.cache_data(show_spinner=False, ttl=app_state.CACHE_SECONDS)
-def _rows(sql: str, url: str, _compiled: CompiledQuery) -> QueryResult:
-    return run_compiled(_compiled, app_state.warehouse(url))
+def _rows(sql: str, url: str, _compiled: CompiledQuery) -> tuple[list[str], list[dict[str, Any]]]:
+    result = run_compiled(_compiled, app_state.warehouse(url))
+    return result.columns, result.rows  # only the rows are cached: a hit does not unpickle a sqlglot tree
 
 
 def run(query: Query, definition: Definition | None = None) -> QueryResult:
     """``query`` on the app's warehouse, its metric looked up in the catalog or the ad-hoc ``definition``."""
     url = app_state.warehouse_url()
     compiled = compile_query(catalog_for(definition), query, app_state.warehouse(url).dialect)
-    return _rows(compiled.sql, url, compiled)
+    columns, rows = _rows(compiled.sql, url, compiled)
+    return QueryResult(columns, rows, compiled)
 
 
 @st.cache_data(show_spinner=False, ttl=app_state.CACHE_SECONDS)
@@ -103,8 +105,7 @@ def save_panel(definition: Definition, *, key: str, lang: str, saved: Callable[[
                     path = save_definition(catalog, definition)
                 except FinlensError as err:
                     st.error(str(err))
-                else:
-                    app_state.catalog.clear()
+                else:  # the new file changes the catalog's version: the next run reads it
                     st.session_state[f"{key}_saved"] = str(path)
                     saved(definition.name)
         else:

@@ -18,16 +18,37 @@ import hashlib
 from collections.abc import Sequence
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from finlens.app.i18n import t
 from finlens_common.settings import metrics_root
 
 YAML_SUFFIXES = (".yml", ".yaml")
 MAX_SHOWN = 30  # problems listed in the banner; the rest are counted
+MAX_SESSIONS = 1000
+_PER_RUN: dict[str, tuple[object, str]] = {}  # session id -> (the run's cursors dict, the version it saw)
 
 
 def version() -> str:
-    """A fingerprint of the catalog folder's YAML files (path, size, mtime): equal as long as no file changed."""
+    """A fingerprint of the catalog folder's YAML files (path, size, mtime): equal as long as no file changed.
+
+    Looked at once per script run (pages ask for the catalog dozens of times in a run; each look walks the
+    folder): the run's context gets a new ``cursors`` dict at the start of every run, which marks the run.
+    """
+    ctx = get_script_run_ctx()
+    if ctx is None:
+        return _scan()
+    held = _PER_RUN.get(ctx.session_id)
+    if held is not None and held[0] is ctx.cursors:
+        return held[1]
+    value = _scan()
+    _PER_RUN[ctx.session_id] = (ctx.cursors, value)
+    while len(_PER_RUN) > MAX_SESSIONS:
+        _PER_RUN.pop(next(iter(_PER_RUN)), None)
+    return value
+
+
+def _scan() -> str:
     root = metrics_root()
     digest = hashlib.blake2b(str(root).encode(), digest_size=12)
     try:

@@ -25,10 +25,11 @@ import streamlit as st
 
 from connectors import Warehouse, connect
 from finlens.app import catalog_files
+from finlens.app.compiled import compiled
 from finlens_common.errors import CatalogProblem
 from finlens_common.settings import warehouse_url as resolve_warehouse_url
 from ingest.loads import Watermark, read_watermark
-from semantic import Catalog, CompiledQuery, Query, QueryResult, compile_query
+from semantic import Catalog, CompiledQuery, Query, QueryResult
 from semantic.catalog.boards import Board, board_problems
 from semantic.catalog.partial import load_catalog_lenient
 from semantic.compiler.results import run_compiled
@@ -119,16 +120,18 @@ def _counted(sql: str) -> None:
 
 
 @st.cache_data(show_spinner=False, ttl=CACHE_SECONDS, max_entries=MAX_ENTRIES)
-def _rows(sql: str, url: str, _compiled: CompiledQuery) -> QueryResult:
+def _rows(sql: str, url: str, _compiled: CompiledQuery) -> tuple[list[str], list[dict]]:
     _counted(sql)
-    return run_compiled(_compiled, warehouse(url))
+    result = run_compiled(_compiled, warehouse(url))
+    return result.columns, result.rows  # only the rows are cached: a hit does not unpickle a sqlglot tree
 
 
 def run(query: Query) -> QueryResult:
     """Run ``query`` on the app's warehouse, cached by its compiled SQL and the warehouse URL (compiled once)."""
     url = warehouse_url()
-    compiled = compile_query(catalog(), query, warehouse(url).dialect)
-    return _rows(compiled.sql, url, compiled)
+    plan = compiled(catalog(), query, warehouse(url).dialect)
+    columns, rows = _rows(plan.sql, url, plan)
+    return QueryResult(columns, rows, plan)
 
 
 @st.cache_data(show_spinner=False, ttl=CACHE_SECONDS, max_entries=MAX_ENTRIES)
