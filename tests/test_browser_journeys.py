@@ -191,6 +191,8 @@ def sidebar_link(tab, path: str):
 
 def test_a_shared_board_link_opens_cleanly_for_the_first_visitor(first_visit):
     assert first_visit.evaluate("window.__notFound") is False
+    # people see the app, not Streamlit's developer toolbar: no "Deploy" button (client.toolbarMode = viewer)
+    assert first_visit.locator("[data-testid='stAppDeployButton']").count() == 0
     assert first_visit.url.endswith("/board_p2p")
     assert first_visit.locator("h1").first.inner_text().strip() == "P2P"
     assert first_visit.locator("[data-testid='stMetric']").count() >= 6

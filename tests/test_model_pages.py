@@ -19,7 +19,7 @@ from semantic.analyses.attribution import attribution_spec, run_attribution
 from semantic.analyses.paths import load_paths
 from semantic.analyses.paths_sql import run_paths
 from semantic.catalog.formatting import format_value
-from tests.app_helpers import APP, make_demo, problems
+from tests.app_helpers import APP, make_demo, problems, unescaped
 from tests.test_i18n import shown_texts
 
 PAGES = [
@@ -236,3 +236,21 @@ def test_event_analysis_builds_a_metric(page, demo_url, catalog):
     shown = {d: v for d, v in zip(column(at, 0, "Day"), column(at, 0, "Value"))}
     # the same rows and filter as the catalog's invest_amount: every day with a successful investment agrees
     assert {r["day"]: r["invest_amount"] for r in rows if r["invest_amount"]} == {d: v for d, v in shown.items() if v}
+
+
+@pytest.mark.parametrize(("language", "window"), [("en", "7 days"), ("zh", "7 天")])
+def test_the_funnel_says_why_its_last_step_can_differ_from_the_card_binders_tile(page, catalog, language, window):
+    from finlens.app.i18n import t
+
+    funnel = catalog.metrics["bind_card_funnel"]  # register → real-name verified → card bound, within 7 days
+    at = page("finlens/pages/funnel.py", lang=language)
+    (why,) = [e for e in at.expander if e.label == t("funnel.why_title", language)]
+    body = unescaped(" ".join(m.value for m in why.markdown))
+    assert body == t(
+        "funnel.why_body",
+        language,
+        first=funnel.steps[0].label.get(language),
+        last=funnel.steps[-1].label.get(language),
+        window=window,
+    )
+    assert window in body and funnel.steps[-1].label.get(language) in body
