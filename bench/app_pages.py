@@ -103,7 +103,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reps", type=int, default=5, help="warm rounds over every page")
     parser.add_argument("--sessions", type=int, default=20, help="concurrent sessions for the memory figure")
     parser.add_argument("--markdown", action="store_true")
-    parser.add_argument("--dir", type=Path, default=BENCH_DIR, help=f"where the data sets are kept (default {BENCH_DIR})")
+    parser.add_argument(
+        "--dir", type=Path, default=BENCH_DIR, help=f"where the data sets are kept (default {BENCH_DIR})"
+    )
     args = parser.parse_args(argv)
     results = []
     for name in args.data or list(DATA):

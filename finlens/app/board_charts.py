@@ -178,7 +178,7 @@ def render_funnel(name: str, filters: Filters, *, key: str, where: str | None = 
         st.info(t("no_rows", lang))
         return
     labels = {step.name: step.label.get(lang) for step in metric.steps}
-    state = app_charts.show(app_charts.funnel(result.rows, labels, t("users", lang)), key=key)
+    state = app_charts.show(app_charts.funnel_spec(result.rows, labels, t("users", lang)), key=key)
     point = app_charts.picked(state)
     if point and "step" in point:
         go(USERS_PAGE, Target(metric=name, step=int(point["step"]), where=where))
@@ -191,7 +191,7 @@ def render_heatmap(name: str, filters: Filters, *, key: str, where: str | None =
     if not any(r.get("rate") is not None for r in result.rows):
         st.info(t("no_cohorts", lang))  # an empty heatmap would show a NaN% legend
         return
-    chart = app_charts.heatmap(result.rows, t("cohort", lang), t("period", lang))
+    chart = app_charts.heatmap_spec(result.rows, t("cohort", lang), t("period", lang))
     state = app_charts.show(chart, key=key)
     point = app_charts.picked(state)
     if point and "cohort" in point:

@@ -193,6 +193,18 @@ def heatmap(rows: list[dict[str, Any]], cohort_label: str, period_label: str) ->
     return cells.properties(height=max(160, 60 + 20 * frame["cohort"].nunique()))
 
 
+@spec_cache
+def funnel_spec(rows: list[dict[str, Any]], step_labels: dict[str, str], users_label: str) -> dict[str, Any]:
+    """:func:`funnel` as a cached Vega-Lite dict."""
+    return funnel(rows, step_labels, users_label).to_dict()
+
+
+@spec_cache
+def heatmap_spec(rows: list[dict[str, Any]], cohort_label: str, period_label: str) -> dict[str, Any]:
+    """:func:`heatmap` as a cached Vega-Lite dict."""
+    return heatmap(rows, cohort_label, period_label).to_dict()
+
+
 def show(chart: alt.TopLevelMixin | dict[str, Any], *, key: str | None = None, select: bool = True) -> Any:
     """A chart (Altair, or a cached Vega-Lite dict) as tall as its own spec says, clickable (selection ``pick``)."""
     spec = chart if isinstance(chart, dict) else chart.to_dict()

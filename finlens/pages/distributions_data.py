@@ -104,12 +104,12 @@ def histogram(result: Distribution, language: str) -> alt.LayerChart:
     return (bars + labels).properties(height=320)
 
 
-def share_bars(result: Distribution, column: str, label: str, language: str, limit: int = 20) -> alt.LayerChart:
+def share_bars(result: Distribution, column: str, label: str, language: str, limit: int = 20) -> dict:
     """The largest shares as horizontal bars (the table lists every value)."""
     rows = [
         {column: "(none)" if r[column] is None else str(r[column]), "share": r["share"]} for r in result.rows[:limit]
     ]
-    return app_charts.bars(rows, column, label, "share", text("share", language), "percent")
+    return app_charts.bars_spec(rows, column, label, "share", text("share", language), "percent")
 
 
 def error_heatmap(result: Distribution, language: str) -> alt.Chart:

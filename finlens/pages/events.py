@@ -98,7 +98,7 @@ def render() -> None:
     elif dims and not grain and result.rows:
         dim = catalog.dimensions[dims[0]]
         app_charts.show(
-            app_charts.bars(
+            app_charts.bars_spec(
                 result.rows[:40], dims[0], dim.label.get(lang), name, text(f"measure_{measure}", lang), metric.format
             ),
             select=False,

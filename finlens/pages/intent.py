@@ -42,7 +42,7 @@ def render() -> None:
     tier_rows = [{"tier": labels[x.name], "users": x.users} for x in summary.tiers]
     if summary.ranked_users:
         app_charts.show(
-            app_charts.bars(tier_rows, "tier", t("tier", lang), "users", t("users", lang), "number"), select=False
+            app_charts.bars_spec(tier_rows, "tier", t("tier", lang), "users", t("users", lang), "number"), select=False
         )
     st.dataframe(
         [
@@ -68,7 +68,7 @@ def render() -> None:
     type_rows = [{"type": p.value, "users": p.users, "share": p.share} for p in summary.preferences]
     if type_rows:
         app_charts.show(
-            app_charts.bars(type_rows, "type", t("type", lang), "users", t("users", lang), "number"), select=False
+            app_charts.bars_spec(type_rows, "type", t("type", lang), "users", t("users", lang), "number"), select=False
         )
         st.dataframe(
             [

@@ -11,6 +11,7 @@ from datetime import date
 import streamlit as st
 
 from finlens.app import state as app_state
+from finlens.app.compiled import per_catalog
 from finlens.app.i18n import section
 from finlens.app.members import all_member_ids, member_page
 from semantic.analyses.intent import load_intent
@@ -44,7 +45,10 @@ def _summary(tiers_sql: str, crosstab_sql: str, url: str, as_of: date, _spec: In
 def summary(as_of: date) -> IntentSummary:
     """Tier sizes, thresholds, preferred types and the crosstab as of ``as_of`` (cached by SQL)."""
     url = app_state.warehouse_url()
-    sql = compile_intent_summary(app_state.catalog(), spec(), as_of, app_state.warehouse(url).dialect)
+    catalog, dialect = app_state.catalog(), app_state.warehouse(url).dialect
+    sql = per_catalog(
+        catalog, ("intent_summary", as_of, dialect), lambda: compile_intent_summary(catalog, spec(), as_of, dialect)
+    )
     return _summary(*sql, url, as_of, spec())
 
 

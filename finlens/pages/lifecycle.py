@@ -50,7 +50,9 @@ def render_stages() -> None:
     customers = sum(r["users"] for r in summary.rows if r["stage"] in ("holding", "redeemed"))
     st.caption(f"{t('customers', lang)}: {customers:,} / {summary.total:,}")
     bars = [{"stage": spec().stage_label(r["stage"], lang), "users": r["users"]} for r in summary.rows]
-    app_charts.show(app_charts.bars(bars, "stage", t("stage", lang), "users", t("users", lang), "number"), select=False)
+    app_charts.show(
+        app_charts.bars_spec(bars, "stage", t("stage", lang), "users", t("users", lang), "number"), select=False
+    )
 
 
 def render_rfm() -> None:
@@ -92,7 +94,7 @@ def render_rfm() -> None:
     with left:
         bars = [{"group": r["label"], "users": r["users"]} for r in table]
         app_charts.show(
-            app_charts.bars(bars, "group", t("group", lang), "users", t("users", lang), "number"), select=False
+            app_charts.bars_spec(bars, "group", t("group", lang), "users", t("users", lang), "number"), select=False
         )
     with right:
         st.markdown(f"**{t('grid', lang)}**")

@@ -104,7 +104,9 @@ def render() -> None:
                 st.query_params["retention_cohort"], st.query_params["retention_at"] = picked
                 st.rerun()
     page_rows = [r for r in result.rows if str(r["cohort"]) in shown]
-    state = app_charts.show(app_charts.heatmap(page_rows, t("cohort", lang), t("period", lang)), key="retention_chart")
+    state = app_charts.show(
+        app_charts.heatmap_spec(page_rows, t("cohort", lang), t("period", lang)), key="retention_chart"
+    )
     point = app_charts.picked(state)
     if point and "cohort" in point:
         from finlens.app.model_charts import picked_day
