@@ -26,7 +26,7 @@ import streamlit as st
 from connectors import Warehouse, connect
 from finlens.app import catalog_files
 from finlens.app.compiled import compiled
-from finlens_common.errors import CatalogProblem
+from finlens_common.errors import CatalogProblem, WarehouseError
 from finlens_common.settings import warehouse_url as resolve_warehouse_url
 from ingest.loads import Watermark, read_watermark
 from semantic import Catalog, CompiledQuery, Query, QueryResult
@@ -94,8 +94,17 @@ def _watermark(url: str) -> Watermark | None:
 
 
 def pin_watermark() -> Watermark | None:
-    """Read the watermark (at most once a second per process) and key this script run's results by it."""
-    mark = _watermark(resolve_warehouse_url())
+    """Read the watermark (at most once a second per process) and key this script run's results by it.
+
+    During an outage the run keeps the watermark this session last read, so what was loaded before still
+    shows under the one outage line (:mod:`finlens.app.health`) instead of the page stopping at an error.
+    """
+    try:
+        mark = _watermark(resolve_warehouse_url())
+    except WarehouseError:
+        if "finlens_watermark" not in st.session_state:
+            raise
+        return st.session_state["finlens_watermark"]
     st.session_state["finlens_watermark"] = mark
     return mark
 
