@@ -144,7 +144,8 @@ def test_sessions_asking_for_the_same_cold_query_run_it_once(owned_demo, catalog
 
     def session(c) -> None:
         start.wait()
-        results[c.sql].append(app_state._rows(c.sql, key, c).rows)
+        _, rows = app_state._rows(c.sql, key, c)  # the cached columns and rows
+        results[c.sql].append(rows)
 
     threads = [threading.Thread(target=session, args=(c,)) for c in compiled for _ in range(6)]
     for thread in threads:
