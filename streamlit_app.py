@@ -95,6 +95,12 @@ if not st.session_state.get("finlens_data_checked"):
 
 try:
     app_state.pin_watermark()  # every result of this run is keyed by the data version read here
+except FinlensError as err:
+    if not health.unavailable(err):
+        st.error(str(err))
+        st.stop()
+    # an outage: this session keeps the data version it last saw, so what was loaded before still shows
+try:
     span = app_state.span()
 except FinlensError as err:
     st.error(str(err))

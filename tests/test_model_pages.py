@@ -67,6 +67,11 @@ def column(at, index: int, header: str) -> list:
     return list(at.dataframe[index].value[header])
 
 
+def counts(values) -> list[str]:
+    """Counts as the page shows them: each metric's format (``number``: 1,234)."""
+    return [format_value(v, "number") for v in values]
+
+
 @pytest.mark.parametrize("language", ["en", "zh"])
 def test_every_analysis_page_renders_labels_not_codes(page, catalog, language):
     codes = {n for n, m in catalog.metrics.items() if m.label.get(language) != n}
@@ -84,7 +89,7 @@ def test_funnel_steps_and_the_users_behind_them(page, demo_url, catalog):
     with connect(demo_url) as warehouse:
         rows = run_query(catalog, Query(metrics=("bind_card_funnel",), time_to_convert=True, **LAST_30), warehouse).rows
     at = page("finlens/pages/funnel.py")
-    assert column(at, 0, "Users") == [r["users"] for r in rows]
+    assert column(at, 0, "Users") == counts(r["users"] for r in rows)
     assert column(at, 0, "Conversion from step 1") == [
         format_value(r["conversion_from_first"], "percent") for r in rows
     ]
@@ -104,7 +109,7 @@ def test_funnel_trend_and_a_periods_users(page, demo_url, catalog):
     at = page(
         "finlens/pages/funnel.py", funnel_view="trend", funnel_grain="week", funnel_period=week, funnel_trend_step="2"
     )
-    assert column(at, 0, "Users") == [r["users"] for r in rows]
+    assert column(at, 0, "Users") == counts(r["users"] for r in rows)
     assert users_shown(at) == next(r["users"] for r in rows if r["week"] == week and r["step"] == 2)
 
 
@@ -128,13 +133,13 @@ def test_a_built_funnel_equals_its_catalog_twin_and_saves_as_yaml(page, demo_url
     with connect(demo_url) as warehouse:
         twin = run_query(catalog, Query(metrics=("bind_card_funnel",), **LAST_30), warehouse).rows
     at = page("finlens/pages/funnel.py", **BUILT)
-    assert column(at, 0, "Users") == [r["users"] for r in twin]  # the same steps and window as bind_card_funnel
+    assert column(at, 0, "Users") == counts(r["users"] for r in twin)  # the same steps and window as bind_card_funnel
     assert "name: my_card_funnel" in yaml_shown(at)
     at.button(key="funnel_yaml_save").click().run()
     saved = root / "catalog" / "saved_my_card_funnel.yml"
     assert saved.is_file() and problems(at) == []
     assert at.query_params["funnel_source"] == "catalog" and at.query_params["funnel_metric"] == "my_card_funnel"
-    assert column(at, 0, "Users") == [r["users"] for r in twin]
+    assert column(at, 0, "Users") == counts(r["users"] for r in twin)
     with connect(demo_url) as warehouse:
         again = run_query(load_catalog(root), Query(metrics=("my_card_funnel",), **LAST_30), warehouse).rows
     assert [r["users"] for r in again] == [r["users"] for r in twin]
@@ -194,7 +199,7 @@ def test_paths_and_attribution_equal_the_semantic_layer(page, demo_url, catalog)
         )
         credit = run_attribution(catalog, spec, warehouse, **LAST_30)
     at = page("finlens/pages/paths.py")
-    assert column(at, 0, "Users") == [r["users"] for r in flows]
+    assert column(at, 0, "Users") == counts(r["users"] for r in flows)
     assert users_shown(at) == flows[0]["users"]
     at = page("finlens/pages/attribution.py")
     assert column(at, 0, "Credit") == [r["credit"] for r in credit]

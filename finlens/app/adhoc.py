@@ -104,7 +104,6 @@ def save_panel(definition: Definition, *, key: str, lang: str, saved: Callable[[
                 except FinlensError as err:
                     st.error(str(err))
                 else:
-                    app_state.catalog.clear()
                     st.session_state[f"{key}_saved"] = str(path)
                     saved(definition.name)
         else:

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from finlens.app import adhoc, tables
+from finlens.app import adhoc, board_charts, tables
 from finlens.app import charts as app_charts
 from finlens.app import state as app_state
 from finlens.app.board import guarded
+from finlens.app.chart_trend import Series
 from finlens.app.filters import current
 from finlens.app.i18n import section, t
 from finlens.app.url_state import pick_many, pick_one
@@ -91,10 +92,8 @@ def render() -> None:
     metric = definition.spec
     result = adhoc.run(filters.query((name,), grain=grain, dimensions=dims), definition)
     if grain and not dims and result.rows:
-        app_charts.show(
-            app_charts.trend(result.rows, grain, [(name, text(f"measure_{measure}", lang), metric.format)]),
-            select=False,
-        )
+        line = Series(name, text(f"measure_{measure}", lang), metric.format, board_charts.additive(metric))
+        board_charts.draw_trend(result.rows, grain, [line], filters, key="events_trend", select=False)
     elif dims and not grain and result.rows:
         dim = catalog.dimensions[dims[0]]
         app_charts.show(
