@@ -39,7 +39,10 @@ if picked:
     shown = [r for r in shown if r["action"] in picked]
 st.caption(text("rows_shown", lang, n=f"{len(shown):,}", limit=f"{LIMIT:,}"))
 st.dataframe(
-    [{k: r[k] for k in ("at", "identity", "role", "source", "action", "rows", "detail", "sql_hash")} for r in shown[:LIMIT]],
+    [
+        {k: r[k] for k in ("at", "identity", "role", "source", "action", "rows", "detail", "sql_hash")}
+        for r in shown[:LIMIT]
+    ],
     hide_index=True,
     width="stretch",
 )
