@@ -62,6 +62,8 @@ def sign_in(at, email: str, groups: tuple[str, ...] = ()):
 def open_url_path(at, url_path: str):
     """Open the page the URL ``/<url_path>`` routes to, as a typed link does (also a page the menu does not show)."""
     at._page_hash = next(  # noqa: SLF001 - AppTest.switch_page only takes files; a refused page is not one
-        page_hash for page_hash, info in at._registered_pages.items() if info.get("url_pathname") == url_path  # noqa: SLF001
+        page_hash
+        for page_hash, info in at._registered_pages.items()
+        if info.get("url_pathname") == url_path  # noqa: SLF001
     )
     return at.run()
