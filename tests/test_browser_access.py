@@ -69,7 +69,7 @@ def tab(headers: dict[str, str] | None = None):
         try:
             context = browser.new_context(viewport={"width": 1400, "height": 1000}, extra_http_headers=headers)
             page = context.new_page()
-            page.set_default_timeout(60_000)
+            page.set_default_timeout(120_000)  # shared, loaded machines: a slow run is not a failure
             yield page
         finally:
             browser.close()

@@ -61,8 +61,8 @@ def unscoped_catalog() -> Catalog:
 
 
 def catalog_version() -> str:
-    """Changes whenever a YAML file under ``metrics/`` does: the key of everything read from them."""
-    return catalog_files.version()
+    """Changes whenever a YAML file under ``metrics/`` does, and differs per role: the key of everything read from them."""
+    return catalog_files.version() + signin.cache_tag(signin.role_now())
 
 
 def catalog_problems() -> list[CatalogProblem]:
