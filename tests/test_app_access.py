@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import shutil
+from pathlib import Path
 
 import pytest
 import streamlit as st
@@ -199,3 +201,21 @@ def test_the_sql_a_role_is_shown_carries_its_policy_even_after_an_administrator_
     p2p = open_url_path(app(P2P).run(), "explore")  # the same question, same process: its own compiled SQL
     assert problems(p2p) == []
     assert "IN ('p2p', 'platform')" in " ".join(c.value for c in p2p.code)
+
+
+def test_an_edited_access_file_takes_effect_on_the_next_run_and_a_broken_one_lets_nobody_in(app, tmp_path, monkeypatch):
+    root = tmp_path / "metrics"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "metrics", root)
+    monkeypatch.setenv("FINLENS_METRICS", str(root))
+    access = root / "access.yml"
+    at = app(P2P).run()
+    assert "Signed in as pat@bank\\.example · P2P team" in [c.value for c in at.sidebar.caption]
+    access.write_text(access.read_text().replace("members: {}", "members: {pat@bank.example: marketing}"))
+    at.run()  # the same session, the next click: the file as it is now
+    assert "Signed in as pat@bank\\.example · Marketing" in [c.value for c in at.sidebar.caption]
+    access.write_text(access.read_text().replace("default_role: null", "default_role: nobody"))
+    at.run()
+    assert [e.value for e in at.error] == [
+        "pat@bank\\.example has no access to finlens: ask an administrator for a role (metrics/access.yml)."
+    ]
+    assert at.metric == [] and at.dataframe == []

@@ -8,13 +8,13 @@ others stay routed to a one-line refusal (hidden from the menu), so a link to th
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
 from finlens.app import audit_trail, signin
-from finlens.app.catalog_files import show_problems
 from finlens.app.i18n import plain, t
 from finlens.app.identity import Viewer
 from semantic.catalog.catalog import Catalog
@@ -48,9 +48,8 @@ def admit(raw: Catalog, lang: str) -> Viewer:
         st.stop()
     sign_out(who, lang)
     if who.role is None:
-        issues = signin.access_issues(raw)
-        if issues:
-            show_problems(issues, lang)
+        for issue in signin.access_issues(raw):  # for the operator's log and `finlens validate`, not for this person
+            logging.getLogger("finlens.app").error("access policy refused: %s", issue)
         audit_trail.once(SIGNED_IN_KEY, "denied", detail="no role")
         st.error(t("access.no_access", lang, identity=plain(who.identity)))
         st.stop()
