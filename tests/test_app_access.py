@@ -219,3 +219,20 @@ def test_an_edited_access_file_takes_effect_on_the_next_run_and_a_broken_one_let
         "pat@bank\\.example has no access to finlens: ask an administrator for a role (metrics/access.yml)."
     ]
     assert at.metric == [] and at.dataframe == []
+
+
+def test_a_file_of_ids_asked_for_directly_is_refused_without_export(demo_url, monkeypatch):
+    monkeypatch.setenv("FINLENS_WAREHOUSE", demo_url)
+    monkeypatch.setenv("FINLENS_PSEUDONYM_SECRET", SECRET)
+    script = (
+        "import streamlit as st\n"
+        "from finlens.app import members\n"
+        "try:\n"
+        "    members.all_member_ids(None)\n"
+        "except Exception as err:\n"
+        "    st.write(f'{type(err).__name__}: {err}')\n"
+    )
+    at = sign_in(AppTest.from_string(script, default_timeout=60), *P2P).run()
+    assert [m.value for m in at.markdown] == [
+        "QueryError: your role may not export user ids (metrics/access.yml grants export)"
+    ]

@@ -18,6 +18,7 @@ from finlens.app import state as app_state
 from finlens.app.charts import selected_rows
 from finlens.app.drill import open_user
 from finlens.app.i18n import t
+from finlens_common.errors import QueryError
 from semantic.drill.members import compile_member_ids, compile_member_list, ids_csv
 from semantic.drill.users import UserList, run_user_sql
 
@@ -46,7 +47,9 @@ def member_page(
 
 
 def all_member_ids(members: exp.Select) -> list[str]:
-    """Every member's id for a file (pseudonyms for roles without ``pii``); the button asks :mod:`personal` first."""
+    """Every member's id for a file (pseudonyms for roles without ``pii``); refused for a role without ``export``."""
+    if not personal.may_export(app_state.catalog()):
+        raise QueryError("your role may not export user ids (metrics/access.yml grants export)")
     url = app_state.warehouse_url()
     return personal.ids(app_state.catalog(), _ids(compile_member_ids(members, app_state.warehouse(url).dialect), url))
 
