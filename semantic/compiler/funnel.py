@@ -115,18 +115,17 @@ def build_funnel(ctx: SqlContext) -> exp.Select:
     time_to_convert = ctx.resolved.query.time_to_convert
     steps_union: exp.Query
     if ctx.dialect == "clickhouse":
-        per_user = array_ctes(ctx, funnel, dims)
+        per_user = array_ctes(ctx, funnel, dims, events)
         steps_union = step_rows(funnel, groups, PERCENTILES if time_to_convert else ())
     else:
         per_user = [
+            ("funnel_events", events),
             ("funnel_positions", positions),
             ("funnel_paths", _paths(ctx, funnel, dims)),
             *_per_user(ctx, funnel, dims),
         ]
         steps_union = _step_rows(funnel, groups, time_to_convert)
-    return with_ctes(
-        final, [("funnel_events", events), *per_user, ("funnel_counts", counts), ("funnel_steps", steps_union)]
-    )
+    return with_ctes(final, [*per_user, ("funnel_counts", counts), ("funnel_steps", steps_union)])
 
 
 def _paths(ctx: SqlContext, funnel: FunnelMetric, dims: list[str]) -> exp.Select:

@@ -25,6 +25,8 @@ dialect), and the initiator only counts the per-user rows.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlglot import exp
 
 from semantic.catalog.specs import FunnelMetric
@@ -55,45 +57,36 @@ def _positive(expression: exp.Expr) -> exp.Expr:
     return exp.GT(this=expression, expression=ZERO.copy())
 
 
-def array_ctes(ctx: SqlContext, funnel: FunnelMetric, dims: list[str]) -> list[tuple[str, exp.Select]]:
-    """``funnel_arrays`` (one sorted array per user), ``funnel_user_paths`` and ``funnel_users``,
-    reading ``funnel_events``; ``funnel_users`` has the portable plan's columns."""
+def array_ctes(
+    ctx: SqlContext, funnel: FunnelMetric, dims: list[str], events: exp.Select
+) -> list[tuple[str, exp.Select]]:
+    """``funnel_arrays`` (one sorted array per user), ``funnel_user_paths`` and ``funnel_users``.
+
+    ``events`` is the portable plan's ``funnel_events`` SELECT: its FROM and WHERE are kept and its
+    columns become the aggregates, so the ``GROUP BY user_id`` reads the table itself (on a
+    ``Distributed`` table, on each shard). ``funnel_users`` has the portable plan's columns.
+    """
+    columns = {node.alias: node.this for node in events.expressions if isinstance(node, exp.Alias)}
+
+    def column(name: str) -> exp.Expr:
+        return columns[name].copy()
+
     count = len(funnel.steps)
-    mask = _step_mask(count)
-    in_range = ctx.range_conditions(ident("event_time"), start=False)
-    entry_test = conjunction([exp.EQ(this=ident("is_step_1"), expression=exp.Literal.number(1)), *in_range])
-    arrays = (
-        exp.select(
-            ident("user_id"),
-            _as(
-                _fn(
-                    "arraySort",
-                    _fn(
-                        "groupArray",
-                        exp.Tuple(expressions=[ident("event_time"), ident("first_step"), ident("event_id"), mask]),
-                    ),
-                ),
-                "sorted_events",
-            ),
-            *(
-                [
-                    _as(
-                        _fn(
-                            "argMinIf",
-                            _fn("tuple", *(ident(d) for d in dims)),
-                            exp.Tuple(expressions=[ident("event_time"), ident("event_id")]),
-                            entry_test,
-                        ),
-                        "entry_values",
-                    )
-                ]
-                if dims
-                else []
-            ),
+    time, event_id = column("event_time"), column("event_id")
+    in_range = ctx.range_conditions(time.copy(), start=False)
+    entry_test = conjunction([exp.EQ(this=column("is_step_1"), expression=exp.Literal.number(1)), *in_range])
+    sort_key = _fn("tuple", time, column("first_step"), event_id, _step_mask(column, count))
+    aggregates: list[exp.Expr] = [
+        _as(column("user_id"), "user_id"),
+        _as(_fn("arraySort", _fn("groupArray", sort_key)), "sorted_events"),
+    ]
+    if dims:
+        entry = _fn(
+            "argMinIf", _fn("tuple", *(column(d) for d in dims)), _fn("tuple", time.copy(), event_id.copy()), entry_test
         )
-        .from_(cte("funnel_events"), copy=False)
-        .group_by(ident("user_id"), copy=False)
-    )
+        aggregates.append(_as(entry, "entry_values"))
+    events.set("expressions", aggregates)
+    arrays = events.group_by(column("user_id"), copy=False)
     return [
         ("funnel_arrays", arrays),
         ("funnel_user_paths", _user_paths(ctx, funnel, dims)),
@@ -101,11 +94,11 @@ def array_ctes(ctx: SqlContext, funnel: FunnelMetric, dims: list[str]) -> list[t
     ]
 
 
-def _step_mask(count: int) -> exp.Expr:
+def _step_mask(column: Callable[[str], exp.Expr], count: int) -> exp.Expr:
     """Bit k-1 set when the event matches step k: Σ is_step_k · 2^(k-1)."""
-    mask: exp.Expr = ident("is_step_1")
+    mask: exp.Expr = column("is_step_1")
     for k in range(2, count + 1):
-        bit = exp.Mul(this=ident(f"is_step_{k}"), expression=exp.Literal.number(2 ** (k - 1)))
+        bit = exp.Mul(this=exp.paren(column(f"is_step_{k}"), copy=False), expression=exp.Literal.number(2 ** (k - 1)))
         mask = exp.Add(this=mask, expression=bit)
     return mask
 
