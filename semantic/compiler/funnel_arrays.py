@@ -25,13 +25,13 @@ dialect), and the initiator only counts the per-user rows.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from sqlglot import exp
 
 from semantic.catalog.specs import FunnelMetric
 from semantic.compiler import dialects
-from semantic.compiler.context import SqlContext, conjunction, cte, ident, identifier
+from semantic.compiler.context import SqlContext, cte, ident, identifier
 
 ZERO = exp.Literal.number(0)
 
@@ -74,7 +74,7 @@ def array_ctes(
     count = len(funnel.steps)
     time, event_id = column("event_time"), column("event_id")
     in_range = ctx.range_conditions(time.copy(), start=False)
-    entry_test = conjunction([exp.EQ(this=column("is_step_1"), expression=exp.Literal.number(1)), *in_range])
+    entry_test = exp.and_(exp.EQ(this=column("is_step_1"), expression=exp.Literal.number(1)), *in_range, copy=False)
     sort_key = _fn("tuple", time, column("first_step"), event_id, _step_mask(column, count))
     aggregates: list[exp.Expr] = [
         _as(column("user_id"), "user_id"),
@@ -114,7 +114,9 @@ def _user_paths(ctx: SqlContext, funnel: FunnelMetric, dims: list[str]) -> exp.S
         return _fn("bitTest", _at(ident("event_masks"), position), exp.Literal.number(step - 1))
 
     in_range = ctx.range_conditions(_at(ident("event_times"), ident("i")), start=False)
-    starts = _fn("arrayFilter", _lambda(["i"], conjunction([matches(1, ident("i")), *in_range])), positions.copy())
+    starts = _fn(
+        "arrayFilter", _lambda(["i"], exp.and_(matches(1, ident("i")), *in_range, copy=False)), positions.copy()
+    )
     deadlines = _fn(
         "arrayMap",
         _lambda(["s"], dialects.add_seconds(_at(ident("event_times"), ident("s")), funnel.window_seconds)),
@@ -158,7 +160,7 @@ def _user_paths(ctx: SqlContext, funnel: FunnelMetric, dims: list[str]) -> exp.S
     columns.append(_as(_fn("indexOf", ident("depths"), _fn("arrayMax", ident("depths"))), "best"))
     for k in range(1, count + 1):
         position = _at(ident(f"path_{k}"), ident("best"))
-        time = _at(ident("event_times"), position.copy())
+        time: exp.Expr = _at(ident("event_times"), position.copy())
         if k > 1:
             time = exp.If(this=_positive(position), true=time, false=exp.null())
         columns.append(_as(time, f"step_{k}_time"))
@@ -189,7 +191,7 @@ def step_rows(funnel: FunnelMetric, groups: list[str], percentiles: tuple[int, .
     count = len(funnel.steps)
     step = ident("step")
 
-    def pick(values: list[exp.Expr]) -> exp.Expr:
+    def pick(values: Sequence[exp.Expr]) -> exp.Expr:
         return _at(exp.Array(expressions=values), step.copy())
 
     users = [ident(f"step_{k}_users") for k in range(1, count + 1)]

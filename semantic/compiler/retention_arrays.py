@@ -40,7 +40,7 @@ def retention_count_ctes(ctx: SqlContext, metric: RetentionMetric) -> list[tuple
     event_column = ctx.column(ctx.model.event_column or "event")
     cohort_match = matches_events(event_column, metric.cohort.events, ctx.snippet(metric.cohort.filter))
     return_match = matches_events(event_column.copy(), metric.returning.events, ctx.snippet(metric.returning.filter))
-    returned = conjunction([return_match, *ctx.range_conditions(end=False)])
+    returned = exp.and_(return_match, *ctx.range_conditions(end=False), copy=False)
     bucket = dialects.time_bucket(ctx.time_column, period, ctx.dialect)
     first_time = _fn("minIf", ctx.time_column, cohort_match)
     returns = _fn("maxIf", bucket, returned.copy()) if unbounded else _fn("groupUniqArrayIf", bucket, returned.copy())
