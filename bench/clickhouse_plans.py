@@ -5,7 +5,8 @@
 Both warehouses must hold the same rows (``finlens demo --warehouse URL`` with the same options
 writes the same data into each). Each question is compiled for both dialects; every statement is
 run once untimed (the answers of both engines are compared: column ``same``), then ``--reps``
-times; the table shows medians of warm runs inside one process per engine (chdb's first query
+rounds running each statement of the question once in turn (interleaved, so both sides meet the same load
+on a shared machine); the table shows medians of warm runs inside one process per engine (chdb's first query
 in a process loads the tables, ~3 s, and is left out). The hand-written twins are the fastest
 ClickHouse SQL found for the question: ``windowFunnel`` for funnels (its counts differ from the
 documented semantics where equal timestamps or repeated starts matter, so only its time is
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import statistics
 import sys
 import time
@@ -83,14 +85,17 @@ QUESTIONS: list[tuple[str, dict, object]] = [
 ]
 
 
-def timed(warehouse, sql: str, reps: int) -> tuple[float, list[dict]]:
-    rows = warehouse.query(sql).records()
-    times = []
+def interleaved(runs: list[tuple[object, str]], reps: int) -> tuple[list[float], list[list[dict]]]:
+    """Each (warehouse, sql) once untimed (its rows kept), then ``reps`` rounds running each once in turn:
+    the median seconds of each. Interleaving keeps the sides of a comparison under the same load."""
+    answers = [warehouse.query(sql).records() for warehouse, sql in runs]  # type: ignore[attr-defined]
+    times: list[list[float]] = [[] for _ in runs]
     for _ in range(reps):
-        began = time.perf_counter()
-        warehouse.query(sql).records()
-        times.append(time.perf_counter() - began)
-    return statistics.median(times), rows
+        for (warehouse, sql), spent in zip(runs, times):
+            began = time.perf_counter()
+            warehouse.query(sql).records()  # type: ignore[attr-defined]
+            spent.append(time.perf_counter() - began)
+    return [statistics.median(t) for t in times], answers
 
 
 def same(left: list[dict], right: list[dict]) -> bool:
@@ -116,15 +121,24 @@ def main() -> None:
     end, events = last["d"], last["n"]
     start = end - timedelta(days=args.days - 1)
     chdb.query("SELECT count() FROM events WHERE event_time IS NOT NULL").records()  # loads the tables
-    print(f"_{events:,} events; question: {start}..{end}; median of {args.reps} warm runs_\n")
+    load = os.getloadavg()[0]
+    print(
+        f"_{events:,} events; question: {start}..{end}; median of {args.reps} interleaved warm runs; load average {load:.1f} at the start_\n"
+    )
     print("| question | DuckDB s | chdb s | chdb / DuckDB | hand-written chdb s | compiled / hand | same |")
     print("|---|--:|--:|--:|--:|--:|---|")
     for label, options, hand in QUESTIONS:
         options = {"metrics": (label.split()[0],), **options}
         query = Query(start=start, end=end, time_to_convert="funnel" in label, **options)
-        duck_s, duck_rows = timed(duck, compile_query(catalog, query, "duckdb").sql, args.reps)
-        ch_s, ch_rows = timed(chdb, compile_query(catalog, query, "clickhouse").sql, args.reps)
-        hand_s = timed(chdb, hand(start, end), args.reps)[0] if callable(hand) else None
+        runs = [
+            (duck, compile_query(catalog, query, "duckdb").sql),
+            (chdb, compile_query(catalog, query, "clickhouse").sql),
+        ]
+        if callable(hand):
+            runs.append((chdb, hand(start, end)))
+        times, answers = interleaved(runs, args.reps)
+        duck_s, ch_s, hand_s = times[0], times[1], times[2] if callable(hand) else None
+        duck_rows, ch_rows = answers[0], answers[1]
         hand_text = f"{hand_s:.3f} | {ch_s / hand_s:.2f}" if hand_s else "– | –"
         print(
             f"| {label} | {duck_s:.3f} | {ch_s:.3f} | {ch_s / duck_s:.2f} | {hand_text} | "
