@@ -96,7 +96,28 @@ def build_funnel(ctx: SqlContext) -> exp.Select:
         ),
         copy=False,
     )
-    positions = exp.select(
+    groups = [*([ctx.resolved.grain] if ctx.resolved.grain else []), *dims]
+    counts = _counts(ctx, funnel, groups)
+    final = finish(ctx, exp.select(exp.Star()).from_(cte("funnel_steps"), copy=False), [*groups, "step"])
+    time_to_convert = ctx.resolved.query.time_to_convert
+    steps_union: exp.Query
+    if ctx.dialect == "clickhouse":
+        per_user = array_ctes(ctx, funnel, dims, events)
+        steps_union = step_rows(funnel, groups, PERCENTILES if time_to_convert else ())
+    else:
+        per_user = [
+            ("funnel_events", events),
+            ("funnel_positions", _positions(ctx, steps)),
+            ("funnel_paths", _paths(ctx, funnel, dims)),
+            *_per_user(ctx, funnel, dims),
+        ]
+        steps_union = _step_rows(funnel, groups, time_to_convert)
+    return with_ctes(final, [*per_user, ("funnel_counts", counts), ("funnel_steps", steps_union)])
+
+
+def _positions(ctx: SqlContext, steps: range) -> exp.Select:
+    """Every funnel event with its running count of each step's events (the portable plan)."""
+    return exp.select(
         exp.Star(),
         *(
             exp.alias_(
@@ -109,23 +130,6 @@ def build_funnel(ctx: SqlContext) -> exp.Select:
             for k in steps
         ),
     ).from_(cte("funnel_events"), copy=False)
-    groups = [*([ctx.resolved.grain] if ctx.resolved.grain else []), *dims]
-    counts = _counts(ctx, funnel, groups)
-    final = finish(ctx, exp.select(exp.Star()).from_(cte("funnel_steps"), copy=False), [*groups, "step"])
-    time_to_convert = ctx.resolved.query.time_to_convert
-    steps_union: exp.Query
-    if ctx.dialect == "clickhouse":
-        per_user = array_ctes(ctx, funnel, dims, events)
-        steps_union = step_rows(funnel, groups, PERCENTILES if time_to_convert else ())
-    else:
-        per_user = [
-            ("funnel_events", events),
-            ("funnel_positions", positions),
-            ("funnel_paths", _paths(ctx, funnel, dims)),
-            *_per_user(ctx, funnel, dims),
-        ]
-        steps_union = _step_rows(funnel, groups, time_to_convert)
-    return with_ctes(final, [*per_user, ("funnel_counts", counts), ("funnel_steps", steps_union)])
 
 
 def _paths(ctx: SqlContext, funnel: FunnelMetric, dims: list[str]) -> exp.Select:

@@ -4,7 +4,7 @@ The portable plan (``funnel.py``) finds each start's greedy path with one self-j
 step; ClickHouse executes those joins as hash joins over every step event and takes
 minutes at scale. Here each user's funnel events become one array sorted exactly as the
 portable plan orders them (time, first step matched, event id), in a ``GROUP BY user_id``
-stage, and the same greedy rule is applied with array functions, in linear time per user:
+stage, and the same greedy rule is applied with array functions, in linear time per user after the sort:
 
 * ``next_k[p]``: the index of the first step-k event strictly after position ``p``
   (``arrayReverseFill`` over the step-k positions, shifted by one);
