@@ -24,13 +24,7 @@ class Catalog:
     segments: dict[str, Segment] = field(default_factory=dict)
     allowed_functions: frozenset[str] = frozenset()  # settings.yml: more functions YAML snippets may call
     role: Role | None = None  # set by for_role: every query compiled from this catalog sees only the role's rows
-    # The exact rollups the warehouse keeps current for these definitions (semantic/compiler/rollups.py decides
-    # when to use one); None: not looked up, compile from the events.
-    rollups: frozenset[str] | None = None
-
-    def with_rollups(self, rollups: frozenset[str]) -> Catalog:
-        """This catalog, compiling against a warehouse that keeps ``rollups`` current."""
-        return replace(self, rollups=rollups)
+    rollups: frozenset[str] | None = None  # current in the warehouse (compiler/rollup_state.py); None: not looked up
 
     def for_role(self, role: Role) -> Catalog:
         """This catalog as ``role`` sees it: the compiler applies the role's row filters to every read of a model."""

@@ -9,6 +9,8 @@ reads the events.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from connectors.base import Warehouse
 from semantic.catalog.catalog import Catalog
 from semantic.compiler.reader import ROLLUP_STATE_TABLE, ROLLUPS, rollup_state_select
@@ -41,4 +43,4 @@ def with_current_rollups(catalog: Catalog, warehouse: Warehouse) -> Catalog:
     """``catalog`` knowing the warehouse's current rollups (unchanged when already looked up)."""
     if catalog.rollups is not None:
         return catalog
-    return catalog.with_rollups(current_rollups(catalog, warehouse))
+    return replace(catalog, rollups=current_rollups(catalog, warehouse))
