@@ -4,11 +4,13 @@ A loader writes one row per rollup into ``rollup_state`` (name, fingerprint) whe
 built or refreshed it in the same transaction as the events (``ingest/rollups.py``). A
 rollup counts as current when its row's fingerprint equals the one this catalog's
 definitions give; a warehouse loaded by an older finlens has no state, so every question
-reads the events.
+reads the events. ``FINLENS_ROLLUPS=off`` in the environment makes every question read the
+events (to compare, or to rule the rollups out).
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 
 from connectors.base import Warehouse
@@ -32,7 +34,7 @@ def expected_fingerprints(catalog: Catalog) -> dict[str, str | None]:
 
 def current_rollups(catalog: Catalog, warehouse: Warehouse) -> frozenset[str]:
     """The rollups ``warehouse`` keeps current for ``catalog``'s definitions (empty: read the events)."""
-    if not warehouse.has_table(ROLLUP_STATE_TABLE):
+    if os.environ.get("FINLENS_ROLLUPS", "on").lower() == "off" or not warehouse.has_table(ROLLUP_STATE_TABLE):
         return frozenset()
     stored = dict(warehouse.query(rollup_state_select().sql(dialect=warehouse.dialect)).rows)
     expected = expected_fingerprints(catalog)
