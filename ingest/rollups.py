@@ -32,11 +32,20 @@ from connectors.base import Warehouse
 from ingest.schema import CLICKHOUSE_ENGINE, EVENTS_TABLE
 from ingest.staging import drop_stage, literal_chunks, stage
 from semantic.catalog.catalog import Catalog
-from semantic.compiler.reader import ROLLUP_STAGE_TABLE, ROLLUP_STATE_TABLE, ROLLUPS, rollup_state_select, rollup_table
+from semantic.compiler.dialects import timestamp_literal
+from semantic.compiler.reader import (
+    ROLLUP_STAGE_TABLE,
+    ROLLUP_STATE_TABLE,
+    ROLLUPS,
+    USER_DAYS_ROLLUP,
+    rollup_state_select,
+    rollup_table,
+)
 from semantic.compiler.rollup_build import BUILDERS, rollup_model
 from semantic.compiler.rollup_state import expected_fingerprints
 
 _PENDING: dict[int, set[str]] = {}  # id(warehouse) → users whose rollup rows are stale
+_NULL_DAYS: dict[int, set[str]] = {}  # id(warehouse) → days with new events without a user (rollup_user_days)
 _CLEARED: dict[int, dict[str, str]] = {}  # ClickHouse: the state this process cleared at a load's first append
 _CATALOG: list[Catalog | None] = []
 
@@ -50,6 +59,11 @@ def note_appended(warehouse: Warehouse, table: str, rows: pa.Table) -> None:
     """The ``on_append`` hook: the users of appended events get their rollup rows recomputed."""
     if table != EVENTS_TABLE or "user_id" not in rows.column_names or not rows.num_rows:
         return
+    nobody = pc.is_null(rows.column("user_id"))
+    if pc.any(nobody).as_py():
+        times = pc.filter(rows.column("event_time"), nobody)
+        days = pc.unique(pc.cast(pc.drop_null(times), pa.date32())).to_pylist()
+        _NULL_DAYS.setdefault(id(warehouse), set()).update(day.isoformat() for day in days)
     note_users(warehouse, (u for u in pc.unique(rows.column("user_id")).to_pylist() if u is not None))
 
 
@@ -65,6 +79,7 @@ def note_users(warehouse: Warehouse, user_ids: Iterable[str]) -> None:
 def refresh(warehouse: Warehouse) -> None:
     """Bring every rollup up to date with the events (called by ``finish_load``, in the load's transaction)."""
     pending = _PENDING.pop(id(warehouse), set())
+    null_days = tuple(sorted(_NULL_DAYS.pop(id(warehouse), set())))
     stored = _CLEARED.pop(id(warehouse), None)
     if stored is None:
         stored = _stored(warehouse)
@@ -84,13 +99,13 @@ def refresh(warehouse: Warehouse) -> None:
                 continue
             if stored.get(name) != print_ or not warehouse.has_table(name):
                 _rebuild(warehouse, name, BUILDERS[name](catalog, model, dialect))
-            elif pending:
+            elif pending or null_days:
                 if not staged:
                     ids = pa.table({"user_id": pa.array(sorted(pending), pa.string())})
                     stage(warehouse, ROLLUP_STAGE_TABLE, [("user_id", "VARCHAR")], ids)
                     staged = True
-                _delete_users(warehouse, name, sorted(pending))
-                select = BUILDERS[name](catalog, model, dialect, staged=True)
+                _delete_users(warehouse, name, sorted(pending), null_days if name == USER_DAYS_ROLLUP else ())
+                select = BUILDERS[name](catalog, model, dialect, staged=True, null_days=null_days)
                 insert = exp.insert(select, rollup_table(name))
                 warehouse.execute(insert.sql(dialect=dialect))
             current[name] = print_
@@ -121,16 +136,20 @@ def _rebuild(warehouse: Warehouse, name: str, select: exp.Select) -> None:
     warehouse.execute(create.sql(dialect=dialect))
 
 
-def _delete_users(warehouse: Warehouse, name: str, user_ids: list[str]) -> None:
+def _delete_users(warehouse: Warehouse, name: str, user_ids: list[str], null_days: tuple[str, ...]) -> None:
+    """Delete the rows of ``user_ids`` (and of no user on ``null_days``) from rollup ``name``."""
     dialect = warehouse.dialect
+    midnights = [timestamp_literal(f"{day} 00:00:00") for day in null_days]
+    nobody = exp.and_(exp.column("user_id").is_(exp.null()), exp.column("event_time").isin(*midnights))
     if dialect != "clickhouse":
         users = exp.select("user_id").from_(rollup_table(ROLLUP_STAGE_TABLE))
-        staged = exp.column("user_id").isin(query=users)
+        staged: exp.Expr = exp.column("user_id").isin(query=users)
+        staged = exp.or_(staged, nobody) if midnights else staged
         warehouse.execute(exp.delete(rollup_table(name), where=staged).sql(dialect=dialect))
         return
-    for chunk in literal_chunks(user_ids):
-        where = exp.column("user_id").isin(*chunk).sql(dialect=dialect)
-        warehouse.execute(f"ALTER TABLE {name} DELETE WHERE {where} SETTINGS mutations_sync = 2")
+    chunks = [exp.column("user_id").isin(*chunk) for chunk in literal_chunks(user_ids)]
+    for where in [*chunks, *([nobody] if midnights else [])]:
+        warehouse.execute(f"ALTER TABLE {name} DELETE WHERE {where.sql(dialect=dialect)} SETTINGS mutations_sync = 2")
 
 
 def _stored(warehouse: Warehouse) -> dict[str, str]:

@@ -14,10 +14,13 @@ State 1 (first load):
   03-02 only: A's in-range part (00:20, 00:40: 2 pv, Android), x1, C1 = 3 sessions, 1 bounce (C1);
   by platform Android 1, Web 2. 03-01 only: A's part (23:40, 23:55: 1 pv + 1 click, iOS), B1, B2 = 3, bounces 2.
 State 2 (late events): B 03-01 10:15 click joins B's sessions into one (gaps 15, 16 min; 2 pv 1 click);
-  A 02-28 23:50 pv: a new session that day, and A is first seen on 02-28.
-  03-01..03-03: A, B, x1, C1, C2 = 5 sessions, bounces C1 C2 = 2/5; new users B, x1, C = 3.
+  A 02-28 23:50 pv: a new session that day, and A is first seen on 02-28; B 03-03 11:00 a successful
+  P2P_invest of 100: a session without page views; n2: a page view without a user on 03-02.
+  03-01..03-03: A, B, x1, C1, C2, B's invest = 6 sessions, 5 with page views, bounces C1 C2 = 2/5;
+  new users B, x1, C = 3.
 State 3 (identity merge x1 → C): C's 09:00 pv, 09:10 click, 09:25 pv form one session (gaps 10, 15 min).
-  03-01..03-03: A, B, C1, C2 = 4 sessions, bounce C2 = 1/4; durations 3600, 1860, 1500, 0: mean 1740 s;
+  03-01..03-03: A, B, C1, C2, B's invest = 5 sessions, 4 with page views, bounce C2 = 1/4;
+  durations 3600, 1860, 1500, 0, 0: mean 1392 s;
   new users B (03-01), C (03-02, 09:00) = 2.
 """
 
@@ -39,7 +42,7 @@ from ingest.schema import EVENTS_TABLE, IDENTITY_TABLE, arrow_schema, create_tab
 from ingest.sensors_identity import IdentityMap
 from semantic import Query, load_catalog, run_query
 from semantic.catalog.access import load_access
-from semantic.compiler.reader import FIRST_SEEN_ROLLUP, ROLLUP_STATE_TABLE, ROLLUPS, SESSION_ROLLUP
+from semantic.compiler.reader import FIRST_SEEN_ROLLUP, ROLLUP_STATE_TABLE, ROLLUPS, SESSION_ROLLUP, USER_DAYS_ROLLUP
 from tests.test_equivalence import assert_same_rows
 from tests.warehouse_fixtures import ENGINES, load, ts
 
@@ -71,12 +74,16 @@ BASE = [
     _event("x2", "2026-03-02 09:10:00", "$WebClick", "x1", "Web"),
     _event("c1", "2026-03-02 09:25:00", "$pageview", "C", "Web"),
     _event("c2", "2026-03-03 10:00:00", "$pageview", "C", "Web"),
+    _event("n1", "2026-03-02 08:00:00", "$pageview", None, "Web"),
 ]
 LATE = [
     _event("b3", "2026-03-01 10:15:00", CLICK, "B", "iOS"),
     _event("a0", "2026-02-28 23:50:00", PV, "A", "iOS"),
+    _event("n2", "2026-03-02 08:30:00", "$pageview", None, "Web"),
+    dict(_event("i1", "2026-03-03 11:00:00", "P2P_invest", "B", "iOS"), amount=100.0, is_success=True),
 ]
 SESSION_METRICS = ("sessions", "bounce_rate", "avg_session_duration", "avg_visit_depth")
+COUNTS = ("pv", "uv", "clicks", "event_count", "error_rate", "invest_amount", "invest_users")
 WHOLE = dict(start=date(2026, 3, 1), end=date(2026, 3, 3))
 
 
@@ -144,10 +151,17 @@ def _new_users(read_url: str | Warehouse, **options) -> list[dict]:
     return _compare(read_url, Query(metrics=("new_users",), **options), expect_rollup=FIRST_SEEN_ROLLUP)
 
 
+def _counts(read_url: str | Warehouse, *, expect: str | None = USER_DAYS_ROLLUP, **options) -> list[dict]:
+    return _compare(read_url, Query(metrics=COUNTS, **options), expect_rollup=expect)
+
+
 def _checks_every_shape(read_url: str | Warehouse) -> None:
     """Ranges cutting sessions at midnight, grains and carried dimensions: rollup and events agree."""
     for start, end in ((1, 3), (2, 2), (1, 1), (2, 3), (3, 3)):
         days = dict(start=date(2026, 3, start), end=date(2026, 3, end))
+        _counts(read_url, grain="day", dimensions=("platform",), **days)
+        _counts(read_url, grain="week", where="business_line = 'platform' AND platform <> 'iOS'", **days)
+        _counts(read_url, where="page = 'home'", expect=None, **days)  # page is not a day key: the events
         _sessions(read_url, **days)
         _sessions(read_url, grain="day", dimensions=("platform",), **days)
         _new_users(read_url, grain="day", dimensions=("platform", "business_line"), **days)
@@ -167,12 +181,17 @@ def test_rollups_follow_late_events_and_identity_merges(engine):
     day1 = _sessions(read_url, start=date(2026, 3, 1), end=date(2026, 3, 1))[0]
     assert (day1["sessions"], day1["bounce_rate"]) == (3, pytest.approx(2 / 3))
     assert _new_users(read_url, **WHOLE) == [{"new_users": 4}]
+    # page views: A 3, B 2, x1 1, C 2, n1 (no user) 1 = 9; users A B x1 C = 4; clicks a2 x2 = 2; 11 events
+    counts = _counts(read_url, **WHOLE)[0]
+    assert (counts["pv"], counts["uv"], counts["clicks"], counts["event_count"]) == (9, 4, 2, 11)
 
     _append(writer, LATE)  # state 2
     _checks_every_shape(read_url)
     whole = _sessions(read_url, **WHOLE)[0]
-    assert (whole["sessions"], whole["bounce_rate"]) == (5, pytest.approx(2 / 5))
+    assert (whole["sessions"], whole["bounce_rate"]) == (6, pytest.approx(2 / 5))
     assert _new_users(read_url, **WHOLE) == [{"new_users": 3}]
+    counts = _counts(read_url, **WHOLE)[0]  # + n2 (a page view, no user), b3 (click), i1 (invest 100 by B); a0 is 02-28
+    assert (counts["pv"], counts["uv"], counts["clicks"], counts["invest_amount"]) == (10, 4, 3, 100)
 
     identities = IdentityMap(writer)  # state 3: the importer binds x1 to C and moves x1's events
     identities.learn([("x1", "C")])
@@ -180,8 +199,9 @@ def test_rollups_follow_late_events_and_identity_merges(engine):
     finish_load(writer, "test", 0)
     _checks_every_shape(read_url)
     whole = _sessions(read_url, **WHOLE)[0]
-    assert (whole["sessions"], whole["bounce_rate"]) == (4, pytest.approx(1 / 4))
-    assert whole["avg_session_duration"] == pytest.approx(1740)
+    assert (whole["sessions"], whole["bounce_rate"]) == (5, pytest.approx(1 / 4))
+    assert whole["avg_session_duration"] == pytest.approx(1392)
+    assert _counts(read_url, **WHOLE)[0]["uv"] == 3  # x1 is C now: A, B, C
     assert _new_users(read_url, grain="day", **WHOLE) == [
         {"day": "2026-03-01", "new_users": 1},
         {"day": "2026-03-02", "new_users": 1},
@@ -202,7 +222,9 @@ def test_rollups_are_used_only_when_the_answer_is_the_same(engine):
         assert (
             sessions.rows
             == run_query(
-                EVENTS_OFF, Query(metrics=SESSION_METRICS, where="business_line IN ('p2p', 'platform')", **WHOLE), reader
+                EVENTS_OFF,
+                Query(metrics=SESSION_METRICS, where="business_line IN ('p2p', 'platform')", **WHOLE),
+                reader,
             ).rows
         )
         new = run_query(team, Query(metrics=("new_users",), **WHOLE), reader)

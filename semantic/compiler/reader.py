@@ -62,18 +62,24 @@ def time_bounds(model: Model, *, first: bool = True, last_alias: str | None = No
 # The exact rollups the loaders maintain (semantic/compiler/rollup_build.py) and the table saying which are current.
 SESSION_ROLLUP = "rollup_session_days"
 FIRST_SEEN_ROLLUP = "rollup_first_seen"
-ROLLUPS = (SESSION_ROLLUP, FIRST_SEEN_ROLLUP)
+USER_DAYS_ROLLUP = "rollup_user_days"
+ROLLUPS = (SESSION_ROLLUP, FIRST_SEEN_ROLLUP, USER_DAYS_ROLLUP)
 ROLLUP_STATE_TABLE = "rollup_state"
 ROLLUP_STAGE_TABLE = "rollup_users_stage"
 
 
-def rollup_rows(name: str, model: Model) -> exp.Expr:
+def rollup_rows(catalog: Catalog, name: str, model: Model, *, filtered: bool = False) -> exp.Expr:
     """The FROM item reading rollup ``name``, aliased by ``model``'s name so the model's snippets apply to it.
 
-    Only the compiler's rollup rule (``semantic/compiler/rollups.py``) calls this, and only for questions with no
-    row policy, or whose policy reads carried columns only (then it is applied here, as for the model).
+    Only the compiler's rollup rule (``semantic/compiler/rollups.py``) calls this: for sessions only without a row
+    policy; otherwise only when the role's condition reads columns the rollup keeps per row, where it is applied
+    here as on the model (``rollup_user_days``) or tested on the first event (``rollup_first_seen``).
     """
-    return exp.alias_(exp.to_table(name), model.name, table=True, copy=False)
+    table = exp.alias_(exp.to_table(name), model.name, table=True, copy=False)
+    condition = catalog.role.rows.get(model.name) if catalog.role is not None and filtered else None
+    if condition is None:
+        return table
+    return exp.select(exp.Star()).from_(table, copy=False).where(condition.copy(), copy=False).subquery(model.name)
 
 
 def rollup_table(name: str) -> exp.Table:

@@ -9,6 +9,11 @@ Two rollups of the events model (``semantic/README.md``, "Rollups"):
   one row. Ranges are whole days, so the sessions a question sees (the in-range part of
   each session: the compiler sessionizes only the in-range events) are exactly the in-range
   pieces of each session, regrouped.
+- **user days** (``rollup_user_days``): one row per user, day and combination of the *day keys*
+  (``event``, ``is_success``, ``business_line``, ``platform``, ``first_utm_source``,
+  ``product_type``), with ``event_time`` the day's midnight, ``events`` (rows) and ``amount``
+  (their sum); events without a user are kept, keyed by day. Counts, distinct users and sums
+  of ``amount`` under filters, dimensions and row policies over the day keys are exact from it.
 - **first seen** (``rollup_first_seen``): one row per user: the first event's time and the
   carried columns of that event (ties by event id), as ``first_event_ctes`` picks it.
 
@@ -30,9 +35,20 @@ from semantic.catalog.expressions import column_names
 from semantic.catalog.specs import Model
 from semantic.compiler import dialects
 from semantic.compiler.context import SqlContext, conjunction, cte, flag, ident, join, model_context, when, with_ctes
-from semantic.compiler.reader import FIRST_SEEN_ROLLUP, SESSION_ROLLUP, rollup_stage_users
+from semantic.compiler.reader import FIRST_SEEN_ROLLUP, SESSION_ROLLUP, USER_DAYS_ROLLUP, rollup_stage_users
 
 TEXT_TYPES = ("varchar", "text", "string")
+DAY_KEYS = ("event", "is_success", "business_line", "platform", "first_utm_source", "product_type")
+DAY_SUMS = ("amount",)
+
+
+def day_keys(model: Model) -> tuple[str, ...]:
+    """The columns ``rollup_user_days`` groups by (those of :data:`DAY_KEYS` the model has)."""
+    return tuple(c for c in DAY_KEYS if c in model.columns)
+
+
+def day_sums(model: Model) -> tuple[str, ...]:
+    return tuple(c for c in DAY_SUMS if c in model.columns)
 
 
 def carried_columns(catalog: Catalog, model: Model) -> tuple[str, ...]:
@@ -52,7 +68,37 @@ def rollup_model(catalog: Catalog) -> Model | None:
     return None
 
 
-def session_days_select(catalog: Catalog, model: Model, dialect: str, *, staged: bool = False) -> exp.Select:
+def user_days_select(
+    catalog: Catalog, model: Model, dialect: str, *, staged: bool = False, null_days: tuple[str, ...] = ()
+) -> exp.Select:
+    """Events per user, day and day keys (``staged``: of the staged users, and the user-less events of ``null_days``)."""
+    ctx = model_context(catalog, model, dialect)
+    midnight = exp.TimestampTrunc(this=ctx.time_column, unit=exp.var("DAY"))
+    keys = [ctx.column(c) for c in day_keys(model)]
+    if staged:
+        users = exp.In(this=ctx.entity, query=exp.paren(rollup_stage_users(), copy=False))
+        nobody = [
+            exp.and_(ctx.entity.is_(exp.null()), midnight.copy().eq(dialects.timestamp_literal(f"{day} 00:00:00")))
+            for day in null_days
+        ]
+        chosen: exp.Expr | None = exp.or_(users, *nobody, copy=False) if nobody else users
+    else:
+        chosen = None
+    select = ctx.source(
+        exp.select(
+            exp.alias_(ctx.entity, "user_id", copy=False),
+            exp.alias_(midnight, "event_time", copy=False),
+            *(exp.alias_(k, k.name, copy=False) for k in keys),
+            exp.alias_(exp.Count(this=exp.Star()), "events", copy=False),
+            *(exp.alias_(exp.Sum(this=ctx.column(c)), c, copy=False) for c in day_sums(model)),
+        )
+    ).where(conjunction([ctx.time_column.is_(exp.null()).not_(), chosen]), copy=False)
+    return dialects.adapt(select.group_by(*(exp.Literal.number(i) for i in range(1, len(keys) + 3))), dialect)
+
+
+def session_days_select(
+    catalog: Catalog, model: Model, dialect: str, *, staged: bool = False, null_days: tuple[str, ...] = ()
+) -> exp.Select:
     """Every session piece of the users in the stage table (``staged``) or of every user."""
     settings = model.sessions
     assert settings is not None
@@ -139,7 +185,9 @@ def session_days_select(catalog: Catalog, model: Model, dialect: str, *, staged:
     return dialects.adapt(with_ctes(final, ctes), dialect)
 
 
-def first_seen_select(catalog: Catalog, model: Model, dialect: str, *, staged: bool = False) -> exp.Select:
+def first_seen_select(
+    catalog: Catalog, model: Model, dialect: str, *, staged: bool = False, null_days: tuple[str, ...] = ()
+) -> exp.Select:
     """Each user's first event (time, carried columns), for the staged users or for every user."""
     ctx = model_context(catalog, model, dialect)
     carried = carried_columns(catalog, model)
@@ -175,7 +223,11 @@ def first_seen_select(catalog: Catalog, model: Model, dialect: str, *, staged: b
     return dialects.adapt(with_ctes(final, [("first_times", times), ("first_events", firsts)]), dialect)
 
 
-BUILDERS = {SESSION_ROLLUP: session_days_select, FIRST_SEEN_ROLLUP: first_seen_select}
+BUILDERS = {
+    SESSION_ROLLUP: session_days_select,
+    FIRST_SEEN_ROLLUP: first_seen_select,
+    USER_DAYS_ROLLUP: user_days_select,
+}
 
 
 def fingerprint(catalog: Catalog, name: str) -> str | None:

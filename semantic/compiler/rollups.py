@@ -9,7 +9,12 @@ A rollup is used only when the answer is provably the one the events give
 - sessions: no ``--where``, no segment and no row policy: those filter *events* before
   they form sessions, which a per-session row cannot replay;
 - new users: the ``--where``, segment and row policy are tested on the first event, so
-  they may read carried columns (and the user id) only.
+  they may read carried columns (and the user id) only;
+- counts, distinct users and sums of ``amount`` (``rollup_user_days``): a range with a first
+  day, a grain of a day or longer, and metric filters, ``--where``, segment, row policy and
+  dimensions over the day keys only (each is then constant within a rollup row, so filtering
+  or grouping rows is filtering or grouping their events); a count becomes the sum of the rows'
+  ``events``, a distinct count of users stays a distinct count.
 
 Otherwise the builders read the events as always. Either way the statement names what it
 read (``rollup_session_days``, ``rollup_first_seen`` or ``events``).
@@ -19,19 +24,19 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from semantic.catalog.specs import Model
+from semantic.catalog.specs import AggregateMetric, Model
 from semantic.compiler.context import SqlContext, conjunction, cte, flag, ident, when
-from semantic.compiler.reader import FIRST_SEEN_ROLLUP, SESSION_ROLLUP, role_condition, rollup_rows
-from semantic.compiler.rollup_build import carried_columns
+from semantic.compiler.reader import FIRST_SEEN_ROLLUP, SESSION_ROLLUP, USER_DAYS_ROLLUP, role_condition, rollup_rows
+from semantic.compiler.rollup_build import carried_columns, day_keys, day_sums
 
 ONE = exp.Literal.number(1)
 
 
-def _reads_carried(ctx: SqlContext, expression: exp.Expr | None) -> bool:
-    """True when ``expression`` reads only carried columns of the model (or its entity)."""
+def _reads_carried(ctx: SqlContext, expression: exp.Expr | None, columns: tuple[str, ...] | None = None) -> bool:
+    """True when ``expression`` reads only carried columns of the model (or ``columns``), or its entity."""
     if expression is None:
         return True
-    allowed = {*carried_columns(ctx.catalog, ctx.model), ctx.model.entity}
+    allowed = {*(carried_columns(ctx.catalog, ctx.model) if columns is None else columns), ctx.model.entity}
     for column in expression.find_all(exp.Column):
         if column.table not in ("", ctx.alias) or column.name not in allowed:
             return False
@@ -67,6 +72,38 @@ def first_seen_from_rollup(ctx: SqlContext) -> bool:
     )
 
 
+def user_days_answer(ctx: SqlContext, metrics: list[AggregateMetric]) -> bool:
+    """The count/sum rule: answer these leaves from ``rollup_user_days``?"""
+    if not _available(ctx, USER_DAYS_ROLLUP) or ctx.resolved.query.start is None or ctx.resolved.grain == "hour":
+        return False
+    keys, sums = day_keys(ctx.model), day_sums(ctx.model)
+    for metric in metrics:
+        expr = metric.expr
+        column = expr.name if isinstance(expr, exp.Column) and not expr.table else None
+        shape = (metric.aggregation, expr is None, column)
+        if shape not in (("count", True, None), ("count_distinct", False, ctx.model.entity)) and not (
+            metric.aggregation == "sum" and column in sums
+        ):
+            return False
+        if not _reads_carried(ctx, ctx.snippet(metric.filter), keys):
+            return False
+    return (
+        all(d.model == ctx.alias and _reads_carried(ctx, ctx.dimension(d), keys) for d in ctx.resolved.dimensions)
+        and _reads_carried(ctx, ctx.user_filter(), keys)
+        and _reads_carried(ctx, role_condition(ctx.catalog, ctx.model), keys)
+    )
+
+
+def user_days_rows(ctx: SqlContext) -> exp.Expr:
+    """The FROM item for :func:`user_days_answer`'s questions: the rollup as the model, the role's rows only."""
+    return rollup_rows(ctx.catalog, USER_DAYS_ROLLUP, ctx.model, filtered=True)
+
+
+def user_days_count(condition: exp.Expr | None) -> exp.Expr:
+    """``COUNT(*)`` of events (matching ``condition``) as the sum of the rollup rows' ``events``."""
+    return exp.Coalesce(this=exp.Sum(this=when(condition, ident("events"))), expressions=[exp.Literal.number(0)])
+
+
 def session_rows_ctes(ctx: SqlContext) -> list[tuple[str, exp.Select]]:
     """CTEs ending in ``sessions`` (user_id, started_at, ended_at, dimensions, page_views, clicks) from the rollup.
 
@@ -86,7 +123,7 @@ def session_rows_ctes(ctx: SqlContext) -> list[tuple[str, exp.Select]]:
         *(exp.alias_(ctx.dimension(d), d.name, copy=False) for d in dims),
         ident("page_views"),
         ident("clicks"),
-    ).from_(rollup_rows(SESSION_ROLLUP, model), copy=False)
+    ).from_(rollup_rows(ctx.catalog, SESSION_ROLLUP, model), copy=False)
     in_range = conjunction(ctx.range_conditions(exp.column("started_at", table=ctx.alias)))
     if in_range is not None:
         pieces = pieces.where(in_range, copy=False)
@@ -137,7 +174,7 @@ def first_seen_rows(ctx: SqlContext, name: str) -> tuple[list[tuple[str, exp.Sel
         exp.alias_(ctx.time_column, "event_time", copy=False),
         *(exp.alias_(ctx.dimension(d), d.name, copy=False) for d in ctx.resolved.dimensions),
         *([exp.alias_(flag(test), "matches_filter", copy=False)] if test is not None else []),
-    ).from_(rollup_rows(FIRST_SEEN_ROLLUP, ctx.model), copy=False)
+    ).from_(rollup_rows(ctx.catalog, FIRST_SEEN_ROLLUP, ctx.model), copy=False)
     in_range = conjunction(ctx.range_conditions())
     if in_range is not None:
         rows = rows.where(in_range, copy=False)
