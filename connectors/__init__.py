@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from connectors import duckdb as _duckdb  # noqa: F401  (registers duckdb://, the default)
-from connectors.base import Rows, Warehouse, register_lazily, redact, warehouse_class
+from connectors.base import Rows, Warehouse, redact, register_lazily, warehouse_class
 from connectors.opening import Tuning, connect, writer
 
 # The other engines' drivers (psycopg, chdb) load when a URL first names them: every `finlens` call pays its

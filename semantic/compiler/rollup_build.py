@@ -51,8 +51,21 @@ def day_sums(model: Model) -> tuple[str, ...]:
     return tuple(c for c in DAY_SUMS if c in model.columns)
 
 
+_CARRIED: dict[tuple[int, str], tuple[object, tuple[str, ...]]] = {}
+
+
 def carried_columns(catalog: Catalog, model: Model) -> tuple[str, ...]:
-    """The model's text columns that its own dimensions read, in the model's column order."""
+    """The model's text columns that its own dimensions read, in the model's column order (once per catalog)."""
+    key = (id(catalog.dimensions), model.name)
+    cached = _CARRIED.get(key)
+    if cached is not None and cached[0] is catalog.dimensions:
+        return cached[1]
+    columns = _carried(catalog, model)
+    _CARRIED[key] = (catalog.dimensions, columns)
+    return columns
+
+
+def _carried(catalog: Catalog, model: Model) -> tuple[str, ...]:
     read = {name for d in catalog.dimensions.values() if d.model == model.name for name in column_names(d.expr)}
     skip = {model.entity, model.primary_key, model.time_column, *model.pii_columns}
     return tuple(
