@@ -189,18 +189,14 @@ def _close(a, b) -> bool:
 def compile_times(url: str) -> list[tuple[str, float]]:
     """Median in-process compile time per question (catalog loaded, rollups looked up once)."""
     from connectors import connect
-    from semantic import Query, load_catalog
+    from semantic import load_catalog
     from semantic.compiler.compile import compile_query
     from semantic.compiler.rollup_state import with_current_rollups
 
     with connect(url) as warehouse:
         catalog = with_current_rollups(load_catalog(), warehouse)
     out = []
-    for label, args in QUESTIONS:
-        metrics = tuple(a for a in args if not a.startswith("--") and a not in ("day", "platform", "channel"))
-        grain = "day" if "--grain" in args else None
-        by = tuple(args[i + 1] for i, a in enumerate(args) if a == "--by")
-        query = Query(metrics=metrics, dimensions=by, grain=grain, start=START, end=END)
+    for label, query in _queries():
         samples = []
         for _ in range(50):
             started = time.perf_counter()
@@ -210,11 +206,88 @@ def compile_times(url: str) -> list[tuple[str, float]]:
     return out
 
 
+def query_times(url: str, reps: int) -> list[dict]:
+    """In one process: each question's SQL run with and without rollups, interleaved; medians (seconds)."""
+    from dataclasses import replace
+
+    from connectors import connect
+    from semantic import load_catalog
+    from semantic.compiler.compile import compile_query
+    from semantic.compiler.rollup_state import current_rollups
+
+    out = []
+    with connect(url) as warehouse:
+        base = load_catalog()
+        modes = {
+            "on": replace(base, rollups=current_rollups(base, warehouse)),
+            "off": replace(base, rollups=frozenset()),
+        }
+        for label, query in _queries():
+            sql = {mode: compile_query(catalog, query, "duckdb").sql for mode, catalog in modes.items()}
+            times: dict[str, list[float]] = {"on": [], "off": []}
+            for rep in range(reps + 1):
+                for mode in ("on", "off") if rep % 2 else ("off", "on"):
+                    started = time.perf_counter()
+                    warehouse.query(sql[mode])
+                    if rep:  # the first round warms the buffer cache
+                        times[mode].append(time.perf_counter() - started)
+            read = [name for name in modes["on"].rollups or () if name in sql["on"]]
+            row = {"question": label, "rollups_s": round(statistics.median(times["on"]), 3)}
+            row.update(events_s=round(statistics.median(times["off"]), 3), reads=",".join(sorted(read)) or "events")
+            out.append(row)
+            print(row, flush=True)
+    return out
+
+
+def _queries():
+    from semantic import Query
+
+    for label, args in QUESTIONS:
+        metrics = tuple(a for a in args if not a.startswith("--") and a not in ("day", "platform", "channel"))
+        grain = "day" if "--grain" in args else None
+        by = tuple(args[i + 1] for i, a in enumerate(args) if a == "--by")
+        yield label, Query(metrics=metrics, dimensions=by, grain=grain, start=START, end=END)
+
+
 def fixed_cost(url: str, reps: int) -> dict[str, float]:
     costs = {}
     for name, argv in (("finlens --help", [*FINLENS, "--help"]), ("finlens list", [*FINLENS, "list"])):
         costs[name] = round(statistics.median(run_process(argv, dict(os.environ))[0] for _ in range(max(reps, 3))), 2)
     return costs
+
+
+class _Undo(Exception):
+    """Raised to roll the measured load back, so the bench file stays as built."""
+
+
+def incremental_load(url: str, events: int = 20000) -> dict[str, float]:
+    """One late load of ``events`` events (copies of the last day's, new ids): seconds to append and to refresh.
+
+    The load runs in a transaction that is rolled back afterwards.
+    """
+    from connectors import connect
+    from ingest.loads import appended
+    from ingest.rollups import refresh
+
+    with connect(url, read_only=False) as warehouse:
+        rows = warehouse.query_arrow(
+            f"SELECT * REPLACE (event_id || '.late' AS event_id) FROM events "
+            f"WHERE event_time >= TIMESTAMP '{END}' USING SAMPLE {events} ROWS"
+        )
+        facts = {"events": rows.num_rows, "users": len(set(rows.column("user_id").to_pylist()))}
+        try:
+            with warehouse.transaction():
+                started = time.perf_counter()
+                warehouse.append("events", rows)
+                appended(warehouse, "events", rows)
+                facts["append_s"] = round(time.perf_counter() - started, 2)
+                started = time.perf_counter()
+                refresh(warehouse)
+                facts["refresh_s"] = round(time.perf_counter() - started, 2)
+                raise _Undo
+        except _Undo:
+            pass
+    return facts
 
 
 def main() -> int:
@@ -226,9 +299,11 @@ def main() -> int:
     target, facts = build(args.copies)
     print("data:", facts, flush=True)
     url = f"duckdb:///{target}"
+    in_process = query_times(url, args.reps)
     rows = time_questions(url, args.reps)
     compiles = compile_times(url)
     costs = fixed_cost(url, args.reps)
+    print("late load (rolled back):", incremental_load(url), flush=True)
     print("compile ms:", compiles)
     print("fixed cost s:", costs)
     print("peak RSS of any finlens process (MB):", _peak_mb(0))
@@ -240,6 +315,10 @@ def main() -> int:
                 f"| {row['question']} | {row['rollups_cold']} | {row['rollups_median']} | {row['events_cold']} | "
                 f"{row['events_median']} | {'yes' if row['same'] else 'DIFFERS'} |"
             )
+        print("\n| question | reads | SQL with rollups s | SQL on events s |")
+        print("|---|---|--:|--:|")
+        for row in in_process:
+            print(f"| {row['question']} | {row['reads']} | {row['rollups_s']} | {row['events_s']} |")
     return 0 if all(r["same"] for r in rows) else 1
 
 
