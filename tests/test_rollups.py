@@ -263,3 +263,16 @@ def test_every_catalog_metric_is_the_same_with_rollups(tmp_path_factory, postgre
                         assert_same_rows(fast.rows, slow.rows, f"{name} {metric} {query}")
     finally:
         shutil.rmtree(chdb_dir, ignore_errors=True)
+
+
+def test_compile_shows_which_table_a_question_reads(capsys):
+    """`finlens compile --rollups` prints the SQL a warehouse keeping the rollups gets; without it, the events'."""
+    from finlens.cli import main
+
+    assert main(["compile", "sessions", "--from", "2026-03-01", "--to", "2026-03-03", "--dialect", "duckdb"]) == 0
+    assert SESSION_ROLLUP not in capsys.readouterr().out
+    args = ["compile", "sessions", "--by", "platform", "--from", "2026-03-01", "--to", "2026-03-03", "--dialect"]
+    assert main([*args, "postgres", "--rollups"]) == 0
+    assert f"FROM {SESSION_ROLLUP} AS events" in capsys.readouterr().out
+    assert main([*args, "duckdb", "--rollups", "--where", "platform = 'iOS'"]) == 0
+    assert SESSION_ROLLUP not in capsys.readouterr().out  # a --where filters events before sessions form
