@@ -24,6 +24,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
+from dataclasses import replace
 from datetime import date
 
 import streamlit as st
@@ -37,6 +38,7 @@ from semantic import Catalog, CompiledQuery, Query, QueryResult, compile_query
 from semantic.catalog.boards import Board, board_problems
 from semantic.catalog.partial import load_catalog_lenient
 from semantic.compiler.results import run_compiled
+from semantic.compiler.rollup_state import current_rollups
 from semantic.compiler.span import time_span
 from semantic.drill.lookup import UserEvents, dimension_values, user_events
 from semantic.drill.users import Drill, UserList, compile_users, run_user_sql
@@ -137,10 +139,20 @@ def _rows(sql: str, url: str, _compiled: CompiledQuery) -> QueryResult:
 def run(query: Query) -> QueryResult:
     """Run ``query`` on the app's warehouse, cached by its compiled SQL and the warehouse URL (compiled once)."""
     url = warehouse_url()
-    compiled = compile_query(catalog(), query, warehouse(url).dialect)
+    compiled = compile_query(with_rollups(catalog(), url), query, warehouse(url).dialect)
     result = _rows(compiled.sql, url, compiled)
     audit_trail.note("query", sql=compiled.sql, rows=len(result.rows))
     return result
+
+
+@st.cache_data(show_spinner=False, ttl=CACHE_SECONDS, max_entries=MAX_ENTRIES)
+def _current_rollups(url: str, version: str) -> frozenset[str]:
+    return current_rollups(catalog(), warehouse(url))
+
+
+def with_rollups(base: Catalog, url: str) -> Catalog:
+    """``base`` knowing the rollups the warehouse keeps current (looked up once per data version and catalog)."""
+    return replace(base, rollups=_current_rollups(url, catalog_version()))
 
 
 @st.cache_data(show_spinner=False, ttl=CACHE_SECONDS, max_entries=MAX_ENTRIES)
