@@ -12,7 +12,7 @@ import logging
 
 import streamlit as st
 
-from finlens.app import catalog_files, freshness, health
+from finlens.app import audit_trail, catalog_files, freshness, gate, health
 from finlens.app import filters as app_filters
 from finlens.app import params as app_params
 from finlens.app import state as app_state
@@ -27,10 +27,13 @@ logging.getLogger("sqlglot").setLevel(logging.ERROR)
 # Pages are registered before the sidebar renders (its filter lookups take a moment), so a direct link to a
 # page is resolved on the first run; the titles take the language from the session or the URL.
 lang = app_filters.language()
+# who is looking (sign-in, role from metrics/access.yml), worked out afresh on every run; the run stops here for
+# someone who must sign in or has no role, and without sign-in every page says everyone is an administrator
+viewer = gate.admit(app_state.unscoped_catalog(), lang)
 boards = app_state.boards()  # YAML only, reloaded when a file changes: the page list needs no data
 catalog_files.show_problems(app_state.catalog_problems(), lang)  # broken definitions are left out, one line each
 line_boards = [b for b in boards.values() if b.name != "overview"]
-navigation = st.navigation(
+navigation = gate.navigate(  # st.navigation with only the pages the role may open; others refused by URL
     {
         t("overview", lang): [
             st.Page("finlens/pages/overview.py", title=t("overview", lang), icon=":material/dashboard:", default=True)
@@ -71,10 +74,12 @@ navigation = st.navigation(
             st.Page("finlens/pages/sequence.py", title=t("sequence", lang), icon=":material/timeline:"),
         ],
     },
-    expanded=True,
+    viewer,
+    lang,
 )
 # every business-line board is pages/board.py under its own URL; the page reads which one from here
 st.session_state["finlens_board"] = navigation.url_path.removeprefix("board_")
+audit_trail.page(gate.name_of(navigation))
 
 # First start on the embedded default: generate the demo warehouse under the page list, with a progress bar.
 # Checked once per browser session, not on every interaction.
@@ -95,6 +100,12 @@ if not st.session_state.get("finlens_data_checked"):
 
 try:
     app_state.pin_watermark()  # every result of this run is keyed by the data version read here
+except FinlensError as err:
+    if not health.unavailable(err):
+        st.error(str(err))
+        st.stop()
+    # an outage: this session keeps the data version it last saw, so what was loaded before still shows
+try:
     span = app_state.span()
 except FinlensError as err:
     st.error(str(err))

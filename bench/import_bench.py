@@ -5,8 +5,10 @@
 The log imitates the mobile SDKs' records (``_track_id``, ``$lib``/``$os``/``$model``,
 ``$screen_name``, UTM, business properties, ~550 bytes a line) with 1 in 10,000 lines
 malformed. Prints events/s, the import's wall time, the peak RSS of the largest process
-(this one or a parsing worker) and the load average before and after (the machine may be
-shared: repeat a run that started under load).
+(this one or a parsing worker), the load average before and after (the machine may be
+shared: repeat a run that started under load), and the CPU time per line of the importing
+process and of its worker processes, with the speed those allow on idle cores (the slower of
+the importing process alone and all the work spread over every core).
 """
 
 from __future__ import annotations
@@ -110,9 +112,17 @@ def main() -> None:
     db = folder / "bench.duckdb"
     db.unlink(missing_ok=True)
     before = os.getloadavg()
+    cpu = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
     with connect(f"duckdb:///{db.as_posix()}", read_only=False) as warehouse:
         summary = import_sensors(warehouse, [log], jobs=args.jobs)
     after = os.getloadavg()
+    # CPU per line, which a shared machine's load does not change much (unlike the wall time)
+    main_us, other_us = (
+        (now.ru_utime + now.ru_stime - then.ru_utime - then.ru_stime) / summary.lines * 1e6
+        for now, then in zip([resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)], cpu)
+    )
+    cores = os.cpu_count() or 1
+    bound = 1e6 / max(main_us, (main_us + other_us) / cores)
     peak = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
     print(
         f"import: {summary.lines:,} lines, {summary.events:,} events, {summary.rejected:,} rejected, "
@@ -120,6 +130,10 @@ def main() -> None:
         f"{summary.events / summary.seconds:,.0f} events/s, peak RSS {peak / 1024:,.0f} MB (largest process), "
         f"jobs {args.jobs or 'default'}, {os.cpu_count()} CPUs, "
         f"load average {before[0]:.2f} before, {after[0]:.2f} after"
+    )
+    print(
+        f"CPU per line: importing process {main_us:.2f} µs, worker and reader processes {other_us:.2f} µs; "
+        f"on {cores} idle cores at most {bound:,.0f} lines/s"
     )
 
 

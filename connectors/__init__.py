@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from connectors import chdb as _chdb  # noqa: F401  (registers chdb://)
-from connectors import clickhouse as _clickhouse  # noqa: F401  (registers clickhouse://)
-from connectors import duckdb as _duckdb  # noqa: F401  (registers duckdb://)
-from connectors import postgres as _postgres  # noqa: F401  (registers postgresql://)
-from connectors.base import Rows, Warehouse, redact, warehouse_class
+from connectors import duckdb as _duckdb  # noqa: F401  (registers duckdb://, the default)
+from connectors.base import Rows, Warehouse, redact, register_lazily, warehouse_class
 from connectors.opening import Tuning, connect, writer
+
+# The other engines' drivers (psycopg, chdb) load when a URL first names them: every `finlens` call pays its
+# imports, and most deployments use one engine.
+for _scheme, _module in (
+    ("chdb", "connectors.chdb"),
+    ("clickhouse", "connectors.clickhouse"),
+    ("clickhouses", "connectors.clickhouse"),
+    ("postgresql", "connectors.postgres"),
+    ("postgres", "connectors.postgres"),
+):
+    register_lazily(_scheme, _module)
 
 __all__ = ["Rows", "Tuning", "Warehouse", "connect", "redact", "warehouse_class", "writer"]

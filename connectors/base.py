@@ -8,6 +8,7 @@ adding a warehouse is one new module and no central if/elif.
 
 from __future__ import annotations
 
+import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,6 +22,7 @@ import pyarrow as pa
 from finlens_common.errors import WarehouseError
 
 _REGISTRY: dict[str, type[Warehouse]] = {}
+_LAZY: dict[str, str] = {}  # scheme → module that registers it when imported
 
 
 class WarehouseBusy(WarehouseError):
@@ -176,11 +178,19 @@ def redact(url: str) -> str:
 def warehouse_class(url: str) -> type[Warehouse]:
     """The registered class for ``url``'s scheme, or a WarehouseError naming the known ones."""
     scheme = urlsplit(url).scheme.lower()
+    known = ", ".join(sorted({*_REGISTRY, *_LAZY}))
     if not scheme:
-        raise WarehouseError(f"warehouse URL {url!r} has no scheme; expected one of: {', '.join(sorted(_REGISTRY))}")
+        raise WarehouseError(f"warehouse URL {url!r} has no scheme; expected one of: {known}")
+    if scheme not in _REGISTRY and scheme in _LAZY:
+        importlib.import_module(_LAZY[scheme])
     try:
         return _REGISTRY[scheme]
     except KeyError:
         raise WarehouseError(
-            f"unknown warehouse scheme {scheme!r} in {redact(url)!r}; expected one of: {', '.join(sorted(_REGISTRY))}"
+            f"unknown warehouse scheme {scheme!r} in {redact(url)!r}; expected one of: {known}"
         ) from None
+
+
+def register_lazily(scheme: str, module: str) -> None:
+    """``scheme``'s class is registered by importing ``module``, done when a URL first names the scheme."""
+    _LAZY[scheme] = module

@@ -7,8 +7,9 @@ warehouse). :func:`read_watermark` is what readers compare to know that the data
 (the app keys its caches by it) and how fresh it is ("data up to 14:03:05, 4 s ago").
 
 Rows a loader appends to ``events`` or ``users`` are announced with :func:`appended`;
-whatever must follow the data (rollups, say) registers with :func:`on_append` and runs in
-the loader's transaction, on the same connection.
+whatever must follow the data registers with :func:`on_append` and runs in the loader's
+transaction, on the same connection. The exact rollups (``ingest/rollups.py``) are such a hook,
+refreshed by :func:`finish_load` before it writes the watermark.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 from connectors.base import Warehouse
+from ingest import rollups
 from ingest.schema import LOADS_TABLE, arrow_schema, create_table_sql
 
 AppendHook = Callable[[Warehouse, str, pa.Table], None]
@@ -61,11 +63,15 @@ def ensure_loads_table(warehouse: Warehouse) -> None:
 
 
 def finish_load(warehouse: Warehouse, source: str, events: int, received_until: datetime | None = None) -> None:
-    """Record a committed load (call it inside the load's transaction where there is one)."""
+    """Record a committed load (call it inside the load's transaction where there is one); refresh the rollups."""
+    rollups.refresh(warehouse)
     ensure_loads_table(warehouse)
     now = utc_now()
     row = {"loaded_at": now, "source": source, "events": events, "received_until": received_until or now}
     warehouse.append(LOADS_TABLE, pa.Table.from_pylist([row], schema=arrow_schema(LOADS_TABLE)))
+
+
+on_append(rollups.note_appended)
 
 
 def prune_loads(warehouse: Warehouse, source: str, keep: timedelta) -> None:

@@ -23,6 +23,7 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -34,6 +35,7 @@ from connectors.base import Warehouse
 from finlens_common.errors import IngestError
 from ingest.loads import finish_load
 from ingest.sensors_apply import BATCH_ROWS, ChunkWriter
+from ingest.sensors_gunzip import gunzipped_chunks
 from ingest.sensors_identity import IdentityMap
 from ingest.sensors_parse import ChunkResult, parse_chunk
 from ingest.sensors_read import CHUNK_BYTES, Chunk, file_size, is_gzip, read_chunks, spans
@@ -131,10 +133,11 @@ def import_sensors(
             batch = ChunkWriter(warehouse, identities, profiles, flush, batch_rows or BATCH_ROWS)
             batch.start_file(name)
             counts = batch.counts
-            for result, position in _in_order(pool, parse, _chunks(path, name, chunk_bytes), depth=jobs + AHEAD):
-                batch.add(result)
-                if progress is not None:
-                    progress(done + min(position, size), total)
+            with _chunks(path, name, chunk_bytes, parallel=not isinstance(pool, _Inline)) as chunks:
+                for result, position in _in_order(pool, parse, chunks, depth=jobs + AHEAD):
+                    batch.add(result)
+                    if progress is not None:
+                        progress(done + min(position, size), total)
             batch.write()
             touched.update(batch.touched)
             done += size
@@ -168,18 +171,21 @@ def import_sensors(
     return summary
 
 
-def _chunks(path: Path, name: str, chunk_bytes: int) -> Iterator[Chunk]:
+@contextmanager
+def _chunks(path: Path, name: str, chunk_bytes: int, *, parallel: bool) -> Iterator[Iterator[Chunk]]:
     """The file's chunks, numbered from line 1 each (the writer adds the lines before them).
 
-    A plain file is handed out as byte ranges (the parsing process reads them); a gzip
-    file is decompressed here, in order.
+    A plain file is handed out as byte ranges (the parsing process reads them). A gzip file
+    is decompressed by a reader process into temporary files that the parsing processes read
+    (``sensors_gunzip.py``), or here when there are no parsing processes.
     """
-    if is_gzip(path):
-        for chunk in read_chunks(path, chunk_bytes=chunk_bytes):
-            yield Chunk(name, 1, chunk.data, position=chunk.position)
+    if not is_gzip(path):
+        yield (Chunk(name, 1, b"", span=c.span, position=c.position) for c in spans(path, chunk_bytes=chunk_bytes))
+    elif parallel:
+        with gunzipped_chunks(path, name, chunk_bytes) as chunks:
+            yield chunks
     else:
-        for chunk in spans(path, chunk_bytes=chunk_bytes):
-            yield Chunk(name, 1, b"", span=chunk.span, position=chunk.position)
+        yield (Chunk(name, 1, c.data, position=c.position) for c in read_chunks(path, chunk_bytes=chunk_bytes))
 
 
 def parse_job(chunk: Chunk, time_zone: str) -> tuple[ChunkResult, int]:

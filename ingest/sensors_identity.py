@@ -17,6 +17,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 from connectors.base import Warehouse
+from ingest.rollups import note_users
 from ingest.schema import EVENTS_TABLE, IDENTITY_TABLE, IMPORT_TABLES, arrow_schema
 from ingest.staging import drop_stage, literal_chunks, stage
 
@@ -67,6 +68,8 @@ class IdentityMap:
         )
         self.warehouse.append(IDENTITY_TABLE, rows)
         changed = self._reattribute(rows) if self.warehouse.dialect != "clickhouse" else self._reattribute_clickhouse()
+        if changed:  # the events moved from each bound id to its login id: both users' rollup rows change
+            note_users(self.warehouse, {*self.new, *self.new.values()})
         self.new = {}
         return changed
 

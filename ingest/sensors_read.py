@@ -48,8 +48,10 @@ class Chunk:
 
     A chunk of a plain (not gzip) file may instead name its byte range, ``span``
     (start, end), and leave ``data`` empty: the worker process that parses it reads the
-    range itself, so the bytes are not copied between processes. ``position`` is how far
-    the file on disk has been read once this chunk is (for the progress bar).
+    range itself, so the bytes are not copied between processes. A decompressed chunk of a
+    gzip file may name instead the temporary file that holds it, ``source``, which is removed
+    once read. ``position`` is how far the file on disk has been read once this chunk is (for
+    the progress bar).
     """
 
     file: str
@@ -57,9 +59,18 @@ class Chunk:
     data: bytes
     span: tuple[int, int] | None = None
     position: int = 0
+    source: str | None = None
 
     def read(self) -> bytes:
-        """The chunk's lines, read from the file when the chunk is a span."""
+        """The chunk's lines, read from the file when the chunk is a span or from its ``source``."""
+        if self.source is not None:
+            try:
+                with open(self.source, "rb") as stream:
+                    data = stream.read()
+                os.remove(self.source)
+            except OSError as err:
+                raise IngestError(f"cannot read the decompressed part of {self.file}: {err.strerror or err}") from None
+            return data
         if self.span is None:
             return self.data
         start, end = self.span

@@ -30,6 +30,7 @@ from sqlglot import exp
 
 from connectors.base import Warehouse
 from ingest.schema import EVENTS_TABLE, TABLES, USERS_TABLE
+from ingest.staging import IN_LIST_SIZE, drop_stage, literal_chunks, stage
 
 STAGE_TABLE = "touch_users_stage"
 TOUCH_COLUMNS = ("first_utm_source", "latest_utm_source")
@@ -107,25 +108,80 @@ def touch_update(dialect: str, *, staged: bool) -> str:
 
 
 def fill_touch_channels(warehouse: Warehouse, user_ids: Iterable[str] | None = None) -> int:
-    """Recompute both columns for ``user_ids``' events (None: every user's); returns the events changed."""
+    """Recompute both columns for ``user_ids``' events (None: every user's); returns the events changed (0 where
+    the engine does not say: PostgreSQL)."""
     dialect = warehouse.dialect
+    if dialect == "clickhouse":
+        return _fill_clickhouse(warehouse, None if user_ids is None else sorted({u for u in user_ids if u is not None}))
     if user_ids is None:
         return _changed(warehouse.query(touch_update(dialect, staged=False)).rows)
     ids = sorted({u for u in user_ids if u is not None})
     if not ids:
         return 0
-    warehouse.execute(_create_stage(dialect))
+    stage(warehouse, STAGE_TABLE, [("user_id", "VARCHAR")], pa.table({"user_id": pa.array(ids, pa.string())}))
     try:
-        warehouse.append(STAGE_TABLE, pa.table({"user_id": pa.array(ids, pa.string())}))
         return _changed(warehouse.query(touch_update(dialect, staged=True)).rows)
     finally:
-        warehouse.execute(exp.Drop(tables=[exp.to_table(STAGE_TABLE)], kind="TABLE", exists=True).sql(dialect=dialect))
+        drop_stage(warehouse, STAGE_TABLE)
 
 
-def _create_stage(dialect: str) -> str:
-    column = exp.ColumnDef(this=exp.to_identifier("user_id"), kind=exp.DataType.build("VARCHAR"))
-    schema = exp.Schema(this=exp.to_table(STAGE_TABLE), expressions=[column])
-    return exp.Create(this=schema, kind="TABLE", replace=True).sql(dialect=dialect)
+def _fill_clickhouse(warehouse: Warehouse, user_ids: list[str] | None) -> int:
+    """ClickHouse has no ``UPDATE ... FROM``: the changed events' touches are read, then written back by mutations
+    (``transform(event_id, ids, values, column)``, literals, ``mutations_sync = 2``), a chunk of events at a time."""
+    if user_ids is not None and not user_ids:
+        return 0
+    touches = sqlglot.parse_one(_TOUCHES, read="duckdb")
+    assert isinstance(touches, exp.Select)
+    chunks: list[list[exp.Expr] | None] = [None] if user_ids is None else list(literal_chunks(user_ids))
+    changed = 0
+    for chunk in chunks:
+        select = touches.copy()
+        if chunk is not None:
+            select.args["from_"].this.this.where(exp.column("user_id", table="e").isin(*chunk), copy=False)
+        stored = exp.select("event_id", "first_utm_source", "latest_utm_source").from_(EVENTS_TABLE)
+        compare = (
+            exp.select("t.event_id", "t.first_touch", "t.latest_touch")
+            .from_(select.subquery("t"))
+            .join(stored.subquery("s"), on="s.event_id = t.event_id")
+            .where(
+                exp.or_(
+                    *(
+                        exp.NullSafeEQ(
+                            this=exp.column(stored_name, table="s"), expression=exp.column(new, table="t")
+                        ).not_()
+                        for stored_name, new in (
+                            ("first_utm_source", "first_touch"),
+                            ("latest_utm_source", "latest_touch"),
+                        )
+                    )
+                )
+            )
+        )
+        rows = warehouse.query(compare.sql(dialect="clickhouse")).rows
+        for start in range(0, len(rows), IN_LIST_SIZE):
+            part = rows[start : start + IN_LIST_SIZE]
+            ids = exp.Array(expressions=[exp.convert(r[0]) for r in part])
+            sets = []
+            for position, column in ((1, "first_utm_source"), (2, "latest_utm_source")):
+                values = exp.Array(expressions=[_nullable(r[position]) for r in part])
+                value = exp.Anonymous(
+                    this="transform", expressions=[exp.column("event_id"), ids.copy(), values, exp.column(column)]
+                )
+                sets.append(f"{column} = {value.sql(dialect='clickhouse')}")
+            where = exp.column("event_id").isin(*[exp.convert(r[0]) for r in part]).sql(dialect="clickhouse")
+            warehouse.execute(
+                f"ALTER TABLE {EVENTS_TABLE} UPDATE {', '.join(sets)} WHERE {where} SETTINGS mutations_sync = 2"
+            )
+        changed += len(rows)
+    return changed
+
+
+def _nullable(value: object) -> exp.Expr:
+    """A touch as a ``Nullable(String)`` literal, so that an array of them may hold NULL."""
+    return exp.cast(
+        exp.convert(value) if value is not None else exp.null(),
+        exp.DataType.build("Nullable(String)", dialect="clickhouse"),
+    )
 
 
 def _changed(rows: list[tuple]) -> int:

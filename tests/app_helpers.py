@@ -50,3 +50,20 @@ def unescaped(text: str) -> str:
     import re
 
     return re.sub(r"\\([\\`*_{}\[\]()<>#+\-.!|~$:])", r"\1", text)
+
+
+def sign_in(at, email: str, groups: tuple[str, ...] = ()):
+    """Make ``at`` an OIDC deployment (an ``[auth]`` secret) with ``email`` signed in, holding ``groups``."""
+    at.secrets = {"auth": {"client_id": "finlens", "client_secret": "test", "redirect_uri": "http://x/oauth2callback"}}
+    at.user = {"is_logged_in": True, "email": email, "groups": list(groups)}
+    return at
+
+
+def open_url_path(at, url_path: str):
+    """Open the page the URL ``/<url_path>`` routes to, as a typed link does (also a page the menu does not show)."""
+    at._page_hash = next(  # noqa: SLF001 - AppTest.switch_page only takes files; a refused page is not one
+        page_hash
+        for page_hash, info in at._registered_pages.items()
+        if info.get("url_pathname") == url_path  # noqa: SLF001
+    )
+    return at.run()

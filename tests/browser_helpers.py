@@ -49,8 +49,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_app(warehouse_url: str, log_path: Path, extra_env: dict[str, str] | None = None) -> Iterator[str]:
-    """``streamlit run`` on the warehouse; yields the base URL once it answers its health check."""
+def running_app(
+    warehouse_url: str,
+    log_path: Path,
+    extra_env: dict[str, str] | None = None,
+    *,
+    address: str = "127.0.0.1",
+    extra_args: tuple[str, ...] = (),
+) -> Iterator[str]:
+    """``streamlit run`` on the warehouse, listening on ``address``; yields the loopback base URL once it is healthy."""
     port = free_port()
     env = {**os.environ, "FINLENS_WAREHOUSE": warehouse_url, **(extra_env or {})}
     log = log_path.open("w")
@@ -66,11 +73,12 @@ def running_app(warehouse_url: str, log_path: Path, extra_env: dict[str, str] | 
             "--server.port",
             str(port),
             "--server.address",
-            "127.0.0.1",
+            address,
             "--browser.gatherUsageStats",
             "false",
             "--server.fileWatcherType",
             "none",
+            *extra_args,
         ],
         cwd=APP.parent,
         env=env,

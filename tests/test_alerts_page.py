@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from finlens.alerts.store import Store
-from tests.app_helpers import APP, make_demo, problems
+from tests.app_helpers import APP, make_demo, open_url_path, problems, sign_in
 
 PAGE = "finlens/pages/alerts.py"
 
@@ -22,16 +22,16 @@ def demo_url(tmp_path_factory):
 def app(demo_url, monkeypatch, tmp_path):
     monkeypatch.setenv("FINLENS_WAREHOUSE", demo_url)
     monkeypatch.setenv("FINLENS_ALERTS_DB", str(tmp_path / "alerts.sqlite"))
-    monkeypatch.setenv("FINLENS_ADMIN_TOKEN", "let-me-in")
     for name in ("FINLENS_WECOM_URL", "FINLENS_DINGTALK_URL", "FINLENS_FEISHU_URL", "FINLENS_SMTP_HOST"):
         monkeypatch.delenv(name, raising=False)
 
-    def open_page(**params: str) -> AppTest:
+    def open_page(signed_in: tuple[str, tuple[str, ...]] | None = None, **params: str) -> AppTest:
         at = AppTest.from_file(str(APP), default_timeout=180)
+        if signed_in is not None:
+            sign_in(at, *signed_in)
         at.query_params.update(params)
         at.run()
-        at.switch_page(PAGE).run()
-        return at
+        return open_url_path(at, "alerts")
 
     return open_page
 
@@ -52,12 +52,13 @@ def test_the_page_lists_definitions_and_draws_the_series(app, language, title, l
     assert json.loads(versions.value)["app_version"].startswith("5.")  # the code stays in the URL
 
 
-def test_check_now_is_for_administrators_and_stores_every_evaluation(app, tmp_path):
-    at = app(lang="en")
-    assert [b for b in at.button if b.key == "alerts_check_now"] == []  # no token, no button
-    at.text_input(key="alerts_admin_token").input("wrong").run()
-    assert [b for b in at.button if b.key == "alerts_check_now"] == []
-    at.text_input(key="alerts_admin_token").input("let-me-in").run()
+def test_check_now_is_for_administrators_and_stores_every_evaluation(app, tmp_path, audit_trail):
+    # a signed-in team member: the page is not theirs, so neither the series nor the button shows
+    at = app(("pat@bank.example", ("p2p",)), lang="en")
+    assert [e.value for e in at.error] == ["Your role may not open this page."]
+    assert [b for b in at.button if b.key == "alerts_check_now"] == [] and at.dataframe == []
+    # the administrator role (an SSO group mapped to admin in metrics/access.yml) checks from the app
+    at = app(("ada@bank.example", ("analytics-admins",)), lang="en")
     at.button(key="alerts_check_now").click().run()
     assert problems(at) == []
     (success,) = at.success
@@ -67,6 +68,10 @@ def test_check_now_is_for_administrators_and_stores_every_evaluation(app, tmp_pa
     assert any("FINLENS_" in w.value for w in at.warning) or not any(r["fired"] for r in stored)
     at.run()
     assert any(len(frame.value) == len(stored) for frame in at.dataframe)
+    from finlens import audit
+
+    checks = [r for r in audit.entries(path=audit_trail) if r["action"] == "alerts-check"]
+    assert [(r["identity"], r["role"], r["rows"]) for r in checks] == [("ada@bank.example", "admin", len(stored))]
 
 
 def test_a_link_to_an_unknown_value_is_refused_in_one_line(app):

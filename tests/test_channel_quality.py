@@ -388,7 +388,7 @@ def test_page_table_equals_the_semantic_layer(catalog, spec, fixture_url, monkey
 def test_a_channel_opens_its_users_at_a_step(catalog, fixture_url, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
-    from tests.app_helpers import APP
+    from tests.app_helpers import APP, follow
 
     monkeypatch.setenv("FINLENS_WAREHOUSE", fixture_url)
     at = AppTest.from_file(str(APP), default_timeout=120).run()
@@ -400,6 +400,7 @@ def test_a_channel_opens_its_users_at_a_step(catalog, fixture_url, monkeypatch):
     labels = [o.content if hasattr(o, "content") else o for o in steps.options]
     assert labels == ["1. Channel visit (1)", "2. Register (1)", "3. Card bound (1)", "4. First investment (1)"]
     steps.set_value(labels[3]).run()
+    follow(at)  # the browser opens the link the click sent it (one history entry)
     assert _problems(at) == [] and at.title[0].value == "Users behind the number"
     assert next(m.value for m in at.metric if m.label == "Users") == "1"
     assert (at.query_params["m"], at.query_params["step"]) == ("channel_funnel", "4")

@@ -37,5 +37,10 @@ def test_json_and_csv_keep_the_raw_numbers(capsys, tmp_path):
     url = make_warehouse(tmp_path / "w.duckdb", EVENTS)
     assert '"invest_amount": 12445.5' in query(capsys, url, "invest_amount", "--format", "json")
     csv = query(capsys, url, "bind_card_funnel", "--format", "csv").splitlines()
-    assert csv[0] == "step,step_name,users,conversion_from_previous,conversion_from_first,median_seconds_to_convert"
-    assert csv[3].split(",") == ["3", "bind_card", "1", "1.0", "0.5", "600.0"]
+    percentiles = [f"seconds_to_convert_p{p}" for p in (10, 25, 50, 75, 90)]
+    assert csv[0].split(",") == [
+        *"step,step_name,users,conversion_from_previous,conversion_from_first,median_seconds_to_convert".split(","),
+        *percentiles,
+    ]
+    # one converter (u1, 600 s from step 2): every percentile of one value is that value
+    assert csv[3].split(",") == ["3", "bind_card", "1", "1.0", "0.5", "600.0", *["600.0"] * 5]

@@ -68,8 +68,8 @@ def column(at, index: int, header: str) -> list:
 
 
 def counts(values) -> list[str]:
-    """Counts as the tables show them, in the number format (thousands separated)."""
-    return [f"{v:,}" for v in values]
+    """Counts as the page shows them: each metric's format (``number``: 1,234)."""
+    return [format_value(v, "number") for v in values]
 
 
 @pytest.mark.parametrize("language", ["en", "zh"])

@@ -1,4 +1,4 @@
-"""bind_card_funnel (register → successful realname_auth → successful bind_card, 7-day window) by hand.
+"""bind_card_funnel (register → successful realname_auth → successful bind_card, 7-day window) by hand, on every engine.
 
 Range 2026-03-01..2026-03-10. Per user, the deepest step reached (hand-derived):
   U1 3  straight through, 300 s then 300 s
@@ -20,9 +20,8 @@ from datetime import date
 
 import pytest
 
-from connectors import connect
 from semantic import Query, run_query
-from tests.warehouse_fixtures import make_warehouse
+from tests.warehouse_fixtures import ENGINES, engine_warehouse
 
 
 def ev(user, time, event, ok=None, platform=None, event_id=None):
@@ -66,11 +65,11 @@ EVENTS = [
 RANGE = dict(start=date(2026, 3, 1), end=date(2026, 3, 10))
 
 
-@pytest.fixture(scope="module")
-def warehouse(tmp_path_factory):
-    url = make_warehouse(tmp_path_factory.mktemp("funnel") / "fixture.duckdb", EVENTS)
-    with connect(url) as wh:
-        yield wh
+@pytest.fixture(scope="module", params=ENGINES)
+def warehouse(request, tmp_path_factory):
+    """The fixture on DuckDB, PostgreSQL and chdb (ClickHouse compiles funnels to its own array plan)."""
+    with engine_warehouse(request, tmp_path_factory.mktemp("funnel"), EVENTS, []) as opened:
+        yield opened
 
 
 def test_funnel_steps(catalog, warehouse):

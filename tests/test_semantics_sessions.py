@@ -20,7 +20,7 @@ import pytest
 
 from connectors import connect
 from semantic import Query, run_query
-from tests.warehouse_fixtures import make_warehouse
+from tests.warehouse_fixtures import build_rollups, make_warehouse
 
 EVENTS = [
     dict(
@@ -80,9 +80,12 @@ USERS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def warehouse(tmp_path_factory):
+@pytest.fixture(scope="module", params=["events", "rollups"])
+def warehouse(request, tmp_path_factory):
+    """The fixture read from the events, and with the loaders' rollups built (the same numbers either way)."""
     url = make_warehouse(tmp_path_factory.mktemp("sessions") / "fixture.duckdb", EVENTS, USERS)
+    if request.param == "rollups":
+        build_rollups(url)
     with connect(url) as wh:
         yield wh
 
@@ -204,3 +207,10 @@ def test_iso_weeks_start_on_monday(catalog, warehouse):
 def test_grains(catalog, warehouse, grain, expected):
     got = rows(catalog, warehouse, "event_count", grain=grain)
     assert [(r[grain], r["event_count"]) for r in got] == expected
+
+
+def test_the_rollups_answer_when_the_loader_built_them(catalog, warehouse):
+    """With rollups built, the session and new-user numbers above came from them (not silently from the events)."""
+    sql = run_query(catalog, Query(metrics=("sessions", "new_users"), grain="day"), warehouse).sql
+    built = warehouse.has_table("rollup_state")
+    assert ("rollup_session_days" in sql, "rollup_first_seen" in sql) == (built, built)

@@ -17,6 +17,7 @@ import gzip
 import hashlib
 import json
 import logging
+import re
 import shutil
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -498,3 +499,30 @@ def test_a_profile_record_named_signup_with_a_numeric_original_id_binds_nothing(
     assert bindings_of(record) == []
     record.update(type="track_signup", original_id="anon")
     assert bindings_of(record) == [("anon", "u1")]
+
+
+def test_gzip_through_the_reader_process_reports_truncation_and_leaves_no_parts(logs, tmp_path, monkeypatch):
+    """A truncated gzip log decompressed by the reader process (two workers, 1-byte chunks) fails with the
+    same one-line error as in-process decompression, and its folder of decompressed parts is gone afterwards;
+    a whole log leaves nothing either."""
+    import tempfile
+
+    from finlens_common.errors import IngestError
+
+    monkeypatch.setattr(sensors, "PARALLEL_MIN_BYTES", 0)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    cut = tmp_path / "cut.log.gz"
+    cut.write_bytes(gzip.compress(logs[0].read_bytes())[:-30])
+    whole = tmp_path / "whole.log.gz"
+    whole.write_bytes(gzip.compress(logs[0].read_bytes()))
+    url = f"duckdb:///{(tmp_path / 'g.duckdb').as_posix()}"
+    with connect(url, read_only=False) as warehouse:
+        with pytest.raises(IngestError, match=rf"^{re.escape(str(cut))}: cannot read past line \d+"):
+            import_sensors(warehouse, [cut], jobs=2, chunk_bytes=1)
+        assert list(scratch.iterdir()) == []
+        summary = import_sensors(warehouse, [whole], jobs=2, chunk_bytes=1)
+        assert list(scratch.iterdir()) == []
+    plain = len(logs[0].read_bytes().splitlines())
+    assert summary.lines == plain

@@ -25,7 +25,9 @@ import sensorsanalytics
 from connectors import connect
 from ingest.schema import EVENTS_TABLE, TABLES
 from ingest.sensors import import_sensors
+from ingest.touch import fill_touch_channels
 from semantic import Query, load_catalog, run_query
+from tests.warehouse_fixtures import ENGINES, load
 
 CST = timezone(timedelta(hours=8))
 WEB = {"$lib": "js", "$os": "Windows"}
@@ -138,3 +140,42 @@ def test_a_warehouse_from_an_older_schema_gets_the_columns_filled_for_every_user
             "SELECT count(*) FROM events WHERE user_id IS NOT NULL AND first_utm_source IS NULL"
         ).rows
     assert filled == [(0,)]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_every_engine_fills_the_same_touches(engine, tmp_path, request):
+    """By hand: u1 came through wechat (day 1), bound a card untagged (day 2), came back through seo (day 3), then
+    clicked untagged: first touch wechat on all four events; latest touch wechat, wechat, seo, seo. u2 was never
+    tagged: no touch. A second run changes nothing."""
+    if engine == "duckdb":
+        url = f"duckdb:///{tmp_path.as_posix()}/touch.duckdb"
+    elif engine == "postgres":
+        url = request.getfixturevalue("postgres_server").url
+    else:
+        url = f"chdb:///{tmp_path.as_posix()}/ch"
+    rows = [
+        dict(event_id="e1", event_time="2026-01-01 10:00:00", event="$AppStart", user_id="u1", utm_source="wechat"),
+        dict(event_id="e2", event_time="2026-01-02 10:00:00", event="bind_card", user_id="u1"),
+        dict(event_id="e3", event_time="2026-01-03 10:00:00", event="$AppStart", user_id="u1", utm_source="seo"),
+        dict(event_id="e4", event_time="2026-01-03 11:00:00", event="$AppClick", user_id="u1"),
+        dict(event_id="e5", event_time="2026-01-01 10:00:00", event="$AppClick", user_id="u2"),
+    ]
+    with connect(url, read_only=False) as warehouse:
+        load(warehouse, [{**r, "distinct_id": r["user_id"]} for r in rows], [])
+        fill_touch_channels(warehouse, ["u1", "u2"])
+        stored = warehouse.query(
+            "SELECT event_id, first_utm_source, latest_utm_source FROM events ORDER BY event_id"
+        ).rows
+        again = (
+            warehouse.query("SELECT event_id, first_utm_source, latest_utm_source FROM events ORDER BY event_id").rows
+            if fill_touch_channels(warehouse, ["u1"]) == 0
+            else None
+        )
+    assert [tuple(r) for r in stored] == [
+        ("e1", "wechat", "wechat"),
+        ("e2", "wechat", "wechat"),
+        ("e3", "wechat", "seo"),
+        ("e4", "wechat", "seo"),
+        ("e5", None, None),
+    ]
+    assert again == stored

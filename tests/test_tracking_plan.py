@@ -126,9 +126,11 @@ def test_data_quality_page_shows_violations(url, monkeypatch):
     monkeypatch.setenv("FINLENS_WAREHOUSE", url)
     page = AppTest.from_file(
         str(Path(__file__).parent.parent / "finlens" / "pages" / "data_quality.py"), default_timeout=60
-    ).run()
+    )
+    page.query_params["lang"] = "en"
+    page.run()
     assert not page.exception and not page.error
-    frame = page.dataframe[0].value
-    assert int(frame["count"].sum()) == 7
-    assert set(frame["owner"].dropna()) == {"payments-team", "account-team", "wealth-team"}
+    frame = page.dataframe[0].value  # headers are the page's words: count → "Events", owner → "Owner"
+    assert sum(int(str(n).replace(",", "")) for n in frame["Events"]) == 7
+    assert set(frame["Owner"]) - {""} == {"payments-team", "account-team", "wealth-team"}
     assert "No log has been imported" in page.info[0].value

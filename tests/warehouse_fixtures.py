@@ -28,6 +28,14 @@ def make_warehouse(path: Path, events: list[dict[str, Any]], users: list[dict[st
     return url
 
 
+def build_rollups(url: str) -> None:
+    """Build the exact rollups of the warehouse at ``url`` as a loader's ``finish_load`` does."""
+    from ingest import rollups
+
+    with connect(url, read_only=False) as warehouse:
+        rollups.refresh(warehouse)
+
+
 def load(warehouse: Warehouse, events: list[dict[str, Any]], users: list[dict[str, Any]]) -> None:
     for table, rows in ((EVENTS_TABLE, events), (USERS_TABLE, users)):
         warehouse.execute(f"DROP TABLE IF EXISTS {table}")

@@ -41,7 +41,9 @@ def _rows(sql: str, url: str, _compiled: CompiledQuery) -> tuple[list[str], list
 def run(query: Query, definition: Definition | None = None) -> QueryResult:
     """``query`` on the app's warehouse, its metric looked up in the catalog or the ad-hoc ``definition``."""
     url = app_state.warehouse_url()
-    compiled = compile_query(catalog_for(definition), query, app_state.warehouse(url).dialect)
+    compiled = compile_query(
+        app_state.with_rollups(catalog_for(definition), url), query, app_state.warehouse(url).dialect
+    )
     columns, rows = _rows(compiled.sql, url, compiled)
     return QueryResult(columns, rows, compiled)
 

@@ -1,6 +1,6 @@
 """Who is looking: the signed-in person, their role from ``metrics/access.yml``, and the sign-in mode.
 
-Three modes, chosen by the deployment (README, Deploying):
+Three modes, chosen by the deployment (README, Who sees what):
 
 - **OIDC** through Streamlit's ``st.login`` when ``.streamlit/secrets.toml`` has an ``[auth]`` section: the
   identity is the token's ``email`` (else ``sub``), groups come from the claim ``FINLENS_GROUPS_CLAIM``

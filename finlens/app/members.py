@@ -13,10 +13,12 @@ from datetime import date
 import streamlit as st
 from sqlglot import exp
 
+from finlens.app import personal
 from finlens.app import state as app_state
 from finlens.app.charts import selected_rows
 from finlens.app.drill import open_user
 from finlens.app.i18n import t
+from finlens_common.errors import QueryError
 from semantic.drill.members import compile_member_ids, compile_member_list, ids_csv
 from semantic.drill.users import UserList, run_user_sql
 
@@ -36,17 +38,20 @@ def _ids(sql: str, url: str) -> list[str]:
 def member_page(
     members: exp.Select, as_of: date, *, extra: tuple[str, ...] = (), limit: int = PAGE_SIZE, offset: int = 0
 ) -> UserList:
-    """One page of ``members`` as of ``as_of`` (cached by SQL and warehouse)."""
+    """One page of ``members`` as of ``as_of`` (cached by SQL and warehouse), ids as the role may see them."""
     url = app_state.warehouse_url()
     sql, columns = compile_member_list(
         app_state.catalog(), members, as_of, app_state.warehouse(url).dialect, extra=extra, limit=limit, offset=offset
     )
-    return _listing(sql, url, tuple(columns))
+    return personal.users(app_state.catalog(), _listing(sql, url, tuple(columns)))
 
 
 def all_member_ids(members: exp.Select) -> list[str]:
+    """Every member's id for a file (pseudonyms for roles without ``pii``); refused for a role without ``export``."""
+    if not personal.may_export(app_state.catalog()):
+        raise QueryError("your role may not export user ids (metrics/access.yml grants export)")
     url = app_state.warehouse_url()
-    return _ids(compile_member_ids(members, app_state.warehouse(url).dialect), url)
+    return personal.ids(app_state.catalog(), _ids(compile_member_ids(members, app_state.warehouse(url).dialect), url))
 
 
 def show_members(
@@ -76,12 +81,14 @@ def show_members(
     rows = selected_rows(event)
     if rows:
         open_user(str(listing.rows[rows[0]]["user_id"]))
-    st.download_button(
+    personal.export_button(
+        app_state.catalog(),
         t("download_ids", lang),
-        ids_csv(all_member_ids(members)),
+        lambda: ids_csv(all_member_ids(members)),
         file_name=file_name,
-        mime="text/csv",
         key=f"{key}_csv",
+        what=key,
+        lang=lang,
     )
     with st.expander(t("sql", lang)):
         st.code(listing.sql, language="sql")

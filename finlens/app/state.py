@@ -1,5 +1,10 @@
 """What every page of the app shares: the catalog, the boards, the warehouse, cached query results.
 
+Every page sees the catalog as the signed-in person's role does (:func:`catalog`, ``finlens/app/signin.py``):
+the compiler applies the role's row policy to every question, and every cache key holds the role
+(:func:`warehouse_url`), so two roles never share a result. Questions, lookups and exports are recorded in the
+audit trail (``finlens/app/audit_trail.py``); ids are shown as the role may see them (``personal.py``).
+
 Pages call :func:`run` with a :class:`~semantic.Query` (and :func:`users`,
 :func:`sequence`, :func:`values` for drill-downs); they never build SQL.
 
@@ -19,13 +24,14 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
+from dataclasses import replace
 from datetime import date
 
 import streamlit as st
 
 from connectors import Warehouse, connect
-from finlens.app import catalog_files
-from finlens.app.compiled import compiled
+from finlens.app import audit_trail, catalog_files, personal, signin
+from finlens.app.compiled import compiled, per_catalog
 from finlens_common.errors import CatalogProblem, WarehouseError
 from finlens_common.settings import warehouse_url as resolve_warehouse_url
 from ingest.loads import Watermark, read_watermark
@@ -33,6 +39,7 @@ from semantic import Catalog, CompiledQuery, Query, QueryResult
 from semantic.catalog.boards import Board, board_problems
 from semantic.catalog.partial import load_catalog_lenient
 from semantic.compiler.results import run_compiled
+from semantic.compiler.rollup_state import current_rollups
 from semantic.compiler.span import time_span
 from semantic.drill.lookup import UserEvents, dimension_values, user_events
 from semantic.drill.users import Drill, UserList, compile_users, run_user_sql
@@ -47,13 +54,18 @@ _RUNS_LOCK = threading.Lock()
 
 
 def catalog() -> Catalog:
-    """The catalog as the YAML files are now (reloaded when one changes), without any broken definition."""
+    """The catalog as the YAML files are now (reloaded when one changes), as this session's role sees it."""
+    return signin.scoped(_catalog(catalog_files.version())[0])
+
+
+def unscoped_catalog() -> Catalog:
+    """The definitions before any role: only for working out who is signed in (every page uses :func:`catalog`)."""
     return _catalog(catalog_files.version())[0]
 
 
 def catalog_version() -> str:
-    """Changes whenever a YAML file under ``metrics/`` does: the key of everything read from them."""
-    return catalog_files.version()
+    """Changes whenever a YAML file under ``metrics/`` does, and differs per role: the key of everything read from them."""
+    return catalog_files.version() + signin.cache_tag(signin.role_now())
 
 
 def catalog_problems() -> list[CatalogProblem]:
@@ -74,7 +86,7 @@ def boards() -> dict[str, Board]:
 
 @st.cache_resource(max_entries=2)
 def _boards(version: str) -> tuple[dict[str, Board], list[CatalogProblem]]:
-    return board_problems(catalog())
+    return board_problems(_catalog(version)[0])  # definitions only: no data is read
 
 
 @st.cache_resource
@@ -85,7 +97,7 @@ def _connection(url: str) -> Warehouse:
 
 def warehouse(key: str) -> Warehouse:
     """The connection for a :func:`warehouse_url` key (or a plain URL)."""
-    return _connection(key.split(KEY_MARK, 1)[0])
+    return audit_trail.Watched(_connection(key.split(KEY_MARK, 1)[0]))  # type: ignore[return-value]
 
 
 @st.cache_data(show_spinner=False, ttl=WATERMARK_SECONDS)
@@ -120,7 +132,7 @@ def warehouse_url() -> str:
     """The cache key of the data: the warehouse URL tagged with the pinned watermark."""
     mark = watermark()
     version = mark.token if mark is not None else f"t{int(time.time() // UNVERSIONED_SECONDS)}"
-    return f"{resolve_warehouse_url()}{KEY_MARK}{version}"
+    return f"{resolve_warehouse_url()}{KEY_MARK}{version}{signin.cache_tag(signin.role_now())}"
 
 
 def _counted(sql: str) -> None:
@@ -138,9 +150,22 @@ def _rows(sql: str, url: str, _compiled: CompiledQuery) -> tuple[list[str], list
 def run(query: Query) -> QueryResult:
     """Run ``query`` on the app's warehouse, cached by its compiled SQL and the warehouse URL (compiled once)."""
     url = warehouse_url()
-    plan = compiled(catalog(), query, warehouse(url).dialect)
+    plan = compiled(with_rollups(catalog(), url), query, warehouse(url).dialect)
     columns, rows = _rows(plan.sql, url, plan)
+    audit_trail.note("query", sql=plan.sql, rows=len(rows))
     return QueryResult(columns, rows, plan)
+
+
+@st.cache_data(show_spinner=False, ttl=CACHE_SECONDS, max_entries=MAX_ENTRIES)
+def _current_rollups(url: str, version: str) -> frozenset[str]:
+    return current_rollups(catalog(), warehouse(url))
+
+
+def with_rollups(base: Catalog, url: str) -> Catalog:
+    """``base`` knowing the rollups the warehouse keeps current (looked up once per data version and catalog)."""
+    rollups = _current_rollups(url, catalog_version())
+    # one catalog object per (catalog, rollups): compiled questions are kept per catalog object
+    return per_catalog(base, ("rollups", rollups), lambda: replace(base, rollups=rollups))
 
 
 @st.cache_data(show_spinner=False, ttl=CACHE_SECONDS, max_entries=MAX_ENTRIES)
@@ -149,10 +174,12 @@ def _users(sql: str, url: str, columns: tuple[str, ...]) -> UserList:
 
 
 def users(query: Query, drill: Drill, *, limit: int = 50, offset: int = 0) -> UserList:
-    """One page of the users behind ``query``'s number, narrowed by ``drill`` (cached by SQL)."""
+    """One page of the users behind ``query``'s number, narrowed by ``drill`` (cached by SQL), ids as the role sees them."""
     url = warehouse_url()
     sql, columns = compile_users(catalog(), query, drill, warehouse(url).dialect, limit=limit, offset=offset)
-    return _users(sql, url, tuple(columns))
+    listing = _users(sql, url, tuple(columns))
+    audit_trail.note("query", sql=sql, rows=len(listing.rows))
+    return personal.users(catalog(), listing)
 
 
 @st.cache_data(show_spinner=False, ttl=CACHE_SECONDS, max_entries=MAX_ENTRIES)
@@ -160,9 +187,13 @@ def _sequence(user_id: str, url: str) -> UserEvents:
     return user_events(catalog(), user_id, warehouse(url))
 
 
-def sequence(user_id: str) -> UserEvents:
-    """``user_id``'s events in order, with sessions and failures marked."""
-    return _sequence(user_id, warehouse_url())
+def sequence(shown_id: str) -> UserEvents:
+    """The events, in order with sessions and failures marked, of the user shown as ``shown_id`` (a pseudonym for
+    roles without ``pii``); nobody's when the id does not lead to a user this role may look up."""
+    real = personal.real_id(catalog(), shown_id)
+    events = _sequence(real, warehouse_url()) if real else UserEvents(shown_id, [], [], 0, "")
+    audit_trail.note("sequence", sql=events.sql or None, rows=len(events.rows), detail=real or f"{shown_id} (no user)")
+    return personal.events(catalog(), events)
 
 
 @st.cache_data(show_spinner=False, ttl=CACHE_SECONDS, max_entries=MAX_ENTRIES)

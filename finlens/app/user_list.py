@@ -11,6 +11,8 @@ from collections.abc import Callable
 
 import streamlit as st
 
+from finlens.app import personal
+from finlens.app import state as app_state
 from finlens.app.charts import selected_rows
 from finlens.app.drill import SEQUENCE_PAGE
 from finlens.app.i18n import t
@@ -23,14 +25,19 @@ MAX_IDS = 100_000
 def show_users(page_of: Callable[[int, int], UserList], *, key: str, lang: str, title: str, file_name: str) -> int:
     """Render the users ``page_of(limit, offset)`` gives under ``title``; returns their total."""
     st.subheader(title)
-    first = page_of(PAGE_SIZE, 0)
+    catalog = app_state.catalog()
+
+    def page_of_shown(limit: int, offset: int) -> UserList:
+        return personal.users(catalog, page_of(limit, offset))
+
+    first = page_of_shown(PAGE_SIZE, 0)
     pages = max(1, -(-first.total // PAGE_SIZE))
     number = (
         st.number_input(f"{t('page', lang)} (1–{pages})", min_value=1, max_value=pages, value=1, key=f"{key}_page")
         if pages > 1
         else 1
     )
-    listing = first if number == 1 else page_of(PAGE_SIZE, (int(number) - 1) * PAGE_SIZE)
+    listing = first if number == 1 else page_of_shown(PAGE_SIZE, (int(number) - 1) * PAGE_SIZE)
     st.metric(t("users", lang), f"{listing.total:,}")
     if not listing.rows:
         st.info("–")
@@ -46,9 +53,14 @@ def show_users(page_of: Callable[[int, int], UserList], *, key: str, lang: str, 
     rows = selected_rows(event)
     if rows:
         st.switch_page(SEQUENCE_PAGE, query_params={"user": str(listing.rows[rows[0]]["user_id"])})
-    everyone = page_of(min(max(listing.total, 1), MAX_IDS), 0)
-    csv = "user_id\n" + "".join(f"{row['user_id']}\n" for row in everyone.rows)
-    st.download_button(t("download_ids", lang), csv, file_name=file_name, mime="text/csv", key=f"{key}_csv")
+
+    def csv() -> str:
+        everyone = page_of_shown(min(max(listing.total, 1), MAX_IDS), 0)
+        return "user_id\n" + "".join(f"{row['user_id']}\n" for row in everyone.rows)
+
+    personal.export_button(
+        catalog, t("download_ids", lang), csv, file_name=file_name, key=f"{key}_csv", what=key, lang=lang
+    )
     with st.expander(t("sql", lang)):
         st.code(listing.sql, language="sql")
     return listing.total

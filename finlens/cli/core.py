@@ -64,6 +64,11 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     compile_.add_argument(
         "--dialect", required=True, help="duckdb, postgres, clickhouse, snowflake, bigquery, trino or spark"
     )
+    compile_.add_argument(
+        "--rollups",
+        action="store_true",
+        help="compile for a warehouse whose loaders keep the rollups current (the SQL names the table it reads)",
+    )
     add_identity(compile_)
 
     query = commands.add_parser("query", help="run a query on the warehouse")
@@ -171,6 +176,12 @@ def cmd_compile(args: argparse.Namespace) -> int:
     from semantic import compile_query
 
     catalog = load_catalog_for(args)
+    if args.rollups:
+        from dataclasses import replace
+
+        from semantic.compiler.reader import ROLLUPS
+
+        catalog = replace(catalog, rollups=frozenset(ROLLUPS))
     print(compile_query(catalog, _query(args, catalog), args.dialect).sql)
     return 0
 

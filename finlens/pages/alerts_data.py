@@ -7,8 +7,6 @@ the ones the messages came from.
 
 from __future__ import annotations
 
-import hmac
-import os
 from datetime import date, datetime
 from typing import Any
 
@@ -16,8 +14,8 @@ import streamlit as st
 
 from finlens.alerts.delivery import Sender
 from finlens.alerts.runner import CheckRun, Context, check
-from finlens.alerts.secrets import secret
 from finlens.alerts.store import Store
+from finlens.app import audit_trail, signin
 from finlens.app import state as app_state
 from finlens_common.settings import alerts_store_path, deployment_language, public_url
 from semantic.analyses.alert_eval import evaluate_range
@@ -25,8 +23,6 @@ from semantic.catalog.alert_specs import Notifications
 from semantic.catalog.notifications import load_notifications
 
 CACHE_SECONDS = 600
-ADMIN_TOKEN = "FINLENS_ADMIN_TOKEN"
-ADMINS = "FINLENS_ADMINS"
 
 
 @st.cache_resource
@@ -55,17 +51,10 @@ def series(name: str, start: date, end: date) -> list[dict[str, Any]]:
     return _series(name, app_state.warehouse_url(), start, end)
 
 
-def is_admin(token: str) -> bool:
-    """A signed-in person whose e-mail is in ``FINLENS_ADMINS``, or the right ``FINLENS_ADMIN_TOKEN`` typed in."""
-    expected = secret(ADMIN_TOKEN)
-    if expected and token and hmac.compare_digest(token.encode(), expected.encode()):
-        return True
-    admins = {a.strip().lower() for a in (os.environ.get(ADMINS) or "").split(",") if a.strip()}
-    try:
-        email = str(st.user.get("email") or "").lower() if st.user.is_logged_in else ""
-    except Exception:  # noqa: BLE001 - no login configured: nobody is signed in
-        email = ""
-    return bool(email) and email in admins
+def may_check() -> bool:
+    """Checking from the app is for the administrator role (metrics/access.yml; everyone, on loopback, without
+    sign-in: README, Who sees what). No separate token: the role is the one key."""
+    return signin.is_admin(signin.role_now())
 
 
 def check_now(at: datetime) -> CheckRun:
@@ -79,4 +68,6 @@ def check_now(at: datetime) -> CheckRun:
         language=deployment_language(),
         public_url=public_url(),
     )
-    return check(context, at)
+    run = check(context, at)
+    audit_trail.note("alerts-check", rows=len(run.evaluations), detail=at.isoformat(), dedup=False)
+    return run

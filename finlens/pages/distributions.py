@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from finlens.app import charts as app_charts
+from finlens.app import personal
 from finlens.app import state as app_state
 from finlens.app.board import guarded
 from finlens.app.filters import current
@@ -101,12 +102,14 @@ def _buckets(name: str, result, fmt: str) -> None:
     if listing.rows:
         rows = [{**r, "value": format_value(r["value"], fmt)} for r in listing.rows]
         st.dataframe(rows, hide_index=True, width="stretch")
-        st.download_button(
+        personal.export_button(
+            catalog,
             t("download_ids", lang),
-            data.member_csv(name, bucket, filters),
+            lambda: data.member_csv(name, bucket, filters),
             file_name=f"{name}_{''.join(c if c.isalnum() else '_' for c in bucket)}_users.csv",
-            mime="text/csv",
             key=f"bucket_csv_{name}",
+            what="distributions",
+            lang=lang,
         )
 
 

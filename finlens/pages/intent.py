@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from finlens.app import charts as app_charts
+from finlens.app import personal
 from finlens.app import state as app_state
 from finlens.app.board import guarded
 from finlens.app.drill import open_user
@@ -151,12 +152,14 @@ def render() -> None:
     if picked:
         open_user(str(user_ids[picked[0]]))
     name = "_".join([spec.score.name, tier_choice or "all", *([str(prefers)] if prefers else [])])
-    st.download_button(
+    personal.export_button(
+        app_state.catalog(),
         t("download_ids", lang),
-        ids_csv(app_intent.ids(as_of, tier_choice, prefers)),
+        lambda: ids_csv(app_intent.ids(as_of, tier_choice, prefers)),
         file_name=f"{name}_{as_of}.csv",
-        mime="text/csv",
         key="intent_csv",
+        what="intent",
+        lang=lang,
     )
     with st.expander(t("sql", lang)):
         st.code(listing.sql, language="sql")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from finlens.app import charts as app_charts
+from finlens.app import personal
 from finlens.app import state as app_state
 from finlens.app.board import guarded
 from finlens.app.drill import open_user
@@ -159,8 +160,14 @@ def render_members() -> None:
     rows = app_charts.selected_rows(event)
     if rows:
         open_user(str(ids[rows[0]]))
-    st.download_button(
-        t("download", lang), member_csv(kind, name, as_of), file_name=f"{kind}_{name}_{as_of}.csv", mime="text/csv"
+    personal.export_button(
+        app_state.catalog(),
+        t("download", lang),
+        lambda: member_csv(kind, name, as_of),
+        file_name=f"{kind}_{name}_{as_of}.csv",
+        key=None,
+        what="lifecycle",
+        lang=lang,
     )
     with st.expander(t("sql", lang)):
         st.code(listing.sql, language="sql")

@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from finlens.app import personal
 from finlens.app import state as app_state
 from finlens.app.i18n import section, t
 from semantic.drill.people import Match, find_users, user_profile
@@ -34,13 +35,28 @@ text = section("sequence")
 
 
 @st.cache_data(show_spinner=False, ttl=CACHE_SECONDS, max_entries=200)
-def matches(typed: str, url: str, version: str) -> list[Match]:
+def _matches(typed: str, url: str, version: str) -> list[Match]:
     return find_users(app_state.catalog(), typed, app_state.warehouse(url))
 
 
+def matches(typed: str, url: str, version: str) -> list[Match]:
+    """The users ``typed`` finds; for a role without ``pii`` only a pseudonym this session listed (a real id: none)."""
+    catalog = app_state.catalog()
+    if personal.hides_ids(catalog):
+        return [Match(typed, "user_id", typed)] if personal.real_id(catalog, typed) else []
+    return _matches(typed, url, version)
+
+
 @st.cache_data(show_spinner=False, ttl=CACHE_SECONDS, max_entries=200)
-def profile(user_id: str, url: str, version: str) -> dict[str, Any]:
+def _profile(user_id: str, url: str, version: str) -> dict[str, Any]:
     return user_profile(app_state.catalog(), user_id, app_state.warehouse(url))
+
+
+def profile(shown_id: str, url: str, version: str) -> dict[str, Any]:
+    """The attributes of the user shown as ``shown_id``, identifying ones masked for a role without ``pii``."""
+    catalog = app_state.catalog()
+    real = personal.real_id(catalog, shown_id)
+    return personal.profile(catalog, _profile(real, url, version)) if real else {}
 
 
 def column_label(column: str, language: str) -> str:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import streamlit as st
 
 from finlens.app import charts as app_charts
+from finlens.app import personal, tables
 from finlens.app import state as app_state
-from finlens.app import tables
 from finlens.app.board import guarded
 from finlens.app.drill import Target, from_params, open_user
 from finlens.app.filters import current
@@ -98,9 +98,14 @@ def render() -> None:
     rows = app_charts.selected_rows(event)
     if rows:
         open_user(str(ids[rows[0]]))
-    everyone = app_state.users(query, current_target.drill(), limit=min(max(listing.total, 1), 100_000))
-    csv = "user_id\n" + "".join(f"{row['user_id']}\n" for row in everyone.rows)
-    st.download_button(t("download_ids", lang), csv, file_name=f"{metric.name}_users.csv", mime="text/csv")
+
+    def csv() -> str:
+        everyone = app_state.users(query, current_target.drill(), limit=min(max(listing.total, 1), 100_000))
+        return "user_id\n" + "".join(f"{row['user_id']}\n" for row in everyone.rows)
+
+    personal.export_button(
+        catalog, t("download_ids", lang), csv, file_name=f"{metric.name}_users.csv", key=None, what="users", lang=lang
+    )
     with st.expander(t("sql", lang)):
         st.code(listing.sql, language="sql")
 

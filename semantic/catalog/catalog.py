@@ -24,6 +24,7 @@ class Catalog:
     segments: dict[str, Segment] = field(default_factory=dict)
     allowed_functions: frozenset[str] = frozenset()  # settings.yml: more functions YAML snippets may call
     role: Role | None = None  # set by for_role: every query compiled from this catalog sees only the role's rows
+    rollups: frozenset[str] | None = None  # current in the warehouse (compiler/rollup_state.py); None: not looked up
 
     def for_role(self, role: Role) -> Catalog:
         """This catalog as ``role`` sees it: the compiler applies the role's row filters to every read of a model."""

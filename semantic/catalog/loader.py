@@ -15,30 +15,15 @@ from semantic.catalog.catalog import Catalog
 from semantic.catalog.expression_rules import is_denied
 from semantic.catalog.fields import Fields, Problems
 from semantic.catalog.metric_parsers import parse_metric
-from semantic.catalog.model_parts import parse_dimension, parse_pii, parse_sessions
+from semantic.catalog.model_parser import Entries, parse_model_file
 from semantic.catalog.segment_parser import SegmentScope, parse_segment
 from semantic.catalog.segment_specs import EVENTS_MODEL, USERS_MODEL, Segment, SegmentCycle, expand
-from semantic.catalog.specs import Dimension, Join, Model, Source
+from semantic.catalog.specs import Dimension, Model
 from semantic.catalog.validate import validate_catalog
-from semantic.catalog.yaml_lines import LineList, LineMap, YamlProblem, load_yaml, read_yaml_text
+from semantic.catalog.yaml_lines import LineMap, YamlProblem, load_yaml, read_yaml_text
 
 SETTINGS_FILE = "settings.yml"
 _FUNCTION_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
-MODEL_KEYS = (
-    "model",
-    "table",
-    "label",
-    "description",
-    "entity",
-    "primary_key",
-    "time_column",
-    "event_column",
-    "columns",
-    "joins",
-    "sessions",
-    "dimensions",
-    "pii",
-)
 
 
 def default_root() -> Path:
@@ -56,11 +41,6 @@ def load_catalog(root: str | Path | None = None) -> Catalog:
     if problems:
         raise CatalogError(problems)
     return catalog
-
-
-# Where the definitions sit: file -> line of each entry (a metric, dimension or segment); a model file's
-# own keys are at line 0. ``semantic/catalog/partial.py`` blames a problem on the entry it falls in.
-Entries = dict[str, list[int]]
 
 
 def build_catalog(
@@ -86,7 +66,7 @@ def build_catalog(
     models: dict[str, Model] = {}
     dimensions: dict[str, Dimension] = {}
     for file, doc in model_docs:
-        _parse_model_file(file, doc, problems, models, dimensions, skip, entries)
+        parse_model_file(file, doc, problems, models, dimensions, skip, entries)
     metrics = {}
     seen_at: dict[str, str] = {}
     for file, doc in metric_docs:
@@ -235,104 +215,3 @@ def read_yaml_file(path: Path, file: str, problems: Problems) -> LineMap | None:
         problems.add(file, 1, "the file must hold a YAML mapping at the top level")
         return None
     return doc
-
-
-def _parse_model_file(
-    file: str,
-    doc: LineMap,
-    problems: Problems,
-    models: dict[str, Model],
-    dimensions: dict[str, Dimension],
-    skip: frozenset[tuple[str, int]] = frozenset(),
-    entries: Entries | None = None,
-) -> None:
-    fields = Fields(doc, file, problems, "model", MODEL_KEYS)
-    name = fields.name("model")
-    if name is None:
-        return
-    what = f"model {name!r}"
-    fields.what = what
-    if name in models:
-        fields.error("model", f"duplicate model name {name!r} (first defined at {models[name].source})")
-        return
-    columns_map = fields.mapping_at("columns")
-    columns = {str(k): str(v) for k, v in (columns_map or {}).items()}
-    entity = fields.string("entity")
-    primary_key = fields.string("primary_key", required=False, default=entity)
-    time_column = fields.string("time_column", required=False)
-    event_column = fields.string("event_column", required=False, default="event" if "event" in columns else None)
-    for key, value in (
-        ("entity", entity),
-        ("primary_key", primary_key),
-        ("time_column", time_column),
-        ("event_column", event_column),
-    ):
-        if value is not None and columns and value not in columns:
-            fields.error(key, f"{what}: {key} {value!r} is not among the model's columns")
-    joins = _parse_joins(fields, file, problems, what, columns)
-    sessions = parse_sessions(fields, file, problems, what, columns)
-    pii_columns, pii_properties = parse_pii(fields, what, columns)
-    model = Model(
-        name=name,
-        table=fields.string("table") or name,
-        entity=entity or "",
-        primary_key=primary_key or "",
-        time_column=time_column,
-        event_column=event_column,
-        columns=columns,
-        joins=joins,
-        sessions=sessions,
-        label=fields.label(),
-        source=Source(file, doc.line),
-        pii_columns=pii_columns,
-        pii_properties=pii_properties,
-    )
-    models[name] = model
-    items = fields.list_at("dimensions", required=False) or LineList()
-    if entries is not None:
-        entries[file] = list(getattr(items, "item_lines", []))
-    for item, line in zip(items, getattr(items, "item_lines", [])):
-        if not isinstance(item, LineMap):
-            problems.add(file, line, f"{what}: each dimension must be a mapping")
-            continue
-        if (file, item.line) in skip:
-            continue
-        dimension = parse_dimension(item, file, problems, model)
-        if dimension is None:
-            continue
-        if dimension.name in dimensions:
-            problems.add(
-                file,
-                item.line,
-                f"duplicate dimension name {dimension.name!r} (first defined at {dimensions[dimension.name].source})",
-            )
-            continue
-        dimensions[dimension.name] = dimension
-
-
-def _parse_joins(fields: Fields, file: str, problems: Problems, what: str, columns: dict[str, str]) -> tuple[Join, ...]:
-    joins = []
-    items = fields.list_at("joins", required=False) or LineList()
-    for item, line in zip(items, getattr(items, "item_lines", [])):
-        if not isinstance(item, LineMap):
-            problems.add(file, line, f"{what}: each join must be a mapping")
-            continue
-        join_fields = Fields(
-            item, file, problems, f"{what} join", ("model", "foreign_key", "primary_key", "relationship")
-        )
-        target = join_fields.string("model")
-        foreign_key = join_fields.string("foreign_key")
-        relationship = join_fields.choice("relationship", ("many_to_one",), default="many_to_one")
-        if foreign_key and columns and foreign_key not in columns:
-            join_fields.error(
-                "foreign_key", f"{what} join: foreign_key {foreign_key!r} is not among the model's columns"
-            )
-        if target and foreign_key and relationship:
-            joins.append(
-                Join(
-                    model=target,
-                    foreign_key=foreign_key,
-                    primary_key=join_fields.string("primary_key", required=False) or "",
-                )
-            )
-    return tuple(joins)

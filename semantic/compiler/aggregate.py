@@ -16,6 +16,7 @@ from sqlglot import exp
 from semantic.catalog.specs import AggregateMetric, DerivedMetric, FirstSeenMetric, Metric, RatioMetric, SessionMetric
 from semantic.compiler import dialects
 from semantic.compiler.context import SqlContext, conjunction, cte, disjunction, ident, when, with_ctes
+from semantic.compiler.rollups import user_days_answer, user_days_count, user_days_rows
 from semantic.compiler.sessions import first_seen_ctes, range_positions, session_ctes
 
 ZERO_WHEN_EMPTY = ("count", "count_distinct", "sum")
@@ -77,13 +78,19 @@ def _event_metrics(ctx: SqlContext, metrics: list[AggregateMetric]) -> exp.Selec
         distinct = list({f.sql(): f for f in filters if f is not None}.values())
         pushdown = disjunction([exp.paren(f, copy=False) for f in distinct]) if len(distinct) > 1 else distinct[0]
         shared = distinct[0] if len(distinct) == 1 else None
+    from_rollup = user_days_answer(ctx, metrics)  # semantic/compiler/rollups.py: the same rows, fewer of them
     selections = []
     for metric, filter_ in zip(metrics, filters):
         condition = None if shared is not None else filter_
-        selections.append(exp.alias_(_aggregate(metric, ctx.snippet(metric.expr), condition), metric.name, copy=False))
+        if from_rollup and metric.aggregation == "count":
+            value = user_days_count(condition)
+        else:
+            value = _aggregate(metric, ctx.snippet(metric.expr), condition)
+        selections.append(exp.alias_(value, metric.name, copy=False))
     bucket = [exp.alias_(ctx.bucket(ctx.time_column), ctx.resolved.grain, copy=False)] if ctx.resolved.grain else []
     dims = [exp.alias_(ctx.dimension(d), d.name, copy=False) for d in ctx.resolved.dimensions]
-    select = ctx.source(exp.select(*bucket, *dims, *selections))
+    select = exp.select(*bucket, *dims, *selections)
+    select = select.from_(user_days_rows(ctx), copy=False) if from_rollup else ctx.source(select)
     where = conjunction([*ctx.range_conditions(), ctx.user_filter(), pushdown])
     if where is not None:
         select = select.where(where, copy=False)

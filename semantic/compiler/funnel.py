@@ -9,7 +9,9 @@ running count of the step-k events up to it, so "the first step-k event
 after this row" is the step-k row whose count is one more: a path is a chain
 of equi-joins on (user, count), one per step. Events at the same instant are
 ordered by the first step they match, so such ties never break a path.
-Counts are distinct users; a user's deepest path (earliest start on ties)
+On ClickHouse the same paths are found with array functions over one sorted array per
+user (``funnel_arrays.py``): the joins below are slow there. Counts are distinct users;
+a user's deepest path (earliest start on ties)
 gives the times to convert, and their earliest in-range step-1 event gives
 the breakdown values and, with a grain, the entry period (the funnel's trend):
 each user is in one period, so the periods add up to the funnel without one.
@@ -34,6 +36,7 @@ from semantic.compiler.context import (
     matches_events,
     with_ctes,
 )
+from semantic.compiler.funnel_arrays import array_ctes, step_rows
 from semantic.compiler.sessions import range_positions
 
 ONE = exp.Literal.number(1)
@@ -93,7 +96,28 @@ def build_funnel(ctx: SqlContext) -> exp.Select:
         ),
         copy=False,
     )
-    positions = exp.select(
+    groups = [*([ctx.resolved.grain] if ctx.resolved.grain else []), *dims]
+    counts = _counts(ctx, funnel, groups)
+    final = finish(ctx, exp.select(exp.Star()).from_(cte("funnel_steps"), copy=False), [*groups, "step"])
+    time_to_convert = ctx.resolved.query.time_to_convert
+    steps_union: exp.Query
+    if ctx.dialect == "clickhouse":
+        per_user = array_ctes(ctx, funnel, dims, events)
+        steps_union = step_rows(funnel, groups, PERCENTILES if time_to_convert else ())
+    else:
+        per_user = [
+            ("funnel_events", events),
+            ("funnel_positions", _positions(ctx, steps)),
+            ("funnel_paths", _paths(ctx, funnel, dims)),
+            *_per_user(ctx, funnel, dims),
+        ]
+        steps_union = _step_rows(funnel, groups, time_to_convert)
+    return with_ctes(final, [*per_user, ("funnel_counts", counts), ("funnel_steps", steps_union)])
+
+
+def _positions(ctx: SqlContext, steps: range) -> exp.Select:
+    """Every funnel event with its running count of each step's events (the portable plan)."""
+    return exp.select(
         exp.Star(),
         *(
             exp.alias_(
@@ -106,21 +130,6 @@ def build_funnel(ctx: SqlContext) -> exp.Select:
             for k in steps
         ),
     ).from_(cte("funnel_events"), copy=False)
-    groups = [*([ctx.resolved.grain] if ctx.resolved.grain else []), *dims]
-    counts = _counts(ctx, funnel, groups)
-    steps_union = _step_rows(funnel, groups, ctx.resolved.query.time_to_convert)
-    final = finish(ctx, exp.select(exp.Star()).from_(cte("funnel_steps"), copy=False), [*groups, "step"])
-    return with_ctes(
-        final,
-        [
-            ("funnel_events", events),
-            ("funnel_positions", positions),
-            ("funnel_paths", _paths(ctx, funnel, dims)),
-            *_per_user(ctx, funnel, dims),
-            ("funnel_counts", counts),
-            ("funnel_steps", steps_union),
-        ],
-    )
 
 
 def _paths(ctx: SqlContext, funnel: FunnelMetric, dims: list[str]) -> exp.Select:

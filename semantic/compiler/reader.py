@@ -57,3 +57,41 @@ def time_bounds(model: Model, *, first: bool = True, last_alias: str | None = No
         last = exp.alias_(last, last_alias, copy=False)
     columns = [exp.Min(this=time.copy()), last] if first else [last]
     return exp.select(*columns).from_(source, copy=False)
+
+
+# The exact rollups the loaders maintain (semantic/compiler/rollup_build.py) and the table saying which are current.
+SESSION_ROLLUP = "rollup_session_days"
+FIRST_SEEN_ROLLUP = "rollup_first_seen"
+USER_DAYS_ROLLUP = "rollup_user_days"
+ROLLUPS = (SESSION_ROLLUP, FIRST_SEEN_ROLLUP, USER_DAYS_ROLLUP)
+ROLLUP_STATE_TABLE = "rollup_state"
+ROLLUP_STAGE_TABLE = "rollup_users_stage"
+
+
+def rollup_rows(catalog: Catalog, name: str, model: Model, *, filtered: bool = False) -> exp.Expr:
+    """The FROM item reading rollup ``name``, aliased by ``model``'s name so the model's snippets apply to it.
+
+    Only the compiler's rollup rule (``semantic/compiler/rollups.py``) calls this: for sessions only without a row
+    policy; otherwise only when the role's condition reads columns the rollup keeps per row, where it is applied
+    here as on the model (``rollup_user_days``) or tested on the first event (``rollup_first_seen``).
+    """
+    table = exp.alias_(exp.to_table(name), model.name, table=True, copy=False)
+    condition = catalog.role.rows.get(model.name) if catalog.role is not None and filtered else None
+    if condition is None:
+        return table
+    return exp.select(exp.Star()).from_(table, copy=False).where(condition.copy(), copy=False).subquery(model.name)
+
+
+def rollup_table(name: str) -> exp.Table:
+    """A rollup's (or its state's or stage's) table, for the loaders that maintain them."""
+    return exp.to_table(name)
+
+
+def rollup_stage_users() -> exp.Select:
+    """``SELECT user_id FROM`` the loader's stage of users whose rollup rows are being recomputed."""
+    return exp.select("user_id").from_(exp.to_table(ROLLUP_STAGE_TABLE), copy=False)
+
+
+def rollup_state_select() -> exp.Select:
+    """``SELECT name, fingerprint FROM rollup_state``: the rollups a loader built and keeps current."""
+    return exp.select("name", "fingerprint").from_(exp.to_table(ROLLUP_STATE_TABLE), copy=False)

@@ -17,6 +17,7 @@ from connectors.base import Warehouse
 from semantic.catalog.catalog import Catalog
 from semantic.compiler.compile import CompiledQuery, compile_query
 from semantic.compiler.query import Query
+from semantic.compiler.rollup_state import with_current_rollups
 
 
 @dataclass(frozen=True)
@@ -69,5 +70,6 @@ def run_compiled(compiled: CompiledQuery, warehouse: Warehouse) -> QueryResult:
 
 
 def run_query(catalog: Catalog, query: Query, warehouse: Warehouse) -> QueryResult:
-    """Compile ``query`` for ``warehouse``'s dialect and run it."""
+    """Compile ``query`` for ``warehouse``'s dialect (using the rollups it keeps current) and run it."""
+    catalog = with_current_rollups(catalog, warehouse)
     return run_compiled(compile_query(catalog, query, warehouse.dialect), warehouse)

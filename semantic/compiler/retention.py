@@ -22,6 +22,7 @@ from semantic.compiler.aggregate import finish
 from semantic.compiler.context import SqlContext, conjunction, cte, ident, join, matches_events, when, with_ctes
 from semantic.compiler.first_events import first_event_ctes
 from semantic.compiler.reader import time_bounds
+from semantic.compiler.retention_arrays import retention_count_ctes
 from semantic.compiler.sessions import range_positions
 
 ONE = exp.Literal.number(1)
@@ -119,7 +120,7 @@ def build_retention(ctx: SqlContext) -> exp.Select:
         ),
     ).from_(cte("retention_counts"), copy=False)
     final = join(final, cte("data_end"))
-    ctes = [
+    ctes: list[tuple[str, exp.Expr]] = [
         *firsts,
         ("cohort_users", cohort_users),
         ("return_periods", returns),
@@ -127,6 +128,10 @@ def build_retention(ctx: SqlContext) -> exp.Select:
         ("data_end", data_end),
         ("retention_counts", counts),
     ]
+    if ctx.dialect == "clickhouse":
+        # counts from one per-user GROUP BY instead of joins (retention_arrays.py); the CTEs before
+        # stay for the drill-down, which reads cohort_users and return_periods (unused ones cost nothing)
+        ctes = [*ctes[:-1], *retention_count_ctes(ctx, metric)]
     if ctx.resolved.query.average:
         ctes.extend([("retention_rows", final), ("retention_sums", _known_sums(dims))])
         final = _with_average(dims)

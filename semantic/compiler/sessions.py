@@ -14,12 +14,41 @@ from semantic.catalog.specs import FirstSeenMetric, SessionMetric
 from semantic.compiler import dialects
 from semantic.compiler.context import SqlContext, conjunction, cte, flag, ident, when
 from semantic.compiler.first_events import first_event_ctes
+from semantic.compiler.rollups import first_seen_from_rollup, first_seen_rows, session_rows_ctes, sessions_from_rollup
 
 ZERO, ONE = exp.Literal.number(0), exp.Literal.number(1)
 
 
-def session_ctes(ctx: SqlContext, metrics: list[SessionMetric]) -> tuple[list[tuple[str, exp.Select]], str]:
-    """CTEs computing the requested session measures per bucket and dimensions; returns (ctes, last name)."""
+def session_ctes(ctx: SqlContext, metrics: list[SessionMetric]) -> tuple[list[tuple[str, exp.Query]], str]:
+    """CTEs computing the requested session measures per bucket and dimensions; returns (ctes, last name).
+
+    The sessions come from the rollup when ``semantic/compiler/rollups.py`` says it gives the same rows.
+    """
+    rows: list[tuple[str, exp.Query]] = [*session_rows_ctes(ctx)] if sessions_from_rollup(ctx) else [*session_rows(ctx)]
+    viewed = ident("page_views") > ZERO
+    sessions_with_views = exp.Count(this=when(viewed, ONE))
+    measures = {
+        "sessions": exp.Count(this=exp.Star()),
+        "avg_duration": exp.Avg(
+            this=dialects.quirks(ctx.dialect).seconds_between(ident("started_at"), ident("ended_at"))
+        ),
+        "avg_depth": dialects.safe_divide(exp.Sum(this=ident("page_views")), sessions_with_views),
+        "bounce_rate": dialects.safe_divide(
+            exp.Count(this=when(exp.and_(ident("page_views").eq(ONE), ident("clicks").eq(ZERO), copy=False), ONE)),
+            sessions_with_views,
+        ),
+    }
+    groups = _group_expressions(ctx, ident("started_at"))
+    summary = exp.select(*groups, *(exp.alias_(measures[m.measure], m.name, copy=False) for m in metrics)).from_(
+        cte("sessions"), copy=False
+    )
+    if groups:
+        summary = summary.group_by(*range_positions(len(groups)), copy=False)
+    return [*rows, ("session_metrics", summary)], "session_metrics"
+
+
+def session_rows(ctx: SqlContext) -> list[tuple[str, exp.Select]]:
+    """CTEs ending in ``sessions``: one row per in-range session, computed from the events."""
     settings = ctx.model.sessions
     assert settings is not None, "validated by the loader"
     dims = ctx.resolved.dimensions
@@ -73,39 +102,21 @@ def session_ctes(ctx: SqlContext, metrics: list[SessionMetric]) -> tuple[list[tu
         .group_by(user, ident("session_number"), copy=False)
     )
 
-    viewed = ident("page_views") > ZERO
-    sessions_with_views = exp.Count(this=when(viewed, ONE))
-    measures = {
-        "sessions": exp.Count(this=exp.Star()),
-        "avg_duration": exp.Avg(
-            this=dialects.quirks(ctx.dialect).seconds_between(ident("started_at"), ident("ended_at"))
-        ),
-        "avg_depth": dialects.safe_divide(exp.Sum(this=ident("page_views")), sessions_with_views),
-        "bounce_rate": dialects.safe_divide(
-            exp.Count(this=when(exp.and_(ident("page_views").eq(ONE), ident("clicks").eq(ZERO), copy=False), ONE)),
-            sessions_with_views,
-        ),
-    }
-    groups = _group_expressions(ctx, ident("started_at"))
-    summary = exp.select(*groups, *(exp.alias_(measures[m.measure], m.name, copy=False) for m in metrics)).from_(
-        cte("sessions"), copy=False
-    )
-    if groups:
-        summary = summary.group_by(*range_positions(len(groups)), copy=False)
-    ctes = [
+    return [
         ("session_events", selected),
         ("session_starts", starts),
         ("session_numbers", numbered),
         ("sessions", per_session),
-        ("session_metrics", summary),
     ]
-    return ctes, "session_metrics"
 
 
-def first_seen_ctes(ctx: SqlContext, metrics: list[FirstSeenMetric]) -> tuple[list[tuple[str, exp.Select]], str]:
+def first_seen_ctes(ctx: SqlContext, metrics: list[FirstSeenMetric]) -> tuple[list[tuple[str, exp.Query]], str]:
     """CTEs counting entities whose first event ever falls in the range and passes the filter."""
-    user_filter = ctx.user_filter()
-    firsts, first_only = first_event_ctes(ctx, "user_first_events", None, flag_filter=user_filter, first_ever=True)
+    if first_seen_from_rollup(ctx):
+        firsts, first_only = first_seen_rows(ctx, "user_first_events")
+    else:
+        user_filter = ctx.user_filter()
+        firsts, first_only = first_event_ctes(ctx, "user_first_events", None, flag_filter=user_filter, first_ever=True)
     groups = _group_expressions(ctx, ident("event_time"))
     summary = exp.select(*groups, *(exp.alias_(exp.Count(this=exp.Star()), m.name, copy=False) for m in metrics))
     summary = summary.from_(cte("user_first_events"), copy=False)

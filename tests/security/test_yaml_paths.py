@@ -262,17 +262,18 @@ def test_an_oversized_yaml_file_is_refused(capsys, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "file, old, line",
+    "file, old",
     [
-        ("marketing/intent.yml", "filter: \"page = 'product_list'\"", 10),
-        ("marketing/intent.yml", "  filter: \"page = 'product_detail'\"\n  dwell", 22),
-        ("marketing/lifecycle.yml", "filter: is_success, amount: amount", 6),
-        ("marketing/distributions.yml", "    filter: is_success", 19),
+        ("marketing/intent.yml", "filter: \"page = 'product_list'\""),
+        ("marketing/intent.yml", "  filter: \"page = 'product_detail'\"\n  dwell"),
+        ("marketing/lifecycle.yml", "filter: is_success, amount: amount"),
+        ("marketing/distributions.yml", "    filter: is_success"),
     ],
 )
-def test_hostile_marketing_snippets_are_refused_at_their_line(capsys, tmp_path, scene, file, old, line):
+def test_hostile_marketing_snippets_are_refused_at_their_line(capsys, tmp_path, scene, file, old):
     root = catalog_copy(tmp_path)
     text = (root / file).read_text()
+    line = text[: text.index(old)].count("\n") + 1  # the snippet's own line in the shipped file
     hostile = json.dumps(scene.fill(FILTERS["subquery_reads_a_file"]))
     new = old.replace("\"page = 'product_list'\"", hostile).replace("\"page = 'product_detail'\"", hostile)
     new = new.replace("filter: is_success", f"filter: {hostile}")

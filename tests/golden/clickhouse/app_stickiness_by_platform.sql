@@ -38,4 +38,4 @@ ORDER BY
   "week" ASC,
   platform ASC,
   active_days ASC
-SETTINGS join_use_nulls = 1
+SETTINGS join_use_nulls = 1, optimize_distributed_group_by_sharding_key = 1

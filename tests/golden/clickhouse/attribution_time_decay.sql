@@ -164,4 +164,4 @@ ORDER BY
   CASE WHEN touch IS NULL THEN 1 ELSE 0 END,
   credit DESC,
   touch
-SETTINGS join_use_nulls = 1
+SETTINGS join_use_nulls = 1, optimize_distributed_group_by_sharding_key = 1

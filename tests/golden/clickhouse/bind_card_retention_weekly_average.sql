@@ -131,17 +131,58 @@ WITH cohort_events AS (
   SELECT
     MAX(events.event_time) AS last_event_time
   FROM events
+), retention_users AS (
+  SELECT
+    events.user_id AS user_id,
+    minIf(events.event_time, events.event = 'bind_card' AND (
+      events.is_success
+    )) AS cohort_time,
+    groupUniqArrayIf(
+      CAST(dateTrunc('WEEK', events.event_time) AS Nullable(DATE)),
+      events.event = '$AppStart'
+      AND events.event_time >= CAST('2026-03-01 00:00:00' AS Nullable(DateTime))
+    ) AS returns
+  FROM events
+  WHERE
+    NOT (
+      events.user_id IS NULL
+    )
+    AND (
+      (
+        events.event = 'bind_card' AND (
+          events.is_success
+        )
+      )
+      OR (
+        events.event = '$AppStart'
+        AND events.event_time >= CAST('2026-03-01 00:00:00' AS Nullable(DateTime))
+      )
+    )
+  GROUP BY
+    events.user_id
+  HAVING
+    countIf(events.event = 'bind_card' AND (
+      events.is_success
+    )) > 0
+    AND minIf(events.event_time, events.event = 'bind_card' AND (
+      events.is_success
+    )) >= CAST('2026-03-01 00:00:00' AS Nullable(DateTime))
+    AND minIf(events.event_time, events.event = 'bind_card' AND (
+      events.is_success
+    )) < CAST('2026-04-01 00:00:00' AS Nullable(DateTime))
 ), retention_counts AS (
   SELECT
-    cohort_users.cohort AS cohort,
-    retention_periods."period" AS "period",
+    cohort,
+    "period",
     COUNT(*) AS cohort_size,
-    COUNT(returns.user_id) AS retained
-  FROM cohort_users
-  CROSS JOIN retention_periods
-  LEFT JOIN return_periods AS returns
-    ON returns.user_id = cohort_users.user_id
-    AND returns.return_period = DATE_ADD(DAY, retention_periods."period" * 7, cohort_users.cohort)
+    countIf(has(returns, DATE_ADD(DAY, "period" * 7, cohort))) AS retained
+  FROM (
+    SELECT
+      CAST(dateTrunc('WEEK', cohort_time) AS Nullable(DATE)) AS cohort,
+      arrayJoin(range(1, 31)) AS "period",
+      returns
+    FROM retention_users
+  ) AS cohort_periods
   GROUP BY
     1,
     2
@@ -197,4 +238,4 @@ FROM (
 ORDER BY
   cohort ASC,
   "period" ASC
-SETTINGS join_use_nulls = 1
+SETTINGS join_use_nulls = 1, optimize_distributed_group_by_sharding_key = 1

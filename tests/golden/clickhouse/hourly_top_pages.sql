@@ -20,4 +20,4 @@ FROM event_metrics
 ORDER BY
   pv DESC
 LIMIT 10
-SETTINGS join_use_nulls = 1
+SETTINGS join_use_nulls = 1, optimize_distributed_group_by_sharding_key = 1

@@ -1,60 +1,82 @@
-WITH funnel_events AS (
+WITH funnel_arrays AS (
   SELECT
     events.user_id AS user_id,
-    events.event_time AS event_time,
-    events.event_id AS event_id,
-    events.platform AS platform,
-    CASE
-      WHEN events.event IN ('$AppViewScreen', '$pageview')
-      AND (
-        events.page = 'product_list'
+    arraySort(
+      groupArray(
+        tuple(
+          events.event_time,
+          CASE
+            WHEN events.event IN ('$AppViewScreen', '$pageview')
+            AND (
+              events.page = 'product_list'
+            )
+            THEN 1
+            WHEN events.event IN ('$AppViewScreen', '$pageview')
+            AND (
+              events.page = 'product_detail'
+            )
+            THEN 2
+            WHEN events.event IN ('$AppClick', '$WebClick')
+            AND (
+              events.element = 'invest_button'
+            )
+            THEN 3
+            WHEN events.event = 'P2P_order_submit'
+            THEN 4
+            WHEN events.event = 'P2P_invest' AND (
+              events.is_success
+            )
+            THEN 5
+          END,
+          events.event_id,
+          CASE
+            WHEN events.event IN ('$AppViewScreen', '$pageview')
+            AND (
+              events.page = 'product_list'
+            )
+            THEN 1
+            ELSE 0
+          END + (
+            CASE
+              WHEN events.event IN ('$AppViewScreen', '$pageview')
+              AND (
+                events.page = 'product_detail'
+              )
+              THEN 1
+              ELSE 0
+            END
+          ) * 2 + (
+            CASE
+              WHEN events.event IN ('$AppClick', '$WebClick')
+              AND (
+                events.element = 'invest_button'
+              )
+              THEN 1
+              ELSE 0
+            END
+          ) * 4 + (
+            CASE WHEN events.event = 'P2P_order_submit' THEN 1 ELSE 0 END
+          ) * 8 + (
+            CASE WHEN events.event = 'P2P_invest' AND (
+              events.is_success
+            ) THEN 1 ELSE 0 END
+          ) * 16
+        )
       )
-      THEN 1
-      ELSE 0
-    END AS is_step_1,
-    CASE
-      WHEN events.event IN ('$AppViewScreen', '$pageview')
-      AND (
-        events.page = 'product_detail'
-      )
-      THEN 1
-      ELSE 0
-    END AS is_step_2,
-    CASE
-      WHEN events.event IN ('$AppClick', '$WebClick')
-      AND (
-        events.element = 'invest_button'
-      )
-      THEN 1
-      ELSE 0
-    END AS is_step_3,
-    CASE WHEN events.event = 'P2P_order_submit' THEN 1 ELSE 0 END AS is_step_4,
-    CASE WHEN events.event = 'P2P_invest' AND (
-      events.is_success
-    ) THEN 1 ELSE 0 END AS is_step_5,
-    CASE
-      WHEN events.event IN ('$AppViewScreen', '$pageview')
-      AND (
-        events.page = 'product_list'
-      )
-      THEN 1
-      WHEN events.event IN ('$AppViewScreen', '$pageview')
-      AND (
-        events.page = 'product_detail'
-      )
-      THEN 2
-      WHEN events.event IN ('$AppClick', '$WebClick')
-      AND (
-        events.element = 'invest_button'
-      )
-      THEN 3
-      WHEN events.event = 'P2P_order_submit'
-      THEN 4
-      WHEN events.event = 'P2P_invest' AND (
-        events.is_success
-      )
-      THEN 5
-    END AS first_step
+    ) AS sorted_events,
+    argMinIf(
+      tuple(events.platform),
+      tuple(events.event_time, events.event_id),
+      CASE
+        WHEN events.event IN ('$AppViewScreen', '$pageview')
+        AND (
+          events.page = 'product_list'
+        )
+        THEN 1
+        ELSE 0
+      END = 1
+      AND events.event_time < CAST('2026-04-01 00:00:00' AS Nullable(DateTime))
+    ) AS entry_values
   FROM events
   WHERE
     NOT (
@@ -92,134 +114,159 @@ WITH funnel_events AS (
         )
       )
     )
-), funnel_positions AS (
-  SELECT
-    *,
-    SUM(is_step_1) OVER (
-      PARTITION BY user_id
-      ORDER BY event_time, first_step, event_id
-      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-    ) AS step_1_count,
-    SUM(is_step_2) OVER (
-      PARTITION BY user_id
-      ORDER BY event_time, first_step, event_id
-      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-    ) AS step_2_count,
-    SUM(is_step_3) OVER (
-      PARTITION BY user_id
-      ORDER BY event_time, first_step, event_id
-      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-    ) AS step_3_count,
-    SUM(is_step_4) OVER (
-      PARTITION BY user_id
-      ORDER BY event_time, first_step, event_id
-      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-    ) AS step_4_count,
-    SUM(is_step_5) OVER (
-      PARTITION BY user_id
-      ORDER BY event_time, first_step, event_id
-      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-    ) AS step_5_count
-  FROM funnel_events
-), funnel_paths AS (
-  SELECT
-    step_1.user_id AS user_id,
-    step_1.step_1_count AS start_position,
-    step_1.platform AS platform,
-    step_1.event_time AS step_1_time,
-    step_2.event_time AS step_2_time,
-    step_3.event_time AS step_3_time,
-    step_4.event_time AS step_4_time,
-    step_5.event_time AS step_5_time,
-    CASE
-      WHEN NOT (
-        step_5.event_time IS NULL
-      )
-      THEN 5
-      WHEN NOT (
-        step_4.event_time IS NULL
-      )
-      THEN 4
-      WHEN NOT (
-        step_3.event_time IS NULL
-      )
-      THEN 3
-      WHEN NOT (
-        step_2.event_time IS NULL
-      )
-      THEN 2
-      ELSE 1
-    END AS depth
-  FROM funnel_positions AS step_1
-  LEFT JOIN funnel_positions AS step_2
-    ON step_2.user_id = step_1.user_id
-    AND step_2.is_step_2 = 1
-    AND step_2.step_2_count = (
-      step_1.step_2_count + 1
-    )
-    AND step_2.event_time <= (
-      step_1.event_time + INTERVAL '86400' SECOND
-    )
-  LEFT JOIN funnel_positions AS step_3
-    ON step_3.user_id = step_1.user_id
-    AND step_3.is_step_3 = 1
-    AND step_3.step_3_count = (
-      step_2.step_3_count + 1
-    )
-    AND step_3.event_time <= (
-      step_1.event_time + INTERVAL '86400' SECOND
-    )
-  LEFT JOIN funnel_positions AS step_4
-    ON step_4.user_id = step_1.user_id
-    AND step_4.is_step_4 = 1
-    AND step_4.step_4_count = (
-      step_3.step_4_count + 1
-    )
-    AND step_4.event_time <= (
-      step_1.event_time + INTERVAL '86400' SECOND
-    )
-  LEFT JOIN funnel_positions AS step_5
-    ON step_5.user_id = step_1.user_id
-    AND step_5.is_step_5 = 1
-    AND step_5.step_5_count = (
-      step_4.step_5_count + 1
-    )
-    AND step_5.event_time <= (
-      step_1.event_time + INTERVAL '86400' SECOND
-    )
-  WHERE
-    step_1.is_step_1 = 1
-    AND step_1.event_time < CAST('2026-04-01 00:00:00' AS Nullable(DateTime))
-), funnel_depths AS (
+  GROUP BY
+    events.user_id
+), funnel_user_paths AS (
   SELECT
     user_id,
-    MAX(depth) AS depth
-  FROM funnel_paths
-  GROUP BY
-    user_id
-), funnel_best_starts AS (
-  SELECT
-    paths.user_id AS user_id,
-    MIN(paths.start_position) AS start_position
-  FROM funnel_paths AS paths
-  JOIN funnel_depths AS deepest
-    ON paths.user_id = deepest.user_id AND paths.depth = deepest.depth
-  GROUP BY
-    paths.user_id
+    tupleElement(entry_values, 1) AS platform,
+    arrayMap(x -> tupleElement(x, 1), sorted_events) AS event_times,
+    arrayMap(x -> tupleElement(x, 4), sorted_events) AS event_masks,
+    arrayFilter(
+      i -> bitTest(arrayElement(event_masks, i), 0)
+      AND arrayElement(event_times, i) < CAST('2026-04-01 00:00:00' AS Nullable(DateTime)),
+      arrayEnumerate(sorted_events)
+    ) AS path_1,
+    arrayMap(s -> arrayElement(event_times, s) + INTERVAL '86400' SECOND, path_1) AS deadlines,
+    arrayPushBack(
+      arrayPopFront(
+        arrayReverseFill(
+          x -> x > 0,
+          arrayMap(
+            i -> CASE WHEN bitTest(arrayElement(event_masks, i), 1) THEN i ELSE 0 END,
+            arrayEnumerate(sorted_events)
+          )
+        )
+      ),
+      0
+    ) AS next_2,
+    arrayPushBack(
+      arrayPopFront(
+        arrayReverseFill(
+          x -> x > 0,
+          arrayMap(
+            i -> CASE WHEN bitTest(arrayElement(event_masks, i), 2) THEN i ELSE 0 END,
+            arrayEnumerate(sorted_events)
+          )
+        )
+      ),
+      0
+    ) AS next_3,
+    arrayPushBack(
+      arrayPopFront(
+        arrayReverseFill(
+          x -> x > 0,
+          arrayMap(
+            i -> CASE WHEN bitTest(arrayElement(event_masks, i), 3) THEN i ELSE 0 END,
+            arrayEnumerate(sorted_events)
+          )
+        )
+      ),
+      0
+    ) AS next_4,
+    arrayPushBack(
+      arrayPopFront(
+        arrayReverseFill(
+          x -> x > 0,
+          arrayMap(
+            i -> CASE WHEN bitTest(arrayElement(event_masks, i), 4) THEN i ELSE 0 END,
+            arrayEnumerate(sorted_events)
+          )
+        )
+      ),
+      0
+    ) AS next_5,
+    arrayMap(
+      (p, d) -> CASE
+        WHEN arrayElement(next_2, p) > 0
+        AND arrayElement(event_times, arrayElement(next_2, p)) <= d
+        THEN arrayElement(next_2, p)
+        ELSE 0
+      END,
+      path_1,
+      deadlines
+    ) AS path_2,
+    arrayMap(
+      (p, d) -> CASE
+        WHEN arrayElement(next_3, p) > 0
+        AND arrayElement(event_times, arrayElement(next_3, p)) <= d
+        THEN arrayElement(next_3, p)
+        ELSE 0
+      END,
+      path_2,
+      deadlines
+    ) AS path_3,
+    arrayMap(
+      (p, d) -> CASE
+        WHEN arrayElement(next_4, p) > 0
+        AND arrayElement(event_times, arrayElement(next_4, p)) <= d
+        THEN arrayElement(next_4, p)
+        ELSE 0
+      END,
+      path_3,
+      deadlines
+    ) AS path_4,
+    arrayMap(
+      (p, d) -> CASE
+        WHEN arrayElement(next_5, p) > 0
+        AND arrayElement(event_times, arrayElement(next_5, p)) <= d
+        THEN arrayElement(next_5, p)
+        ELSE 0
+      END,
+      path_4,
+      deadlines
+    ) AS path_5,
+    arrayMap(
+      (p1, p2, p3, p4, p5) -> 1 + (
+        p2 > 0
+      ) + (
+        p3 > 0
+      ) + (
+        p4 > 0
+      ) + (
+        p5 > 0
+      ),
+      path_1,
+      path_2,
+      path_3,
+      path_4,
+      path_5
+    ) AS depths,
+    indexOf(depths, arrayMax(depths)) AS best,
+    arrayElement(event_times, arrayElement(path_1, best)) AS step_1_time,
+    CASE
+      WHEN arrayElement(path_2, best) > 0
+      THEN arrayElement(event_times, arrayElement(path_2, best))
+      ELSE NULL
+    END AS step_2_time,
+    CASE
+      WHEN arrayElement(path_3, best) > 0
+      THEN arrayElement(event_times, arrayElement(path_3, best))
+      ELSE NULL
+    END AS step_3_time,
+    CASE
+      WHEN arrayElement(path_4, best) > 0
+      THEN arrayElement(event_times, arrayElement(path_4, best))
+      ELSE NULL
+    END AS step_4_time,
+    CASE
+      WHEN arrayElement(path_5, best) > 0
+      THEN arrayElement(event_times, arrayElement(path_5, best))
+      ELSE NULL
+    END AS step_5_time
+  FROM funnel_arrays
+  WHERE
+    notEmpty(path_1)
 ), funnel_users AS (
   SELECT
-    best.user_id AS user_id,
-    earliest.platform AS platform,
-    best.step_1_time AS step_1_time,
-    best.step_2_time AS step_2_time,
-    best.step_3_time AS step_3_time,
-    best.step_4_time AS step_4_time,
-    best.step_5_time AS step_5_time
-  FROM funnel_paths AS best
-  JOIN funnel_best_starts AS chosen
-    ON best.user_id = chosen.user_id AND best.start_position = chosen.start_position
-  JOIN funnel_paths AS earliest
-    ON earliest.user_id = best.user_id AND earliest.start_position = 1
+    user_id,
+    platform,
+    step_1_time,
+    step_2_time,
+    step_3_time,
+    step_4_time,
+    step_5_time
+  FROM funnel_user_paths
 ), funnel_counts AS (
   SELECT
     platform,
@@ -238,52 +285,33 @@ WITH funnel_events AS (
 ), funnel_steps AS (
   SELECT
     platform,
-    1 AS step,
-    'product_list' AS step_name,
-    step_1_users AS users,
-    CAST(step_1_users AS Nullable(Float64)) / nullIf(step_1_users, 0) AS conversion_from_previous,
-    CAST(step_1_users AS Nullable(Float64)) / nullIf(step_1_users, 0) AS conversion_from_first,
-    CAST(NULL AS Nullable(Float64)) AS median_seconds_to_convert
-  FROM funnel_counts
-  UNION ALL
-  SELECT
-    platform,
-    2 AS step,
-    'product_detail' AS step_name,
-    step_2_users AS users,
-    CAST(step_2_users AS Nullable(Float64)) / nullIf(step_1_users, 0) AS conversion_from_previous,
-    CAST(step_2_users AS Nullable(Float64)) / nullIf(step_1_users, 0) AS conversion_from_first,
-    CAST(step_2_median_seconds AS Nullable(Float64)) AS median_seconds_to_convert
-  FROM funnel_counts
-  UNION ALL
-  SELECT
-    platform,
-    3 AS step,
-    'invest_click' AS step_name,
-    step_3_users AS users,
-    CAST(step_3_users AS Nullable(Float64)) / nullIf(step_2_users, 0) AS conversion_from_previous,
-    CAST(step_3_users AS Nullable(Float64)) / nullIf(step_1_users, 0) AS conversion_from_first,
-    CAST(step_3_median_seconds AS Nullable(Float64)) AS median_seconds_to_convert
-  FROM funnel_counts
-  UNION ALL
-  SELECT
-    platform,
-    4 AS step,
-    'order_submit' AS step_name,
-    step_4_users AS users,
-    CAST(step_4_users AS Nullable(Float64)) / nullIf(step_3_users, 0) AS conversion_from_previous,
-    CAST(step_4_users AS Nullable(Float64)) / nullIf(step_1_users, 0) AS conversion_from_first,
-    CAST(step_4_median_seconds AS Nullable(Float64)) AS median_seconds_to_convert
-  FROM funnel_counts
-  UNION ALL
-  SELECT
-    platform,
-    5 AS step,
-    'invest_success' AS step_name,
-    step_5_users AS users,
-    CAST(step_5_users AS Nullable(Float64)) / nullIf(step_4_users, 0) AS conversion_from_previous,
-    CAST(step_5_users AS Nullable(Float64)) / nullIf(step_1_users, 0) AS conversion_from_first,
-    CAST(step_5_median_seconds AS Nullable(Float64)) AS median_seconds_to_convert
+    arrayJoin(range(1, 6)) AS step,
+    arrayElement(
+      [
+        'product_list',
+        'product_detail',
+        'invest_click',
+        'order_submit',
+        'invest_success'
+      ],
+      step
+    ) AS step_name,
+    arrayElement([step_1_users, step_2_users, step_3_users, step_4_users, step_5_users], step) AS users,
+    CAST(arrayElement([step_1_users, step_2_users, step_3_users, step_4_users, step_5_users], step) AS Nullable(Float64)) / nullIf(
+      arrayElement([step_1_users, step_1_users, step_2_users, step_3_users, step_4_users], step),
+      0
+    ) AS conversion_from_previous,
+    CAST(arrayElement([step_1_users, step_2_users, step_3_users, step_4_users, step_5_users], step) AS Nullable(Float64)) / nullIf(step_1_users, 0) AS conversion_from_first,
+    arrayElement(
+      [
+        CAST(NULL AS Nullable(Float64)),
+        CAST(step_2_median_seconds AS Nullable(Float64)),
+        CAST(step_3_median_seconds AS Nullable(Float64)),
+        CAST(step_4_median_seconds AS Nullable(Float64)),
+        CAST(step_5_median_seconds AS Nullable(Float64))
+      ],
+      step
+    ) AS median_seconds_to_convert
   FROM funnel_counts
 )
 SELECT
@@ -292,4 +320,4 @@ FROM funnel_steps
 ORDER BY
   platform ASC,
   step ASC
-SETTINGS join_use_nulls = 1
+SETTINGS join_use_nulls = 1, optimize_distributed_group_by_sharding_key = 1

@@ -164,4 +164,4 @@ ORDER BY
   cohort ASC,
   platform ASC,
   "period" ASC
-SETTINGS join_use_nulls = 1
+SETTINGS join_use_nulls = 1, optimize_distributed_group_by_sharding_key = 1

@@ -157,4 +157,4 @@ ORDER BY
   users DESC,
   source,
   target
-SETTINGS join_use_nulls = 1
+SETTINGS join_use_nulls = 1, optimize_distributed_group_by_sharding_key = 1

@@ -1,31 +1,39 @@
-WITH funnel_events AS (
+WITH funnel_arrays AS (
   SELECT
     events.user_id AS user_id,
-    events.event_time AS event_time,
-    events.event_id AS event_id,
-    CASE WHEN events.event = 'register' THEN 1 ELSE 0 END AS is_step_1,
-    CASE
-      WHEN events.event = 'realname_auth' AND (
-        events.is_success
+    arraySort(
+      groupArray(
+        tuple(
+          events.event_time,
+          CASE
+            WHEN events.event = 'register'
+            THEN 1
+            WHEN events.event = 'realname_auth' AND (
+              events.is_success
+            )
+            THEN 2
+            WHEN events.event = 'bind_card' AND (
+              events.is_success
+            )
+            THEN 3
+          END,
+          events.event_id,
+          CASE WHEN events.event = 'register' THEN 1 ELSE 0 END + (
+            CASE
+              WHEN events.event = 'realname_auth' AND (
+                events.is_success
+              )
+              THEN 1
+              ELSE 0
+            END
+          ) * 2 + (
+            CASE WHEN events.event = 'bind_card' AND (
+              events.is_success
+            ) THEN 1 ELSE 0 END
+          ) * 4
+        )
       )
-      THEN 1
-      ELSE 0
-    END AS is_step_2,
-    CASE WHEN events.event = 'bind_card' AND (
-      events.is_success
-    ) THEN 1 ELSE 0 END AS is_step_3,
-    CASE
-      WHEN events.event = 'register'
-      THEN 1
-      WHEN events.event = 'realname_auth' AND (
-        events.is_success
-      )
-      THEN 2
-      WHEN events.event = 'bind_card' AND (
-        events.is_success
-      )
-      THEN 3
-    END AS first_step
+    ) AS sorted_events
   FROM events
   WHERE
     NOT (
@@ -50,90 +58,90 @@ WITH funnel_events AS (
         )
       )
     )
-), funnel_positions AS (
-  SELECT
-    *,
-    SUM(is_step_1) OVER (
-      PARTITION BY user_id
-      ORDER BY event_time, first_step, event_id
-      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-    ) AS step_1_count,
-    SUM(is_step_2) OVER (
-      PARTITION BY user_id
-      ORDER BY event_time, first_step, event_id
-      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-    ) AS step_2_count,
-    SUM(is_step_3) OVER (
-      PARTITION BY user_id
-      ORDER BY event_time, first_step, event_id
-      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-    ) AS step_3_count
-  FROM funnel_events
-), funnel_paths AS (
-  SELECT
-    step_1.user_id AS user_id,
-    step_1.step_1_count AS start_position,
-    step_1.event_time AS step_1_time,
-    step_2.event_time AS step_2_time,
-    step_3.event_time AS step_3_time,
-    CASE
-      WHEN NOT (
-        step_3.event_time IS NULL
-      )
-      THEN 3
-      WHEN NOT (
-        step_2.event_time IS NULL
-      )
-      THEN 2
-      ELSE 1
-    END AS depth
-  FROM funnel_positions AS step_1
-  LEFT JOIN funnel_positions AS step_2
-    ON step_2.user_id = step_1.user_id
-    AND step_2.is_step_2 = 1
-    AND step_2.step_2_count = (
-      step_1.step_2_count + 1
-    )
-    AND step_2.event_time <= (
-      step_1.event_time + INTERVAL '604800' SECOND
-    )
-  LEFT JOIN funnel_positions AS step_3
-    ON step_3.user_id = step_1.user_id
-    AND step_3.is_step_3 = 1
-    AND step_3.step_3_count = (
-      step_2.step_3_count + 1
-    )
-    AND step_3.event_time <= (
-      step_1.event_time + INTERVAL '604800' SECOND
-    )
-  WHERE
-    step_1.is_step_1 = 1
-    AND step_1.event_time < CAST('2026-04-01 00:00:00' AS Nullable(DateTime))
-), funnel_depths AS (
+  GROUP BY
+    events.user_id
+), funnel_user_paths AS (
   SELECT
     user_id,
-    MAX(depth) AS depth
-  FROM funnel_paths
-  GROUP BY
-    user_id
-), funnel_best_starts AS (
-  SELECT
-    paths.user_id AS user_id,
-    MIN(paths.start_position) AS start_position
-  FROM funnel_paths AS paths
-  JOIN funnel_depths AS deepest
-    ON paths.user_id = deepest.user_id AND paths.depth = deepest.depth
-  GROUP BY
-    paths.user_id
+    arrayMap(x -> tupleElement(x, 1), sorted_events) AS event_times,
+    arrayMap(x -> tupleElement(x, 4), sorted_events) AS event_masks,
+    arrayFilter(
+      i -> bitTest(arrayElement(event_masks, i), 0)
+      AND arrayElement(event_times, i) < CAST('2026-04-01 00:00:00' AS Nullable(DateTime)),
+      arrayEnumerate(sorted_events)
+    ) AS path_1,
+    arrayMap(s -> arrayElement(event_times, s) + INTERVAL '604800' SECOND, path_1) AS deadlines,
+    arrayPushBack(
+      arrayPopFront(
+        arrayReverseFill(
+          x -> x > 0,
+          arrayMap(
+            i -> CASE WHEN bitTest(arrayElement(event_masks, i), 1) THEN i ELSE 0 END,
+            arrayEnumerate(sorted_events)
+          )
+        )
+      ),
+      0
+    ) AS next_2,
+    arrayPushBack(
+      arrayPopFront(
+        arrayReverseFill(
+          x -> x > 0,
+          arrayMap(
+            i -> CASE WHEN bitTest(arrayElement(event_masks, i), 2) THEN i ELSE 0 END,
+            arrayEnumerate(sorted_events)
+          )
+        )
+      ),
+      0
+    ) AS next_3,
+    arrayMap(
+      (p, d) -> CASE
+        WHEN arrayElement(next_2, p) > 0
+        AND arrayElement(event_times, arrayElement(next_2, p)) <= d
+        THEN arrayElement(next_2, p)
+        ELSE 0
+      END,
+      path_1,
+      deadlines
+    ) AS path_2,
+    arrayMap(
+      (p, d) -> CASE
+        WHEN arrayElement(next_3, p) > 0
+        AND arrayElement(event_times, arrayElement(next_3, p)) <= d
+        THEN arrayElement(next_3, p)
+        ELSE 0
+      END,
+      path_2,
+      deadlines
+    ) AS path_3,
+    arrayMap((p1, p2, p3) -> 1 + (
+      p2 > 0
+    ) + (
+      p3 > 0
+    ), path_1, path_2, path_3) AS depths,
+    indexOf(depths, arrayMax(depths)) AS best,
+    arrayElement(event_times, arrayElement(path_1, best)) AS step_1_time,
+    CASE
+      WHEN arrayElement(path_2, best) > 0
+      THEN arrayElement(event_times, arrayElement(path_2, best))
+      ELSE NULL
+    END AS step_2_time,
+    CASE
+      WHEN arrayElement(path_3, best) > 0
+      THEN arrayElement(event_times, arrayElement(path_3, best))
+      ELSE NULL
+    END AS step_3_time
+  FROM funnel_arrays
+  WHERE
+    notEmpty(path_1)
 ), funnel_users AS (
   SELECT
-    best.user_id AS user_id,
-    best.step_1_time AS step_1_time,
-    best.step_2_time AS step_2_time,
-    best.step_3_time AS step_3_time
-  FROM funnel_paths AS best
-  JOIN funnel_best_starts AS chosen
-    ON best.user_id = chosen.user_id AND best.start_position = chosen.start_position
+    user_id,
+    step_1_time,
+    step_2_time,
+    step_3_time
+  FROM funnel_user_paths
 ), path_rows AS (
   SELECT
     events.user_id AS user_id,
@@ -285,4 +293,4 @@ ORDER BY
   users DESC,
   source,
   target
-SETTINGS join_use_nulls = 1
+SETTINGS join_use_nulls = 1, optimize_distributed_group_by_sharding_key = 1

@@ -21,4 +21,4 @@ FROM event_metrics
 ORDER BY
   "day" ASC,
   platform ASC
-SETTINGS join_use_nulls = 1
+SETTINGS join_use_nulls = 1, optimize_distributed_group_by_sharding_key = 1

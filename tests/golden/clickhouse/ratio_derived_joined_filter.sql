@@ -102,4 +102,4 @@ FROM metric_values
 ORDER BY
   "week" ASC,
   register_channel ASC
-SETTINGS join_use_nulls = 1
+SETTINGS join_use_nulls = 1, optimize_distributed_group_by_sharding_key = 1

@@ -79,4 +79,4 @@ GROUP BY
 ORDER BY
   "day" ASC,
   register_channel ASC
-SETTINGS join_use_nulls = 1
+SETTINGS join_use_nulls = 1, optimize_distributed_group_by_sharding_key = 1

@@ -135,4 +135,4 @@ SELECT
 FROM metric_values
 ORDER BY
   "month" ASC
-SETTINGS join_use_nulls = 1
+SETTINGS join_use_nulls = 1, optimize_distributed_group_by_sharding_key = 1

@@ -1,0 +1,188 @@
+"""The exact rollups, kept current by every loader: the users whose events changed get their rows recomputed.
+
+Every loader announces the rows it appends (``ingest/loads.py:appended``) and the users whose
+stored events it moved (identity re-attribution: :func:`note_users`); at
+``finish_load``, inside the load's transaction, :func:`refresh` recomputes **all** rollup
+rows of exactly those users from the events: stage their ids, ``DELETE`` their rows,
+``INSERT ... SELECT`` them again with the statements of ``semantic/compiler/rollup_build.py``.
+Recomputing a whole user is what keeps late events, re-attributed events and sessions across
+midnight exact without reasoning about which session or day a change reaches.
+
+A rollup missing, or built for other definitions (its fingerprint differs from the
+catalog's), is rebuilt whole. ``rollup_state`` then names the rollups that are current; the
+compiler uses no other. The definitions come from the catalog in ``metrics/`` (as the CLI
+loads it); when it cannot be loaded the state is cleared, so questions read the events.
+
+ClickHouse has no transactions: the first append of a load clears ``rollup_state`` (questions
+asked meanwhile read the events) and :func:`refresh` writes it back; a load that dies half way
+leaves no state, and the next load rebuilds the rollups whole. Rows are removed with
+``ALTER TABLE ... DELETE`` (``mutations_sync = 2``), ids as literal lists, as the identity code does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlglot import exp
+
+from connectors.base import Warehouse
+from ingest.schema import CLICKHOUSE_ENGINE, EVENTS_TABLE
+from ingest.staging import drop_stage, literal_chunks, stage
+from semantic.catalog.catalog import Catalog
+from semantic.compiler.dialects import timestamp_literal
+from semantic.compiler.reader import (
+    ROLLUP_STAGE_TABLE,
+    ROLLUP_STATE_TABLE,
+    ROLLUPS,
+    USER_DAYS_ROLLUP,
+    rollup_state_select,
+    rollup_table,
+)
+from semantic.compiler.rollup_build import BUILDERS, rollup_model
+from semantic.compiler.rollup_state import expected_fingerprints
+
+_PENDING: dict[int, set[str]] = {}  # id(warehouse) → users whose rollup rows are stale
+_NULL_DAYS: dict[int, set[str]] = {}  # id(warehouse) → days with new events without a user (rollup_user_days)
+_CLEARED: dict[int, dict[str, str]] = {}  # ClickHouse: the state this process cleared at a load's first append
+_CATALOG: list[Catalog | None] = []
+
+
+def use_catalog(catalog: Catalog | None) -> None:
+    """Maintain the rollups of ``catalog``'s definitions (default: the catalog in ``metrics/``)."""
+    _CATALOG[:] = [catalog] if catalog is not None else []
+
+
+def note_appended(warehouse: Warehouse, table: str, rows: pa.Table) -> None:
+    """The ``on_append`` hook: the users of appended events get their rollup rows recomputed."""
+    if table != EVENTS_TABLE or "user_id" not in rows.column_names or not rows.num_rows:
+        return
+    nobody = pc.is_null(rows.column("user_id"))
+    if pc.any(nobody).as_py():
+        times = pc.filter(rows.column("event_time"), nobody)
+        days = pc.unique(pc.cast(pc.drop_null(times), pa.date32())).to_pylist()
+        _NULL_DAYS.setdefault(id(warehouse), set()).update(day.isoformat() for day in days)
+    note_users(warehouse, (u for u in pc.unique(rows.column("user_id")).to_pylist() if u is not None))
+
+
+def note_users(warehouse: Warehouse, user_ids: Iterable[str]) -> None:
+    """``user_ids``' stored events changed (appended, moved to or from them): recompute their rollup rows."""
+    pending = _PENDING.setdefault(id(warehouse), set())
+    if warehouse.dialect == "clickhouse" and id(warehouse) not in _CLEARED:
+        _CLEARED[id(warehouse)] = _stored(warehouse)
+        _clear_state(warehouse)
+    pending.update(user_ids)
+
+
+def refresh(warehouse: Warehouse) -> None:
+    """Bring every rollup up to date with the events (called by ``finish_load``, in the load's transaction)."""
+    pending = _PENDING.pop(id(warehouse), set())
+    null_days = tuple(sorted(_NULL_DAYS.pop(id(warehouse), set())))
+    stored = _CLEARED.pop(id(warehouse), None)
+    if stored is None:
+        stored = _stored(warehouse)
+    catalog = _catalog()
+    model = rollup_model(catalog) if catalog is not None else None
+    if catalog is None or model is None:
+        _clear_state(warehouse)
+        return
+    expected = expected_fingerprints(catalog)
+    dialect = warehouse.dialect
+    current: dict[str, str] = {}
+    staged = False
+    try:
+        for name in ROLLUPS:
+            print_ = expected[name]
+            if print_ is None:
+                continue
+            if stored.get(name) != print_ or not warehouse.has_table(name):
+                _rebuild(warehouse, name, BUILDERS[name](catalog, model, dialect))
+            elif pending or null_days:
+                if not staged:
+                    ids = pa.table({"user_id": pa.array(sorted(pending), pa.string())})
+                    stage(warehouse, ROLLUP_STAGE_TABLE, [("user_id", "VARCHAR")], ids)
+                    staged = True
+                _delete_users(warehouse, name, sorted(pending), null_days if name == USER_DAYS_ROLLUP else ())
+                select = BUILDERS[name](catalog, model, dialect, staged=True, null_days=null_days)
+                insert = exp.insert(select, rollup_table(name))
+                warehouse.execute(insert.sql(dialect=dialect))
+            current[name] = print_
+    finally:
+        if staged:
+            drop_stage(warehouse, ROLLUP_STAGE_TABLE)
+    _write_state(warehouse, current)
+
+
+def _catalog() -> Catalog | None:
+    if not _CATALOG:
+        from finlens_common.errors import FinlensError
+        from semantic.catalog.loader import load_catalog
+
+        try:
+            _CATALOG.append(load_catalog(None))
+        except FinlensError:
+            _CATALOG.append(None)
+    return _CATALOG[0]
+
+
+def _rebuild(warehouse: Warehouse, name: str, select: exp.Select) -> None:
+    dialect = warehouse.dialect
+    warehouse.execute(exp.Drop(tables=[rollup_table(name)], kind="TABLE", exists=True).sql(dialect=dialect))
+    create = exp.Create(this=rollup_table(name), kind="TABLE", expression=select)
+    if dialect == "clickhouse":
+        create.set("properties", CLICKHOUSE_ENGINE.copy())
+    warehouse.execute(create.sql(dialect=dialect))
+
+
+def _delete_users(warehouse: Warehouse, name: str, user_ids: list[str], null_days: tuple[str, ...]) -> None:
+    """Delete the rows of ``user_ids`` (and of no user on ``null_days``) from rollup ``name``."""
+    dialect = warehouse.dialect
+    midnights = [timestamp_literal(f"{day} 00:00:00") for day in null_days]
+    nobody = exp.and_(exp.column("user_id").is_(exp.null()), exp.column("event_time").isin(*midnights))
+    if dialect != "clickhouse":
+        users = exp.select("user_id").from_(rollup_table(ROLLUP_STAGE_TABLE))
+        staged: exp.Expr = exp.column("user_id").isin(query=users)
+        staged = exp.or_(staged, nobody) if midnights else staged
+        warehouse.execute(exp.delete(rollup_table(name), where=staged).sql(dialect=dialect))
+        return
+    chunks = [exp.column("user_id").isin(*chunk) for chunk in literal_chunks(user_ids)]
+    for where in [*chunks, *([nobody] if midnights else [])]:
+        warehouse.execute(f"ALTER TABLE {name} DELETE WHERE {where.sql(dialect=dialect)} SETTINGS mutations_sync = 2")
+
+
+def _stored(warehouse: Warehouse) -> dict[str, str]:
+    if not warehouse.has_table(ROLLUP_STATE_TABLE):
+        return {}
+    return dict(warehouse.query(rollup_state_select().sql(dialect=warehouse.dialect)).rows)
+
+
+def _clear_state(warehouse: Warehouse) -> None:
+    if warehouse.has_table(ROLLUP_STATE_TABLE):
+        dialect = warehouse.dialect
+        warehouse.execute(
+            exp.Drop(tables=[rollup_table(ROLLUP_STATE_TABLE)], kind="TABLE", exists=True).sql(dialect=dialect)
+        )
+
+
+def _write_state(warehouse: Warehouse, current: dict[str, str]) -> None:
+    """Replace ``rollup_state`` by one row per current rollup."""
+    dialect = warehouse.dialect
+    _clear_state(warehouse)
+    columns = [("name", "VARCHAR"), ("fingerprint", "VARCHAR"), ("refreshed_at", "TIMESTAMP")]
+    defs = [exp.ColumnDef(this=exp.to_identifier(n), kind=exp.DataType.build(k)) for n, k in columns]
+    create = exp.Create(this=exp.Schema(this=rollup_table(ROLLUP_STATE_TABLE), expressions=defs), kind="TABLE")
+    if dialect == "clickhouse":
+        create.set("properties", CLICKHOUSE_ENGINE.copy())
+    warehouse.execute(create.sql(dialect=dialect))
+    if current:
+        now = datetime.now(UTC).replace(tzinfo=None)
+        rows = pa.table(
+            {
+                "name": pa.array(list(current), pa.string()),
+                "fingerprint": pa.array(list(current.values()), pa.string()),
+                "refreshed_at": pa.array([now] * len(current), pa.timestamp("us")),
+            }
+        )
+        warehouse.append(ROLLUP_STATE_TABLE, rows)

@@ -1,0 +1,264 @@
+"""The statements that fill the exact rollups, built from the model YAML with the compiler's own session rules.
+
+Two rollups of the events model (``semantic/README.md``, "Rollups"):
+
+- **session days** (``rollup_session_days``): one row per session and calendar day it has
+  events on (a *piece*): the session's start (its key), how many days it spans, the piece's
+  first and last event time, its page views, clicks and events, and the carried columns of
+  the piece's first event (by time, then event id). A session that stays within one day is
+  one row. Ranges are whole days, so the sessions a question sees (the in-range part of
+  each session: the compiler sessionizes only the in-range events) are exactly the in-range
+  pieces of each session, regrouped.
+- **user days** (``rollup_user_days``): one row per user, day and combination of the *day keys*
+  (``event``, ``is_success``, ``business_line``, ``platform``, ``first_utm_source``,
+  ``product_type``), with ``event_time`` the day's midnight, ``events`` (rows) and ``amount``
+  (their sum); events without a user are kept, keyed by day. Counts, distinct users and sums
+  of ``amount`` under filters, dimensions and row policies over the day keys are exact from it.
+- **first seen** (``rollup_first_seen``): one row per user: the first event's time and the
+  carried columns of that event (ties by event id), as ``first_event_ctes`` picks it.
+
+*Carried columns* are the plain columns of the model that its text dimensions read (JSON and
+boolean columns stay out). A rollup's *fingerprint* (hash of its build statement) is stored by
+the loader that built it; the compiler uses a rollup only when the fingerprint matches the
+catalog it compiles for, so editing the session gap or the page-view rule turns rollups off
+until the next load rebuilds them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from sqlglot import exp
+
+from semantic.catalog.catalog import Catalog
+from semantic.catalog.expressions import column_names
+from semantic.catalog.specs import Model
+from semantic.compiler import dialects
+from semantic.compiler.context import SqlContext, conjunction, cte, flag, ident, join, model_context, when, with_ctes
+from semantic.compiler.reader import FIRST_SEEN_ROLLUP, SESSION_ROLLUP, USER_DAYS_ROLLUP, rollup_stage_users
+
+TEXT_TYPES = ("varchar", "text", "string")
+DAY_KEYS = ("event", "is_success", "business_line", "platform", "first_utm_source", "product_type")
+DAY_SUMS = ("amount",)
+
+
+def day_keys(model: Model) -> tuple[str, ...]:
+    """The columns ``rollup_user_days`` groups by (those of :data:`DAY_KEYS` the model has)."""
+    return tuple(c for c in DAY_KEYS if c in model.columns)
+
+
+def day_sums(model: Model) -> tuple[str, ...]:
+    return tuple(c for c in DAY_SUMS if c in model.columns)
+
+
+_CARRIED: dict[tuple[int, str], tuple[object, tuple[str, ...]]] = {}
+
+
+def carried_columns(catalog: Catalog, model: Model) -> tuple[str, ...]:
+    """The model's text columns that its own dimensions read, in the model's column order (once per catalog)."""
+    key = (id(catalog.dimensions), model.name)
+    cached = _CARRIED.get(key)
+    if cached is not None and cached[0] is catalog.dimensions:
+        return cached[1]
+    columns = _carried(catalog, model)
+    _CARRIED[key] = (catalog.dimensions, columns)
+    return columns
+
+
+def _carried(catalog: Catalog, model: Model) -> tuple[str, ...]:
+    read = {name for d in catalog.dimensions.values() if d.model == model.name for name in column_names(d.expr)}
+    skip = {model.entity, model.primary_key, model.time_column, *model.pii_columns}
+    return tuple(
+        name for name, kind in model.columns.items() if name in read and name not in skip and kind.lower() in TEXT_TYPES
+    )
+
+
+def rollup_model(catalog: Catalog) -> Model | None:
+    """The model the rollups summarise: the one with sessions (the events); None without one."""
+    for model in catalog.models.values():
+        if model.sessions is not None and model.time_column:
+            return model
+    return None
+
+
+def user_days_select(
+    catalog: Catalog, model: Model, dialect: str, *, staged: bool = False, null_days: tuple[str, ...] = ()
+) -> exp.Select:
+    """Events per user, day and day keys (``staged``: of the staged users, and the user-less events of ``null_days``)."""
+    ctx = model_context(catalog, model, dialect)
+    midnight = exp.TimestampTrunc(this=ctx.time_column, unit=exp.var("DAY"))
+    keys = [ctx.column(c) for c in day_keys(model)]
+    if staged:
+        users = exp.In(this=ctx.entity, query=exp.paren(rollup_stage_users(), copy=False))
+        nobody = [
+            exp.and_(ctx.entity.is_(exp.null()), midnight.copy().eq(dialects.timestamp_literal(f"{day} 00:00:00")))
+            for day in null_days
+        ]
+        chosen: exp.Expr | None = exp.or_(users, *nobody, copy=False) if nobody else users
+    else:
+        chosen = None
+    select = ctx.source(
+        exp.select(
+            exp.alias_(ctx.entity, "user_id", copy=False),
+            exp.alias_(midnight, "event_time", copy=False),
+            *(exp.alias_(k, k.name, copy=False) for k in keys),
+            exp.alias_(exp.Count(this=exp.Star()), "events", copy=False),
+            *(exp.alias_(exp.Sum(this=ctx.column(c)), c, copy=False) for c in day_sums(model)),
+        )
+    ).where(conjunction([ctx.time_column.is_(exp.null()).not_(), chosen]), copy=False)
+    return dialects.adapt(select.group_by(*(exp.Literal.number(i) for i in range(1, len(keys) + 3))), dialect)
+
+
+def session_days_select(
+    catalog: Catalog, model: Model, dialect: str, *, staged: bool = False, null_days: tuple[str, ...] = ()
+) -> exp.Select:
+    """Every session piece of the users in the stage table (``staged``) or of every user."""
+    settings = model.sessions
+    assert settings is not None
+    ctx = model_context(catalog, model, dialect)
+    carried = carried_columns(catalog, model)
+    user, time, event_id = ident("user_id"), ident("event_time"), ident("event_id")
+    selected = ctx.source(
+        exp.select(
+            exp.alias_(ctx.entity, "user_id", copy=False),
+            exp.alias_(ctx.time_column, "event_time", copy=False),
+            exp.alias_(ctx.event_id, "event_id", copy=False),
+            *(exp.alias_(ctx.column(c), c, copy=False) for c in carried),
+            exp.alias_(flag(ctx.snippet(settings.page_view)), "is_page_view", copy=False),
+            exp.alias_(flag(ctx.snippet(settings.click)), "is_click", copy=False),
+            exp.alias_(
+                ctx.window(exp.Lag(this=ctx.time_column), ctx.entity, [ctx.time_column, ctx.event_id]),
+                "previous_event_time",
+                copy=False,
+            ),
+        )
+    ).where(_users(ctx, staged), copy=False)
+    # The same test as semantic/compiler/sessions.py: a gap of exactly the limit stays in the session.
+    previous = ident("previous_event_time")
+    new_session = exp.or_(
+        previous.is_(exp.null()), time > dialects.add_seconds(previous, settings.gap_seconds), copy=False
+    )
+    starts = exp.select(exp.Star(), exp.alias_(flag(new_session), "is_session_start", copy=False)).from_(
+        cte("session_events"), copy=False
+    )
+    day = exp.Cast(this=time.copy(), to=exp.DataType.build("DATE"))
+    numbered = exp.select(
+        exp.Star(),
+        exp.alias_(
+            ctx.window(exp.Sum(this=ident("is_session_start")), user, [time, event_id], frame="running"),
+            "session_number",
+            copy=False,
+        ),
+    ).from_(cte("session_starts"), copy=False)
+    ranked = exp.select(
+        exp.Star(),
+        exp.alias_(day, "day", copy=False),
+        exp.alias_(
+            ctx.window(exp.RowNumber(), [user, ident("session_number"), day.copy()], [time, event_id]),
+            "piece_rank",
+            copy=False,
+        ),
+    ).from_(cte("session_numbers"), copy=False)
+    first = ident("piece_rank").eq(exp.Literal.number(1))
+    pieces = (
+        exp.select(
+            user,
+            ident("session_number"),
+            ident("day"),
+            exp.alias_(exp.Min(this=time), "started_at", copy=False),
+            exp.alias_(exp.Max(this=time), "ended_at", copy=False),
+            *(exp.alias_(exp.Max(this=when(first, ident(c))), c, copy=False) for c in carried),
+            exp.alias_(exp.Sum(this=ident("is_page_view")), "page_views", copy=False),
+            exp.alias_(exp.Sum(this=ident("is_click")), "clicks", copy=False),
+            exp.alias_(exp.Count(this=exp.Star()), "events", copy=False),
+        )
+        .from_(cte("session_pieces_ranked"), copy=False)
+        .group_by(user, ident("session_number"), ident("day"), copy=False)
+    )
+    session = [user, ident("session_number")]
+    final = exp.select(
+        user,
+        exp.alias_(_over(exp.Min(this=ident("started_at")), session), "session_start", copy=False),
+        exp.alias_(_over(exp.Count(this=exp.Star()), session), "session_days", copy=False),
+        ident("day"),
+        ident("started_at"),
+        ident("ended_at"),
+        *(ident(c) for c in carried),
+        ident("page_views"),
+        ident("clicks"),
+        ident("events"),
+    ).from_(cte("session_pieces"), copy=False)
+    ctes = [
+        ("session_events", selected),
+        ("session_starts", starts),
+        ("session_numbers", numbered),
+        ("session_pieces_ranked", ranked),
+        ("session_pieces", pieces),
+    ]
+    return dialects.adapt(with_ctes(final, ctes), dialect)
+
+
+def first_seen_select(
+    catalog: Catalog, model: Model, dialect: str, *, staged: bool = False, null_days: tuple[str, ...] = ()
+) -> exp.Select:
+    """Each user's first event (time, carried columns), for the staged users or for every user."""
+    ctx = model_context(catalog, model, dialect)
+    carried = carried_columns(catalog, model)
+    times = (
+        ctx.source(
+            exp.select(
+                exp.alias_(ctx.entity, "user_id", copy=False),
+                exp.alias_(exp.Min(this=ctx.time_column), "event_time", copy=False),
+            )
+        )
+        .where(_users(ctx, staged), copy=False)
+        .group_by(ctx.entity.copy(), copy=False)
+    )
+    firsts = ctx.source(
+        exp.select(
+            exp.alias_(ctx.entity, "user_id", copy=False),
+            exp.alias_(ctx.time_column, "event_time", copy=False),
+            *(exp.alias_(ctx.column(c), c, copy=False) for c in carried),
+            exp.alias_(ctx.window(exp.RowNumber(), ctx.entity, [ctx.event_id]), "event_rank", copy=False),
+        )
+    )
+    at_first = exp.and_(
+        ctx.entity.eq(exp.column("user_id", table="first_times")),
+        ctx.time_column.eq(exp.column("event_time", table="first_times")),
+        copy=False,
+    )
+    firsts = join(firsts, cte("first_times"), at_first)
+    final = (
+        exp.select(ident("user_id"), ident("event_time"), *(ident(c) for c in carried))
+        .from_(cte("first_events"), copy=False)
+        .where(ident("event_rank").eq(exp.Literal.number(1)), copy=False)
+    )
+    return dialects.adapt(with_ctes(final, [("first_times", times), ("first_events", firsts)]), dialect)
+
+
+BUILDERS = {
+    SESSION_ROLLUP: session_days_select,
+    FIRST_SEEN_ROLLUP: first_seen_select,
+    USER_DAYS_ROLLUP: user_days_select,
+}
+
+
+def fingerprint(catalog: Catalog, name: str) -> str | None:
+    """A hash of rollup ``name``'s definition under ``catalog`` (None: the catalog has no events model)."""
+    model = rollup_model(catalog)
+    if model is None:
+        return None
+    sql = BUILDERS[name](catalog, model, "duckdb").sql(dialect="duckdb")
+    return hashlib.sha256(f"{name}\n{sql}".encode()).hexdigest()[:32]
+
+
+def _over(function: exp.Expr, partition_by: list[exp.Column]) -> exp.Window:
+    """``function OVER (PARTITION BY ...)``: a whole-partition aggregate next to each row."""
+    return exp.Window(this=function, partition_by=[p.copy() for p in partition_by])
+
+
+def _users(ctx: SqlContext, staged: bool) -> exp.Expr | None:
+    known = ctx.entity.is_(exp.null()).not_()
+    if not staged:
+        return known
+    return conjunction([known, exp.In(this=ctx.entity, query=exp.paren(rollup_stage_users(), copy=False))])
