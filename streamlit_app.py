@@ -12,7 +12,7 @@ import logging
 
 import streamlit as st
 
-from finlens.app import audit_trail, catalog_files, freshness, gate, health
+from finlens.app import audit_trail, catalog_files, freshness, gate, health, signin
 from finlens.app import filters as app_filters
 from finlens.app import params as app_params
 from finlens.app import state as app_state
@@ -27,11 +27,10 @@ logging.getLogger("sqlglot").setLevel(logging.ERROR)
 # Pages are registered before the sidebar renders (its filter lookups take a moment), so a direct link to a
 # page is resolved on the first run; the titles take the language from the session or the URL.
 lang = app_filters.language()
-# who is looking (sign-in, role from metrics/access.yml), worked out afresh on every run; the run stops here for
-# someone who must sign in or has no role, and without sign-in every page says everyone is an administrator
-viewer = gate.admit(app_state.unscoped_catalog(), lang)
+# who is looking (sign-in, role from metrics/access.yml), worked out afresh on every run; nothing is drawn before
+# st.navigation, or a first visitor's shared link would meet Streamlit's "Page not found"
+who = signin.resolve(app_state.unscoped_catalog())
 boards = app_state.boards()  # YAML only, reloaded when a file changes: the page list needs no data
-catalog_files.show_problems(app_state.catalog_problems(), lang)  # broken definitions are left out, one line each
 line_boards = [b for b in boards.values() if b.name != "overview"]
 navigation = gate.navigate(  # st.navigation with only the pages the role may open; others refused by URL
     {
@@ -74,9 +73,13 @@ navigation = gate.navigate(  # st.navigation with only the pages the role may op
             st.Page("finlens/pages/sequence.py", title=t("sequence", lang), icon=":material/timeline:"),
         ],
     },
-    viewer,
+    who,
     lang,
 )
+# the run stops here for someone who must sign in or has no role; without sign-in every page says everyone is an
+# administrator
+gate.admit(who, app_state.unscoped_catalog(), lang)
+catalog_files.show_problems(app_state.catalog_problems(), lang)  # broken definitions are left out, one line each
 # every business-line board is pages/board.py under its own URL; the page reads which one from here
 st.session_state["finlens_board"] = navigation.url_path.removeprefix("board_")
 audit_trail.page(gate.name_of(navigation))

@@ -47,7 +47,8 @@ from semantic.compiler.rollup_state import expected_fingerprints
 _PENDING: dict[int, set[str]] = {}  # id(warehouse) → users whose rollup rows are stale
 _NULL_DAYS: dict[int, set[str]] = {}  # id(warehouse) → days with new events without a user (rollup_user_days)
 _CLEARED: dict[int, dict[str, str]] = {}  # ClickHouse: the state this process cleared at a load's first append
-_CATALOG: list[Catalog | None] = []
+_CATALOG: list[Catalog | None] = []  # set by use_catalog
+_LOADED: dict[tuple[str, tuple[tuple[str, int, int], ...]], Catalog | None] = {}  # metrics/ by its files' stamp
 
 
 def use_catalog(catalog: Catalog | None) -> None:
@@ -116,15 +117,29 @@ def refresh(warehouse: Warehouse) -> None:
 
 
 def _catalog() -> Catalog | None:
-    if not _CATALOG:
-        from finlens_common.errors import FinlensError
-        from semantic.catalog.loader import load_catalog
+    """The catalog whose definitions the rollups follow: the one given to :func:`use_catalog`, else ``metrics/``
+    as its files are now (read again when one changes, so a long-running loader follows an edited model)."""
+    if _CATALOG:
+        return _CATALOG[0]
+    from finlens_common import settings
+    from finlens_common.errors import FinlensError
+    from semantic.catalog.loader import load_catalog
 
+    root = settings.metrics_root()
+    try:
+        stamp = tuple(
+            (str(path), path.stat().st_mtime_ns, path.stat().st_size) for path in sorted(root.rglob("*.y*ml"))
+        )
+    except OSError:
+        stamp = ()
+    key = (str(root), stamp)
+    if key not in _LOADED:
+        _LOADED.clear()
         try:
-            _CATALOG.append(load_catalog(None))
+            _LOADED[key] = load_catalog(root)
         except FinlensError:
-            _CATALOG.append(None)
-    return _CATALOG[0]
+            _LOADED[key] = None
+    return _LOADED[key]
 
 
 def _rebuild(warehouse: Warehouse, name: str, select: exp.Select) -> None:

@@ -27,6 +27,14 @@ def problems(at) -> list[str]:
     return [e.value for e in at.exception] + [e.value for e in at.error]
 
 
+def warnings(at) -> list[str]:
+    """The page's warnings, without the banner every page shows when no sign-in is configured (the demo)."""
+    from finlens.app.i18n import t
+
+    banners = {t("access.no_sign_in", language) for language in ("en", "zh")}
+    return [w.value for w in at.warning if w.value not in banners]
+
+
 def follow(at):
     """Open the drill link the last run sent the browser to, as the browser does (an AppTest runs no JavaScript).
 

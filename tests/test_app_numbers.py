@@ -15,7 +15,7 @@ from connectors import connect
 from finlens.app.i18n import t
 from semantic import Query, run_query
 from semantic.analyses.channel_quality import channel_query, load_channel_spec, quality_from_rows
-from tests.app_helpers import APP, make_demo, problems
+from tests.app_helpers import APP, make_demo, problems, warnings
 
 LAST_30 = {"start": date(2026, 10, 2), "end": date(2026, 10, 31)}
 
@@ -106,7 +106,7 @@ def test_a_link_range_outside_the_data_says_what_is_shown_instead(app, language)
 def test_a_range_partly_outside_the_data_is_clamped_and_said(app):
     app.query_params["range"] = ["2026-10-20", "2026-11-15"]
     at = app.run()
-    assert [w.value for w in at.warning] == [
+    assert warnings(at) == [
         t(
             "range.clamped",
             "en",

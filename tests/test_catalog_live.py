@@ -12,7 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from connectors import connect
-from tests.app_helpers import APP, make_demo, problems
+from tests.app_helpers import APP, make_demo, problems, warnings
 
 METRICS = Path(__file__).resolve().parent.parent / "metrics"
 
@@ -45,7 +45,7 @@ def test_one_broken_definition_leaves_every_other_page_working(catalog_copy):
     line = break_forex_trades(catalog_copy)
     at = AppTest.from_file(str(APP), default_timeout=180).run()
     assert not at.exception and [e.value for e in at.error] == []
-    (banner,) = [w.value for w in at.warning]
+    (banner,) = warnings(at)
     assert banner.startswith(f"{len(at.code[0].value.splitlines())} problem(s) in the YAML under metrics/")
     lines = at.code[0].value.splitlines()
     # one problem per line, file:line: message; copy_trade_share is a ratio over forex_trades, so it goes too

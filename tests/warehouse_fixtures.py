@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from connectors import Warehouse, connect
 from ingest.schema import EVENTS_TABLE, USERS_TABLE, arrow_schema, create_table_sql
+from semantic.compiler.reader import ROLLUP_STATE_TABLE
 
 
 def ts(text: str) -> datetime:
@@ -37,6 +38,8 @@ def build_rollups(url: str) -> None:
 
 
 def load(warehouse: Warehouse, events: list[dict[str, Any]], users: list[dict[str, Any]]) -> None:
+    # a writer other than finlens's loaders: the rollups it would leave stale are declared not current
+    warehouse.execute(f"DROP TABLE IF EXISTS {ROLLUP_STATE_TABLE}")
     for table, rows in ((EVENTS_TABLE, events), (USERS_TABLE, users)):
         warehouse.execute(f"DROP TABLE IF EXISTS {table}")
         warehouse.execute(create_table_sql(table, warehouse.dialect))

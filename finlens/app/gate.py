@@ -29,9 +29,12 @@ def _login() -> None:
     st.login(named[0] if named else None)
 
 
-def admit(raw: Catalog, lang: str) -> Viewer:
-    """The viewer of this run, or the run stops here with the one thing that person may see."""
-    who = signin.resolve(raw)
+def admit(who: Viewer, raw: Catalog, lang: str) -> Viewer:
+    """``who`` (from :func:`signin.resolve`) may go on, or the run stops here with the one thing that person may see.
+
+    Called after :func:`navigate`: nothing may be drawn before ``st.navigation`` on a first visit, or the browser
+    shows Streamlit's "Page not found" over a shared link.
+    """
     if who.mode == "none":
         if not signin.loopback_only():
             st.error(t("access.not_loopback", lang, address=str(st.get_option("server.address") or "0.0.0.0")))

@@ -54,7 +54,7 @@ def client_address() -> str | None:
     return address if isinstance(address, str) else "127.0.0.1"
 
 
-@st.cache_resource(max_entries=2)
+@st.cache_resource(max_entries=2, show_spinner=False)
 def _access(version: str, _raw: Catalog) -> tuple[AccessSpec | None, list[CatalogProblem]]:
     return access_problems(_raw)
 

@@ -74,7 +74,7 @@ def catalog_problems() -> list[CatalogProblem]:
     return [*_catalog(version)[1], *_boards(version)[1]]
 
 
-@st.cache_resource(max_entries=2)
+@st.cache_resource(max_entries=2, show_spinner=False)
 def _catalog(version: str) -> tuple[Catalog, list[CatalogProblem]]:
     return load_catalog_lenient()
 
@@ -84,12 +84,12 @@ def boards() -> dict[str, Board]:
     return _boards(catalog_files.version())[0]
 
 
-@st.cache_resource(max_entries=2)
+@st.cache_resource(max_entries=2, show_spinner=False)
 def _boards(version: str) -> tuple[dict[str, Board], list[CatalogProblem]]:
     return board_problems(_catalog(version)[0])  # definitions only: no data is read
 
 
-@st.cache_resource
+@st.cache_resource(show_spinner=False)
 def _connection(url: str) -> Warehouse:
     """One shared read-only connection; the DuckDB connector gives each thread its own cursor."""
     return connect(url)
