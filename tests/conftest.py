@@ -9,8 +9,10 @@ from semantic import load_catalog
 
 @pytest.fixture(scope="session")
 def catalog():
-    """The shipped catalog in metrics/."""
-    return load_catalog()
+    """The shipped catalog in metrics/ (named explicitly: the first test asking may have FINLENS_METRICS set to a copy)."""
+    from finlens_common.settings import DEFAULT_METRICS_ROOT
+
+    return load_catalog(DEFAULT_METRICS_ROOT)
 
 
 @pytest.fixture(autouse=True)

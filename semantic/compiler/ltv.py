@@ -20,6 +20,7 @@ from semantic.compiler.aggregate import finish
 from semantic.compiler.context import SqlContext, conjunction, cte, ident, join, matches_events, when, with_ctes
 from semantic.compiler.first_events import first_event_ctes
 from semantic.compiler.reader import model_rows
+from semantic.compiler.retention import period_elapsed
 from semantic.compiler.sessions import range_positions
 
 ONE = exp.Literal.number(1)
@@ -122,13 +123,7 @@ def build_ltv(ctx: SqlContext) -> exp.Select:
     data_end = exp.select(exp.alias_(exp.Max(this=ctx.time_column), "last_event_time", copy=False)).from_(
         model_rows(ctx.catalog, ctx.model), copy=False
     )
-    period_end = dialects.cast(
-        dialects.add_periods(
-            ident("cohort"), exp.paren(exp.Add(this=ident("period"), expression=ONE), copy=False), period
-        ),
-        "timestamp",
-    )
-    known = period_end <= _c("data_end", "last_event_time")
+    known = period_elapsed(period)
     final = exp.select(
         ident("cohort"),
         *(ident(d) for d in dims),

@@ -102,13 +102,7 @@ def build_retention(ctx: SqlContext) -> exp.Select:
         *range_positions(2 + len(dims)), copy=False
     )
 
-    period_end = dialects.cast(
-        dialects.add_periods(
-            ident("cohort"), exp.paren(exp.Add(this=ident("period"), expression=ONE), copy=False), period
-        ),
-        "timestamp",
-    )
-    known = period_end <= _c("data_end", "last_event_time")
+    known = period_elapsed(period)
     final = exp.select(
         ident("cohort"),
         *(ident(d) for d in dims),
@@ -186,3 +180,15 @@ def _with_average(dims: list[str]) -> exp.Select:
 
 def _c(table: str, name: str) -> exp.Column:
     return exp.column(name, table=table)
+
+
+def period_elapsed(period: str) -> exp.Expr:
+    """Whether a cohort's period N has ended by the data's last event (``data_end``): otherwise its numbers are NULL,
+    not a low value (the same rule for retention and cumulative value)."""
+    period_end = dialects.cast(
+        dialects.add_periods(
+            ident("cohort"), exp.paren(exp.Add(this=ident("period"), expression=ONE), copy=False), period
+        ),
+        "timestamp",
+    )
+    return period_end <= _c("data_end", "last_event_time")

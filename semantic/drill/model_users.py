@@ -8,14 +8,13 @@ dimensions, an interval's clicked bucket its range) and returns a SELECT with
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from sqlglot import exp
 
 from semantic.catalog.specs import LtvMetric
 from semantic.compiler import dialects
-from semantic.compiler.context import SqlContext, conjunction, cte, ident, join, when
+from semantic.compiler.context import SqlContext, conjunction, cte, ident, join, when, with_ctes
 from semantic.compiler.interval import interval_pairs
 from semantic.compiler.ltv import ltv_cohort_ctes
 from semantic.compiler.reader import model_rows
@@ -34,16 +33,6 @@ def equals(expression: exp.Expr, value: Any) -> exp.Expr:
     if value is None:
         return expression.is_(exp.null())
     return expression.eq(exp.convert(value))
-
-
-def with_ctes(select: exp.Select, ctes: Sequence[tuple[str, exp.Expr]]) -> exp.Select:
-    select.set(
-        "with_",
-        exp.With(
-            expressions=[exp.CTE(this=body, alias=exp.TableAlias(this=exp.to_identifier(name))) for name, body in ctes]
-        ),
-    )
-    return select
 
 
 def _day(value: str) -> exp.Expr:
