@@ -285,3 +285,28 @@ def test_access_mistakes_are_file_line_messages(tmp_path, catalog):
     ]
     with pytest.raises(CatalogError):
         load_access(catalog, root)
+
+
+@pytest.mark.parametrize("dialect", ["clickhouse", "duckdb"])
+@pytest.mark.parametrize("rollups", [False, True])
+def test_native_plans_and_rollups_read_under_the_policy(p2p, dialect, rollups):
+    """ClickHouse's array plans and the rollup tables are query paths of their own: each read of events or of a
+    rollup carries the policy, or the question falls back to events (a rollup never answers around it)."""
+    from dataclasses import replace
+
+    from semantic.compiler.reader import ROLLUPS
+
+    catalog = replace(p2p, rollups=frozenset(ROLLUPS)) if rollups else p2p
+    unfiltered = []
+    for name, metric in catalog.metrics.items():
+        dims = () if metric.type in ("funnel", "retention") else ("platform",)
+        sql = compile_query(catalog, Query(metrics=(name,), dimensions=dims, **RANGE), dialect).sql
+        for table in sqlglot.parse_one(sql, read=dialect).find_all(exp.Table):
+            if table.name != "events" and not table.name.startswith("rollup_"):
+                continue
+            select = table.find_ancestor(exp.Select)
+            assert select is not None
+            times_only = any(isinstance(v.unalias(), (exp.Min, exp.Max)) for v in select.expressions)
+            if not times_only and "business_line IN ('p2p', 'platform')" not in select.sql(dialect=dialect):
+                unfiltered.append((name, table.name))
+    assert unfiltered == []
