@@ -2,8 +2,10 @@
 
 A client (the Sensors SDK's own encoding and request code) sends 2,400 events in batches of 40,
 one batch at a time, resending a batch until it is acknowledged. The collector is killed with
-SIGKILL twice while the client sends (after about a third and two thirds of the batches were
-acknowledged) and started again on the same spool. Some acknowledged batches are also sent a
+SIGKILL twice while the client sends (once a third and two thirds of the batches were
+acknowledged; the client holds its next batch until the kill, so it always meets the dead
+collector however fast the machine) and started again on the same spool, while the loader may
+still be writing what was acknowledged. Some acknowledged batches are also sent a
 second time, as a client does when an acknowledgement is lost. Event i (0..2399) is a
 ``P2P_invest`` of user ``u{i % 60}`` with amount i + 1, so the warehouse must end with exactly
 2,400 events, 2,400 distinct ids, amounts summing to 2400 * 2401 / 2 = 2,881,200, and 40 events
@@ -52,10 +54,11 @@ def records() -> list[str]:
 class Client(threading.Thread):
     """Sends every batch until acknowledged; ``acked`` counts acknowledged batches."""
 
-    def __init__(self, url: str, batches: list[list[str]], resend: set[int]):
+    def __init__(self, url: str, batches: list[list[str]], resend: set[int], hold_before: set[int]):
         super().__init__(daemon=True)
         self.consumer = sensorsanalytics.DefaultConsumer(url, request_timeout=10)
         self.batches, self.resend = batches, resend
+        self.holds = {number: threading.Event() for number in hold_before}
         self.acked = 0
         self.failures = 0
 
@@ -70,6 +73,8 @@ class Client(threading.Thread):
 
     def run(self) -> None:
         for number, batch in enumerate(self.batches):
+            if number in self.holds:  # wait for the test to kill the collector
+                self.holds[number].wait(timeout=120)
             self.post(batch)
             self.acked += 1
             if number in self.resend:  # the acknowledgement "got lost": the client sends it again
@@ -96,11 +101,13 @@ def test_kill_9_mid_stream_loses_nothing_and_stores_nothing_twice(target, tmp_pa
     messages = records()
     batches = [messages[i : i + BATCH] for i in range(0, EVENTS, BATCH)]
     collector = start_collector(write_url, spool)
-    client = Client(collector.sa_url, batches, resend={3, 25, 50})
+    holds = (len(batches) // 3, 2 * len(batches) // 3)
+    client = Client(collector.sa_url, batches, resend={3, 25, 50}, hold_before=set(holds))
     client.start()
-    for fraction in (1 / 3, 2 / 3):
-        wait_for(lambda f=fraction: client.acked >= len(batches) * f, f"{fraction:.0%} of the batches acknowledged")
+    for number in holds:
+        wait_for(lambda n=number: client.acked >= n, f"{number} batches acknowledged")
         kill9(collector)
+        client.holds[number].set()  # the client's next batch meets the dead collector
         collector = start_collector(write_url, spool, port=collector.port)
     client.join(timeout=300)
     assert not client.is_alive() and client.acked == len(batches)
