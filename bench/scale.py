@@ -263,26 +263,33 @@ class _Undo(Exception):
     """Raised to roll the measured load back, so the bench file stays as built."""
 
 
-def incremental_load(url: str, events: int = 20000) -> dict[str, float]:
-    """One late load of ``events`` events (copies of the last day's, new ids): seconds to append and to refresh.
+def incremental_load(url: str, events: int = 20000, *, whole_users: bool = False, days_back: int = 0) -> dict[str, float]:
+    """One load of ``events`` events (copies of one day's, new ids): seconds to append and to refresh the rollups.
 
-    The load runs in a transaction that is rolled back afterwards.
+    The copied day is the last one (``days_back`` 0: what a live collector appends) or ``days_back`` days
+    earlier (late events). ``whole_users`` refreshes as before span refreshes existed: every rollup row
+    of every touched user, from all their events. The load runs in a transaction that is rolled back.
     """
     from connectors import connect
     from ingest.loads import appended
-    from ingest.rollups import refresh
+    from ingest.rollups import note_users, refresh
 
+    day = END - timedelta(days=days_back)
     with connect(url, read_only=False) as warehouse:
         rows = warehouse.query_arrow(
             f"SELECT * REPLACE (event_id || '.late' AS event_id) FROM (SELECT * FROM events "
-            f"WHERE event_time >= TIMESTAMP '{END}') USING SAMPLE {events} ROWS"
+            f"WHERE event_time >= TIMESTAMP '{day}' AND event_time < TIMESTAMP '{day + timedelta(days=1)}') "
+            f"USING SAMPLE {events} ROWS"
         )
-        facts = {"events": rows.num_rows, "users": len(set(rows.column("user_id").to_pylist()))}
+        users = {u for u in rows.column("user_id").to_pylist() if u is not None}
+        facts: dict[str, float] = {"events": rows.num_rows, "users": len(users)}
         try:
             with warehouse.transaction():
                 started = time.perf_counter()
                 warehouse.append("events", rows)
                 appended(warehouse, "events", rows)
+                if whole_users:
+                    note_users(warehouse, users)
                 facts["append_s"] = round(time.perf_counter() - started, 2)
                 started = time.perf_counter()
                 refresh(warehouse)
@@ -293,20 +300,35 @@ def incremental_load(url: str, events: int = 20000) -> dict[str, float]:
     return facts
 
 
+def incremental_loads(url: str) -> list[dict]:
+    """Live-sized and late loads, each refreshed by spans and by whole users, interleaved."""
+    results = []
+    for events, days_back in ((1000, 0), (20000, 0), (1000, 60)):
+        for whole in (False, True):
+            facts = incremental_load(url, events, whole_users=whole, days_back=days_back)
+            results.append({"mode": "whole users" if whole else "spans", "days_back": days_back, **facts})
+            print("load (rolled back):", results[-1], flush=True)
+    return results
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--copies", type=int, default=10, help="how many times the 10M demo is replicated")
     parser.add_argument("--reps", type=int, default=3, help="runs per question and mode")
     parser.add_argument("--markdown", action="store_true")
+    parser.add_argument("--loads-only", action="store_true", help="only the incremental loads' refresh times")
     args = parser.parse_args()
     target, facts = build(args.copies)
     print("data:", facts, flush=True)
     url = f"duckdb:///{target}"
+    if args.loads_only:
+        incremental_loads(url)
+        return 0
     in_process = query_times(url, args.reps)
     rows = time_questions(url, args.reps)
     compiles = compile_times(url)
     costs = fixed_cost(url, args.reps)
-    print("late load (rolled back):", incremental_load(url), flush=True)
+    incremental_loads(url)
     print("compile ms:", compiles)
     print("fixed cost s:", costs)
     print("peak RSS of any finlens process (MB):", _peak_mb(0))

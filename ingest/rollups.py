@@ -2,11 +2,14 @@
 
 Every loader announces the rows it appends (``ingest/loads.py:appended``) and the users whose
 stored events it moved (identity re-attribution: :func:`note_users`); at
-``finish_load``, inside the load's transaction, :func:`refresh` recomputes **all** rollup
-rows of exactly those users from the events: stage their ids, ``DELETE`` their rows,
-``INSERT ... SELECT`` them again with the statements of ``semantic/compiler/rollup_build.py``.
-Recomputing a whole user is what keeps late events, re-attributed events and sessions across
-midnight exact without reasoning about which session or day a change reaches.
+``finish_load``, inside the load's transaction, :func:`refresh` brings the rollups up to date:
+
+- appended events (DuckDB, PostgreSQL): only the days, sessions and first events they can reach
+  are recomputed (``ingest/rollup_spans.py`` says which, and why that is exact for late events
+  and sessions across midnight);
+- users whose events moved, or who got an event without a time, and every user on ClickHouse:
+  **all** their rollup rows, from all their events: stage their ids, ``DELETE`` their rows,
+  ``INSERT ... SELECT`` them again with the statements of ``semantic/compiler/rollup_build.py``.
 
 A rollup missing, or built for other definitions (its fingerprint differs from the
 catalog's), is rebuilt whole. ``rollup_state`` then names the rollups that are current; the
@@ -29,6 +32,7 @@ import pyarrow.compute as pc
 from sqlglot import exp
 
 from connectors.base import Warehouse
+from ingest.rollup_spans import ROW_TIMES, Appended, refresh_spans
 from ingest.schema import CLICKHOUSE_ENGINE, EVENTS_TABLE
 from ingest.staging import drop_stage, literal_chunks, stage
 from semantic.catalog.catalog import Catalog
@@ -44,7 +48,8 @@ from semantic.compiler.reader import (
 from semantic.compiler.rollup_build import BUILDERS, rollup_model
 from semantic.compiler.rollup_state import expected_fingerprints
 
-_PENDING: dict[int, set[str]] = {}  # id(warehouse) → users whose rollup rows are stale
+_PENDING: dict[int, set[str]] = {}  # id(warehouse) → users whose rollup rows are all stale
+_APPENDED: dict[int, Appended] = {}  # id(warehouse) → the spans of appended events (DuckDB, PostgreSQL)
 _NULL_DAYS: dict[int, set[str]] = {}  # id(warehouse) → days with new events without a user (rollup_user_days)
 _CLEARED: dict[int, dict[str, str]] = {}  # ClickHouse: the state this process cleared at a load's first append
 _CATALOG: list[Catalog | None] = []  # set by use_catalog
@@ -65,7 +70,10 @@ def note_appended(warehouse: Warehouse, table: str, rows: pa.Table) -> None:
         times = pc.filter(rows.column("event_time"), nobody)
         days = pc.unique(pc.cast(pc.drop_null(times), pa.date32())).to_pylist()
         _NULL_DAYS.setdefault(id(warehouse), set()).update(day.isoformat() for day in days)
-    note_users(warehouse, (u for u in pc.unique(rows.column("user_id")).to_pylist() if u is not None))
+    if warehouse.dialect == "clickhouse":
+        note_users(warehouse, (u for u in pc.unique(rows.column("user_id")).to_pylist() if u is not None))
+        return
+    note_users(warehouse, _APPENDED.setdefault(id(warehouse), Appended()).add(rows))
 
 
 def note_users(warehouse: Warehouse, user_ids: Iterable[str]) -> None:
@@ -80,6 +88,7 @@ def note_users(warehouse: Warehouse, user_ids: Iterable[str]) -> None:
 def refresh(warehouse: Warehouse) -> None:
     """Bring every rollup up to date with the events (called by ``finish_load``, in the load's transaction)."""
     pending = _PENDING.pop(id(warehouse), set())
+    appended = _APPENDED.pop(id(warehouse), Appended()).without(pending)
     null_days = tuple(sorted(_NULL_DAYS.pop(id(warehouse), set())))
     stored = _CLEARED.pop(id(warehouse), None)
     if stored is None:
@@ -100,15 +109,19 @@ def refresh(warehouse: Warehouse) -> None:
                 continue
             if stored.get(name) != print_ or not warehouse.has_table(name):
                 _rebuild(warehouse, name, BUILDERS[name](catalog, model, dialect))
-            elif pending or null_days:
-                if not staged:
+                current[name] = print_
+                continue
+            nobody = null_days if name == USER_DAYS_ROLLUP else ()
+            if pending or nobody:
+                if pending and not staged:
                     ids = pa.table({"user_id": pa.array(sorted(pending), pa.string())})
                     stage(warehouse, ROLLUP_STAGE_TABLE, [("user_id", "VARCHAR")], ids)
                     staged = True
-                _delete_users(warehouse, name, sorted(pending), null_days if name == USER_DAYS_ROLLUP else ())
-                select = BUILDERS[name](catalog, model, dialect, staged=True, null_days=null_days)
+                _delete_users(warehouse, name, sorted(pending), nobody)
+                select = BUILDERS[name](catalog, model, dialect, staged=bool(pending), null_days=nobody)
                 insert = exp.insert(select, rollup_table(name))
                 warehouse.execute(insert.sql(dialect=dialect))
+            refresh_spans(warehouse, catalog, model, name, appended)
             current[name] = print_
     finally:
         if staged:
@@ -145,6 +158,8 @@ def _catalog() -> Catalog | None:
 def _rebuild(warehouse: Warehouse, name: str, select: exp.Select) -> None:
     dialect = warehouse.dialect
     warehouse.execute(exp.Drop(tables=[rollup_table(name)], kind="TABLE", exists=True).sql(dialect=dialect))
+    if dialect != "clickhouse":  # stored in time order: questions' ranges and span refreshes skip other blocks
+        select = select.order_by(exp.column(ROW_TIMES[name][0]), copy=False)
     create = exp.Create(this=rollup_table(name), kind="TABLE", expression=select)
     if dialect == "clickhouse":
         create.set("properties", CLICKHOUSE_ENGINE.copy())
@@ -158,9 +173,9 @@ def _delete_users(warehouse: Warehouse, name: str, user_ids: list[str], null_day
     nobody = exp.and_(exp.column("user_id").is_(exp.null()), exp.column("event_time").isin(*midnights))
     if dialect != "clickhouse":
         users = exp.select("user_id").from_(rollup_table(ROLLUP_STAGE_TABLE))
-        staged: exp.Expr = exp.column("user_id").isin(query=users)
-        staged = exp.or_(staged, nobody) if midnights else staged
-        warehouse.execute(exp.delete(rollup_table(name), where=staged).sql(dialect=dialect))
+        staged = [exp.column("user_id").isin(query=users)] if user_ids else []
+        where = exp.or_(*staged, *([nobody] if midnights else []))
+        warehouse.execute(exp.delete(rollup_table(name), where=where).sql(dialect=dialect))
         return
     chunks = [exp.column("user_id").isin(*chunk) for chunk in literal_chunks(user_ids)]
     for where in [*chunks, *([nobody] if midnights else [])]:

@@ -66,6 +66,7 @@ USER_DAYS_ROLLUP = "rollup_user_days"
 ROLLUPS = (SESSION_ROLLUP, FIRST_SEEN_ROLLUP, USER_DAYS_ROLLUP)
 ROLLUP_STATE_TABLE = "rollup_state"
 ROLLUP_STAGE_TABLE = "rollup_users_stage"
+ROLLUP_SPAN_STAGE_TABLE = "rollup_spans_stage"  # user_id, span_start, span_end: the times a refresh recomputes
 
 
 def rollup_rows(catalog: Catalog, name: str, model: Model, *, filtered: bool = False) -> exp.Expr:
@@ -90,6 +91,16 @@ def rollup_table(name: str) -> exp.Table:
 def rollup_stage_users() -> exp.Select:
     """``SELECT user_id FROM`` the loader's stage of users whose rollup rows are being recomputed."""
     return exp.select("user_id").from_(exp.to_table(ROLLUP_STAGE_TABLE), copy=False)
+
+
+def rollup_span_test(user: exp.Expr, time: exp.Expr, *, upper: bool = True) -> exp.Exists:
+    """``EXISTS`` a staged span of ``user`` with ``span_start <= time (< span_end)``: rows a span refresh replaces."""
+    span = "rollup_span"
+    inside = [exp.column("user_id", table=span).eq(user.copy()), time.copy() >= exp.column("span_start", table=span)]
+    if upper:
+        inside.append(time.copy() < exp.column("span_end", table=span))
+    stage = exp.alias_(exp.to_table(ROLLUP_SPAN_STAGE_TABLE), span, table=True, copy=False)
+    return exp.Exists(this=exp.select(exp.Literal.number(1)).from_(stage, copy=False).where(*inside, copy=False))
 
 
 def rollup_state_select() -> exp.Select:

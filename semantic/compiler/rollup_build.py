@@ -27,6 +27,7 @@ until the next load rebuilds them.
 from __future__ import annotations
 
 import hashlib
+from datetime import date, datetime, timedelta
 
 from sqlglot import exp
 
@@ -35,7 +36,16 @@ from semantic.catalog.expressions import column_names
 from semantic.catalog.specs import Model
 from semantic.compiler import dialects
 from semantic.compiler.context import SqlContext, conjunction, cte, flag, ident, join, model_context, when, with_ctes
-from semantic.compiler.reader import FIRST_SEEN_ROLLUP, SESSION_ROLLUP, USER_DAYS_ROLLUP, rollup_stage_users
+from semantic.compiler.reader import (
+    FIRST_SEEN_ROLLUP,
+    ROLLUP_SPAN_STAGE_TABLE,
+    SESSION_ROLLUP,
+    USER_DAYS_ROLLUP,
+    rollup_span_test,
+    rollup_stage_users,
+)
+
+Bounds = tuple[datetime, datetime]  # the earliest span start and the latest span end of a span refresh
 
 TEXT_TYPES = ("varchar", "text", "string")
 DAY_KEYS = ("event", "is_success", "business_line", "platform", "first_utm_source", "product_type")
@@ -82,21 +92,31 @@ def rollup_model(catalog: Catalog) -> Model | None:
 
 
 def user_days_select(
-    catalog: Catalog, model: Model, dialect: str, *, staged: bool = False, null_days: tuple[str, ...] = ()
+    catalog: Catalog,
+    model: Model,
+    dialect: str,
+    *,
+    staged: bool = False,
+    null_days: tuple[str, ...] = (),
+    spans: Bounds | None = None,
 ) -> exp.Select:
-    """Events per user, day and day keys (``staged``: of the staged users, and the user-less events of ``null_days``)."""
+    """Events per user, day and day keys: of the staged users (``staged``) and the user-less events of ``null_days``,
+    of the staged users' staged days (``spans``), or of everyone."""
     ctx = model_context(catalog, model, dialect)
     midnight = exp.TimestampTrunc(this=ctx.time_column, unit=exp.var("DAY"))
     keys = [ctx.column(c) for c in day_keys(model)]
-    if staged:
-        users = exp.In(this=ctx.entity, query=exp.paren(rollup_stage_users(), copy=False))
-        nobody = [
-            exp.and_(ctx.entity.is_(exp.null()), midnight.copy().eq(dialects.timestamp_literal(f"{day} 00:00:00")))
-            for day in null_days
-        ]
-        chosen: exp.Expr | None = exp.or_(users, *nobody, copy=False) if nobody else users
-    else:
-        chosen = None
+    # Each null day as a range of times (not ``midnight = day``), so the scan can skip other days' blocks.
+    nobody = [
+        exp.and_(
+            ctx.entity.is_(exp.null()),
+            ctx.time_column >= dialects.timestamp_literal(f"{day} 00:00:00"),
+            ctx.time_column < dialects.timestamp_literal(f"{date.fromisoformat(day) + timedelta(days=1)} 00:00:00"),
+        )
+        for day in null_days
+    ]
+    users = [exp.In(this=ctx.entity, query=exp.paren(rollup_stage_users(), copy=False))] if staged else []
+    parts = [*users, *nobody]
+    chosen = exp.or_(*parts, copy=False) if parts else _in_spans(ctx, spans)
     select = ctx.source(
         exp.select(
             exp.alias_(ctx.entity, "user_id", copy=False),
@@ -110,9 +130,16 @@ def user_days_select(
 
 
 def session_days_select(
-    catalog: Catalog, model: Model, dialect: str, *, staged: bool = False, null_days: tuple[str, ...] = ()
+    catalog: Catalog,
+    model: Model,
+    dialect: str,
+    *,
+    staged: bool = False,
+    null_days: tuple[str, ...] = (),
+    spans: Bounds | None = None,
 ) -> exp.Select:
-    """Every session piece of the users in the stage table (``staged``) or of every user."""
+    """Every session piece of the users in the stage table (``staged``), of every user, or of the events inside the
+    staged spans (``spans``: each span covers whole sessions, so it is sessionized on its own)."""
     settings = model.sessions
     assert settings is not None
     ctx = model_context(catalog, model, dialect)
@@ -132,7 +159,7 @@ def session_days_select(
                 copy=False,
             ),
         )
-    ).where(_users(ctx, staged), copy=False)
+    ).where(conjunction([_users(ctx, staged), _in_spans(ctx, spans)]), copy=False)
     # The same test as semantic/compiler/sessions.py: a gap of exactly the limit stays in the session.
     previous = ident("previous_event_time")
     new_session = exp.or_(
@@ -199,9 +226,16 @@ def session_days_select(
 
 
 def first_seen_select(
-    catalog: Catalog, model: Model, dialect: str, *, staged: bool = False, null_days: tuple[str, ...] = ()
+    catalog: Catalog,
+    model: Model,
+    dialect: str,
+    *,
+    staged: bool = False,
+    null_days: tuple[str, ...] = (),
+    spans: Bounds | None = None,
 ) -> exp.Select:
-    """Each user's first event (time, carried columns), for the staged users or for every user."""
+    """Each user's first event (time, carried columns), for the staged users or for every user; with ``spans``,
+    for the staged users left without a row, from their events at the staged instant (their new first time)."""
     ctx = model_context(catalog, model, dialect)
     carried = carried_columns(catalog, model)
     times = (
@@ -211,7 +245,7 @@ def first_seen_select(
                 exp.alias_(exp.Min(this=ctx.time_column), "event_time", copy=False),
             )
         )
-        .where(_users(ctx, staged), copy=False)
+        .where(conjunction([_users(ctx, staged), _in_spans(ctx, spans), _without_first_seen(ctx, spans)]), copy=False)
         .group_by(ctx.entity.copy(), copy=False)
     )
     firsts = ctx.source(
@@ -227,6 +261,8 @@ def first_seen_select(
         ctx.time_column.eq(exp.column("event_time", table="first_times")),
         copy=False,
     )
+    if spans is not None:
+        firsts = firsts.where(conjunction(_bounds(ctx, spans)), copy=False)
     firsts = join(firsts, cte("first_times"), at_first)
     final = (
         exp.select(ident("user_id"), ident("event_time"), *(ident(c) for c in carried))
@@ -262,3 +298,73 @@ def _users(ctx: SqlContext, staged: bool) -> exp.Expr | None:
     if not staged:
         return known
     return conjunction([known, exp.In(this=ctx.entity, query=exp.paren(rollup_stage_users(), copy=False))])
+
+
+def _in_spans(ctx: SqlContext, spans: Bounds | None) -> exp.Expr | None:
+    """The events inside a staged span of their user, and inside all spans' bounds (so scans skip older blocks)."""
+    if spans is None:
+        return None
+    return conjunction([*_bounds(ctx, spans), rollup_span_test(ctx.entity, ctx.time_column)])
+
+
+def _bounds(ctx: SqlContext, spans: Bounds) -> list[exp.Expr]:
+    low, high = (dialects.timestamp_literal(t.isoformat(sep=" ")) for t in spans)
+    return [ctx.time_column >= low, ctx.time_column < high]
+
+
+def _without_first_seen(ctx: SqlContext, spans: Bounds | None) -> exp.Expr | None:
+    """Users with no ``rollup_first_seen`` row (a span refresh deleted those its new events come before)."""
+    if spans is None:
+        return None
+    stored = exp.select(exp.Literal.number(1)).from_(exp.to_table(FIRST_SEEN_ROLLUP, alias="seen"), copy=False)
+    stored = stored.where(exp.column("user_id", table="seen").eq(ctx.entity.copy()), copy=False)
+    return exp.not_(exp.Exists(this=stored), copy=False)
+
+
+def session_windows_select(model: Model, dialect: str) -> exp.Select:
+    """Per staged span (a user's new events, first to last), the span widened to every stored session it can reach.
+
+    A stored session is reached when it ends no more than the gap before the span's first new event and starts
+    no more than the gap after its last one: only those sessions can merge with, or split around, the new events.
+    The widened span starts at a session start (or a new event) whose previous event is more than the gap earlier,
+    so the events inside it form whole sessions by themselves.
+    """
+    settings = model.sessions
+    assert settings is not None
+    gap = settings.gap_seconds
+    span, stored = "rollup_span", "stored"
+
+    def s(name: str) -> exp.Column:
+        return exp.column(name, table=span)
+
+    def r(name: str) -> exp.Column:
+        return exp.column(name, table=stored)
+
+    spans = exp.select("user_id").from_(exp.to_table(ROLLUP_SPAN_STAGE_TABLE), copy=False)
+    sessions = (
+        exp.select("user_id", "session_start", exp.alias_(exp.Max(this=ident("ended_at")), "session_end"))
+        .from_(exp.to_table(SESSION_ROLLUP), copy=False)
+        .where(exp.In(this=ident("user_id"), query=exp.paren(spans, copy=False)), copy=False)
+        .group_by("user_id", "session_start", copy=False)
+    )
+    reaches = exp.and_(
+        r("user_id").eq(s("user_id")),
+        r("session_end") >= exp.Sub(this=s("span_start"), expression=_seconds(gap)),
+        r("session_start") <= dialects.add_seconds(s("span_end"), gap),
+    )
+    start = exp.Least(
+        this=s("span_start"),
+        expressions=[exp.Coalesce(this=exp.Min(this=r("session_start")), expressions=[s("span_start")])],
+    )
+    end = exp.Greatest(
+        this=s("span_end"), expressions=[exp.Coalesce(this=exp.Max(this=r("session_end")), expressions=[s("span_end")])]
+    )
+    select = exp.select(s("user_id"), exp.alias_(start, "span_start"), exp.alias_(end, "span_end")).from_(
+        exp.alias_(exp.to_table(ROLLUP_SPAN_STAGE_TABLE), span, table=True), copy=False
+    )
+    select = join(select, sessions.subquery(stored), reaches, side="LEFT")
+    return dialects.adapt(select.group_by(s("user_id"), s("span_start"), s("span_end"), copy=False), dialect)
+
+
+def _seconds(seconds: int) -> exp.Interval:
+    return exp.Interval(this=exp.Literal.string(str(seconds)), unit=exp.var("SECOND"))
