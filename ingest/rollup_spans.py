@@ -116,7 +116,8 @@ def _spans(warehouse: Warehouse, model: Model, name: str, appended: Appended) ->
         return _table(users, firsts, [t + MICROSECOND for t in firsts])
     new = _table(users, [appended.spans[u][0] for u in users], [appended.spans[u][1] for u in users])
     stage(warehouse, ROLLUP_SPAN_STAGE_TABLE, SPAN_COLUMNS, new)
-    widened = warehouse.query(session_windows_select(model, warehouse.dialect).sql(dialect=warehouse.dialect))
+    since = min(start for start, _ in appended.spans.values())
+    widened = warehouse.query(session_windows_select(model, warehouse.dialect, since).sql(dialect=warehouse.dialect))
     rows = sorted(widened.rows)
     return _table([r[0] for r in rows], [r[1] for r in rows], [r[2] + MICROSECOND for r in rows])
 

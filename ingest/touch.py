@@ -83,9 +83,12 @@ def touch_update(dialect: str, *, staged: bool) -> str:
     """The ``UPDATE`` filling both columns, for the users in :data:`STAGE_TABLE` (``staged``) or for everyone."""
     touches = sqlglot.parse_one(_TOUCHES, read="duckdb")
     assert isinstance(touches, exp.Select)
+    chosen: list[exp.Expr] = []
     if staged:
         inner = touches.args["from_"].this.this
         inner.where(exp.column("user_id", table="e").isin(query=exp.select("user_id").from_(STAGE_TABLE)), copy=False)
+        # The same test on the updated rows: the engine then matches event ids only among the staged users' rows.
+        chosen.append(exp.column("user_id", table=EVENTS_TABLE).isin(query=exp.select("user_id").from_(STAGE_TABLE)))
     stored, computed = exp.column, lambda name: exp.column(name, table="t")
     changed = exp.or_(
         exp.NullSafeEQ(this=stored("first_utm_source", table=EVENTS_TABLE), expression=computed("first_touch")).not_(),
@@ -101,7 +104,7 @@ def touch_update(dialect: str, *, staged: bool) -> str:
         ],
         from_=exp.From(this=exp.Subquery(this=touches, alias=exp.TableAlias(this=exp.to_identifier("t")))),
         where=exp.Where(
-            this=exp.and_(stored("event_id", table=EVENTS_TABLE).eq(computed("event_id")), exp.paren(changed))
+            this=exp.and_(*chosen, stored("event_id", table=EVENTS_TABLE).eq(computed("event_id")), exp.paren(changed))
         ),
     )
     return update.sql(dialect=dialect)

@@ -321,13 +321,14 @@ def _without_first_seen(ctx: SqlContext, spans: Bounds | None) -> exp.Expr | Non
     return exp.not_(exp.Exists(this=stored), copy=False)
 
 
-def session_windows_select(model: Model, dialect: str) -> exp.Select:
+def session_windows_select(model: Model, dialect: str, since: datetime) -> exp.Select:
     """Per staged span (a user's new events, first to last), the span widened to every stored session it can reach.
 
     A stored session is reached when it ends no more than the gap before the span's first new event and starts
     no more than the gap after its last one: only those sessions can merge with, or split around, the new events.
     The widened span starts at a session start (or a new event) whose previous event is more than the gap earlier,
-    so the events inside it form whole sessions by themselves.
+    so the events inside it form whole sessions by themselves. ``since`` is the earliest new event: pieces ending
+    more than the gap before it belong to sessions no span reaches (a reached session's last piece ends later).
     """
     settings = model.sessions
     assert settings is not None
@@ -344,7 +345,11 @@ def session_windows_select(model: Model, dialect: str) -> exp.Select:
     sessions = (
         exp.select("user_id", "session_start", exp.alias_(exp.Max(this=ident("ended_at")), "session_end"))
         .from_(exp.to_table(SESSION_ROLLUP), copy=False)
-        .where(exp.In(this=ident("user_id"), query=exp.paren(spans, copy=False)), copy=False)
+        .where(
+            ident("ended_at") >= dialects.timestamp_literal((since - timedelta(seconds=gap)).isoformat(sep=" ")),
+            exp.In(this=ident("user_id"), query=exp.paren(spans, copy=False)),
+            copy=False,
+        )
         .group_by("user_id", "session_start", copy=False)
     )
     reaches = exp.and_(
