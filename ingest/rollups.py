@@ -38,18 +38,22 @@ from ingest.staging import drop_stage, literal_chunks, stage
 from semantic.catalog.catalog import Catalog
 from semantic.compiler.dialects import timestamp_literal
 from semantic.compiler.reader import (
+    COUNTED_DIALECTS,
     ROLLUP_STAGE_TABLE,
     ROLLUP_STATE_TABLE,
     ROLLUPS,
+    STATE_ROWS_KEY,
     USER_DAYS_ROLLUP,
     rollup_state_select,
     rollup_table,
+    row_count_select,
 )
 from semantic.compiler.rollup_build import BUILDERS, rollup_model
 from semantic.compiler.rollup_state import expected_fingerprints
 
 _PENDING: dict[int, set[str]] = {}  # id(warehouse) → users whose rollup rows are all stale
 _APPENDED: dict[int, Appended] = {}  # id(warehouse) → the spans of appended events (DuckDB, PostgreSQL)
+_APPENDED_ROWS: dict[int, int] = {}  # id(warehouse) → events appended by this load (to check the row count)
 _NULL_DAYS: dict[int, set[str]] = {}  # id(warehouse) → days with new events without a user (rollup_user_days)
 _CLEARED: dict[int, dict[str, str]] = {}  # ClickHouse: the state this process cleared at a load's first append
 _CATALOG: list[Catalog | None] = []  # set by use_catalog
@@ -65,6 +69,7 @@ def note_appended(warehouse: Warehouse, table: str, rows: pa.Table) -> None:
     """The ``on_append`` hook: the users of appended events get their rollup rows recomputed."""
     if table != EVENTS_TABLE or "user_id" not in rows.column_names or not rows.num_rows:
         return
+    _APPENDED_ROWS[id(warehouse)] = _APPENDED_ROWS.get(id(warehouse), 0) + rows.num_rows
     nobody = pc.is_null(rows.column("user_id"))
     if pc.any(nobody).as_py():
         times = pc.filter(rows.column("event_time"), nobody)
@@ -90,6 +95,7 @@ def refresh(warehouse: Warehouse) -> None:
     pending = _PENDING.pop(id(warehouse), set())
     appended = _APPENDED.pop(id(warehouse), Appended()).without(pending)
     null_days = tuple(sorted(_NULL_DAYS.pop(id(warehouse), set())))
+    appended_rows = _APPENDED_ROWS.pop(id(warehouse), 0)
     stored = _CLEARED.pop(id(warehouse), None)
     if stored is None:
         stored = _stored(warehouse)
@@ -98,6 +104,12 @@ def refresh(warehouse: Warehouse) -> None:
     if catalog is None or model is None:
         _clear_state(warehouse)
         return
+    events_rows = None
+    if warehouse.dialect in COUNTED_DIALECTS:
+        events_rows = int(warehouse.query(row_count_select(model).sql(dialect=warehouse.dialect)).rows[0][0])
+    recorded = stored.pop(STATE_ROWS_KEY, None)
+    if recorded is not None and events_rows is not None and recorded != str(events_rows - appended_rows):
+        stored = {}  # another writer added or removed events since: every rollup is rebuilt whole
     expected = expected_fingerprints(catalog)
     dialect = warehouse.dialect
     current: dict[str, str] = {}
@@ -126,6 +138,8 @@ def refresh(warehouse: Warehouse) -> None:
     finally:
         if staged:
             drop_stage(warehouse, ROLLUP_STAGE_TABLE)
+    if events_rows is not None:
+        current[STATE_ROWS_KEY] = str(events_rows)
     _write_state(warehouse, current)
 
 

@@ -276,3 +276,19 @@ def test_compile_shows_which_table_a_question_reads(capsys):
     assert f"FROM {SESSION_ROLLUP} AS events" in capsys.readouterr().out
     assert main([*args, "duckdb", "--rollups", "--where", "platform = 'iOS'"]) == 0
     assert SESSION_ROLLUP not in capsys.readouterr().out  # a --where filters events before sessions form
+
+
+def test_a_writer_other_than_finlens_turns_the_rollups_off_until_the_next_load(engine):
+    """Another writer appends F's page view (03-02 12:00, alone: one bounce session, a new user) without the hooks."""
+    writer, read_url = engine
+    if writer.dialect not in ("duckdb", "clickhouse"):
+        pytest.skip("PostgreSQL's row count is not checked (it scans the table): README says to drop rollup_state")
+    writer.append(EVENTS_TABLE, _rows([_event("f1", "2026-03-02 12:00:00", "$pageview", "F", "Web")]))
+    # No rollup is read: state 1 plus F = 7 sessions, bounces B1 B2 C1 C2 F = 5/7; new users A B x1 C F = 5.
+    whole = _compare(read_url, Query(metrics=SESSION_METRICS, **WHOLE), expect_rollup=None)[0]
+    assert (whole["sessions"], whole["bounce_rate"]) == (7, pytest.approx(5 / 7))
+    assert _compare(read_url, Query(metrics=("new_users",), **WHOLE), expect_rollup=None) == [{"new_users": 5}]
+    _append(writer, LATE)  # finlens's next load sees the count it did not write: every rollup rebuilt whole
+    whole = _sessions(read_url, **WHOLE)[0]  # state 2 plus F: 7 sessions, 6 with page views, bounces C1 C2 F = 3/6
+    assert (whole["sessions"], whole["bounce_rate"]) == (7, pytest.approx(3 / 6))
+    assert _new_users(read_url, **WHOLE) == [{"new_users": 4}]  # B, x1, C and F (A is first seen on 02-28)

@@ -65,6 +65,10 @@ FIRST_SEEN_ROLLUP = "rollup_first_seen"
 USER_DAYS_ROLLUP = "rollup_user_days"
 ROLLUPS = (SESSION_ROLLUP, FIRST_SEEN_ROLLUP, USER_DAYS_ROLLUP)
 ROLLUP_STATE_TABLE = "rollup_state"
+# A rollup_state row (name, count) holding the events model's row count when the rollups were last made current
+# (DuckDB and ClickHouse, where counting is free): a different count means another writer changed the events.
+STATE_ROWS_KEY = "events_rows"
+COUNTED_DIALECTS = ("duckdb", "clickhouse")
 ROLLUP_STAGE_TABLE = "rollup_users_stage"
 ROLLUP_SPAN_STAGE_TABLE = "rollup_spans_stage"  # user_id, span_start, span_end: the times a refresh recomputes
 
@@ -101,6 +105,11 @@ def rollup_span_test(user: exp.Expr, time: exp.Expr, *, upper: bool = True) -> e
         inside.append(time.copy() < exp.column("span_end", table=span))
     stage = exp.alias_(exp.to_table(ROLLUP_SPAN_STAGE_TABLE), span, table=True, copy=False)
     return exp.Exists(this=exp.select(exp.Literal.number(1)).from_(stage, copy=False).where(*inside, copy=False))
+
+
+def row_count_select(model: Model) -> exp.Select:
+    """``SELECT COUNT(*) FROM`` the model's table (metadata only on DuckDB and ClickHouse)."""
+    return exp.select(exp.Count(this=exp.Star())).from_(exp.to_table(model.table), copy=False)
 
 
 def rollup_state_select() -> exp.Select:

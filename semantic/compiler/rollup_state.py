@@ -4,7 +4,9 @@ A loader writes one row per rollup into ``rollup_state`` (name, fingerprint) whe
 built or refreshed it in the same transaction as the events (``ingest/rollups.py``). A
 rollup counts as current when its row's fingerprint equals the one this catalog's
 definitions give; a warehouse loaded by an older finlens has no state, so every question
-reads the events. ``FINLENS_ROLLUPS=off`` in the environment makes every question read the
+reads the events. On DuckDB and ClickHouse the state also holds the events' row count at that
+time; when the table holds another count (an ETL job or a manual fix wrote it), no rollup is
+used until a finlens load rebuilds them. ``FINLENS_ROLLUPS=off`` in the environment makes every question read the
 events (to compare, or to rule the rollups out).
 """
 
@@ -15,8 +17,15 @@ from dataclasses import replace
 
 from connectors.base import Warehouse
 from semantic.catalog.catalog import Catalog
-from semantic.compiler.reader import ROLLUP_STATE_TABLE, ROLLUPS, rollup_state_select
-from semantic.compiler.rollup_build import fingerprint
+from semantic.compiler.reader import (
+    COUNTED_DIALECTS,
+    ROLLUP_STATE_TABLE,
+    ROLLUPS,
+    STATE_ROWS_KEY,
+    rollup_state_select,
+    row_count_select,
+)
+from semantic.compiler.rollup_build import fingerprint, rollup_model
 
 _FINGERPRINTS: dict[int, tuple[object, dict[str, str | None]]] = {}
 
@@ -37,8 +46,21 @@ def current_rollups(catalog: Catalog, warehouse: Warehouse) -> frozenset[str]:
     if os.environ.get("FINLENS_ROLLUPS", "on").lower() == "off" or not warehouse.has_table(ROLLUP_STATE_TABLE):
         return frozenset()
     stored = dict(warehouse.query(rollup_state_select().sql(dialect=warehouse.dialect)).rows)
+    if not _same_row_count(catalog, warehouse, stored.pop(STATE_ROWS_KEY, None)):
+        return frozenset()
     expected = expected_fingerprints(catalog)
     return frozenset(name for name, value in expected.items() if value is not None and stored.get(name) == value)
+
+
+def _same_row_count(catalog: Catalog, warehouse: Warehouse, stored: str | None) -> bool:
+    """False when the events hold another number of rows than when the rollups were made current: something other
+    than finlens's loaders appended or deleted events, so no rollup is trusted (PostgreSQL: not checked, counting
+    scans the table)."""
+    model = rollup_model(catalog)
+    if stored is None or model is None or warehouse.dialect not in COUNTED_DIALECTS:
+        return True
+    rows = warehouse.query(row_count_select(model).sql(dialect=warehouse.dialect)).rows
+    return str(rows[0][0]) == stored
 
 
 def with_current_rollups(catalog: Catalog, warehouse: Warehouse) -> Catalog:
