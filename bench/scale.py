@@ -264,7 +264,9 @@ class _Undo(Exception):
     """Raised to roll the measured load back, so the bench file stays as built."""
 
 
-def incremental_load(url: str, events: int = 20000, *, whole_users: bool = False, days_back: int = 0) -> dict[str, float]:
+def incremental_load(
+    url: str, events: int = 20000, *, whole_users: bool = False, days_back: int = 0
+) -> dict[str, float]:
     """One load of ``events`` events (copies of one day's, new ids): seconds to append and to refresh the rollups.
 
     The copied day is the last one (``days_back`` 0: what a live collector appends) or ``days_back`` days
