@@ -29,7 +29,7 @@ import pyarrow.compute as pc
 from sqlglot import exp
 
 from connectors.base import Warehouse
-from ingest.schema import CLICKHOUSE_ENGINE, EVENTS_TABLE
+from ingest.schema import EVENTS_TABLE, clickhouse_engine
 from ingest.staging import drop_stage, literal_chunks, stage
 from semantic.catalog.catalog import Catalog
 from semantic.compiler.dialects import timestamp_literal
@@ -147,7 +147,7 @@ def _rebuild(warehouse: Warehouse, name: str, select: exp.Select) -> None:
     warehouse.execute(exp.Drop(tables=[rollup_table(name)], kind="TABLE", exists=True).sql(dialect=dialect))
     create = exp.Create(this=rollup_table(name), kind="TABLE", expression=select)
     if dialect == "clickhouse":
-        create.set("properties", CLICKHOUSE_ENGINE.copy())
+        create.set("properties", clickhouse_engine())
     warehouse.execute(create.sql(dialect=dialect))
 
 
@@ -189,7 +189,7 @@ def _write_state(warehouse: Warehouse, current: dict[str, str]) -> None:
     defs = [exp.ColumnDef(this=exp.to_identifier(n), kind=exp.DataType.build(k)) for n, k in columns]
     create = exp.Create(this=exp.Schema(this=rollup_table(ROLLUP_STATE_TABLE), expressions=defs), kind="TABLE")
     if dialect == "clickhouse":
-        create.set("properties", CLICKHOUSE_ENGINE.copy())
+        create.set("properties", clickhouse_engine())
     warehouse.execute(create.sql(dialect=dialect))
     if current:
         now = datetime.now(UTC).replace(tzinfo=None)
