@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LAYOUTS: dict[str, tuple[bool, str | None, tuple[str, ...]]] = {
     "plain": (False, None, ()),
     "lowcard": (True, None, ()),
+    "time": (True, None, ("event_time",)),
     "event_time": (True, None, ("event", "event_time")),
     "event_user_time": (True, None, ("event", "user_id", "event_time")),
     "user_time": (True, None, ("user_id", "event_time")),
@@ -60,6 +61,8 @@ def layout_sql(name: str, low_cardinality: bool, partition: str | None, key: tup
     order = properties.find(exp.Order)
     sort: exp.Expr = exp.Tuple(expressions=[exp.column(c) for c in key]) if key else exp.Anonymous(this="tuple")
     order.set("expressions", [exp.Ordered(this=sort, nulls_first=False)])
+    for partitioned in list(properties.find_all(exp.PartitionedByProperty)):
+        partitioned.pop()
     if partition:
         properties.expressions.insert(
             1, exp.PartitionedByProperty(this=exp.maybe_parse(partition, dialect="clickhouse"))
@@ -111,6 +114,7 @@ def main() -> None:
     parser.add_argument("--chdb", required=True, help="a chdb folder of the demo (its events table is read)")
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--days", type=int, default=28)
+    parser.add_argument("--only", default="", help="time only the statements whose label contains this text")
     parser.add_argument("--layouts", default=",".join(LAYOUTS), help="comma-separated candidate names")
     args = parser.parse_args()
     names = args.layouts.split(",")
@@ -137,6 +141,8 @@ def main() -> None:
         print("| statement | " + " | ".join(names) + " | same |")
         print("|---|" + "--:|" * len(names) + "---|")
         for label, sql in statements(end, args.days):
+            if args.only not in label:
+                continue
             runs = [pointed_at(sql, name) for name in names]
             answers = [warehouse.query(run).records() for run in runs]
             times: list[list[float]] = [[] for _ in runs]

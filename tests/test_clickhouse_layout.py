@@ -1,4 +1,4 @@
-"""The ClickHouse layout finlens creates: ``events`` sorted by (event, event_time), small vocabularies as
+"""The ClickHouse layout finlens creates: ``events`` sorted by (event, event_time) in monthly partitions, small vocabularies as
 LowCardinality, NULLs kept; and a warehouse an older finlens created (no key, plain strings) answers the same.
 
 The rows, by hand: four events on 2026-03-01 and 02, one with NULL platform, one with NULL event, one with
@@ -43,8 +43,8 @@ def _old_layout(table: str) -> str:
             column.set("kind", column.args["kind"].expressions[0])
     properties = create.args["properties"]
     properties.find(exp.Order).set("expressions", [exp.Ordered(this=exp.Anonymous(this="tuple"), nulls_first=False)])
-    for setting in list(properties.find_all(exp.SettingsProperty)):
-        setting.pop()
+    for dropped in [*properties.find_all(exp.SettingsProperty), *properties.find_all(exp.PartitionedByProperty)]:
+        dropped.pop()
     return create.sql(dialect="clickhouse")
 
 
@@ -68,9 +68,9 @@ def test_events_are_sorted_by_event_and_time_with_low_cardinality_text(tmp_path)
     with connect(url, read_only=False) as warehouse:
         load(warehouse, ROWS, USERS)
         tables = {
-            name: (key, engine)
-            for name, key, engine in warehouse.query(
-                "SELECT name, sorting_key, engine FROM system.tables WHERE database = currentDatabase()"
+            name: (key, partition, engine)
+            for name, key, partition, engine in warehouse.query(
+                "SELECT name, sorting_key, partition_key, engine FROM system.tables WHERE database = currentDatabase()"
             ).rows
         }
         types = dict(
@@ -84,10 +84,11 @@ def test_events_are_sorted_by_event_and_time_with_low_cardinality_text(tmp_path)
             ).rows
         )
         null_event = warehouse.query("SELECT event_id FROM events WHERE event IS NULL").rows
+        null_time = warehouse.query("SELECT event_id FROM events WHERE event_time IS NULL").rows
         null_platform = warehouse.query("SELECT event_id FROM events WHERE platform IS NULL ORDER BY event_id").rows
         null_user = warehouse.query("SELECT gender, register_channel FROM users WHERE user_id IS NULL").rows
-    assert tables[EVENTS_TABLE] == ("event, event_time", "MergeTree")
-    assert tables[USERS_TABLE] == ("user_id", "MergeTree")
+    assert tables[EVENTS_TABLE] == ("event, event_time", "toYYYYMM(event_time)", "MergeTree")
+    assert tables[USERS_TABLE] == ("user_id", "", "MergeTree")
     for name in ("event", "platform", "business_line", "app_version", "utm_source", "first_utm_source", "page"):
         assert types[name] == "LowCardinality(Nullable(String))", name
     for name in ("event_id", "user_id", "distinct_id", "utm_term", "product_id", "properties"):
@@ -96,6 +97,7 @@ def test_events_are_sorted_by_event_and_time_with_low_cardinality_text(tmp_path)
     assert (user_types["gender"], user_types["user_id"]) == ("LowCardinality(Nullable(String))", "Nullable(String)")
     # NULL in a key column and in LowCardinality columns stays NULL (not '' or 0)
     assert [tuple(r) for r in null_event] == [("e4",)]
+    assert [tuple(r) for r in null_time] == [("e5",)]
     assert [tuple(r) for r in null_platform] == [("e3",), ("e4",), ("e5",)]
     assert [tuple(r) for r in null_user] == [("F", None)]
     _expected_answers(*_answers(url))
@@ -119,6 +121,21 @@ def test_a_warehouse_with_the_older_layout_answers_the_same(tmp_path):
         append_rows(warehouse, USERS_TABLE, USERS)
     assert [tuple(r) for r in keys] == [("",)]
     assert [tuple(r) for r in platform] == [("Nullable(String)",)]
+    _expected_answers(*_answers(url))
+
+    # README's recipe moves it to the new layout; the answers stay the same
+    with connect(url, read_only=False) as warehouse:
+        for table in (EVENTS_TABLE, USERS_TABLE):
+            create = exp.maybe_parse(create_table_sql(table, "clickhouse"), dialect="clickhouse")
+            create.this.set("this", exp.to_table(f"{table}_new"))
+            warehouse.execute(create.sql(dialect="clickhouse"))
+            warehouse.execute(f"INSERT INTO {table}_new SELECT * FROM {table}")
+            warehouse.execute(f"RENAME TABLE {table} TO {table}_old, {table}_new TO {table}")
+            warehouse.execute(f"DROP TABLE {table}_old")
+        keys = warehouse.query(
+            "SELECT sorting_key FROM system.tables WHERE database = currentDatabase() AND name = 'events'"
+        ).rows
+    assert [tuple(r) for r in keys] == [("event, event_time",)]
     _expected_answers(*_answers(url))
 
 
