@@ -42,11 +42,6 @@ LAYOUTS: dict[str, tuple[bool, str | None, tuple[str, ...]]] = {
     "month_event_time": (True, "toYYYYMM(event_time)", ("event", "event_time")),
 }
 
-SESSIONS = [
-    ("sessions --grain day", {"metrics": ("sessions",), "grain": "day"}),
-    ("avg_session_duration --by platform", {"metrics": ("avg_session_duration",), "dimensions": ("platform",)}),
-]
-
 
 def layout_sql(name: str, low_cardinality: bool, partition: str | None, key: tuple[str, ...]) -> str:
     """The shipped ``events`` DDL with this candidate's types, partitions and sorting key."""
@@ -104,7 +99,7 @@ def statements(end, days: int) -> list[tuple[str, str]]:
                 catalog, Query(start=start, end=end, time_to_convert="funnel" in label, **o), "clickhouse"
             ).sql,
         )
-        for label, o in [*questions, *SESSIONS]
+        for label, o in questions
     ]
     return [*scans, *compiled]
 

@@ -34,9 +34,11 @@ from ingest.staging import drop_stage, literal_chunks, stage
 from semantic.catalog.catalog import Catalog
 from semantic.compiler.dialects import timestamp_literal
 from semantic.compiler.reader import (
+    FIRST_SEEN_ROLLUP,
     ROLLUP_STAGE_TABLE,
     ROLLUP_STATE_TABLE,
     ROLLUPS,
+    SESSION_ROLLUP,
     USER_DAYS_ROLLUP,
     rollup_state_select,
     rollup_table,
@@ -44,6 +46,12 @@ from semantic.compiler.reader import (
 from semantic.compiler.rollup_build import BUILDERS, rollup_model
 from semantic.compiler.rollup_state import expected_fingerprints
 
+# ClickHouse sorting keys (the columns a rollup has): questions read a rollup by event name and time range.
+CLICKHOUSE_ROLLUP_KEYS: dict[str, tuple[str, ...]] = {
+    USER_DAYS_ROLLUP: ("event", "event_time"),
+    SESSION_ROLLUP: ("started_at",),
+    FIRST_SEEN_ROLLUP: ("event_time",),
+}
 _PENDING: dict[int, set[str]] = {}  # id(warehouse) → users whose rollup rows are stale
 _NULL_DAYS: dict[int, set[str]] = {}  # id(warehouse) → days with new events without a user (rollup_user_days)
 _CLEARED: dict[int, dict[str, str]] = {}  # ClickHouse: the state this process cleared at a load's first append
@@ -147,7 +155,8 @@ def _rebuild(warehouse: Warehouse, name: str, select: exp.Select) -> None:
     warehouse.execute(exp.Drop(tables=[rollup_table(name)], kind="TABLE", exists=True).sql(dialect=dialect))
     create = exp.Create(this=rollup_table(name), kind="TABLE", expression=select)
     if dialect == "clickhouse":
-        create.set("properties", clickhouse_engine())
+        key = tuple(c for c in CLICKHOUSE_ROLLUP_KEYS[name] if c in select.named_selects)
+        create.set("properties", clickhouse_engine(key))
     warehouse.execute(create.sql(dialect=dialect))
 
 
