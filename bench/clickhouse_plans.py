@@ -1,4 +1,4 @@
-"""Time funnels and retention on chdb against DuckDB on the same data, and against hand-written ClickHouse SQL.
+"""Time funnels, retention and sessions on chdb against DuckDB on the same data, and against hand-written ClickHouse SQL.
 
     python bench/clickhouse_plans.py --duckdb /tmp/demo.duckdb --chdb /tmp/demo_chdb [--reps 5]
 
@@ -7,8 +7,8 @@ writes the same data into each). Each question is compiled for both dialects; ev
 run once untimed (the answers of both engines are compared: column ``same``), then ``--reps``
 rounds running each statement of the question once in turn (interleaved, so both sides meet the same load
 on a shared machine); the table shows medians of warm runs inside one process per engine (chdb's first query
-in a process loads the tables, ~3 s, and is left out). The hand-written twins are the fastest
-ClickHouse SQL found for the question: ``windowFunnel`` for funnels (its counts differ from the
+in a process loads the tables, ~3 s, and is left out). Two plain scans come first (a count of one event,
+distinct users over the range). The hand-written twins are the fastest ClickHouse SQL found for the question: ``windowFunnel`` for funnels (its counts differ from the
 documented semantics where equal timestamps or repeated starts matter, so only its time is
 compared) and a per-user ``GROUP BY`` with ``arrayJoin`` for retention (the same answer).
 """
@@ -82,7 +82,23 @@ QUESTIONS: list[tuple[str, dict, object]] = [
         {"metrics": ("bind_card_retention",), "grain": "week", "average": True},
         None,
     ),
+    ("sessions --grain day", {"grain": "day"}, None),
+    ("avg_session_duration --by platform", {"dimensions": ("platform",)}, None),
 ]
+
+
+def scans(start: date, end: date) -> list[tuple[str, str, str]]:
+    """(label, DuckDB SQL, ClickHouse SQL): plain scans, the floor under every question."""
+    days = f"event_time >= '{start} 00:00:00' AND event_time < '{end + timedelta(days=1)} 00:00:00'"
+    app_start = "SELECT count(*) FROM events WHERE event = '$AppStart'"
+    return [
+        ("scan: count() WHERE event = '$AppStart'", app_start, app_start),
+        (
+            f"scan: distinct users, {(end - start).days + 1} days",
+            f"SELECT count(DISTINCT user_id) FROM events WHERE {days}",
+            f"SELECT uniqExact(user_id) FROM events WHERE {days}",
+        ),
+    ]
 
 
 def interleaved(runs: list[tuple[object, str]], reps: int) -> tuple[list[float], list[list[dict]]]:
@@ -127,6 +143,12 @@ def main() -> None:
     )
     print("| question | DuckDB s | chdb s | chdb / DuckDB | hand-written chdb s | compiled / hand | same |")
     print("|---|--:|--:|--:|--:|--:|---|")
+    for label, duck_sql, ch_sql in scans(start, end):
+        times, answers = interleaved([(duck, duck_sql), (chdb, ch_sql)], args.reps)
+        agree = (
+            "yes" if answers[0][0][next(iter(answers[0][0]))] == answers[1][0][next(iter(answers[1][0]))] else "DIFFERS"
+        )
+        print(f"| {label} | {times[0]:.3f} | {times[1]:.3f} | {times[1] / times[0]:.2f} | – | – | {agree} |")
     for label, options, hand in QUESTIONS:
         options = {"metrics": (label.split()[0],), **options}
         query = Query(start=start, end=end, time_to_convert="funnel" in label, **options)

@@ -33,15 +33,17 @@ from sqlglot import exp
 
 from connectors.base import Warehouse
 from ingest.rollup_spans import ROW_TIMES, Appended, refresh_spans
-from ingest.schema import CLICKHOUSE_ENGINE, EVENTS_TABLE
+from ingest.schema import EVENTS_TABLE, clickhouse_engine
 from ingest.staging import drop_stage, literal_chunks, stage
 from semantic.catalog.catalog import Catalog
 from semantic.compiler.dialects import timestamp_literal
 from semantic.compiler.reader import (
     COUNTED_DIALECTS,
+    FIRST_SEEN_ROLLUP,
     ROLLUP_STAGE_TABLE,
     ROLLUP_STATE_TABLE,
     ROLLUPS,
+    SESSION_ROLLUP,
     STATE_ROWS_KEY,
     USER_DAYS_ROLLUP,
     rollup_state_select,
@@ -51,6 +53,12 @@ from semantic.compiler.reader import (
 from semantic.compiler.rollup_build import BUILDERS, rollup_model
 from semantic.compiler.rollup_state import expected_fingerprints
 
+# ClickHouse sorting keys (the columns a rollup has): questions read a rollup by event name and time range.
+CLICKHOUSE_ROLLUP_KEYS: dict[str, tuple[str, ...]] = {
+    USER_DAYS_ROLLUP: ("event", "event_time"),
+    SESSION_ROLLUP: ("started_at",),
+    FIRST_SEEN_ROLLUP: ("event_time",),
+}
 _PENDING: dict[int, set[str]] = {}  # id(warehouse) → users whose rollup rows are all stale
 _APPENDED: dict[int, Appended] = {}  # id(warehouse) → the spans of appended events (DuckDB, PostgreSQL)
 _APPENDED_ROWS: dict[int, int] = {}  # id(warehouse) → events appended by this load (to check the row count)
@@ -176,7 +184,8 @@ def _rebuild(warehouse: Warehouse, name: str, select: exp.Select) -> None:
         select = select.order_by(exp.column(ROW_TIMES[name][0]), copy=False)
     create = exp.Create(this=rollup_table(name), kind="TABLE", expression=select)
     if dialect == "clickhouse":
-        create.set("properties", CLICKHOUSE_ENGINE.copy())
+        key = tuple(c for c in CLICKHOUSE_ROLLUP_KEYS[name] if c in select.named_selects)
+        create.set("properties", clickhouse_engine(key))
     warehouse.execute(create.sql(dialect=dialect))
 
 
@@ -218,7 +227,7 @@ def _write_state(warehouse: Warehouse, current: dict[str, str]) -> None:
     defs = [exp.ColumnDef(this=exp.to_identifier(n), kind=exp.DataType.build(k)) for n, k in columns]
     create = exp.Create(this=exp.Schema(this=rollup_table(ROLLUP_STATE_TABLE), expressions=defs), kind="TABLE")
     if dialect == "clickhouse":
-        create.set("properties", CLICKHOUSE_ENGINE.copy())
+        create.set("properties", clickhouse_engine())
     warehouse.execute(create.sql(dialect=dialect))
     if current:
         now = datetime.now(UTC).replace(tzinfo=None)

@@ -8,7 +8,6 @@ A deployment with other tables edits the model YAML, not this file.
 from __future__ import annotations
 
 import pyarrow as pa
-import sqlglot
 from sqlglot import exp
 
 EVENTS_TABLE = "events"
@@ -127,15 +126,79 @@ def arrow_schema(table: str) -> pa.Schema:
 # Where a dialect stores a canonical type differently: ClickHouse reads JSON properties from a
 # String (JSONExtract*), and keeps microseconds only in DateTime64.
 DIALECT_TYPES: dict[str, dict[str, str]] = {"clickhouse": {"JSON": "String", "TIMESTAMP": "DateTime64(6)"}}
-# A ClickHouse table needs an engine; a single-node MergeTree serves the demo (see README for a cluster).
-CLICKHOUSE_ENGINE = sqlglot.parse_one(
-    "CREATE TABLE t (x Int8) ENGINE=MergeTree ORDER BY tuple()", read="clickhouse"
-).args["properties"]
+
+# ClickHouse's physical layout (measured in bench/README.md "ClickHouse plans"). Funnels and retention
+# filter ``events`` by event name (and a time range), so the table is sorted by ``(event, event_time)``: a
+# question reads only the granules of its events. Monthly partitions let a range skip whole months and give
+# ``max(event_time)`` (the data's end, which retention reads) from the parts' metadata. ``user_id`` stays out
+# of the key: the importer re-attributes events to a login with ``ALTER TABLE events UPDATE user_id`` and
+# ClickHouse cannot update key columns. Key columns stay Nullable (``allow_nullable_key``): NULL reads as NULL.
+CLICKHOUSE_SORTING_KEYS: dict[str, tuple[str, ...]] = {EVENTS_TABLE: ("event", "event_time"), USERS_TABLE: ("user_id",)}
+CLICKHOUSE_MONTH_PARTITIONS: dict[str, str] = {EVENTS_TABLE: "event_time"}  # table → the time column
+# Text columns with a small vocabulary (names, platforms, versions, places, channels) are stored as
+# ``LowCardinality(Nullable(String))``: a per-part dictionary, so filters and GROUP BY compare small integers.
+# Ids, free text (utm_content/utm_term, product ids) and the JSON properties stay plain strings.
+CLICKHOUSE_LOW_CARDINALITY: dict[str, frozenset[str]] = {
+    EVENTS_TABLE: frozenset(
+        (
+            "event",
+            "business_line",
+            "platform",
+            "app_version",
+            "device_model",
+            "province",
+            "city",
+            "page",
+            "element",
+            "utm_source",
+            "utm_medium",
+            "utm_campaign",
+            "first_utm_source",
+            "latest_utm_source",
+            "product_type",
+            "fail_reason",
+        )
+    ),
+    USERS_TABLE: frozenset(
+        (
+            "register_channel",
+            "register_platform",
+            "province",
+            "city",
+            "gender",
+            "age_group",
+            "risk_level",
+            "campaign_group",
+        )
+    ),
+}
+
+
+def clickhouse_engine(sorting_key: tuple[str, ...] = (), month_of: str | None = None) -> exp.Properties:
+    """``ENGINE = MergeTree [PARTITION BY toYYYYMM(month_of)] ORDER BY ...``: a single-node table (see README
+    for a cluster); ``tuple()`` without a key; a key may hold Nullable columns."""
+    key: exp.Expr = (
+        exp.Tuple(expressions=[exp.column(name) for name in sorting_key])
+        if len(sorting_key) > 1
+        else exp.column(sorting_key[0])
+        if sorting_key
+        else exp.Anonymous(this="tuple")
+    )
+    properties: list[exp.Expr] = [exp.EngineProperty(this=exp.to_identifier("MergeTree"))]
+    if month_of:
+        month = exp.Anonymous(this="toYYYYMM", expressions=[exp.column(month_of)])
+        properties.append(exp.PartitionedByProperty(this=month))
+    properties.append(exp.Order(expressions=[exp.Ordered(this=key, nulls_first=False)]))
+    if sorting_key or month_of:
+        setting = exp.EQ(this=exp.column("allow_nullable_key"), expression=exp.Literal.number(1))
+        properties.append(exp.SettingsProperty(expressions=[setting]))
+    return exp.Properties(expressions=properties)
 
 
 def create_table_sql(table: str, dialect: str, *, replace: bool = False) -> str:
     """``CREATE TABLE`` for ``table`` in ``dialect``, built by sqlglot."""
     overrides = DIALECT_TYPES.get(dialect, {})
+    low_cardinality = CLICKHOUSE_LOW_CARDINALITY.get(table, frozenset())
     columns = []
     for name, sql_type, _ in _columns(table):
         kind = (
@@ -145,11 +208,18 @@ def create_table_sql(table: str, dialect: str, *, replace: bool = False) -> str:
         )
         if dialect == "clickhouse":
             kind.set("nullable", True)
+            if name in low_cardinality:
+                kind = exp.DataType(
+                    this=exp.DataType.Type.LOWCARDINALITY, expressions=[kind], nested=True, nullable=False
+                )
         columns.append(exp.ColumnDef(this=exp.to_identifier(name), kind=kind))
     schema = exp.Schema(this=exp.to_table(table), expressions=columns)
     create = exp.Create(this=schema, kind="TABLE", replace=replace)
     if dialect == "clickhouse":
-        create.set("properties", CLICKHOUSE_ENGINE.copy())
+        create.set(
+            "properties",
+            clickhouse_engine(CLICKHOUSE_SORTING_KEYS.get(table, ()), CLICKHOUSE_MONTH_PARTITIONS.get(table)),
+        )
     return create.sql(dialect=dialect)
 
 

@@ -127,6 +127,36 @@ def test_retention_average_row_and_weekly_cohorts(warehouses, engine):
     assert_rows(got.rows, weekly, ["cohort", "period"], f"weekly on {engine}")
 
 
+@pytest.mark.parametrize("engine", ENGINES)
+def test_retention_average_rows_per_breakdown_value(warehouses, engine):
+    """Weekly cohorts by platform with ``average``: per (platform, period) an ``all`` row summing the known cohorts
+    of that platform (ClickHouse makes both kinds of rows in one GROUPING SETS pass; the sums are done here)."""
+    ask = Ask(START, END, by="platform", grain="week")
+    columns, rows = fetch(warehouses["duckdb"], retention_twin(ask, BIND_CARD_RETENTION))
+    cells = [{c: plain(v) for c, v in zip(columns, row)} for row in rows]
+    want = [dict(r, cohort=str(r["cohort"])) for r in cells]
+    for value, period in sorted({(r["platform"], r["period"]) for r in cells}, key=lambda k: (str(k[0]), k[1])):
+        group = [r for r in cells if r["platform"] == value and r["period"] == period]
+        known = [r for r in group if r["retained"] is not None]
+        size, back = sum(r["cohort_size"] for r in known), sum(r["retained"] for r in known)
+        want.append(
+            dict(
+                cohort="all",
+                platform=value,
+                period=period,
+                cohort_size=size,
+                retained=back if known else None,
+                rate=back / size if size else None,
+            )
+        )
+    assert any(r["retained"] is None for r in cells) and len({r["platform"] for r in cells}) > 1
+    query = Query(
+        metrics=("bind_card_retention",), dimensions=("platform",), grain="week", start=START, end=END, average=True
+    )
+    got = run_query(CATALOG, query, warehouses[engine]).rows
+    assert_rows(got, want, ["cohort", "platform", "period"], f"average by platform on {engine}")
+
+
 # --- paths, by a loop over each user's events --------------------------------------------------------------------
 
 

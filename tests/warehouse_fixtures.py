@@ -43,20 +43,25 @@ def load(warehouse: Warehouse, events: list[dict[str, Any]], users: list[dict[st
     for table, rows in ((EVENTS_TABLE, events), (USERS_TABLE, users)):
         warehouse.execute(f"DROP TABLE IF EXISTS {table}")
         warehouse.execute(create_table_sql(table, warehouse.dialect))
-        schema = arrow_schema(table)
-        filled = []
-        for i, row in enumerate(rows):
-            full = {name: row.get(name) for name in schema.names}
-            if table == EVENTS_TABLE:
-                full["event_id"] = row.get("event_id") or f"e{i:05d}"
-                full["properties"] = row.get("properties") or "{}"
-                if isinstance(full["event_time"], str):
-                    full["event_time"] = ts(full["event_time"])
-            elif isinstance(full.get("register_time"), str):
-                full["register_time"] = ts(full["register_time"])
-            filled.append(full)
-        if filled:
-            warehouse.append(table, pa.Table.from_pylist(filled, schema=schema))
+        append_rows(warehouse, table, rows)
+
+
+def append_rows(warehouse: Warehouse, table: str, rows: list[dict[str, Any]]) -> None:
+    """Append ``rows`` to ``table`` (missing columns NULL; events get an id and properties '{}')."""
+    schema = arrow_schema(table)
+    filled = []
+    for i, row in enumerate(rows):
+        full = {name: row.get(name) for name in schema.names}
+        if table == EVENTS_TABLE:
+            full["event_id"] = row.get("event_id") or f"e{i:05d}"
+            full["properties"] = row.get("properties") or "{}"
+            if isinstance(full["event_time"], str):
+                full["event_time"] = ts(full["event_time"])
+        elif isinstance(full.get("register_time"), str):
+            full["register_time"] = ts(full["register_time"])
+        filled.append(full)
+    if filled:
+        warehouse.append(table, pa.Table.from_pylist(filled, schema=schema))
 
 
 ENGINES = ("duckdb", "postgres", "chdb")

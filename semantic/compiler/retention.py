@@ -22,7 +22,7 @@ from semantic.compiler.aggregate import finish
 from semantic.compiler.context import SqlContext, conjunction, cte, ident, join, matches_events, when, with_ctes
 from semantic.compiler.first_events import first_event_ctes
 from semantic.compiler.reader import time_bounds
-from semantic.compiler.retention_arrays import retention_count_ctes
+from semantic.compiler.retention_arrays import average_in_one_pass, retention_count_ctes
 from semantic.compiler.sessions import range_positions
 
 ONE = exp.Literal.number(1)
@@ -126,7 +126,10 @@ def build_retention(ctx: SqlContext) -> exp.Select:
         # counts from one per-user GROUP BY instead of joins (retention_arrays.py); the CTEs before
         # stay for the drill-down, which reads cohort_users and return_periods (unused ones cost nothing)
         ctes = [*ctes[:-1], *retention_count_ctes(ctx, metric)]
-    if ctx.resolved.query.average:
+    if ctx.resolved.query.average and ctx.dialect == "clickhouse":
+        ctes.append(("retention_rows", final))
+        final = average_in_one_pass(dims)
+    elif ctx.resolved.query.average:
         ctes.extend([("retention_rows", final), ("retention_sums", _known_sums(dims))])
         final = _with_average(dims)
     return with_ctes(finish(ctx, final, ["cohort", *dims, "period"]), ctes)

@@ -89,3 +89,43 @@ def retention_count_ctes(ctx: SqlContext, metric: RetentionMetric) -> list[tuple
     ).from_(per_period.subquery("cohort_periods", copy=False), copy=False)
     counts = counts.group_by(*range_positions(2 + len(dims)), copy=False)
     return [("retention_users", users), ("retention_counts", counts)]
+
+
+def average_in_one_pass(dims: list[str]) -> exp.Select:
+    """The cohorts' rows and the ``all`` rows from ONE read of ``retention_rows``.
+
+    ClickHouse runs a CTE again at each reference, so the portable ``UNION ALL`` of the rows and their
+    sums (``retention.py``) would run the whole per-user stage twice. ``GROUPING SETS`` makes both
+    from one pass: the set (cohort, values, period) has one row per group (``any`` keeps it, NULL
+    included), the set (values, period) sums the cohorts whose period is known, as the portable plan.
+    """
+    per_period = [*(_c(d) for d in dims), _c("period")]
+    is_all = _fn("grouping", _c("cohort")).eq(exp.Literal.number(1))
+    known = _c("retained").is_(exp.null()).not_()
+    size = exp.Coalesce(
+        this=exp.Sum(this=exp.If(this=known, true=_c("cohort_size"))), expressions=[exp.Literal.number(0)]
+    )
+    retained = exp.Sum(this=_c("retained"))
+
+    def pick(for_all: exp.Expr, for_cohort: exp.Expr) -> exp.Expr:
+        return exp.If(this=is_all.copy(), true=for_all, false=for_cohort)
+
+    grouped = exp.select(
+        exp.alias_(
+            pick(dialects.cast(exp.convert("all"), "varchar"), dialects.cast(_c("cohort"), "varchar")), "cohort"
+        ),
+        *(exp.alias_(_c(d), d) for d in dims),
+        exp.alias_(_c("period"), "period"),
+        exp.alias_(dialects.cast(pick(size, _fn("any", _c("cohort_size"))), "bigint"), "cohort_size"),
+        exp.alias_(dialects.cast(retained, "bigint"), "retained"),
+        exp.alias_(pick(dialects.safe_divide(retained.copy(), size.copy()), _fn("any", _c("rate"))), "rate"),
+    ).from_(cte("retention_rows", "r"), copy=False)
+    sets = exp.GroupingSets(
+        expressions=[exp.Tuple(expressions=[_c("cohort"), *per_period]), exp.Tuple(expressions=per_period)]
+    )
+    grouped.set("group", exp.Group(expressions=[sets]))
+    return exp.select(exp.Star()).from_(grouped.subquery("retention_table", copy=False), copy=False)
+
+
+def _c(name: str) -> exp.Column:
+    return exp.column(name, table="r")

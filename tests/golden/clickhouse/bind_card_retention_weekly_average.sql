@@ -205,35 +205,38 @@ WITH cohort_events AS (
     END AS rate
   FROM retention_counts
   CROSS JOIN data_end
-), retention_sums AS (
-  SELECT
-    r."period" AS "period",
-    COALESCE(SUM(CASE WHEN NOT (
-      r.retained IS NULL
-    ) THEN r.cohort_size END), 0) AS known_size,
-    SUM(r.retained) AS known_retained
-  FROM retention_rows AS r
-  GROUP BY
-    1
 )
 SELECT
   *
 FROM (
   SELECT
-    CAST(r.cohort AS Nullable(String)) AS cohort,
+    CASE
+      WHEN grouping(r.cohort) = 1
+      THEN CAST('all' AS Nullable(String))
+      ELSE CAST(r.cohort AS Nullable(String))
+    END AS cohort,
     r."period" AS "period",
-    CAST(r.cohort_size AS Nullable(Int64)) AS cohort_size,
-    CAST(r.retained AS Nullable(Int64)) AS retained,
-    r.rate AS rate
+    CAST(CASE
+      WHEN grouping(r.cohort) = 1
+      THEN COALESCE(SUM(CASE WHEN NOT (
+        r.retained IS NULL
+      ) THEN r.cohort_size END), 0)
+      ELSE any(r.cohort_size)
+    END AS Nullable(Int64)) AS cohort_size,
+    CAST(SUM(r.retained) AS Nullable(Int64)) AS retained,
+    CASE
+      WHEN grouping(r.cohort) = 1
+      THEN CAST(SUM(r.retained) AS Nullable(Float64)) / nullIf(COALESCE(SUM(CASE WHEN NOT (
+        r.retained IS NULL
+      ) THEN r.cohort_size END), 0), 0)
+      ELSE any(r.rate)
+    END AS rate
   FROM retention_rows AS r
-  UNION ALL
-  SELECT
-    CAST('all' AS Nullable(String)) AS cohort,
-    s."period" AS "period",
-    CAST(s.known_size AS Nullable(Int64)) AS cohort_size,
-    CAST(s.known_retained AS Nullable(Int64)) AS retained,
-    CAST(s.known_retained AS Nullable(Float64)) / nullIf(s.known_size, 0) AS rate
-  FROM retention_sums AS s
+  GROUP BY
+    GROUPING SETS (
+      (r.cohort, r."period"),
+      (r."period")
+    )
 ) AS retention_table
 ORDER BY
   cohort ASC,
