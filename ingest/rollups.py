@@ -24,6 +24,7 @@ leaves no state, and the next load rebuilds the rollups whole. Rows are removed 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
@@ -36,6 +37,7 @@ from ingest.rollup_spans import ROW_TIMES, Appended, refresh_spans
 from ingest.schema import EVENTS_TABLE, clickhouse_engine
 from ingest.staging import drop_stage, literal_chunks, stage
 from semantic.catalog.catalog import Catalog
+from semantic.catalog.specs import Model
 from semantic.compiler.dialects import timestamp_literal
 from semantic.compiler.reader import (
     COUNTED_DIALECTS,
@@ -59,6 +61,7 @@ CLICKHOUSE_ROLLUP_KEYS: dict[str, tuple[str, ...]] = {
     SESSION_ROLLUP: ("started_at",),
     FIRST_SEEN_ROLLUP: ("event_time",),
 }
+ROWS_PER_PART = 3_000_000  # events per part of a whole DuckDB build (the 2.8M-event demo builds in one)
 _PENDING: dict[int, set[str]] = {}  # id(warehouse) → users whose rollup rows are all stale
 _APPENDED: dict[int, Appended] = {}  # id(warehouse) → the spans of appended events (DuckDB, PostgreSQL)
 _APPENDED_ROWS: dict[int, int] = {}  # id(warehouse) → events appended by this load (to check the row count)
@@ -128,7 +131,7 @@ def refresh(warehouse: Warehouse) -> None:
             if print_ is None:
                 continue
             if stored.get(name) != print_ or not warehouse.has_table(name):
-                _rebuild(warehouse, name, BUILDERS[name](catalog, model, dialect))
+                _rebuild(warehouse, name, catalog, model)
                 current[name] = print_
                 continue
             nobody = null_days if name == USER_DAYS_ROLLUP else ()
@@ -177,16 +180,45 @@ def _catalog() -> Catalog | None:
     return _LOADED[key]
 
 
-def _rebuild(warehouse: Warehouse, name: str, select: exp.Select) -> None:
+def _rebuild(warehouse: Warehouse, name: str, catalog: Catalog, model: Model) -> None:
+    """Build rollup ``name`` whole; on DuckDB a large one in parts, then stored in time order.
+
+    DuckDB loads run under a small memory cap (256 MB, fixed when a loader owns the file), and the
+    session rollup's window functions over 10M events do not fit in it ("failed to pin block"). Each
+    part holds the users whose id hashes to it (their rows are independent of other users'), about
+    :data:`ROWS_PER_PART` events' worth, gathered in a scratch table; the final copy sorts by time,
+    which spills to disk as needed.
+    """
     dialect = warehouse.dialect
-    warehouse.execute(exp.Drop(tables=[rollup_table(name)], kind="TABLE", exists=True).sql(dialect=dialect))
-    if dialect != "clickhouse":  # stored in time order: questions' ranges and span refreshes skip other blocks
-        select = select.order_by(exp.column(ROW_TIMES[name][0]), copy=False)
-    create = exp.Create(this=rollup_table(name), kind="TABLE", expression=select)
+    table = rollup_table(name)
+    warehouse.execute(exp.Drop(tables=[table], kind="TABLE", exists=True).sql(dialect=dialect))
     if dialect == "clickhouse":
+        select = BUILDERS[name](catalog, model, dialect)
+        create = exp.Create(this=table, kind="TABLE", expression=select)
         key = tuple(c for c in CLICKHOUSE_ROLLUP_KEYS[name] if c in select.named_selects)
         create.set("properties", clickhouse_engine(key))
-    warehouse.execute(create.sql(dialect=dialect))
+        warehouse.execute(create.sql(dialect=dialect))
+        return
+    in_time_order = exp.column(ROW_TIMES[name][0])  # questions' ranges and span refreshes skip other blocks
+    parts = _parts(warehouse, model) if dialect == "duckdb" else 1
+    if parts == 1:
+        select = BUILDERS[name](catalog, model, dialect).order_by(in_time_order, copy=False)
+        warehouse.execute(exp.Create(this=table, kind="TABLE", expression=select).sql(dialect=dialect))
+        return
+    scratch = rollup_table(f"{name}_parts")
+    warehouse.execute(exp.Drop(tables=[scratch], kind="TABLE", exists=True).sql(dialect=dialect))
+    for k in range(parts):
+        select = BUILDERS[name](catalog, model, dialect, part=(k, parts))
+        statement = exp.Create(this=scratch, kind="TABLE", expression=select) if k == 0 else exp.insert(select, scratch)
+        warehouse.execute(statement.sql(dialect=dialect))
+    ordered = exp.select(exp.Star()).from_(scratch).order_by(in_time_order)
+    warehouse.execute(exp.Create(this=table, kind="TABLE", expression=ordered).sql(dialect=dialect))
+    warehouse.execute(exp.Drop(tables=[scratch], kind="TABLE", exists=True).sql(dialect=dialect))
+
+
+def _parts(warehouse: Warehouse, model: Model) -> int:
+    rows = int(warehouse.query(row_count_select(model).sql(dialect=warehouse.dialect)).rows[0][0])
+    return max(1, math.ceil(rows / ROWS_PER_PART))
 
 
 def _delete_users(warehouse: Warehouse, name: str, user_ids: list[str], null_days: tuple[str, ...]) -> None:

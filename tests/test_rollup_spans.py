@@ -101,3 +101,18 @@ def test_appended_spans_by_hand():
     assert appended.spans == {"A": (datetime(2026, 3, 1, 9, 0), datetime(2026, 3, 2, 0, 5))}
     assert appended.days == {("A", datetime(2026, 3, 1).date()), ("A", datetime(2026, 3, 2).date())}
     assert appended.without({"A"}).spans == {}
+
+
+def test_a_whole_build_in_parts_equals_one_statement(tmp_path, monkeypatch):
+    """120 events at 25 a part: each rollup is built in 5 parts by user hash, then stored in time order."""
+    from ingest import rollups
+
+    monkeypatch.setattr(rollups, "ROWS_PER_PART", 25)
+    with connect(f"duckdb:///{tmp_path.as_posix()}/parts.duckdb", read_only=False) as writer:
+        load(writer, [], [])
+        _append(writer, _events(random.Random(99), 120))  # no rollup state yet: every rollup built whole, in parts
+        _assert_rollups_equal_rebuild(writer)
+        stored = [row[0] for row in writer.query("SELECT session_start FROM rollup_session_days").rows]
+        assert stored == sorted(stored)
+        tables = {row[0] for row in writer.query("SELECT table_name FROM information_schema.tables").rows}
+        assert not {t for t in tables if t.endswith("_parts")}

@@ -46,6 +46,7 @@ from semantic.compiler.reader import (
 )
 
 Bounds = tuple[datetime, datetime]  # the earliest span start and the latest span end of a span refresh
+Part = tuple[int, int]  # (k, n): the users whose id hashes to k modulo n (a whole build in n parts; DuckDB)
 
 TEXT_TYPES = ("varchar", "text", "string")
 DAY_KEYS = ("event", "is_success", "business_line", "platform", "first_utm_source", "product_type")
@@ -99,6 +100,7 @@ def user_days_select(
     staged: bool = False,
     null_days: tuple[str, ...] = (),
     spans: Bounds | None = None,
+    part: Part | None = None,
 ) -> exp.Select:
     """Events per user, day and day keys: of the staged users (``staged``) and the user-less events of ``null_days``,
     of the staged users' staged days (``spans``), or of everyone."""
@@ -116,7 +118,7 @@ def user_days_select(
     ]
     users = [exp.In(this=ctx.entity, query=exp.paren(rollup_stage_users(), copy=False))] if staged else []
     parts = [*users, *nobody]
-    chosen = exp.or_(*parts, copy=False) if parts else _in_spans(ctx, spans)
+    chosen = exp.or_(*parts, copy=False) if parts else conjunction([_in_spans(ctx, spans), _in_part(ctx, part)])
     select = ctx.source(
         exp.select(
             exp.alias_(ctx.entity, "user_id", copy=False),
@@ -137,6 +139,7 @@ def session_days_select(
     staged: bool = False,
     null_days: tuple[str, ...] = (),
     spans: Bounds | None = None,
+    part: Part | None = None,
 ) -> exp.Select:
     """Every session piece of the users in the stage table (``staged``), of every user, or of the events inside the
     staged spans (``spans``: each span covers whole sessions, so it is sessionized on its own)."""
@@ -159,7 +162,7 @@ def session_days_select(
                 copy=False,
             ),
         )
-    ).where(conjunction([_users(ctx, staged), _in_spans(ctx, spans)]), copy=False)
+    ).where(conjunction([_users(ctx, staged), _in_spans(ctx, spans), _in_part(ctx, part)]), copy=False)
     # The same test as semantic/compiler/sessions.py: a gap of exactly the limit stays in the session.
     previous = ident("previous_event_time")
     new_session = exp.or_(
@@ -233,6 +236,7 @@ def first_seen_select(
     staged: bool = False,
     null_days: tuple[str, ...] = (),
     spans: Bounds | None = None,
+    part: Part | None = None,
 ) -> exp.Select:
     """Each user's first event (time, carried columns), for the staged users or for every user; with ``spans``,
     for the staged users left without a row, from their events at the staged instant (their new first time)."""
@@ -245,7 +249,12 @@ def first_seen_select(
                 exp.alias_(exp.Min(this=ctx.time_column), "event_time", copy=False),
             )
         )
-        .where(conjunction([_users(ctx, staged), _in_spans(ctx, spans), _without_first_seen(ctx, spans)]), copy=False)
+        .where(
+            conjunction(
+                [_users(ctx, staged), _in_spans(ctx, spans), _without_first_seen(ctx, spans), _in_part(ctx, part)]
+            ),
+            copy=False,
+        )
         .group_by(ctx.entity.copy(), copy=False)
     )
     firsts = ctx.source(
@@ -305,6 +314,15 @@ def _in_spans(ctx: SqlContext, spans: Bounds | None) -> exp.Expr | None:
     if spans is None:
         return None
     return conjunction([*_bounds(ctx, spans), rollup_span_test(ctx.entity, ctx.time_column)])
+
+
+def _in_part(ctx: SqlContext, part: Part | None) -> exp.Expr | None:
+    """The rows of the users in part ``k`` of ``n`` (DuckDB's ``hash``; rows without a user all fall in one part)."""
+    if part is None:
+        return None
+    k, n = part
+    bucket = exp.Mod(this=exp.Anonymous(this="hash", expressions=[ctx.entity.copy()]), expression=exp.Literal.number(n))
+    return exp.Coalesce(this=exp.paren(bucket), expressions=[exp.Literal.number(0)]).eq(exp.Literal.number(k))
 
 
 def _bounds(ctx: SqlContext, spans: Bounds) -> list[exp.Expr]:
