@@ -114,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     chosen = [p for p in PAGES if not args.pages or p[0] in args.pages.split(",")]
     results = []
     for db in args.db:
+        warn_without_watermark(db)
         url = "duckdb:///" + str(db.resolve())
         progress(f"{db.name}")
         cold, warm = pages(url, args.reps, args.dir, chosen)
@@ -128,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
                 users=spec["users"], days=spec["days"], seed=7, end=date(2026, 10, 31), regenerate=False
             ),
         )
+        warn_without_watermark(db)
         url = "duckdb:///" + str(db.resolve())
         progress(f"{name}: {meta.get('events', 0):,} events")
         cold, warm = pages(url, args.reps, args.dir, chosen)
@@ -270,6 +272,18 @@ def _facts(db: Path) -> dict[str, int]:
     with duckdb.connect(str(db), read_only=True) as con:
         events, days = con.execute("SELECT count(*), count(DISTINCT CAST(event_time AS DATE)) FROM events").fetchone()
     return {"events": events, "days": days}
+
+
+def warn_without_watermark(db: Path) -> None:
+    """A file no finlens loader wrote has no load watermark: the app then re-keys results every minute, so a
+    "warm" visit after a minute boundary runs its queries again and the figures mean nothing."""
+    import duckdb
+
+    with duckdb.connect(str(db), read_only=True) as con:
+        tables = {row[0] for row in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    if "ingest_loads" not in tables:
+        progress(f"WARNING: {db} has no load watermark (ingest_loads): warm figures include re-runs; use a file")
+        progress("written by `finlens demo` or `finlens import`")
 
 
 def progress(message: str) -> None:
