@@ -61,7 +61,7 @@ CLICKHOUSE_ROLLUP_KEYS: dict[str, tuple[str, ...]] = {
     SESSION_ROLLUP: ("started_at",),
     FIRST_SEEN_ROLLUP: ("event_time",),
 }
-ROWS_PER_PART = 3_000_000  # events per part of a whole DuckDB build (the 2.8M-event demo builds in one)
+ROWS_PER_PART = 1_000_000  # events per part of a whole DuckDB build (under a 256 MB cap; the demo builds in 3)
 _PENDING: dict[int, set[str]] = {}  # id(warehouse) → users whose rollup rows are all stale
 _APPENDED: dict[int, Appended] = {}  # id(warehouse) → the spans of appended events (DuckDB, PostgreSQL)
 _APPENDED_ROWS: dict[int, int] = {}  # id(warehouse) → events appended by this load (to check the row count)
@@ -183,9 +183,10 @@ def _catalog() -> Catalog | None:
 def _rebuild(warehouse: Warehouse, name: str, catalog: Catalog, model: Model) -> None:
     """Build rollup ``name`` whole; on DuckDB a large one in parts, then stored in time order.
 
-    DuckDB loads run under a small memory cap (256 MB, fixed when a loader owns the file), and the
-    session rollup's window functions over 10M events do not fit in it ("failed to pin block"). Each
-    part holds the users whose id hashes to it (their rows are independent of other users'), about
+    DuckDB loads run under a small memory cap (256 MB, fixed when ``finlens demo``/``import`` owns the
+    file), and the session rollup's window functions over all events do not reliably fit in it ("failed
+    to pin block" at 10M events, "Out of Memory" at times on the 2.8M-event demo). Each part holds the
+    users whose id hashes to it (their rows are independent of other users'), about
     :data:`ROWS_PER_PART` events' worth, gathered in a scratch table; the final copy sorts by time,
     which spills to disk as needed.
     """

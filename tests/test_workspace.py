@@ -58,3 +58,27 @@ def test_cli_demo_rejects_bad_size(tmp_path, capsys):
     assert main(["demo", "--users", "0", "--warehouse", f"duckdb:///{tmp_path}/x.duckdb"]) == 4
     err = capsys.readouterr().err
     assert err.startswith("finlens: error: ") and err.count("\n") == 1
+
+
+def test_the_first_start_builds_the_whole_default_demo_and_its_rollups_under_its_memory_cap(default_file):
+    """README's first command: the default demo (40,000 people, ~2.8M events) is written by a loader that owns the
+    file with a 256 MB cap; the session rollup over all of it once ran out of that memory. Built in parts now,
+    every rollup must be current and answer as the events do."""
+    from dataclasses import replace
+
+    from semantic import Query, load_catalog, run_query
+    from semantic.compiler.reader import ROLLUPS
+    from semantic.compiler.rollup_state import current_rollups
+
+    url = settings.warehouse_url()
+    assert workspace.ensure_demo(url)  # the defaults README's first command uses
+    catalog = load_catalog()
+    with connect(url) as reader:
+        assert current_rollups(catalog, reader) == frozenset(ROLLUPS)
+        sessions = Query(metrics=("sessions", "bounce_rate", "new_users", "uv"))
+        fast = run_query(catalog, sessions, reader)
+        slow = run_query(replace(catalog, rollups=frozenset()), sessions, reader)
+    assert "rollup_session_days" in fast.sql and "rollup_session_days" not in slow.sql
+    assert fast.rows[0]["sessions"] == slow.rows[0]["sessions"] > 0
+    assert fast.rows[0]["new_users"] == slow.rows[0]["new_users"] == 40_000  # every demo person has events
+    assert fast.rows[0]["bounce_rate"] == pytest.approx(slow.rows[0]["bounce_rate"])

@@ -47,6 +47,17 @@ def spec_cache(builder: Callable[..., Any]) -> Callable[..., Any]:
     return build
 
 
+def chart_spec(builder: Callable[..., alt.TopLevelMixin]) -> Callable[..., dict[str, Any]]:
+    """:func:`spec_cache` for a builder returning an Altair chart: the cached value is its Vega-Lite dict, so a warm
+    rerun skips both building the chart and Altair's schema validation in ``to_dict``."""
+
+    @functools.wraps(builder)
+    def as_dict(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        return builder(*args, **kwargs).to_dict()
+
+    return spec_cache(as_dict)
+
+
 PALETTE = ["#2563eb", "#f97316", "#16a34a", "#dc2626", "#9333ea", "#0891b2", "#ca8a04", "#db2777"]
 AXIS_FORMATS = {"percent": ".0%", "cny": "~s", "duration": "~s", "number": ",~f"}
 PICK = "pick"

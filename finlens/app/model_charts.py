@@ -1,7 +1,8 @@
 """Altair charts of the analysis models: the vertical funnel with its drop-offs, time-to-convert percentiles,
 trends, the cohort grid, value curves, stickiness bars, the paths Sankey and attribution shares.
 
-Like :mod:`finlens.app.charts`, numbers in tooltips are pre-formatted by each value's format, and clickable
+Each public builder hands back the chart's Vega-Lite dict, cached by its arguments (:func:`chart_spec`). Like
+:mod:`finlens.app.charts`, numbers in tooltips are pre-formatted by each value's format, and clickable
 marks carry the ``pick`` selection (:data:`finlens.app.charts.PICK`) so a click can list the users behind it.
 Vega-Lite has no Sankey, so :func:`sankey` lays the nodes out itself and draws each flow as a smooth band.
 """
@@ -13,7 +14,7 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
-from finlens.app.charts import PALETTE, PICK
+from finlens.app.charts import PALETTE, PICK, chart_spec
 from semantic.catalog.formatting import format_value
 
 REACHED, DROPPED = "reached", "dropped"
@@ -33,6 +34,7 @@ def _pick(fields: list[str]) -> alt.Parameter:
     return alt.selection_point(name=PICK, fields=fields, on="click")
 
 
+@chart_spec
 def vertical_funnel(rows: list[dict[str, Any]], labels: dict[str, str], words: dict[str, str]) -> alt.Chart:
     """Steps left to right: the users reaching each step, and the shaded drop-off from the step before it.
 
@@ -107,6 +109,7 @@ def duration_unit(seconds: list[float | None]) -> tuple[int, str]:
     return 1, "seconds"
 
 
+@chart_spec
 def time_to_convert(rows: list[dict[str, Any]], labels: dict[str, str], unit_label: str, unit: int) -> alt.Chart:
     """Per step, the spread of seconds from the previous step: p10–p90 whiskers, the p25–p75 box, the median."""
     data = []
@@ -130,6 +133,7 @@ def time_to_convert(rows: list[dict[str, Any]], labels: dict[str, str], unit_lab
     return (whisker + box + median).properties(height=60 + 40 * max(len(frame), 1))
 
 
+@chart_spec
 def trend(
     rows: list[dict[str, Any]], period: str, series: str, value: str, fmt: str, labels: dict[str, str]
 ) -> alt.Chart:
@@ -154,6 +158,7 @@ def trend(
     )
 
 
+@chart_spec
 def value_curves(rows: list[dict[str, Any]], value: str, fmt: str, period_label: str) -> alt.Chart:
     """One line per cohort over periods since the cohort event (cumulative value per user); a click picks a cell."""
     frame = pd.DataFrame([r for r in rows if r.get(value) is not None], columns=["cohort", "period", value])
@@ -168,6 +173,7 @@ def value_curves(rows: list[dict[str, Any]], value: str, fmt: str, period_label:
     return (base.mark_line() + base.mark_point(filled=True, cursor="pointer").add_params(pick)).properties(height=300)
 
 
+@chart_spec
 def bars(
     frame: pd.DataFrame, x: str, x_title: str, y: str, y_title: str, fmt: str, *, horizontal: bool = False
 ) -> alt.Chart:
@@ -197,6 +203,7 @@ def _smooth(steps: int = 16) -> list[float]:
     return [3 * (i / steps) ** 2 - 2 * (i / steps) ** 3 for i in range(steps + 1)]
 
 
+@chart_spec
 def sankey(rows: list[dict[str, Any]], *, backward: bool, start_label: str, end_label: str) -> alt.Chart:
     """Nodes by step, left to right (backward paths end on the right); each flow a band as wide as its users.
 
