@@ -93,9 +93,8 @@ def refresh_spans(warehouse: Warehouse, catalog: Catalog, model: Model, name: st
         table = rollup_table(name)
         bounds = (pc.min(spans.column("span_start")).as_py(), pc.max(spans.column("span_end")).as_py())
         at = exp.column(column, table=name)
-        inside: list[exp.Expr] = [
-            at >= timestamp_literal(bounds[0].isoformat(sep=" "))
-        ]  # cheap tests first: most rows fail them
+        # The overall bounds first: cheap, and most stored rows fail them.
+        inside: list[exp.Expr] = [at >= timestamp_literal(bounds[0].isoformat(sep=" "))]
         if upper:
             inside.append(at < timestamp_literal(bounds[1].isoformat(sep=" ")))
         stored = rollup_span_test(exp.column("user_id", table=name), at, upper=upper)

@@ -124,12 +124,16 @@ def test_two_people_sign_in_through_the_provider_and_see_what_their_roles_allow(
         assert page.locator("[data-testid='stMetric']").count() == 0
         page.goto(f"{base}/users?m=uv")
         settle(page)
+        page.wait_for_selector(
+            "[data-testid='stMain'] [data-testid='stButtonGroup'] button"
+        )  # the list may come a run after the first (settle can fall between)
         pills = texts(page, "[data-testid='stMain'] [data-testid='stButtonGroup'] button")
         assert pills and all(p.startswith("p_") for p in pills) and not set(pills) & real_ids
         assert page.locator("[data-testid='stDownloadButton']").count() == 0
         first = pills[0]
         page.goto(f"{base}/users?m=uv")
         settle(page)
+        page.wait_for_selector("[data-testid='stMain'] [data-testid='stButtonGroup'] button")
         assert texts(page, "[data-testid='stMain'] [data-testid='stButtonGroup'] button")[0] == first  # stable
         page.goto(f"{base}/sequence?user={forex_only}")
         settle(page)
@@ -146,6 +150,7 @@ def test_two_people_sign_in_through_the_provider_and_see_what_their_roles_allow(
         assert "Forex" in nav and "Audit trail" in nav
         page.goto(f"{base}/users?m=uv")
         settle(page)
+        page.wait_for_selector("[data-testid='stDownloadButton'] button")
         with page.expect_download() as download:
             page.locator("[data-testid='stDownloadButton'] button").click()
         exported = download.value.path().read_text().split()

@@ -43,6 +43,7 @@ from semantic.compiler.reader import (
     USER_DAYS_ROLLUP,
     rollup_span_test,
     rollup_stage_users,
+    rollup_table,
 )
 
 Bounds = tuple[datetime, datetime]  # the earliest span start and the latest span end of a span refresh
@@ -334,7 +335,8 @@ def _without_first_seen(ctx: SqlContext, spans: Bounds | None) -> exp.Expr | Non
     """Users with no ``rollup_first_seen`` row (a span refresh deleted those its new events come before)."""
     if spans is None:
         return None
-    stored = exp.select(exp.Literal.number(1)).from_(exp.to_table(FIRST_SEEN_ROLLUP, alias="seen"), copy=False)
+    seen = exp.alias_(rollup_table(FIRST_SEEN_ROLLUP), "seen", table=True, copy=False)
+    stored = exp.select(exp.Literal.number(1)).from_(seen, copy=False)
     stored = stored.where(exp.column("user_id", table="seen").eq(ctx.entity.copy()), copy=False)
     return exp.not_(exp.Exists(this=stored), copy=False)
 
@@ -359,10 +361,10 @@ def session_windows_select(model: Model, dialect: str, since: datetime) -> exp.S
     def r(name: str) -> exp.Column:
         return exp.column(name, table=stored)
 
-    spans = exp.select("user_id").from_(exp.to_table(ROLLUP_SPAN_STAGE_TABLE), copy=False)
+    spans = exp.select("user_id").from_(rollup_table(ROLLUP_SPAN_STAGE_TABLE), copy=False)
     sessions = (
         exp.select("user_id", "session_start", exp.alias_(exp.Max(this=ident("ended_at")), "session_end"))
-        .from_(exp.to_table(SESSION_ROLLUP), copy=False)
+        .from_(rollup_table(SESSION_ROLLUP), copy=False)
         .where(
             ident("ended_at") >= dialects.timestamp_literal((since - timedelta(seconds=gap)).isoformat(sep=" ")),
             exp.In(this=ident("user_id"), query=exp.paren(spans, copy=False)),
@@ -383,7 +385,7 @@ def session_windows_select(model: Model, dialect: str, since: datetime) -> exp.S
         this=s("span_end"), expressions=[exp.Coalesce(this=exp.Max(this=r("session_end")), expressions=[s("span_end")])]
     )
     select = exp.select(s("user_id"), exp.alias_(start, "span_start"), exp.alias_(end, "span_end")).from_(
-        exp.alias_(exp.to_table(ROLLUP_SPAN_STAGE_TABLE), span, table=True), copy=False
+        exp.alias_(rollup_table(ROLLUP_SPAN_STAGE_TABLE), span, table=True), copy=False
     )
     select = join(select, sessions.subquery(stored), reaches, side="LEFT")
     return dialects.adapt(select.group_by(s("user_id"), s("span_start"), s("span_end"), copy=False), dialect)
