@@ -35,7 +35,7 @@ from semantic.catalog.catalog import Catalog
 from semantic.catalog.expressions import column_names
 from semantic.catalog.specs import Model
 from semantic.compiler import dialects
-from semantic.compiler.context import SqlContext, conjunction, cte, flag, ident, join, model_context, when, with_ctes
+from semantic.compiler.context import SqlContext, conjunction, cte, ident, join, model_context, when, with_ctes
 from semantic.compiler.reader import (
     FIRST_SEEN_ROLLUP,
     ROLLUP_SPAN_STAGE_TABLE,
@@ -45,6 +45,7 @@ from semantic.compiler.reader import (
     rollup_stage_users,
     rollup_table,
 )
+from semantic.compiler.session_rules import numbered_sessions, session_events
 
 Bounds = tuple[datetime, datetime]  # the earliest span start and the latest span end of a span refresh
 Part = tuple[int, int]  # (k, n): the users whose id hashes to k modulo n (a whole build in n parts; DuckDB)
@@ -149,38 +150,11 @@ def session_days_select(
     ctx = model_context(catalog, model, dialect)
     carried = carried_columns(catalog, model)
     user, time, event_id = ident("user_id"), ident("event_time"), ident("event_id")
-    selected = ctx.source(
-        exp.select(
-            exp.alias_(ctx.entity, "user_id", copy=False),
-            exp.alias_(ctx.time_column, "event_time", copy=False),
-            exp.alias_(ctx.event_id, "event_id", copy=False),
-            *(exp.alias_(ctx.column(c), c, copy=False) for c in carried),
-            exp.alias_(flag(ctx.snippet(settings.page_view)), "is_page_view", copy=False),
-            exp.alias_(flag(ctx.snippet(settings.click)), "is_click", copy=False),
-            exp.alias_(
-                ctx.window(exp.Lag(this=ctx.time_column), ctx.entity, [ctx.time_column, ctx.event_id]),
-                "previous_event_time",
-                copy=False,
-            ),
-        )
-    ).where(conjunction([_users(ctx, staged), _in_spans(ctx, spans), _in_part(ctx, part)]), copy=False)
-    # The same test as semantic/compiler/sessions.py: a gap of exactly the limit stays in the session.
-    previous = ident("previous_event_time")
-    new_session = exp.or_(
-        previous.is_(exp.null()), time > dialects.add_seconds(previous, settings.gap_seconds), copy=False
-    )
-    starts = exp.select(exp.Star(), exp.alias_(flag(new_session), "is_session_start", copy=False)).from_(
-        cte("session_events"), copy=False
+    columns = [exp.alias_(ctx.column(c), c, copy=False) for c in carried]
+    selected = ctx.source(session_events(ctx, settings, columns)).where(
+        conjunction([_users(ctx, staged), _in_spans(ctx, spans), _in_part(ctx, part)]), copy=False
     )
     day = exp.Cast(this=time.copy(), to=exp.DataType.build("DATE"))
-    numbered = exp.select(
-        exp.Star(),
-        exp.alias_(
-            ctx.window(exp.Sum(this=ident("is_session_start")), user, [time, event_id], frame="running"),
-            "session_number",
-            copy=False,
-        ),
-    ).from_(cte("session_starts"), copy=False)
     ranked = exp.select(
         exp.Star(),
         exp.alias_(day, "day", copy=False),
@@ -221,8 +195,7 @@ def session_days_select(
     ).from_(cte("session_pieces"), copy=False)
     ctes = [
         ("session_events", selected),
-        ("session_starts", starts),
-        ("session_numbers", numbered),
+        *numbered_sessions(ctx, settings),
         ("session_pieces_ranked", ranked),
         ("session_pieces", pieces),
     ]

@@ -12,9 +12,10 @@ from sqlglot import exp
 
 from semantic.catalog.specs import FirstSeenMetric, SessionMetric
 from semantic.compiler import dialects
-from semantic.compiler.context import SqlContext, conjunction, cte, flag, ident, when
+from semantic.compiler.context import SqlContext, conjunction, cte, ident, when
 from semantic.compiler.first_events import first_event_ctes
 from semantic.compiler.rollups import first_seen_from_rollup, first_seen_rows, session_rows_ctes, sessions_from_rollup
+from semantic.compiler.session_rules import numbered_sessions, session_events
 
 ZERO, ONE = exp.Literal.number(0), exp.Literal.number(1)
 
@@ -52,41 +53,12 @@ def session_rows(ctx: SqlContext) -> list[tuple[str, exp.Select]]:
     settings = ctx.model.sessions
     assert settings is not None, "validated by the loader"
     dims = ctx.resolved.dimensions
-    user, time, event_id = ident("user_id"), ident("event_time"), ident("event_id")
+    user, time = ident("user_id"), ident("event_time")
 
-    selected = exp.select(
-        exp.alias_(ctx.entity, "user_id", copy=False),
-        exp.alias_(ctx.time_column, "event_time", copy=False),
-        exp.alias_(ctx.event_id, "event_id", copy=False),
-        *(exp.alias_(ctx.dimension(d), d.name, copy=False) for d in dims),
-        exp.alias_(flag(ctx.snippet(settings.page_view)), "is_page_view", copy=False),
-        exp.alias_(flag(ctx.snippet(settings.click)), "is_click", copy=False),
-        exp.alias_(
-            ctx.window(exp.Lag(this=ctx.time_column), ctx.entity, [ctx.time_column, ctx.event_id]),
-            "previous_event_time",
-            copy=False,
-        ),
-    )
+    selected = session_events(ctx, settings, [exp.alias_(ctx.dimension(d), d.name, copy=False) for d in dims])
     selected = ctx.source(selected).where(
         conjunction([ctx.entity.is_(exp.null()).not_(), *ctx.range_conditions(), ctx.user_filter()]), copy=False
     )
-
-    previous = ident("previous_event_time")
-    new_session = exp.or_(
-        previous.is_(exp.null()), time > dialects.add_seconds(previous, settings.gap_seconds), copy=False
-    )
-    starts = exp.select(exp.Star(), exp.alias_(flag(new_session), "is_session_start", copy=False)).from_(
-        cte("session_events"), copy=False
-    )
-    numbered = exp.select(
-        exp.Star(),
-        exp.alias_(
-            ctx.window(exp.Sum(this=ident("is_session_start")), user, [time, event_id], frame="running"),
-            "session_number",
-            copy=False,
-        ),
-    ).from_(cte("session_starts"), copy=False)
-
     is_start = ident("is_session_start").eq(ONE)
     per_session = (
         exp.select(
@@ -104,8 +76,7 @@ def session_rows(ctx: SqlContext) -> list[tuple[str, exp.Select]]:
 
     return [
         ("session_events", selected),
-        ("session_starts", starts),
-        ("session_numbers", numbered),
+        *numbered_sessions(ctx, settings),
         ("sessions", per_session),
     ]
 
