@@ -25,20 +25,11 @@ from connectors import connect
 from semantic.catalog.formatting import format_value
 from tests.app_helpers import make_demo
 from tests.browser_helpers import ARTIFACTS, ERRORS, browser_tab, require_chromium, running_app, settle
+from tests.test_catalog_live import NEW_METRIC  # the metric an analyst adds while the app runs
 
 METRICS = Path(__file__).resolve().parent.parent / "metrics"
 RANGE = "event_time >= TIMESTAMP '2026-10-02' AND event_time < TIMESTAMP '2026-11-01'"  # the default: last 30 days
 PREFIX = "u00010"
-NEW_METRIC = """
-  - name: failed_card_users
-    type: count_distinct
-    expr: user_id
-    filter: "event = 'bind_card' AND NOT is_success"
-    label: {zh: 绑卡失败用户, en: Users with a failed card binding}
-    description: Distinct users with a failed bind_card.
-    format: number
-    business_line: platform
-"""
 # Records whether "Page not found" was ever on screen, from the first byte of every page load.
 WATCH_NOT_FOUND = """
 window.__notFound = false;
