@@ -131,7 +131,7 @@ def refresh(warehouse: Warehouse) -> None:
             if print_ is None:
                 continue
             if stored.get(name) != print_ or not warehouse.has_table(name):
-                _rebuild(warehouse, name, catalog, model)
+                _rebuild(warehouse, name, catalog, model, events_rows)
                 current[name] = print_
                 continue
             nobody = null_days if name == USER_DAYS_ROLLUP else ()
@@ -180,7 +180,7 @@ def _catalog() -> Catalog | None:
     return _LOADED[key]
 
 
-def _rebuild(warehouse: Warehouse, name: str, catalog: Catalog, model: Model) -> None:
+def _rebuild(warehouse: Warehouse, name: str, catalog: Catalog, model: Model, events_rows: int | None) -> None:
     """Build rollup ``name`` whole; on DuckDB a large one in parts, then stored in time order.
 
     DuckDB loads run under a small memory cap (256 MB, fixed when ``finlens demo``/``import`` owns the
@@ -201,7 +201,7 @@ def _rebuild(warehouse: Warehouse, name: str, catalog: Catalog, model: Model) ->
         warehouse.execute(create.sql(dialect=dialect))
         return
     in_time_order = exp.column(ROW_TIMES[name][0])  # questions' ranges and span refreshes skip other blocks
-    parts = _parts(warehouse, model) if dialect == "duckdb" else 1
+    parts = max(1, math.ceil(events_rows / ROWS_PER_PART)) if dialect == "duckdb" and events_rows else 1
     if parts == 1:
         select = BUILDERS[name](catalog, model, dialect).order_by(in_time_order, copy=False)
         warehouse.execute(exp.Create(this=table, kind="TABLE", expression=select).sql(dialect=dialect))
@@ -215,11 +215,6 @@ def _rebuild(warehouse: Warehouse, name: str, catalog: Catalog, model: Model) ->
     ordered = exp.select(exp.Star()).from_(scratch).order_by(in_time_order)
     warehouse.execute(exp.Create(this=table, kind="TABLE", expression=ordered).sql(dialect=dialect))
     warehouse.execute(exp.Drop(tables=[scratch], kind="TABLE", exists=True).sql(dialect=dialect))
-
-
-def _parts(warehouse: Warehouse, model: Model) -> int:
-    rows = int(warehouse.query(row_count_select(model).sql(dialect=warehouse.dialect)).rows[0][0])
-    return max(1, math.ceil(rows / ROWS_PER_PART))
 
 
 def _delete_users(warehouse: Warehouse, name: str, user_ids: list[str], null_days: tuple[str, ...]) -> None:
