@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import date
 from pathlib import Path
 from urllib.parse import parse_qs
@@ -20,6 +21,19 @@ def make_demo(path: Path, users: int = 1500, days: int = 60) -> str:
     with connect(url, read_only=False) as warehouse:
         generate_demo(warehouse, users=users, days=days, end=DEMO_END)
     return url
+
+
+def clear_app_caches() -> None:
+    """Empty Streamlit's process-wide caches; a released warehouse connection is closed (``on_release``).
+
+    An AppTest's results and connections outlive it in the process: another test's catalog or
+    warehouse must not inherit them, and chdb serves one data folder per process until its session closes.
+    """
+    if "streamlit" in sys.modules:
+        import streamlit as st
+
+        st.cache_data.clear()
+        st.cache_resource.clear()
 
 
 def problems(at) -> list[str]:

@@ -5,6 +5,7 @@ import sys
 import pytest
 
 from semantic import load_catalog
+from tests.app_helpers import clear_app_caches
 
 
 @pytest.fixture(scope="session")
@@ -46,10 +47,6 @@ def fresh_app_state():
     or warehouse would hand its catalog and results on. And running the app script leaves it as
     ``__main__``, which worker processes started with "spawn" (the Sensors importer's) would run again.
     """
-    if "streamlit" in sys.modules:
-        import streamlit as st
-
-        st.cache_data.clear()
-        st.cache_resource.clear()
+    clear_app_caches()
     yield
     sys.modules["__main__"] = MAIN_MODULE

@@ -55,3 +55,26 @@ def test_the_app_reconnects_after_the_warehouse_comes_back(server, monkeypatch):
             "AND event_time < TIMESTAMP '2026-11-01'"
         ).rows[0]
     assert next(m.value for m in at.metric if m.label == "App starts") == f"{starts:,}"
+
+
+def test_a_released_app_connection_lets_its_chdb_folder_go(tmp_path):
+    """Clearing the app's caches closes its connection at once, not at some later garbage collection:
+    chdb serves one data folder per process, so a connection left open blocks every other folder."""
+    import gc
+
+    import streamlit as st
+
+    from finlens.app import state as app_state
+    from tests.warehouse_fixtures import load
+
+    first, second = (f"chdb:///{(tmp_path / name).as_posix()}" for name in ("first", "second"))
+    with connect(first, read_only=False) as warehouse:
+        load(warehouse, [], [])
+    gc.disable()  # only an explicit close may free the folder here
+    try:
+        assert app_state._connection(first).query("SELECT count() FROM events").rows == [(0,)]
+        st.cache_resource.clear()
+        with connect(second, read_only=False) as warehouse:
+            load(warehouse, [], [])
+    finally:
+        gc.enable()

@@ -89,9 +89,13 @@ def _boards(version: str) -> tuple[dict[str, Board], list[CatalogProblem]]:
     return board_problems(_catalog(version)[0])  # definitions only: no data is read
 
 
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(show_spinner=False, on_release=lambda released: released.close())
 def _connection(url: str) -> Warehouse:
-    """One shared read-only connection; the DuckDB connector gives each thread its own cursor."""
+    """One shared read-only connection; the DuckDB connector gives each thread its own cursor.
+
+    Released means closed: chdb holds one data folder per process until its session closes, so a cleared
+    cache must not leave the folder held until garbage collection.
+    """
     return connect(url)
 
 

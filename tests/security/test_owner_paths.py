@@ -20,6 +20,7 @@ from connectors import connect
 from connectors.owner_client import OwnedWarehouse
 from finlens_common.errors import QueryError, WarehouseError
 from semantic import Query, compile_query, load_catalog, run_query
+from tests.app_helpers import clear_app_caches
 from tests.collector_helpers import running_collector
 from tests.security.conftest import EVENTS, USERS
 from tests.security.hostile import FILTERS, checksum, table_names
@@ -39,6 +40,7 @@ OWNED = ("duckdb", "chdb")
 @pytest.fixture(scope="module", params=OWNED)
 def owned(request, tmp_path_factory):
     """engine, URL of a small warehouse owned by a running collector."""
+    clear_app_caches()  # set up before each test's own clearing: an earlier AppTest's chdb folder must be let go
     folder = tmp_path_factory.mktemp(f"owned-{request.param}")
     chdb_dir = Path(tempfile.mkdtemp(prefix="finlens-owned-chdb-"))
     url = f"duckdb:///{(folder / 'owned.duckdb').as_posix()}" if request.param == "duckdb" else f"chdb:///{chdb_dir}"
