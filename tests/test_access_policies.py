@@ -310,3 +310,19 @@ def test_native_plans_and_rollups_read_under_the_policy(p2p, dialect, rollups):
             if not times_only and "business_line IN ('p2p', 'platform')" not in select.sql(dialect=dialect):
                 unfiltered.append((name, table.name))
     assert unfiltered == []
+
+
+def test_sessions_with_equal_roles_share_one_scoped_catalog_and_other_policies_do_not(catalog):
+    """Compiled questions are kept per catalog object: a catalog per session would recompile every page per visitor."""
+    from dataclasses import replace
+
+    from sqlglot import exp
+
+    from finlens.app.signin import _scoped_once
+    from semantic.catalog.access_specs import ADMIN
+
+    again = replace(ADMIN)  # an equal role, another object (each run resolves the viewer afresh)
+    assert again is not ADMIN and _scoped_once(catalog, again) is _scoped_once(catalog, ADMIN)
+    narrowed = replace(ADMIN, rows={"events": exp.condition("business_line = 'p2p'")})
+    assert _scoped_once(catalog, narrowed) is not _scoped_once(catalog, ADMIN)
+    assert _scoped_once(catalog, narrowed).role == narrowed

@@ -35,3 +35,16 @@ def test_equal_arguments_reuse_the_spec_and_each_builder_keeps_its_own():
     assert _bars(_rows(13), "PV")["mark"] == "bar"  # one cell differs: built again
     assert _bars(_rows(12), title="UV")["title"] == "UV"  # a keyword argument is part of the key
     assert CALLS == ["bars", "lines", "bars", "bars"]
+
+
+def test_rows_from_the_warehouse_and_from_the_cache_share_one_key():
+    """Equal rows are one key whether equal strings are one object (a cache's copy) or many (fresh rows)."""
+    CALLS.clear()
+    width = 12  # built at run time: separate, equal string objects
+    fresh = [{"channel": "w" * width, "pv": 1}, {"channel": "w" * width, "pv": 2}]
+    shared_name = "w" * width
+    copied = [{"channel": shared_name, "pv": 1}, {"channel": shared_name, "pv": 2}]
+    assert fresh[0]["channel"] is not fresh[1]["channel"] and copied[0]["channel"] is copied[1]["channel"]
+    _bars(fresh, "by channel")
+    _bars(copied, "by channel")
+    assert CALLS == ["bars"]

@@ -12,6 +12,7 @@ SSO groups take effect on the next run. ``state.catalog()`` is restricted to the
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,7 +26,9 @@ from semantic.catalog.access_specs import ADMIN, AccessSpec, Role
 from semantic.catalog.catalog import Catalog
 
 VIEWER_KEY = "finlens_viewer"  # server-side session state, set by the server; no widget has this key
-SCOPED_KEY = "finlens_scoped_catalog"
+SCOPED_MAX = 64  # distinct (catalog version, role) pairs kept; more means the YAML changed many times
+_SCOPED: dict[tuple[int, str], tuple[Catalog, Role, Catalog]] = {}
+_SCOPED_LOCK = threading.Lock()
 ADMIN_ONLY = ("audit",)  # pages only the administrator role opens, whatever a role's `pages` list says
 
 
@@ -92,12 +95,26 @@ def scoped(raw: Catalog) -> Catalog:
     role = current(raw).role
     if role is None:
         raise AccessDenied("no access: your sign-in has no role in metrics/access.yml")
-    kept = st.session_state.get(SCOPED_KEY)
-    if isinstance(kept, tuple) and kept[0] is raw and kept[1] is role:
-        return kept[2]
-    catalog = raw.for_role(role)
-    st.session_state[SCOPED_KEY] = (raw, role, catalog)
-    return catalog
+    return _scoped_once(raw, role)
+
+
+def _scoped_once(raw: Catalog, role: Role) -> Catalog:
+    """One scoped catalog per catalog object and role for the whole process, not one per session.
+
+    Everything compiled is kept per catalog object (:mod:`finlens.app.compiled`), so a catalog made per
+    session would make each new session compile every question of every page again on its first visit.
+    Two sessions share one only when their roles are equal, field by field (row policies included).
+    """
+    key = (id(raw), role.name)
+    with _SCOPED_LOCK:
+        kept = _SCOPED.get(key)
+        if kept is not None and kept[0] is raw and kept[1] == role:
+            return kept[2]
+        if len(_SCOPED) >= SCOPED_MAX:
+            _SCOPED.clear()
+        catalog = raw.for_role(role)
+        _SCOPED[key] = (raw, role, catalog)
+        return catalog
 
 
 def cache_tag(role: Role | None) -> str:
