@@ -90,6 +90,7 @@ FINISHED = """(since) => {
   const started = runs.findIndex(r => r[0] === 'running');
   return started >= 0 && runs.slice(started).some(r => r[0] === 'notRunning');
 }"""
+STARTED = """(since) => (window.__runs || []).some(r => r[1] >= since && r[0] === 'running')"""
 ENDED = """(since) => {
   const runs = (window.__runs || []).filter(r => r[1] >= since);
   const started = runs.findIndex(r => r[0] === 'running');
@@ -151,7 +152,9 @@ def browser(log: Path, url: str) -> Iterator[tuple[str, sync_api.Browser]]:
 
 
 def settle(tab: sync_api.Page) -> None:
+    """Wait for the page's first run to end: the sidebar is drawn (the state reads ``notRunning`` before that too)."""
     tab.wait_for_selector("[data-testid='stApp']", timeout=600_000)
+    tab.wait_for_selector("[data-testid='stSidebarNavLink']", timeout=600_000)
     tab.wait_for_function(
         "() => document.querySelector(\"[data-testid='stApp']\").getAttribute('data-test-script-state') === 'notRunning'",
         timeout=600_000,
@@ -201,6 +204,11 @@ def navigate(tab: sync_api.Page, page: str, query: str) -> float:
     else:
         path = "" if page == "overview" else page  # the default page's link is the app's root
         tab.locator(f"[data-testid='stSidebarNavLink'][href$='/{path}']").click()
+    try:
+        tab.wait_for_function(STARTED, arg=since, timeout=15_000)
+    except sync_api.TimeoutError:  # the click landed while the page was still wiring its links: nothing ran
+        progress(f"  warm {page}: no run 15 s after the click; measuring again")
+        return navigate(tab, page, query)
     tab.wait_for_function(FINISHED, arg=since, timeout=600_000)
     return tab.evaluate(ENDED, since) - since
 

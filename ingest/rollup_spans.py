@@ -4,7 +4,7 @@ Recomputing every touched user from all of their events scans the whole ``events
 load (10 s per load at 30M events), which a collector committing every second cannot afford. An
 append can only change, for each user with new events:
 
-- ``rollup_user_days``: the days of the new events;
+- ``rollup_user_days`` and ``rollup_active_days``: the days of the new events;
 - ``rollup_session_days``: the stored sessions that end no more than the session gap before the
   user's first new event and start no more than the gap after the last one; the span from the
   earliest of those starts to the latest end (or the new events themselves) holds whole sessions,
@@ -35,6 +35,7 @@ from semantic.catalog.catalog import Catalog
 from semantic.catalog.specs import Model
 from semantic.compiler.dialects import timestamp_literal
 from semantic.compiler.reader import (
+    ACTIVE_DAYS_ROLLUP,
     FIRST_SEEN_ROLLUP,
     ROLLUP_SPAN_STAGE_TABLE,
     SESSION_ROLLUP,
@@ -47,7 +48,9 @@ from semantic.compiler.rollup_build import BUILDERS, session_windows_select
 MICROSECOND = timedelta(microseconds=1)
 SPAN_COLUMNS = [("user_id", "VARCHAR"), ("span_start", "TIMESTAMP"), ("span_end", "TIMESTAMP")]
 # The column of each rollup that says where a row sits in time, and whether the span bounds it from above.
-ROW_TIMES = {USER_DAYS_ROLLUP: ("event_time", True), SESSION_ROLLUP: ("session_start", True)}
+PER_USER_DAY = (USER_DAYS_ROLLUP, ACTIVE_DAYS_ROLLUP)  # rows per user and day: a new event's day is recomputed
+ROW_TIMES = {name: ("event_time", True) for name in PER_USER_DAY}
+ROW_TIMES[SESSION_ROLLUP] = ("session_start", True)
 ROW_TIMES[FIRST_SEEN_ROLLUP] = ("event_time", False)  # a stored first time after the new events goes too
 
 
@@ -107,7 +110,7 @@ def refresh_spans(warehouse: Warehouse, catalog: Catalog, model: Model, name: st
 
 def _spans(warehouse: Warehouse, model: Model, name: str, appended: Appended) -> pa.Table:
     """The stage rows for rollup ``name``: days (user days), widened spans (sessions) or new first times."""
-    if name == USER_DAYS_ROLLUP:
+    if name in PER_USER_DAY:
         days = sorted(appended.days)
         starts = [datetime.combine(day, time()) for _, day in days]
         return _table([u for u, _ in days], starts, [s + timedelta(days=1) for s in starts])

@@ -33,13 +33,14 @@ import pyarrow.compute as pc
 from sqlglot import exp
 
 from connectors.base import Warehouse
-from ingest.rollup_spans import ROW_TIMES, Appended, refresh_spans
+from ingest.rollup_spans import PER_USER_DAY, ROW_TIMES, Appended, refresh_spans
 from ingest.schema import EVENTS_TABLE, clickhouse_engine
 from ingest.staging import drop_stage, literal_chunks, stage
 from semantic.catalog.catalog import Catalog
 from semantic.catalog.specs import Model
 from semantic.compiler.dialects import timestamp_literal
 from semantic.compiler.reader import (
+    ACTIVE_DAYS_ROLLUP,
     COUNTED_DIALECTS,
     FIRST_SEEN_ROLLUP,
     ROLLUP_STAGE_TABLE,
@@ -58,6 +59,7 @@ from semantic.compiler.rollup_state import expected_fingerprints
 # ClickHouse sorting keys (the columns a rollup has): questions read a rollup by event name and time range.
 CLICKHOUSE_ROLLUP_KEYS: dict[str, tuple[str, ...]] = {
     USER_DAYS_ROLLUP: ("event", "event_time"),
+    ACTIVE_DAYS_ROLLUP: ("event_time",),
     SESSION_ROLLUP: ("started_at",),
     FIRST_SEEN_ROLLUP: ("event_time",),
 }
@@ -134,7 +136,7 @@ def refresh(warehouse: Warehouse) -> None:
                 _rebuild(warehouse, name, catalog, model, events_rows)
                 current[name] = print_
                 continue
-            nobody = null_days if name == USER_DAYS_ROLLUP else ()
+            nobody = null_days if name in PER_USER_DAY else ()
             if pending or nobody:
                 if pending and not staged:
                     ids = pa.table({"user_id": pa.array(sorted(pending), pa.string())})

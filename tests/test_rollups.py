@@ -42,7 +42,14 @@ from ingest.schema import EVENTS_TABLE, IDENTITY_TABLE, arrow_schema, create_tab
 from ingest.sensors_identity import IdentityMap
 from semantic import Query, load_catalog, run_query
 from semantic.catalog.access import load_access
-from semantic.compiler.reader import FIRST_SEEN_ROLLUP, ROLLUP_STATE_TABLE, ROLLUPS, SESSION_ROLLUP, USER_DAYS_ROLLUP
+from semantic.compiler.reader import (
+    ACTIVE_DAYS_ROLLUP,
+    FIRST_SEEN_ROLLUP,
+    ROLLUP_STATE_TABLE,
+    ROLLUPS,
+    SESSION_ROLLUP,
+    USER_DAYS_ROLLUP,
+)
 from tests.test_equivalence import assert_same_rows
 from tests.warehouse_fixtures import ENGINES, load, ts
 
@@ -162,6 +169,10 @@ def _checks_every_shape(read_url: str | Warehouse) -> None:
         _counts(read_url, grain="day", dimensions=("platform",), **days)
         _counts(read_url, grain="week", where="business_line = 'platform' AND platform <> 'iOS'", **days)
         _counts(read_url, where="page = 'home'", expect=None, **days)  # page is not a day key: the events
+        visitors = Query(metrics=("uv", "event_count"), grain="day", dimensions=("platform",), **days)
+        _compare(read_url, visitors, expect_rollup=ACTIVE_DAYS_ROLLUP)  # platform is an active key
+        in_line = Query(metrics=("uv",), where="business_line = 'platform'", **days)
+        _compare(read_url, in_line, expect_rollup=USER_DAYS_ROLLUP)  # business_line is a day key only
         _sessions(read_url, **days)
         _sessions(read_url, grain="day", dimensions=("platform",), **days)
         _new_users(read_url, grain="day", dimensions=("platform", "business_line"), **days)

@@ -16,7 +16,8 @@ from sqlglot import exp
 from semantic.catalog.specs import AggregateMetric, DerivedMetric, FirstSeenMetric, Metric, RatioMetric, SessionMetric
 from semantic.compiler import dialects
 from semantic.compiler.context import SqlContext, conjunction, cte, disjunction, ident, when, with_ctes
-from semantic.compiler.rollups import user_days_answer, user_days_count, user_days_rows
+from semantic.compiler.reader import ACTIVE_DAYS_ROLLUP
+from semantic.compiler.rollups import user_days_count, user_days_rows, user_days_table
 from semantic.compiler.sessions import first_seen_ctes, range_positions, session_ctes
 
 ZERO_WHEN_EMPTY = ("count", "count_distinct", "sum")
@@ -27,7 +28,7 @@ def build_aggregate(ctx: SqlContext) -> exp.Select:
     components = ctx.resolved.components
     ctes: list[tuple[str, exp.Query]] = []
     sources: list[tuple[str, Sequence[Metric]]] = []
-    for name, leaves in _event_scans([m for m in components if isinstance(m, AggregateMetric)]):
+    for name, leaves in _event_scans(ctx, [m for m in components if isinstance(m, AggregateMetric)]):
         ctes.append((name, _event_metrics(ctx, leaves)))
         sources.append((name, leaves))
     sessions = [m for m in components if isinstance(m, SessionMetric)]
@@ -54,18 +55,27 @@ def build_aggregate(ctx: SqlContext) -> exp.Select:
     return with_ctes(final, ctes)
 
 
-def _event_scans(leaves: list[AggregateMetric]) -> list[tuple[str, list[AggregateMetric]]]:
+def _event_scans(ctx: SqlContext, leaves: list[AggregateMetric]) -> list[tuple[str, list[AggregateMetric]]]:
     """How to split the count/sum/... leaves into scans of the table.
 
     One scan computes every leaf, except that a filtered distinct count next to other leaves
     gets a scan of its own: hashing only its filtered rows beats one wide
-    ``COUNT(DISTINCT CASE ...)`` over the union of the filters.
+    ``COUNT(DISTINCT CASE ...)`` over the union of the filters. And when the small per-user-day
+    rollup answers some of the rest but not all, those get a scan of it (the overview's visitors
+    next to an amount of one event).
     """
     if len(leaves) < 2:
         return [("event_metrics", leaves)] if leaves else []
     alone = [m for m in leaves if m.aggregation == "count_distinct" and m.filter is not None]
     rest = [m for m in leaves if m not in alone]
-    return [*([("event_metrics", rest)] if rest else []), *((f"{m.name}_values", [m]) for m in alone)]
+    active: list[AggregateMetric] = []
+    if len(rest) > 1 and user_days_table(ctx, rest) != ACTIVE_DAYS_ROLLUP:
+        active = [m for m in rest if user_days_table(ctx, [m]) == ACTIVE_DAYS_ROLLUP]
+        rest = [m for m in rest if m not in active]
+    scans = [("event_metrics", rest)] if rest else []
+    if active:
+        scans.append(("active_day_metrics", active))
+    return [*scans, *((f"{m.name}_values", [m]) for m in alone)]
 
 
 def _event_metrics(ctx: SqlContext, metrics: list[AggregateMetric]) -> exp.Select:
@@ -78,7 +88,7 @@ def _event_metrics(ctx: SqlContext, metrics: list[AggregateMetric]) -> exp.Selec
         distinct = list({f.sql(): f for f in filters if f is not None}.values())
         pushdown = disjunction([exp.paren(f, copy=False) for f in distinct]) if len(distinct) > 1 else distinct[0]
         shared = distinct[0] if len(distinct) == 1 else None
-    from_rollup = user_days_answer(ctx, metrics)  # semantic/compiler/rollups.py: the same rows, fewer of them
+    from_rollup = user_days_table(ctx, metrics)  # semantic/compiler/rollups.py: the same rows, fewer of them
     selections = []
     for metric, filter_ in zip(metrics, filters):
         condition = None if shared is not None else filter_
@@ -90,7 +100,7 @@ def _event_metrics(ctx: SqlContext, metrics: list[AggregateMetric]) -> exp.Selec
     bucket = [exp.alias_(ctx.bucket(ctx.time_column), ctx.resolved.grain, copy=False)] if ctx.resolved.grain else []
     dims = [exp.alias_(ctx.dimension(d), d.name, copy=False) for d in ctx.resolved.dimensions]
     select = exp.select(*bucket, *dims, *selections)
-    select = select.from_(user_days_rows(ctx), copy=False) if from_rollup else ctx.source(select)
+    select = select.from_(user_days_rows(ctx, from_rollup), copy=False) if from_rollup else ctx.source(select)
     where = conjunction([*ctx.range_conditions(), ctx.user_filter(), pushdown])
     if where is not None:
         select = select.where(where, copy=False)

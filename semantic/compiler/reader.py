@@ -63,7 +63,8 @@ def time_bounds(model: Model, *, first: bool = True, last_alias: str | None = No
 SESSION_ROLLUP = "rollup_session_days"
 FIRST_SEEN_ROLLUP = "rollup_first_seen"
 USER_DAYS_ROLLUP = "rollup_user_days"
-ROLLUPS = (SESSION_ROLLUP, FIRST_SEEN_ROLLUP, USER_DAYS_ROLLUP)
+ACTIVE_DAYS_ROLLUP = "rollup_active_days"
+ROLLUPS = (SESSION_ROLLUP, FIRST_SEEN_ROLLUP, USER_DAYS_ROLLUP, ACTIVE_DAYS_ROLLUP)
 ROLLUP_STATE_TABLE = "rollup_state"
 # A rollup_state row (name, count) holding the events model's row count when the rollups were last made current
 # (DuckDB and ClickHouse, where counting is free): a different count means another writer changed the events.
@@ -78,7 +79,7 @@ def rollup_rows(catalog: Catalog, name: str, model: Model, *, filtered: bool = F
 
     Only the compiler's rollup rule (``semantic/compiler/rollups.py``) calls this: for sessions only without a row
     policy; otherwise only when the role's condition reads columns the rollup keeps per row, where it is applied
-    here as on the model (``rollup_user_days``) or tested on the first event (``rollup_first_seen``).
+    here as on the model (``rollup_user_days``, ``rollup_active_days``) or tested on the first event (``rollup_first_seen``).
     """
     table = exp.alias_(exp.to_table(name), model.name, table=True, copy=False)
     condition = catalog.role.rows.get(model.name) if catalog.role is not None and filtered else None

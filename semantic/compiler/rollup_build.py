@@ -14,6 +14,10 @@ Two rollups of the events model (``semantic/README.md``, "Rollups"):
   ``product_type``), with ``event_time`` the day's midnight, ``events`` (rows) and ``amount``
   (their sum); events without a user are kept, keyed by day. Counts, distinct users and sums
   of ``amount`` under filters, dimensions and row policies over the day keys are exact from it.
+- **active days** (``rollup_active_days``): the same per user and day, keyed only by the *active keys*
+  (``platform``, ``first_utm_source``: what a user's day rarely mixes), so several times smaller
+  (0.41M rows against 2.12M on the 2.8M-event demo). Distinct users, counts and sums of every event
+  filtered or grouped by those keys alone (the overview's visitors) read it instead.
 - **first seen** (``rollup_first_seen``): one row per user: the first event's time and the
   carried columns of that event (ties by event id), as ``first_event_ctes`` picks it.
 
@@ -37,6 +41,7 @@ from semantic.catalog.specs import Model
 from semantic.compiler import dialects
 from semantic.compiler.context import SqlContext, conjunction, cte, ident, join, model_context, when, with_ctes
 from semantic.compiler.reader import (
+    ACTIVE_DAYS_ROLLUP,
     FIRST_SEEN_ROLLUP,
     ROLLUP_SPAN_STAGE_TABLE,
     SESSION_ROLLUP,
@@ -52,12 +57,18 @@ Part = tuple[int, int]  # (k, n): the users whose id hashes to k modulo n (a who
 
 TEXT_TYPES = ("varchar", "text", "string")
 DAY_KEYS = ("event", "is_success", "business_line", "platform", "first_utm_source", "product_type")
+ACTIVE_KEYS = ("platform", "first_utm_source")
 DAY_SUMS = ("amount",)
 
 
 def day_keys(model: Model) -> tuple[str, ...]:
     """The columns ``rollup_user_days`` groups by (those of :data:`DAY_KEYS` the model has)."""
     return tuple(c for c in DAY_KEYS if c in model.columns)
+
+
+def active_keys(model: Model) -> tuple[str, ...]:
+    """The columns ``rollup_active_days`` groups by (those of :data:`ACTIVE_KEYS` the model has)."""
+    return tuple(c for c in ACTIVE_KEYS if c in model.columns)
 
 
 def day_sums(model: Model) -> tuple[str, ...]:
@@ -106,9 +117,36 @@ def user_days_select(
 ) -> exp.Select:
     """Events per user, day and day keys: of the staged users (``staged``) and the user-less events of ``null_days``,
     of the staged users' staged days (``spans``), or of everyone."""
+    return _per_user_day(catalog, model, dialect, day_keys(model), staged, null_days, spans, part)
+
+
+def active_days_select(
+    catalog: Catalog,
+    model: Model,
+    dialect: str,
+    *,
+    staged: bool = False,
+    null_days: tuple[str, ...] = (),
+    spans: Bounds | None = None,
+    part: Part | None = None,
+) -> exp.Select:
+    """Events per user, day and active keys, of the same rows as :func:`user_days_select`."""
+    return _per_user_day(catalog, model, dialect, active_keys(model), staged, null_days, spans, part)
+
+
+def _per_user_day(
+    catalog: Catalog,
+    model: Model,
+    dialect: str,
+    key_columns: tuple[str, ...],
+    staged: bool,
+    null_days: tuple[str, ...],
+    spans: Bounds | None,
+    part: Part | None,
+) -> exp.Select:
     ctx = model_context(catalog, model, dialect)
     midnight = exp.TimestampTrunc(this=ctx.time_column, unit=exp.var("DAY"))
-    keys = [ctx.column(c) for c in day_keys(model)]
+    keys = [ctx.column(c) for c in key_columns]
     # Each null day as a range of times (not ``midnight = day``), so the scan can skip other days' blocks.
     nobody = [
         exp.and_(
@@ -259,6 +297,7 @@ BUILDERS = {
     SESSION_ROLLUP: session_days_select,
     FIRST_SEEN_ROLLUP: first_seen_select,
     USER_DAYS_ROLLUP: user_days_select,
+    ACTIVE_DAYS_ROLLUP: active_days_select,
 }
 
 

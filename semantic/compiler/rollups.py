@@ -10,11 +10,11 @@ A rollup is used only when the answer is provably the one the events give
   they form sessions, which a per-session row cannot replay;
 - new users: the ``--where``, segment and row policy are tested on the first event, so
   they may read carried columns (and the user id) only;
-- counts, distinct users and sums of ``amount`` (``rollup_user_days``): a range with a first
-  day, a grain of a day or longer, and metric filters, ``--where``, segment, row policy and
-  dimensions over the day keys only (each is then constant within a rollup row, so filtering
-  or grouping rows is filtering or grouping their events); a count becomes the sum of the rows'
-  ``events``, a distinct count of users stays a distinct count.
+- counts, distinct users and sums of ``amount`` (``rollup_active_days``, else ``rollup_user_days``):
+  a range with a first day, a grain of a day or longer, and metric filters, ``--where``, segment,
+  row policy and dimensions over that rollup's keys only (each is then constant within a rollup
+  row, so filtering or grouping rows is filtering or grouping their events); a count becomes the
+  sum of the rows' ``events``, a distinct count of users stays a distinct count.
 
 Otherwise the builders read the events as always. Either way the statement names what it
 read (``rollup_session_days``, ``rollup_first_seen`` or ``events``).
@@ -26,8 +26,15 @@ from sqlglot import exp
 
 from semantic.catalog.specs import AggregateMetric, Model
 from semantic.compiler.context import SqlContext, conjunction, cte, flag, ident, when
-from semantic.compiler.reader import FIRST_SEEN_ROLLUP, SESSION_ROLLUP, USER_DAYS_ROLLUP, role_condition, rollup_rows
-from semantic.compiler.rollup_build import carried_columns, day_keys, day_sums
+from semantic.compiler.reader import (
+    ACTIVE_DAYS_ROLLUP,
+    FIRST_SEEN_ROLLUP,
+    SESSION_ROLLUP,
+    USER_DAYS_ROLLUP,
+    role_condition,
+    rollup_rows,
+)
+from semantic.compiler.rollup_build import active_keys, carried_columns, day_keys, day_sums
 
 ONE = exp.Literal.number(1)
 
@@ -72,11 +79,19 @@ def first_seen_from_rollup(ctx: SqlContext) -> bool:
     )
 
 
-def user_days_answer(ctx: SqlContext, metrics: list[AggregateMetric]) -> bool:
-    """The count/sum rule: answer these leaves from ``rollup_user_days``?"""
-    if not _available(ctx, USER_DAYS_ROLLUP) or ctx.resolved.query.start is None or ctx.resolved.grain == "hour":
-        return False
-    keys, sums = day_keys(ctx.model), day_sums(ctx.model)
+def user_days_table(ctx: SqlContext, metrics: list[AggregateMetric]) -> str | None:
+    """The count/sum rule: the per-user-day rollup that answers these leaves (the smaller one first), or None."""
+    if ctx.resolved.query.start is None or ctx.resolved.grain == "hour":
+        return None
+    for name, keys in ((ACTIVE_DAYS_ROLLUP, active_keys(ctx.model)), (USER_DAYS_ROLLUP, day_keys(ctx.model))):
+        if _available(ctx, name) and _per_user_day_answers(ctx, metrics, keys):
+            return name
+    return None
+
+
+def _per_user_day_answers(ctx: SqlContext, metrics: list[AggregateMetric], keys: tuple[str, ...]) -> bool:
+    """Whether rows per user, day and ``keys`` answer these leaves exactly: each filter and group reads only keys."""
+    sums = day_sums(ctx.model)
     for metric in metrics:
         expr = metric.expr
         column = expr.name if isinstance(expr, exp.Column) and not expr.table else None
@@ -94,9 +109,9 @@ def user_days_answer(ctx: SqlContext, metrics: list[AggregateMetric]) -> bool:
     )
 
 
-def user_days_rows(ctx: SqlContext) -> exp.Expr:
-    """The FROM item for :func:`user_days_answer`'s questions: the rollup as the model, the role's rows only."""
-    return rollup_rows(ctx.catalog, USER_DAYS_ROLLUP, ctx.model, filtered=True)
+def user_days_rows(ctx: SqlContext, name: str) -> exp.Expr:
+    """The FROM item for :func:`user_days_table`'s questions: rollup ``name`` as the model, the role's rows only."""
+    return rollup_rows(ctx.catalog, name, ctx.model, filtered=True)
 
 
 def user_days_count(condition: exp.Expr | None) -> exp.Expr:
