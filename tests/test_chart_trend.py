@@ -14,6 +14,7 @@ import pytest
 from finlens.app.board_charts import words
 from finlens.app.chart_compare import experiment_spec
 from finlens.app.chart_trend import Series, trend_spec
+from finlens.app.charts import dataset_rows
 
 SPAN = (date(2026, 10, 2), date(2026, 10, 31))
 MONDAYS = ["2026-09-28", "2026-10-05", "2026-10-12", "2026-10-19", "2026-10-26"]
@@ -28,8 +29,7 @@ def layers(spec: dict) -> list[dict]:
 
 
 def points(spec: dict) -> list[dict]:
-    (data,) = spec["datasets"].values()
-    return data
+    return dataset_rows(spec)
 
 
 def dashed(spec: dict, dash: list[int]) -> dict:
@@ -148,5 +148,5 @@ def test_the_experiment_chart_has_upright_labels_and_whole_titles(language, vari
     assert x["axis"]["titleLimit"] >= 600 and y["axis"]["titleLimit"] >= 600
     assert y["scale"]["domainMin"] == 0  # bars start at zero: the difference is not exaggerated
     # each bar says its rate and the counts behind it: 100 / 1,000 = 10.0%, 100 / 800 = 12.5%
-    (data,) = spec["datasets"].values()
+    data = dataset_rows(spec)
     assert [d["text"] for d in data] == ["10.0% (100 / 1,000)", "12.5% (100 / 800)"]
