@@ -104,7 +104,8 @@ def test_appended_spans_by_hand():
 
 
 def test_a_whole_build_in_parts_equals_one_statement(tmp_path, monkeypatch):
-    """120 events at 25 a part: each rollup is built in 5 parts by user hash, then stored in time order."""
+    """120 events at 25 a part: each rollup is built in 5 parts by user hash, then stored in the order questions read
+    it (time; the user days by event, then time)."""
     from ingest import rollups
 
     monkeypatch.setattr(rollups, "ROWS_PER_PART", 25)
@@ -114,5 +115,7 @@ def test_a_whole_build_in_parts_equals_one_statement(tmp_path, monkeypatch):
         _assert_rollups_equal_rebuild(writer)
         stored = [row[0] for row in writer.query("SELECT session_start FROM rollup_session_days").rows]
         assert stored == sorted(stored)
+        keyed = writer.query("SELECT event, event_time FROM rollup_user_days").rows
+        assert keyed == sorted(keyed, key=lambda row: (row[0] is None, row[0] or "", row[1])) and len(keyed) > 5
         tables = {row[0] for row in writer.query("SELECT table_name FROM information_schema.tables").rows}
         assert not {t for t in tables if t.endswith("_parts")}
