@@ -30,7 +30,9 @@ until the next load rebuilds them.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 from sqlglot import exp
@@ -105,48 +107,22 @@ def rollup_model(catalog: Catalog) -> Model | None:
     return None
 
 
-def user_days_select(
+def per_user_day_select(
     catalog: Catalog,
     model: Model,
     dialect: str,
     *,
+    keys: Callable[[Model], tuple[str, ...]] = day_keys,
     staged: bool = False,
     null_days: tuple[str, ...] = (),
     spans: Bounds | None = None,
     part: Part | None = None,
 ) -> exp.Select:
-    """Events per user, day and day keys: of the staged users (``staged``) and the user-less events of ``null_days``,
-    of the staged users' staged days (``spans``), or of everyone."""
-    return _per_user_day(catalog, model, dialect, day_keys(model), staged, null_days, spans, part)
-
-
-def active_days_select(
-    catalog: Catalog,
-    model: Model,
-    dialect: str,
-    *,
-    staged: bool = False,
-    null_days: tuple[str, ...] = (),
-    spans: Bounds | None = None,
-    part: Part | None = None,
-) -> exp.Select:
-    """Events per user, day and active keys, of the same rows as :func:`user_days_select`."""
-    return _per_user_day(catalog, model, dialect, active_keys(model), staged, null_days, spans, part)
-
-
-def _per_user_day(
-    catalog: Catalog,
-    model: Model,
-    dialect: str,
-    key_columns: tuple[str, ...],
-    staged: bool,
-    null_days: tuple[str, ...],
-    spans: Bounds | None,
-    part: Part | None,
-) -> exp.Select:
+    """Events per user, day and ``keys`` (the day keys, or the active keys): of the staged users (``staged``) and the
+    user-less events of ``null_days``, of the staged users' staged days (``spans``), or of everyone."""
     ctx = model_context(catalog, model, dialect)
     midnight = exp.TimestampTrunc(this=ctx.time_column, unit=exp.var("DAY"))
-    keys = [ctx.column(c) for c in key_columns]
+    key_columns = [ctx.column(c) for c in keys(model)]
     # Each null day as a range of times (not ``midnight = day``), so the scan can skip other days' blocks.
     nobody = [
         exp.and_(
@@ -163,12 +139,12 @@ def _per_user_day(
         exp.select(
             exp.alias_(ctx.entity, "user_id", copy=False),
             exp.alias_(midnight, "event_time", copy=False),
-            *(exp.alias_(k, k.name, copy=False) for k in keys),
+            *(exp.alias_(k, k.name, copy=False) for k in key_columns),
             exp.alias_(exp.Count(this=exp.Star()), "events", copy=False),
             *(exp.alias_(exp.Sum(this=ctx.column(c)), c, copy=False) for c in day_sums(model)),
         )
     ).where(conjunction([ctx.time_column.is_(exp.null()).not_(), chosen]), copy=False)
-    return dialects.adapt(select.group_by(*(exp.Literal.number(i) for i in range(1, len(keys) + 3))), dialect)
+    return dialects.adapt(select.group_by(*(exp.Literal.number(i) for i in range(1, len(key_columns) + 3))), dialect)
 
 
 def session_days_select(
@@ -293,11 +269,11 @@ def first_seen_select(
     return dialects.adapt(with_ctes(final, [("first_times", times), ("first_events", firsts)]), dialect)
 
 
-BUILDERS = {
+BUILDERS: dict[str, Callable[..., exp.Select]] = {
     SESSION_ROLLUP: session_days_select,
     FIRST_SEEN_ROLLUP: first_seen_select,
-    USER_DAYS_ROLLUP: user_days_select,
-    ACTIVE_DAYS_ROLLUP: active_days_select,
+    USER_DAYS_ROLLUP: per_user_day_select,
+    ACTIVE_DAYS_ROLLUP: functools.partial(per_user_day_select, keys=active_keys),
 }
 
 
