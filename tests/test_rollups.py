@@ -171,8 +171,10 @@ def _checks_every_shape(read_url: str | Warehouse) -> None:
         _counts(read_url, where="page = 'home'", expect=None, **days)  # page is not a day key: the events
         visitors = Query(metrics=("uv", "event_count"), grain="day", dimensions=("platform",), **days)
         _compare(read_url, visitors, expect_rollup=ACTIVE_DAYS_ROLLUP)  # platform is an active key
-        in_line = Query(metrics=("uv",), where="business_line = 'platform'", **days)
-        _compare(read_url, in_line, expect_rollup=USER_DAYS_ROLLUP)  # business_line is a day key only
+        in_line = Query(metrics=("uv",), where="business_line = 'platform' AND platform <> 'iOS'", **days)
+        _compare(read_url, in_line, expect_rollup=ACTIVE_DAYS_ROLLUP)  # so is business_line
+        viewers = Query(metrics=("uv",), where="event = '$pageview'", **days)
+        _compare(read_url, viewers, expect_rollup=USER_DAYS_ROLLUP)  # the event is a day key only
         _sessions(read_url, **days)
         _sessions(read_url, grain="day", dimensions=("platform",), **days)
         _new_users(read_url, grain="day", dimensions=("platform", "business_line"), **days)
