@@ -206,8 +206,10 @@ def navigate(tab: sync_api.Page, page: str, query: str) -> float:
         tab.locator(f"[data-testid='stSidebarNavLink'][href$='/{path}']").click()
     try:
         tab.wait_for_function(STARTED, arg=since, timeout=15_000)
-    except sync_api.TimeoutError:  # the click landed while the page was still wiring its links: nothing ran
-        progress(f"  warm {page}: no run 15 s after the click; measuring again")
+    except sync_api.TimeoutError:
+        # The run may have happened unseen: when its start and end reach the browser together (a fast warm run),
+        # React can draw the page without ever showing the "running" state. Measured again, a run is seen.
+        progress(f"  warm {page}: no run seen 15 s after the click; measuring again")
         return navigate(tab, page, query)
     tab.wait_for_function(FINISHED, arg=since, timeout=600_000)
     return tab.evaluate(ENDED, since) - since
