@@ -274,8 +274,24 @@ def test_every_catalog_metric_is_the_same_with_rollups(tmp_path_factory, postgre
                         fast = run_query(CATALOG, query, reader)
                         slow = run_query(EVENTS_OFF, query, reader)
                         assert_same_rows(fast.rows, slow.rows, f"{name} {metric} {query}")
+                _a_line_team_reads_its_rows_from_the_rollups(name, reader)
     finally:
         shutil.rmtree(chdb_dir, ignore_errors=True)
+
+
+def _a_line_team_reads_its_rows_from_the_rollups(name: str, reader: Warehouse) -> None:
+    """The P2P team's row policy (business_line IN ('p2p', 'platform')) reads active keys only: its visitors come from
+    rollup_active_days with the policy applied there, equal to the events under the policy, and fewer than everyone's."""
+    team = CATALOG.for_role(load_access(CATALOG).roles["p2p_team"])
+    visitors = Query(
+        metrics=("uv", "event_count", "pv"), grain="day", dimensions=("platform",), start=date(2026, 10, 15)
+    )
+    fast = run_query(team, visitors, reader)
+    slow = run_query(replace(team, rollups=frozenset()), visitors, reader)
+    assert ACTIVE_DAYS_ROLLUP in fast.sql and USER_DAYS_ROLLUP in fast.sql, fast.sql
+    assert_same_rows(fast.rows, slow.rows, f"{name} p2p_team {visitors}")
+    everyone = sum(r["event_count"] for r in run_query(CATALOG, visitors, reader).rows)
+    assert 0 < sum(r["event_count"] for r in fast.rows) < everyone
 
 
 def test_compile_shows_which_table_a_question_reads(capsys):
