@@ -108,7 +108,7 @@ def _scoped_once(raw: Catalog, role: Role) -> Catalog:
     key = (id(raw), role.name)
     with _SCOPED_LOCK:
         kept = _SCOPED.get(key)
-        if kept is not None and kept[0] is raw and kept[1] == role:
+        if kept is not None and kept[0] is raw and (kept[1] is role or kept[1] == role):
             return kept[2]
         if len(_SCOPED) >= SCOPED_MAX:
             _SCOPED.clear()
